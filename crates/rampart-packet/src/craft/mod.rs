@@ -1,0 +1,1 @@
+//! Packet crafting (in progress).
