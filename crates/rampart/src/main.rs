@@ -1,1 +1,39 @@
-fn main(){}
+//! `rampart`: the command-line edge of Rampart. Everything here is I/O and
+//! wiring; the packet path itself lives in the pure crates.
+
+mod capture_file;
+mod cmd;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Rampart: firewall and intrusion prevention.
+#[derive(Parser, Debug)]
+#[command(name = "rampart", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Summarise a capture: protocols, flows, top talkers, decoder events,
+    /// defragmentation and reassembly counters.
+    Inspect(cmd::inspect::InspectArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Inspect(args) => cmd::inspect::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("rampart: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
