@@ -102,10 +102,10 @@ impl Pipeline {
             sink.on_packet(ts, pkt, None);
             return;
         }
-        let (src_port, dst_port, tcp_flags) = match &pkt.transport {
-            Some(Transport::Tcp(t)) => (t.src_port, t.dst_port, Some(t.flags as u8)),
-            Some(Transport::Udp(u)) => (u.src_port, u.dst_port, None),
-            _ => (0, 0, None),
+        let (src_port, dst_port, tcp_flags, tcp_seq) = match &pkt.transport {
+            Some(Transport::Tcp(t)) => (t.src_port, t.dst_port, Some(t.flags as u8), t.seq),
+            Some(Transport::Udp(u)) => (u.src_port, u.dst_port, None, 0),
+            _ => (0, 0, None, 0),
         };
         let key = FlowKey {
             src: ip.src,
@@ -119,6 +119,7 @@ impl Pipeline {
             ts_ns: ts.as_nanos(),
             len: pkt.data.len() as u64,
             tcp_flags,
+            tcp_seq,
         };
         let update = self.flows.update(&key, info, FlowData::default, |f, r| sink.on_flow_end(&f, r));
         let dir = update.direction;

@@ -21,6 +21,8 @@ pub enum LinkType {
     LinuxSll2,
     /// OpenBSD loopback: like [`LinkType::Null`] but in network byte order.
     Loop,
+    /// Cisco HDLC: address, control, then a 2-byte EtherType.
+    CiscoHdlc,
     /// Any other link type, by number.
     Other(u32),
 }
@@ -33,6 +35,7 @@ impl LinkType {
             1 => LinkType::Ethernet,
             // DLT_RAW has platform-dependent values 12 and 14; LINKTYPE_RAW is 101.
             12 | 14 | 101 => LinkType::Raw,
+            104 => LinkType::CiscoHdlc,
             108 => LinkType::Loop,
             113 => LinkType::LinuxSll,
             228 => LinkType::Ipv4,
@@ -49,6 +52,7 @@ impl LinkType {
             LinkType::Ethernet => 1,
             LinkType::Raw => 101,
             LinkType::Loop => 108,
+            LinkType::CiscoHdlc => 104,
             LinkType::LinuxSll => 113,
             LinkType::Ipv4 => 228,
             LinkType::Ipv6 => 229,

@@ -135,6 +135,8 @@ pub enum EndReason {
     Forced,
     /// The end of the input (or daemon shutdown) flushed it.
     Shutdown,
+    /// A new TCP connection (a SYN) reused the ports of this closed one.
+    Reused,
 }
 
 /// Idle timeouts by state and protocol, in seconds (Suricata's defaults).
@@ -205,6 +207,8 @@ pub struct FlowStats {
     pub tcp_handshakes: u64,
     /// TCP flows picked up without seeing their SYN.
     pub tcp_midstream: u64,
+    /// Closed TCP flows ended because a new SYN reused their ports.
+    pub reused: u64,
 }
 
 /// One flow and the caller's state for it.
@@ -230,6 +234,8 @@ pub struct Flow<T> {
     pub tcp_state: TcpState,
     /// True when the flow was picked up without its SYN.
     pub midstream: bool,
+    /// Sequence number of the client's SYN, when seen.
+    pub client_isn: Option<u32>,
     /// The caller's per-flow state.
     pub user: T,
 }
@@ -305,6 +311,8 @@ pub struct PacketInfo {
     pub len: u64,
     /// TCP flags for TCP packets (lower 8 bits).
     pub tcp_flags: Option<u8>,
+    /// TCP sequence number (0 for other protocols).
+    pub tcp_seq: u32,
 }
 
 const NIL: usize = usize::MAX;
@@ -382,7 +390,8 @@ impl<T> FlowTable<T> {
 
     /// Finds or creates the flow of a packet and accounts the packet to it.
     /// When creating a flow needs room, the least recently seen flow is
-    /// evicted and passed to `evicted` first.
+    /// evicted and passed to `evicted` first; a closed TCP flow whose ports
+    /// a new SYN reuses is ended and passed there too.
     pub fn update(
         &mut self,
         key: &FlowKey,
@@ -391,6 +400,23 @@ impl<T> FlowTable<T> {
         mut evicted: impl FnMut(Flow<T>, EndReason),
     ) -> FlowUpdate<'_, T> {
         let canon = key.canonical();
+        if let (Some(&idx), Some(flags)) = (self.index.get(&canon), info.tcp_flags) {
+            // A bare SYN on a finished connection starts a new one with the
+            // same ports (as Suricata and Wireshark both treat it).
+            // A SYN carrying the original ISN is a retransmission, not a
+            // new connection.
+            let reused = matches!(
+                self.slots.get(idx),
+                Some(Some(s)) if matches!(s.flow.tcp_state, TcpState::Closed | TcpState::Reset)
+                    && s.flow.client_isn != Some(info.tcp_seq)
+            );
+            if reused && flags & 0x12 == 0x02 {
+                if let Some(f) = self.remove(idx) {
+                    self.stats.reused += 1;
+                    evicted(f, EndReason::Reused);
+                }
+            }
+        }
         let (idx, created) = match self.index.get(&canon) {
             Some(&idx) => {
                 self.unlink(idx);
@@ -425,6 +451,7 @@ impl<T> FlowTable<T> {
                     state: FlowState::New,
                     tcp_state: TcpState::None,
                     midstream: false,
+                    client_isn: None,
                     user: make(),
                 };
                 let idx = self.insert_slot(Slot {
@@ -457,7 +484,12 @@ impl<T> FlowTable<T> {
             *b += info.len;
         }
         match info.tcp_flags {
-            Some(flags) => flow.on_tcp(direction, flags, stats),
+            Some(flags) => {
+                if flags & 0x12 == 0x02 && direction == Direction::ToServer {
+                    flow.client_isn = Some(info.tcp_seq);
+                }
+                flow.on_tcp(direction, flags, stats)
+            }
             None => {
                 if flow.packets.iter().all(|&p| p > 0) {
                     flow.state = FlowState::Established;
@@ -645,6 +677,7 @@ mod tests {
             ts_ns: ts_s * 1_000_000_000,
             len: 60,
             tcp_flags: Some(flags),
+            tcp_seq: ts_s as u32,
         }
     }
 
@@ -679,6 +712,23 @@ mod tests {
     }
 
     #[test]
+    fn syn_on_closed_connection_starts_a_new_flow() {
+        let mut t: FlowTable<()> = FlowTable::new(FlowConfig::default());
+        let c = key(1, 40000, 2, 80);
+        let first = t.update(&c, pkt(1, 0x02), || (), |_, _| {}).flow.id;
+        t.update(&c.reversed(), pkt(1, 0x14), || (), |_, _| {});
+        // The same SYN again (same ISN) is a retransmission.
+        let u = t.update(&c, pkt(1, 0x02), || (), |_, _| {});
+        assert!(!u.created);
+        let mut ended = Vec::new();
+        let u = t.update(&c, pkt(2, 0x02), || (), |f, r| ended.push((f.id, r)));
+        assert!(u.created);
+        assert_ne!(u.flow.id, first);
+        assert_eq!(ended, vec![(first, EndReason::Reused)]);
+        assert_eq!(t.stats().reused, 1);
+    }
+
+    #[test]
     fn vlan_separates_flows() {
         let mut t: FlowTable<()> = FlowTable::new(FlowConfig::default());
         let a = key(1, 1, 2, 2);
@@ -697,12 +747,22 @@ mod tests {
         let mut t: FlowTable<()> = FlowTable::new(cfg);
         assert_eq!(t.capacity(), 3);
         for i in 1..=3 {
-            t.update(&key(i, 1, 100, 2), pkt(u64::from(i), 0x02), || (), |_, _| {});
+            t.update(
+                &key(i, 1, 100, 2),
+                pkt(u64::from(i), 0x02),
+                || (),
+                |_, _| {},
+            );
         }
         // Touch flow 1 so that flow 2 is the oldest.
         t.update(&key(1, 1, 100, 2), pkt(10, 0x10), || (), |_, _| {});
         let mut gone = Vec::new();
-        t.update(&key(4, 1, 100, 2), pkt(11, 0x02), || (), |f, r| gone.push((f.key, r)));
+        t.update(
+            &key(4, 1, 100, 2),
+            pkt(11, 0x02),
+            || (),
+            |f, r| gone.push((f.key, r)),
+        );
         assert_eq!(gone, vec![(key(2, 1, 100, 2), EndReason::Forced)]);
         assert_eq!(t.len(), 3);
         assert_eq!(t.stats().evicted, 1);
@@ -719,6 +779,7 @@ mod tests {
             ts_ns: 0,
             len: 80,
             tcp_flags: None,
+            tcp_seq: 0,
         };
         t.update(&u, info, || (), |_, _| {});
         t.update(&u.reversed(), info, || (), |_, _| {});

@@ -40,6 +40,13 @@ pub(super) fn decode_link<'a>(pkt: &mut Packet<'a>, linktype: LinkType, data: &'
                 _ => pkt.event(DecoderEvent::UnknownEtherType),
             }
         }
+        LinkType::CiscoHdlc => {
+            let (Some(proto), Some(rest)) = (data.get(2..4), data.get(4..)) else {
+                pkt.event(DecoderEvent::LinkTruncated);
+                return;
+            };
+            decode_ether_type(pkt, u16::from_be_bytes([proto[0], proto[1]]), rest, 0);
+        }
         LinkType::LinuxSll => {
             // 16-byte header; protocol type in the last two bytes.
             let (Some(proto), Some(rest)) = (data.get(14..16), data.get(16..)) else {

@@ -3,5 +3,7 @@
 mod reader;
 mod writer;
 
-pub use reader::{CaptureReader, CaptureError, RawPacket};
+pub use reader::{
+    CaptureError, CaptureFormat, CaptureReader, CaptureWarning, RawPacket, MAX_PACKET_LEN,
+};
 pub use writer::PcapWriter;

@@ -68,6 +68,8 @@ pub fn flow_record(flow: &Flow<FlowData>, reason: EndReason) -> Value {
                 EndReason::Timeout => "timeout",
                 EndReason::Forced => "forced",
                 EndReason::Shutdown => "shutdown",
+                // Suricata reports a reused TCP session's old flow as timed out.
+                EndReason::Reused => "timeout",
             },
             "alerted": false,
         }),
