@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use rampart_packet::decode::{Transport, Tunnel};
 use rampart_packet::{DecoderEventCounters, Packet};
+use rampart_stream::ReassemblyStats;
 
 /// Packets and bytes of one protocol.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -149,4 +150,6 @@ pub struct PipelineStats {
     pub decoder_events: DecoderEventCounters,
     /// Datagrams rebuilt by defragmentation and decoded again.
     pub reassembled_datagrams: u64,
+    /// TCP reassembly counters of the flows that have ended.
+    pub reassembly: ReassemblyStats,
 }

@@ -25,7 +25,10 @@ impl Timestamp {
 
     /// Builds a timestamp from seconds and a sub-second part in nanoseconds.
     pub const fn from_secs_nanos(secs: u64, nanos: u32) -> Self {
-        Timestamp(secs.saturating_mul(1_000_000_000).saturating_add(nanos as u64))
+        Timestamp(
+            secs.saturating_mul(1_000_000_000)
+                .saturating_add(nanos as u64),
+        )
     }
 
     /// Builds a timestamp from seconds and a sub-second part in microseconds.
@@ -126,7 +129,10 @@ mod tests {
         // 2016-03-24T13:41:49Z
         let ts = Timestamp::from_secs_micros(1_458_826_909, 123_456);
         assert_eq!(ts.to_eve_string(), "2016-03-24T13:41:49.123456+0000");
-        assert_eq!(Timestamp::ZERO.to_eve_string(), "1970-01-01T00:00:00.000000+0000");
+        assert_eq!(
+            Timestamp::ZERO.to_eve_string(),
+            "1970-01-01T00:00:00.000000+0000"
+        );
         // leap day
         let ts = Timestamp::from_secs(951_782_400); // 2000-02-29
         assert_eq!(ts.to_eve_string(), "2000-02-29T00:00:00.000000+0000");

@@ -17,7 +17,9 @@ fn classic(frames: &[(Timestamp, Vec<u8>)]) -> Vec<u8> {
     w.into_inner().unwrap()
 }
 
-fn read_all(bytes: &[u8]) -> Result<Vec<(Timestamp, LinkType, Vec<u8>, u64)>, CaptureError> {
+type Read = (Timestamp, LinkType, Vec<u8>, u64);
+
+fn read_all(bytes: &[u8]) -> Result<Vec<Read>, CaptureError> {
     let mut r = CaptureReader::new(bytes)?;
     let mut out = Vec::new();
     while let Some(p) = r.next_packet()? {
@@ -30,7 +32,10 @@ fn read_all(bytes: &[u8]) -> Result<Vec<(Timestamp, LinkType, Vec<u8>, u64)>, Ca
 fn classic_roundtrip_keeps_bytes_times_and_offsets() {
     let frames = vec![
         (Timestamp::from_secs_micros(1_600_000_000, 1), frame(1, 60)),
-        (Timestamp::from_secs_micros(1_600_000_001, 999_999), frame(2, 1514)),
+        (
+            Timestamp::from_secs_micros(1_600_000_001, 999_999),
+            frame(2, 1514),
+        ),
     ];
     let bytes = classic(&frames);
     let got = read_all(&bytes).unwrap();
@@ -70,7 +75,7 @@ fn big_endian_nanosecond_pcap() {
 
 fn pcapng_block(kind: u32, body: &[u8]) -> Vec<u8> {
     let mut body = body.to_vec();
-    while body.len() % 4 != 0 {
+    while !body.len().is_multiple_of(4) {
         body.push(0);
     }
     let total = (12 + body.len()) as u32;
@@ -163,10 +168,16 @@ fn not_a_capture() {
 
 #[test]
 fn truncated_header_and_truncated_record() {
-    let bytes = classic(&[(Timestamp::from_secs(1), frame(1, 100)), (Timestamp::from_secs(2), frame(2, 100))]);
+    let bytes = classic(&[
+        (Timestamp::from_secs(1), frame(1, 100)),
+        (Timestamp::from_secs(2), frame(2, 100)),
+    ]);
     // Header cut short.
     let err = read_all(&bytes[..10]).unwrap_err();
-    assert!(matches!(err, CaptureError::Truncated { offset: 0, .. }), "{err}");
+    assert!(
+        matches!(err, CaptureError::Truncated { offset: 0, .. }),
+        "{err}"
+    );
     // Second record cut in its data: the first packet is still delivered,
     // then the error names the second record's offset.
     let cut = &bytes[..bytes.len() - 30];
@@ -209,7 +220,8 @@ fn giant_record_is_refused_before_buffering() {
 fn lying_snaplen_and_zero_length_records_are_read_and_reported() {
     // snaplen 64 in the header, but a 200-byte record and an empty one.
     let mut w = PcapWriter::new(Vec::new(), LinkType::Ethernet, 65535).unwrap();
-    w.write_packet(Timestamp::from_secs(1), &frame(1, 200)).unwrap();
+    w.write_packet(Timestamp::from_secs(1), &frame(1, 200))
+        .unwrap();
     w.write_packet(Timestamp::from_secs(2), &[]).unwrap();
     let mut bytes = w.into_inner().unwrap();
     bytes[16..20].copy_from_slice(&64u32.to_le_bytes());
@@ -236,7 +248,10 @@ fn short_reads_from_a_pipe_still_recognise_the_format() {
             Ok(n)
         }
     }
-    let bytes = classic(&[(Timestamp::from_secs(1), frame(1, 90)), (Timestamp::from_secs(2), frame(2, 90))]);
+    let bytes = classic(&[
+        (Timestamp::from_secs(1), frame(1, 90)),
+        (Timestamp::from_secs(2), frame(2, 90)),
+    ]);
     let mut r = CaptureReader::new(Dribble(&bytes)).unwrap();
     let mut n = 0;
     while let Some(p) = r.next_packet().unwrap() {

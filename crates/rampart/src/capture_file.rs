@@ -31,7 +31,10 @@ impl CaptureFile<'_> {
                 .with_context(|| path.display().to_string())?;
             (r, len)
         };
-        let progress = if show_progress && std::io::stderr().is_terminal() && std::io::stdout().is_terminal() {
+        let progress = if show_progress
+            && std::io::stderr().is_terminal()
+            && std::io::stdout().is_terminal()
+        {
             let pb = ProgressBar::new(len.unwrap_or(0));
             pb.set_style(
                 ProgressStyle::with_template(

@@ -3,6 +3,7 @@
 
 mod capture_file;
 mod cmd;
+mod craft_cmd;
 mod output;
 
 use std::process::ExitCode;
@@ -22,12 +23,16 @@ enum Command {
     /// Summarise a capture: protocols, flows, top talkers, decoder events,
     /// defragmentation and reassembly counters.
     Inspect(cmd::inspect::InspectArgs),
+    /// Write packets, fragment trains and TCP conversations to a pcap, from
+    /// a spec file (docs/craft.md) or from flags.
+    Craft(craft_cmd::CraftArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Inspect(args) => cmd::inspect::run(args),
+        Command::Craft(args) => craft_cmd::run(args).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

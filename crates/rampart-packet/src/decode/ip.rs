@@ -3,7 +3,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use etherparse::err::{ip::LaxHeaderSliceError, packet::SliceError, Layer};
-use etherparse::{Ipv6ExtensionSlice, LaxNetSlice, LaxSlicedPacket, TransportSlice};
+use etherparse::{LaxNetSlice, LaxSlicedPacket, TransportSlice};
 
 use super::{tunnel, FragmentInfo, Icmp, IpHeader, Packet, Tcp, Transport, Udp};
 use crate::DecoderEvent;
@@ -46,7 +46,8 @@ pub(super) fn decode_ip_layer<'a>(pkt: &mut Packet<'a>, data: &'a [u8], depth: u
                 offset,
                 more: h.more_fragments(),
             });
-            let header_len = hslice.len() + v4.extensions().auth.map(|a| a.slice().len()).unwrap_or(0);
+            let header_len =
+                hslice.len() + v4.extensions().auth.map(|a| a.slice().len()).unwrap_or(0);
             let end = (usize::from(h.total_len())).clamp(hslice.len(), data.len());
             IpHeader {
                 version: 4,
@@ -73,32 +74,10 @@ pub(super) fn decode_ip_layer<'a>(pkt: &mut Packet<'a>, data: &'a [u8], depth: u
             if payload.incomplete {
                 pkt.event(DecoderEvent::Ipv6Truncated);
             }
-            let mut fragment = None;
-            let mut unfragmentable_len = h.slice().len();
-            let mut seen_fragment = false;
-            for ext in v6.extensions().clone() {
-                let len = match &ext {
-                    Ipv6ExtensionSlice::HopByHop(s)
-                    | Ipv6ExtensionSlice::Routing(s)
-                    | Ipv6ExtensionSlice::DestinationOptions(s) => s.slice().len(),
-                    Ipv6ExtensionSlice::Authentication(s) => s.slice().len(),
-                    Ipv6ExtensionSlice::Fragment(f) => {
-                        let offset = u32::from(f.fragment_offset().value()) * 8;
-                        seen_fragment = true;
-                        if f.more_fragments() || offset != 0 {
-                            fragment = Some(FragmentInfo {
-                                id: f.identification(),
-                                offset,
-                                more: f.more_fragments(),
-                            });
-                        }
-                        0
-                    }
-                };
-                if !seen_fragment {
-                    unfragmentable_len += len;
-                }
-            }
+            let ext = v6.extensions().slice();
+            let (fragment, unfragmentable_len) =
+                ipv6_fragment_info(data.get(6).copied().unwrap_or(0), ext);
+            let unfragmentable_len = h.slice().len() + unfragmentable_len;
             let header_len = h.slice().len() + v6.extensions().slice().len();
             let end = (header_len + usize::from(h.payload_length())).clamp(40, data.len());
             IpHeader {
@@ -193,6 +172,41 @@ pub(super) fn decode_ip_layer<'a>(pkt: &mut Packet<'a>, data: &'a [u8], depth: u
     }
 }
 
+/// Walks the IPv6 extension headers etherparse delimited (`ext`, starting
+/// with header type `first`) for the fragment header. Returns the fragment
+/// fields, when the packet is a fragment, and the length of the extension
+/// headers before the fragment header (the unfragmentable part).
+///
+/// Done here on the raw bytes rather than with etherparse's extension
+/// iterator, which assumes the headers were fully validated and misbehaves
+/// when the lax parse stopped early.
+fn ipv6_fragment_info(first: u8, ext: &[u8]) -> (Option<FragmentInfo>, usize) {
+    const HOP_BY_HOP: u8 = 0;
+    const ROUTING: u8 = 43;
+    const FRAGMENT: u8 = 44;
+    const AUTH: u8 = 51;
+    const DEST_OPTS: u8 = 60;
+    let mut next = first;
+    let mut off = 0usize;
+    while let Some(&[nh, hlen, o1, o2, i1, i2, i3, i4, ..]) = ext.get(off..) {
+        let len = match next {
+            FRAGMENT => {
+                let offset = u32::from(u16::from_be_bytes([o1, o2]) >> 3) * 8;
+                let more = o2 & 1 == 1;
+                let id = u32::from_be_bytes([i1, i2, i3, i4]);
+                let frag = (more || offset != 0).then_some(FragmentInfo { id, offset, more });
+                return (frag, off);
+            }
+            AUTH => (usize::from(hlen) + 2) * 4,
+            HOP_BY_HOP | ROUTING | DEST_OPTS => (usize::from(hlen) + 1) * 8,
+            _ => break,
+        };
+        next = nh;
+        off += len;
+    }
+    (None, off)
+}
+
 /// Flags from the 13th and 14th header bytes (including NS).
 fn tcp_flags(header: &[u8]) -> u16 {
     let hi = header.get(12).copied().unwrap_or(0) as u16 & 0x01;
@@ -210,7 +224,9 @@ pub(crate) fn ones_complement_sum(data: &[u8]) -> u16 {
     let mut sum: u32 = 0;
     let mut chunks = data.chunks_exact(2);
     for c in &mut chunks {
-        sum += u32::from(u16::from_be_bytes([c[0], c[1]]));
+        if let &[a, b] = c {
+            sum += u32::from(u16::from_be_bytes([a, b]));
+        }
     }
     if let [last] = chunks.remainder() {
         sum += u32::from(*last) << 8;

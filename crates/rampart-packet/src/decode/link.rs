@@ -1,6 +1,6 @@
 //! Link-layer framing: where in the frame the network header starts.
 
-use super::{ip, tunnel, Packet};
+use super::{be16, ip, tunnel, Packet};
 use crate::{DecoderEvent, LinkType};
 
 /// EtherTypes decoded here rather than by etherparse.
@@ -22,16 +22,20 @@ pub(super) fn decode_link<'a>(pkt: &mut Packet<'a>, linktype: LinkType, data: &'
         LinkType::Raw => decode_raw_ip(pkt, data),
         LinkType::Ipv4 | LinkType::Ipv6 => decode_raw_ip(pkt, data),
         LinkType::Null | LinkType::Loop => {
-            let Some(family) = data.get(..4) else {
+            let Some(&[a, b, c, d]) = data.get(..4) else {
                 pkt.event(DecoderEvent::NullTruncated);
                 return;
             };
             // The family is in the writer's host byte order for DLT_NULL and
             // network order for DLT_LOOP; the value is small, so whichever
             // order gives a small number is the right one.
-            let le = u32::from_le_bytes([family[0], family[1], family[2], family[3]]);
-            let be = u32::from_be_bytes([family[0], family[1], family[2], family[3]]);
-            let fam = if linktype == LinkType::Loop || le > 0xffff { be } else { le };
+            let le = u32::from_le_bytes([a, b, c, d]);
+            let be = u32::from_be_bytes([a, b, c, d]);
+            let fam = if linktype == LinkType::Loop || le > 0xffff {
+                be
+            } else {
+                le
+            };
             let rest = data.get(4..).unwrap_or(&[]);
             match fam {
                 2 => ip::decode_ip_layer(pkt, rest, 0),
@@ -41,28 +45,26 @@ pub(super) fn decode_link<'a>(pkt: &mut Packet<'a>, linktype: LinkType, data: &'
             }
         }
         LinkType::CiscoHdlc => {
-            let (Some(proto), Some(rest)) = (data.get(2..4), data.get(4..)) else {
+            let (Some(proto), Some(rest)) = (be16(data, 2), data.get(4..)) else {
                 pkt.event(DecoderEvent::LinkTruncated);
                 return;
             };
-            decode_ether_type(pkt, u16::from_be_bytes([proto[0], proto[1]]), rest, 0);
+            decode_ether_type(pkt, proto, rest, 0);
         }
         LinkType::LinuxSll => {
             // 16-byte header; protocol type in the last two bytes.
-            let (Some(proto), Some(rest)) = (data.get(14..16), data.get(16..)) else {
+            let (Some(ether_type), Some(rest)) = (be16(data, 14), data.get(16..)) else {
                 pkt.event(DecoderEvent::SllTruncated);
                 return;
             };
-            let ether_type = u16::from_be_bytes([proto[0], proto[1]]);
             decode_ether_type(pkt, ether_type, rest, 0);
         }
         LinkType::LinuxSll2 => {
             // 20-byte header; protocol type in the first two bytes.
-            let (Some(proto), Some(rest)) = (data.get(0..2), data.get(20..)) else {
+            let (Some(ether_type), Some(rest)) = (be16(data, 0), data.get(20..)) else {
                 pkt.event(DecoderEvent::SllTruncated);
                 return;
             };
-            let ether_type = u16::from_be_bytes([proto[0], proto[1]]);
             decode_ether_type(pkt, ether_type, rest, 0);
         }
         LinkType::Other(_) => pkt.event(DecoderEvent::UnsupportedLinkType),
@@ -80,11 +82,11 @@ fn decode_raw_ip<'a>(pkt: &mut Packet<'a>, data: &'a [u8]) {
 /// parsing the whole frame with etherparse first would decode the IP
 /// headers twice.
 pub(super) fn decode_ethernet<'a>(pkt: &mut Packet<'a>, data: &'a [u8], depth: u8) {
-    let (Some(et), Some(rest)) = (data.get(12..14), data.get(14..)) else {
+    let (Some(et), Some(rest)) = (be16(data, 12), data.get(14..)) else {
         pkt.event(DecoderEvent::EthernetTruncated);
         return;
     };
-    decode_ether_type(pkt, u16::from_be_bytes([et[0], et[1]]), rest, depth);
+    decode_ether_type(pkt, et, rest, depth);
 }
 
 /// Decodes the payload of a frame whose EtherType is known.
@@ -118,16 +120,15 @@ pub(super) fn decode_ether_type<'a>(
 
 /// One 802.1Q / 802.1ad tag; QinQ is two of these in a row.
 fn decode_vlan_tags<'a>(pkt: &mut Packet<'a>, _ether_type: u16, data: &'a [u8], depth: u8) {
-    let (Some(tci), Some(inner), Some(rest)) = (data.get(0..2), data.get(2..4), data.get(4..))
-    else {
+    let (Some(tci), Some(inner), Some(rest)) = (be16(data, 0), be16(data, 2), data.get(4..)) else {
         pkt.event(DecoderEvent::VlanTruncated);
         return;
     };
-    if !pkt.vlans.push(u16::from_be_bytes([tci[0], tci[1]]) & 0x0fff) {
+    if !pkt.vlans.push(tci & 0x0fff) {
         pkt.event(DecoderEvent::VlanTooMany);
         return;
     }
-    decode_ether_type(pkt, u16::from_be_bytes([inner[0], inner[1]]), rest, depth);
+    decode_ether_type(pkt, inner, rest, depth);
 }
 
 fn decode_arp(pkt: &mut Packet<'_>, data: &[u8]) {

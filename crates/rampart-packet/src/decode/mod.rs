@@ -351,6 +351,14 @@ impl Icmp<'_> {
     }
 }
 
+/// The big-endian `u16` at `at`, if the data is long enough.
+fn be16(data: &[u8], at: usize) -> Option<u16> {
+    match data.get(at..at.checked_add(2)?)? {
+        &[a, b] => Some(u16::from_be_bytes([a, b])),
+        _ => None,
+    }
+}
+
 /// Decodes one frame captured with link type `linktype`.
 pub fn decode(linktype: LinkType, data: &[u8]) -> Packet<'_> {
     let mut pkt = Packet {

@@ -45,7 +45,10 @@ fn ethernet_ipv4_tcp_fields() {
     let Some(Transport::Tcp(t)) = &p.transport else {
         panic!("not tcp")
     };
-    assert_eq!((t.src_port, t.dst_port, t.seq, t.ack), (40000, 80, 1000, 77));
+    assert_eq!(
+        (t.src_port, t.dst_port, t.seq, t.ack),
+        (40000, 80, 1000, 77)
+    );
     assert!(t.has(tcp_flags::SYN | tcp_flags::ACK));
     assert_eq!(t.header_len, 24);
     assert_eq!(t.options, &[2, 4, 0x05, 0xb4]);
@@ -94,7 +97,10 @@ fn truncated_frames_yield_events_and_never_panic() {
     for cut in 0..f.len() {
         let p = decode(LinkType::Ethernet, &f[..cut]);
         if cut < 14 {
-            assert!(p.events.contains(DecoderEvent::EthernetTruncated), "cut {cut}");
+            assert!(
+                p.events.contains(DecoderEvent::EthernetTruncated),
+                "cut {cut}"
+            );
         } else if cut < 34 {
             assert!(p.ip.is_none(), "cut {cut}");
             assert!(!p.events.is_empty(), "cut {cut}");
@@ -152,17 +158,27 @@ fn linux_cooked_v1_v2_and_bsd_loopback() {
     };
     let mut sll = vec![0, 0, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0x08, 0x00];
     sll.extend_from_slice(&ip);
-    let mut sll2 = vec![0x08, 0x00, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0];
+    let mut sll2 = vec![
+        0x08, 0x00, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0,
+    ];
     sll2.extend_from_slice(&ip);
     let mut null = 2u32.to_le_bytes().to_vec();
     null.extend_from_slice(&ip);
-    for (lt, f) in [(LinkType::LinuxSll, &sll), (LinkType::LinuxSll2, &sll2), (LinkType::Null, &null)] {
+    for (lt, f) in [
+        (LinkType::LinuxSll, &sll),
+        (LinkType::LinuxSll2, &sll2),
+        (LinkType::Null, &null),
+    ] {
         let p = decode(lt, f);
         assert_eq!(p.ports(), Some((1, 2)), "{lt:?}");
         assert_eq!(p.payload(), b"z", "{lt:?}");
     }
-    assert!(decode(LinkType::LinuxSll, &sll[..10]).events.contains(DecoderEvent::SllTruncated));
-    assert!(decode(LinkType::Other(999), &ip).events.contains(DecoderEvent::UnsupportedLinkType));
+    assert!(decode(LinkType::LinuxSll, &sll[..10])
+        .events
+        .contains(DecoderEvent::SllTruncated));
+    assert!(decode(LinkType::Other(999), &ip)
+        .events
+        .contains(DecoderEvent::UnsupportedLinkType));
 }
 
 #[test]
@@ -191,7 +207,10 @@ fn gre_tunnel_exposes_inner_packet() {
     let p = decode(LinkType::Raw, &f);
     assert_eq!(p.tunnel_depth, 1);
     assert_eq!(p.tunnels.iter().collect::<Vec<_>>(), vec![Tunnel::Gre]);
-    assert_eq!(p.ip.as_ref().unwrap().src, IpAddr::V4(Ipv4Addr::new(192, 168, 0, 1)));
+    assert_eq!(
+        p.ip.as_ref().unwrap().src,
+        IpAddr::V4(Ipv4Addr::new(192, 168, 0, 1))
+    );
     assert_eq!(p.ports(), Some((1111, 2222)));
 }
 
@@ -210,7 +229,9 @@ fn arp_addresses() {
     assert_eq!(arp.operation, 1);
     assert_eq!(arp.sender_ip, Some(Ipv4Addr::new(10, 0, 0, 1)));
     assert_eq!(arp.target_ip, Some(Ipv4Addr::new(10, 0, 0, 2)));
-    assert!(decode(LinkType::Ethernet, &f[..20]).events.contains(DecoderEvent::ArpTruncated));
+    assert!(decode(LinkType::Ethernet, &f[..20])
+        .events
+        .contains(DecoderEvent::ArpTruncated));
 }
 
 #[test]
@@ -224,7 +245,10 @@ fn icmp_echo_fields() {
     let Some(Transport::Icmpv4(i)) = &p.transport else {
         panic!("not icmp")
     };
-    assert_eq!((i.icmp_type, i.code, i.echo_id(), i.echo_seq()), (8, 0, 0x1234, 7));
+    assert_eq!(
+        (i.icmp_type, i.code, i.echo_id(), i.echo_seq()),
+        (8, 0, 0x1234, 7)
+    );
     assert_eq!(i.payload, b"ping");
 }
 

@@ -1,7 +1,7 @@
 //! Encapsulations whose inner packet is what flows and rules see:
 //! GRE (with ERSPAN and PPTP's enhanced GRE), MPLS, PPPoE, VXLAN, Teredo.
 
-use super::{ip, link, Packet, Tunnel, MAX_TUNNEL_DEPTH};
+use super::{be16, ip, link, Packet, Tunnel, MAX_TUNNEL_DEPTH};
 use crate::DecoderEvent;
 
 const VXLAN_PORT: u16 = 4789;
@@ -20,11 +20,6 @@ pub(super) fn deeper(pkt: &mut Packet<'_>, depth: u8) -> Option<u8> {
     } else {
         Some(depth + 1)
     }
-}
-
-fn be16(data: &[u8], at: usize) -> Option<u16> {
-    let b = data.get(at..at + 2)?;
-    Some(u16::from_be_bytes([b[0], b[1]]))
 }
 
 /// GRE (RFC 2784/2890) and enhanced GRE version 1 (RFC 2637, PPTP).
@@ -130,13 +125,13 @@ pub(super) fn decode_mpls<'a>(pkt: &mut Packet<'a>, data: &'a [u8], depth: u8) {
     let mut off = 0usize;
     let mut label;
     loop {
-        let Some(entry) = data.get(off..off + 4) else {
+        let Some(&[e0, e1, e2, _ttl]) = data.get(off..off + 4) else {
             pkt.event(DecoderEvent::MplsTruncated);
             return;
         };
-        label = (u32::from(entry[0]) << 12) | (u32::from(entry[1]) << 4) | (u32::from(entry[2]) >> 4);
+        label = (u32::from(e0) << 12) | (u32::from(e1) << 4) | (u32::from(e2) >> 4);
         off += 4;
-        if entry[2] & 0x01 != 0 {
+        if e2 & 0x01 != 0 {
             break;
         }
         if off > 4 * 16 {

@@ -486,17 +486,13 @@ fn timestamp(high: u32, low: u32, iface: &Interface) -> Timestamp {
             (u64::from(high) * 1_000_000_000).saturating_add(frac_nanos.min(999_999_999)),
         );
     }
-    match iface.resolution {
-        res => {
-            let units = (u64::from(high) << 32) | u64::from(low);
-            let res = res.max(1);
-            let secs = units / res;
-            let frac = units % res;
-            let nanos = (u128::from(frac) * 1_000_000_000 / u128::from(res)) as u64;
-            let secs = secs.saturating_add_signed(iface.offset_secs);
-            Timestamp::from_nanos(secs.saturating_mul(1_000_000_000).saturating_add(nanos))
-        }
-    }
+    let units = (u64::from(high) << 32) | u64::from(low);
+    let res = iface.resolution.max(1);
+    let secs = units / res;
+    let frac = units % res;
+    let nanos = (u128::from(frac) * 1_000_000_000 / u128::from(res)) as u64;
+    let secs = secs.saturating_add_signed(iface.offset_secs);
+    Timestamp::from_nanos(secs.saturating_mul(1_000_000_000).saturating_add(nanos))
 }
 
 fn is_known_magic(m: &[u8]) -> bool {

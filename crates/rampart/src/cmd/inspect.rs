@@ -95,7 +95,12 @@ impl InspectSink {
 }
 
 impl PipelineSink for InspectSink {
-    fn on_packet(&mut self, _ts: Timestamp, pkt: &Packet<'_>, _flow: Option<(&Flow<FlowData>, Direction)>) {
+    fn on_packet(
+        &mut self,
+        _ts: Timestamp,
+        pkt: &Packet<'_>,
+        _flow: Option<(&Flow<FlowData>, Direction)>,
+    ) {
         if let Some(ip) = &pkt.ip {
             let n = pkt.data.len() as u64;
             self.talk(ip.src, n);
@@ -122,7 +127,8 @@ impl PipelineSink for InspectSink {
             .open(&path)
             .and_then(|mut f| f.write_all(seg.data));
         if let Err(e) = res {
-            self.io_error = Some(anyhow::Error::new(e).context(format!("writing {}", path.display())));
+            self.io_error =
+                Some(anyhow::Error::new(e).context(format!("writing {}", path.display())));
         }
     }
 
@@ -179,7 +185,7 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
             Ok(Some(p)) => {
                 pipeline.process(p.ts, p.linktype, p.data, &mut sink);
                 n += 1;
-                if n % 4096 == 0 {
+                if n.is_multiple_of(4096) {
                     cap.progress.set_position(cap.reader.offset());
                 }
             }
@@ -212,7 +218,10 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
     let file = args.file.display();
     let mut code = ExitCode::SUCCESS;
     for w in cap.reader.warnings() {
-        eprintln!("rampart: warning: {file}: byte offset {}: {}", w.offset, w.message);
+        eprintln!(
+            "rampart: warning: {file}: byte offset {}: {}",
+            w.offset, w.message
+        );
         code = ExitCode::from(2);
     }
     if cap.reader.warning_count() > cap.reader.warnings().len() as u64 {
@@ -241,7 +250,12 @@ fn build_report(
         .protocols
         .rows()
         .into_iter()
-        .map(|(name, c)| (name.to_string(), json!({"packets": c.packets, "bytes": c.bytes})))
+        .map(|(name, c)| {
+            (
+                name.to_string(),
+                json!({"packets": c.packets, "bytes": c.bytes}),
+            )
+        })
         .collect();
     let events: serde_json::Map<String, Value> = stats
         .decoder_events
@@ -283,13 +297,14 @@ fn build_report(
         "top_talkers": top,
         "talkers_untracked": sink.talkers_dropped,
         "decoder_events": events,
-        "defrag": {
-            "datagrams_reassembled": stats.reassembled_datagrams,
-        },
+        "defrag": pipeline.defrag().stats(),
         "reassembly": {
             "bytes_toserver": sink.stream_bytes[0],
             "bytes_toclient": sink.stream_bytes[1],
-            "gaps": sink.stream_gaps,
+            "gap_events": sink.stream_gaps,
+            "memory_peak_bytes": pipeline.stream_budget().peak(),
+            "memcap_refusals": pipeline.stream_budget().refusals(),
+            "counters": stats.reassembly,
         },
         "capture_warnings": cap.reader.warning_count(),
         "capture_error": read_error.map(|e| e.to_string()),
@@ -309,7 +324,12 @@ fn print_text(r: &Value) {
     println!("\nProtocols                 packets          bytes");
     if let Some(p) = r["protocols"].as_object() {
         for (name, c) in p {
-            println!("  {:<20} {:>10} {:>14}", name, get(c, "packets"), get(c, "bytes"));
+            println!(
+                "  {:<20} {:>10} {:>14}",
+                name,
+                get(c, "packets"),
+                get(c, "bytes")
+            );
         }
     }
     let f = &r["flows"];
@@ -355,7 +375,14 @@ fn print_text(r: &Value) {
     println!("\nTCP reassembly");
     if let Some(d) = r["reassembly"].as_object() {
         for (name, n) in d {
-            println!("  {name:<32} {:>10}", n.as_u64().unwrap_or(0));
+            match n.as_object() {
+                Some(inner) => {
+                    for (name, n) in inner {
+                        println!("  {name:<32} {:>10}", n.as_u64().unwrap_or(0));
+                    }
+                }
+                None => println!("  {name:<32} {:>10}", n.as_u64().unwrap_or(0)),
+            }
         }
     }
 }

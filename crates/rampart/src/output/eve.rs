@@ -78,9 +78,24 @@ pub fn flow_record(flow: &Flow<FlowData>, reason: EndReason) -> Value {
         let all = flow.tcp_flags[0] | flow.tcp_flags[1];
         let mut tcp = Map::new();
         tcp.insert("tcp_flags".into(), json!(tcp_flags_hex(all)));
-        tcp.insert("tcp_flags_ts".into(), json!(tcp_flags_hex(flow.tcp_flags[0])));
-        tcp.insert("tcp_flags_tc".into(), json!(tcp_flags_hex(flow.tcp_flags[1])));
-        for (bit, name) in [(0x01, "fin"), (0x02, "syn"), (0x04, "rst"), (0x08, "psh"), (0x10, "ack"), (0x20, "urg"), (0x40, "ecn"), (0x80, "cwr")] {
+        tcp.insert(
+            "tcp_flags_ts".into(),
+            json!(tcp_flags_hex(flow.tcp_flags[0])),
+        );
+        tcp.insert(
+            "tcp_flags_tc".into(),
+            json!(tcp_flags_hex(flow.tcp_flags[1])),
+        );
+        for (bit, name) in [
+            (0x01, "fin"),
+            (0x02, "syn"),
+            (0x04, "rst"),
+            (0x08, "psh"),
+            (0x10, "ack"),
+            (0x20, "urg"),
+            (0x40, "ecn"),
+            (0x80, "cwr"),
+        ] {
             if all & bit != 0 {
                 tcp.insert(name.into(), json!(true));
             }
