@@ -13,6 +13,7 @@ use clap::Args;
 use rampart_engine::{FlowData, Pipeline, PipelineConfig, PipelineSink, StreamSegment};
 use rampart_packet::{Packet, Timestamp};
 use rampart_stream::flow::{Direction, EndReason, Flow};
+use rampart_stream::OverlapPolicy;
 use serde_json::{json, Value};
 
 use crate::capture_file::CaptureFile;
@@ -43,6 +44,45 @@ pub struct InspectArgs {
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+}
+
+/// Limits and policies of the packet path, shared by the offline commands.
+#[derive(Args, Debug, Clone)]
+pub struct PipelineArgs {
+    /// How overlapping IP fragments are resolved: first, last, bsd,
+    /// bsd-right, linux, windows or solaris (the target-based policies;
+    /// pick the one of the hosts you protect).
+    #[arg(long, default_value = "bsd", value_name = "POLICY")]
+    pub defrag_policy: OverlapPolicy,
+    /// How overlapping TCP segments are resolved (same names as
+    /// --defrag-policy).
+    #[arg(long, default_value = "bsd", value_name = "POLICY")]
+    pub stream_policy: OverlapPolicy,
+    /// Memory for the flow table, in MiB; the least recently seen flows are
+    /// evicted beyond it.
+    #[arg(long, default_value_t = 128, value_name = "MIB")]
+    pub flow_memcap: usize,
+    /// Memory for all buffered TCP stream data, in MiB.
+    #[arg(long, default_value_t = 256, value_name = "MIB")]
+    pub stream_memcap: usize,
+    /// Memory for IP fragments awaiting reassembly, in MiB.
+    #[arg(long, default_value_t = 32, value_name = "MIB")]
+    pub defrag_memcap: usize,
+}
+
+impl PipelineArgs {
+    /// The pipeline configuration these flags describe.
+    pub fn config(&self) -> PipelineConfig {
+        let mut c = PipelineConfig::default();
+        c.defrag.policy = self.defrag_policy;
+        c.defrag.memcap_bytes = self.defrag_memcap.saturating_mul(1 << 20);
+        c.reassembly.policy = self.stream_policy;
+        c.flow.memcap_bytes = self.flow_memcap.saturating_mul(1 << 20);
+        c.stream_memcap_bytes = self.stream_memcap.saturating_mul(1 << 20);
+        c
+    }
 }
 
 #[derive(Default, Clone, Copy)]
@@ -177,7 +217,7 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
         stream_gaps: 0,
         io_error: None,
     };
-    let mut pipeline = Pipeline::new(PipelineConfig::default());
+    let mut pipeline = Pipeline::new(args.pipeline.config());
     let mut read_error = None;
     let mut n: u64 = 0;
     loop {
