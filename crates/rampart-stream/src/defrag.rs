@@ -233,7 +233,7 @@ impl Tracker {
 #[derive(Debug)]
 pub struct Defragmenter {
     config: DefragConfig,
-    trackers: HashMap<FragKey, Tracker>,
+    trackers: HashMap<FragKey, Tracker, foldhash::fast::RandomState>,
     /// Trackers by (creation time, serial): oldest first, for timeouts and
     /// eviction.
     order: BTreeMap<(u64, u64), FragKey>,
@@ -247,7 +247,7 @@ impl Defragmenter {
     pub fn new(config: DefragConfig) -> Defragmenter {
         Defragmenter {
             config,
-            trackers: HashMap::new(),
+            trackers: HashMap::default(),
             order: BTreeMap::new(),
             serial: 0,
             memory: 0,

@@ -94,7 +94,7 @@ struct Talker {
 struct InspectSink {
     flows_out: Option<BufWriter<File>>,
     streams_dir: Option<PathBuf>,
-    talkers: HashMap<IpAddr, Talker>,
+    talkers: HashMap<IpAddr, Talker, foldhash::fast::RandomState>,
     talkers_dropped: u64,
     flows_by_proto: HashMap<u8, u64>,
     flows_total: u64,
@@ -209,7 +209,7 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
     let mut sink = InspectSink {
         flows_out,
         streams_dir: args.streams.clone(),
-        talkers: HashMap::new(),
+        talkers: HashMap::default(),
         talkers_dropped: 0,
         flows_by_proto: HashMap::new(),
         flows_total: 0,
