@@ -1,0 +1,14 @@
+//! Rampart's signature engine (pure): compiled rules, the multi-pattern
+//! prefilter, and matching on packets, stream data and app-layer buffers.
+//!
+//! * [`content`]: literal search with ASCII case folding.
+//! * [`pcre`]: PCRE2 with a backtracking budget.
+//! * [`bytes`]: reading numbers for the byte_* keywords.
+//! * [`program`]: a rule's keywords for one buffer, evaluated in order with
+//!   relative positions and bounded backtracking.
+#![cfg_attr(not(test), warn(clippy::indexing_slicing))]
+
+pub mod bytes;
+pub mod content;
+pub mod pcre;
+pub mod program;

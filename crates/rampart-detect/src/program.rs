@@ -1,0 +1,566 @@
+//! The payload program of a rule: its content, pcre, isdataat and byte_*
+//! keywords for one buffer, evaluated in rule order with Suricata's
+//! semantics, backtracking included.
+//!
+//! Relative keywords (distance, within, `R`, `relative`) are anchored at the
+//! end of the previous match. When a later step fails, an earlier match is
+//! retried at its next occurrence, because another occurrence may leave the
+//! relative steps after it room to match (`content:"a"; content:"b";
+//! distance:0; within:1;` must match "a-ab"). The total number of retries
+//! per evaluation is bounded ([`RECURSION_LIMIT`]), like Suricata's
+//! `inspection-recursion-limit`, so that hostile payloads cannot make rule
+//! evaluation quadratic.
+
+use crate::bytes::{read_number, CmpOp, NumberFormat};
+use crate::content::Literal;
+use crate::pcre::{PcreMatcher, PcreOutcome};
+
+/// Retries allowed per program evaluation.
+pub const RECURSION_LIMIT: u32 = 3000;
+
+/// Byte variables a program may hold (byte_extract / byte_math results).
+pub const MAX_VARS: usize = 8;
+
+/// A number in a rule option: a literal or a byte_extract variable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Value {
+    /// A constant.
+    Lit(i64),
+    /// The value of variable number `n` (its order of definition).
+    Var(u8),
+}
+
+impl Value {
+    fn get(self, vars: &[i64; MAX_VARS]) -> i64 {
+        match self {
+            Value::Lit(v) => v,
+            Value::Var(i) => vars.get(usize::from(i)).copied().unwrap_or(0),
+        }
+    }
+}
+
+/// A `content` keyword with its modifiers.
+#[derive(Clone, Debug)]
+pub struct ContentStep {
+    /// The pattern.
+    pub literal: Literal,
+    /// `content:!"..."`: the pattern must not occur in the window.
+    pub negated: bool,
+    /// Absolute start of the window.
+    pub offset: Option<Value>,
+    /// Absolute window length from `offset`.
+    pub depth: Option<Value>,
+    /// Relative start: bytes after the previous match's end (may be < 0).
+    pub distance: Option<Value>,
+    /// Relative window end: bytes after the previous match's end (plus
+    /// `distance`).
+    pub within: Option<Value>,
+    /// Must match at the start of the buffer.
+    pub startswith: bool,
+    /// Must match at the end of the buffer.
+    pub endswith: bool,
+}
+
+impl ContentStep {
+    /// A plain content with no modifiers.
+    pub fn new(literal: Literal) -> Self {
+        ContentStep {
+            literal,
+            negated: false,
+            offset: None,
+            depth: None,
+            distance: None,
+            within: None,
+            startswith: false,
+            endswith: false,
+        }
+    }
+
+    fn relative(&self) -> bool {
+        self.distance.is_some() || self.within.is_some()
+    }
+
+    /// The [start, end) window this content may match in.
+    fn window(
+        &self,
+        len: usize,
+        prev_end: usize,
+        vars: &[i64; MAX_VARS],
+    ) -> Option<(usize, usize)> {
+        let len_i = len as i64;
+        let (mut start, mut end) = if self.relative() {
+            let dist = self.distance.map(|d| d.get(vars)).unwrap_or(0);
+            let start = prev_end as i64 + dist;
+            let end = match self.within {
+                Some(w) => prev_end as i64 + dist.max(0) + w.get(vars),
+                None => len_i,
+            };
+            (start.max(0), end)
+        } else {
+            let off = self.offset.map(|o| o.get(vars)).unwrap_or(0).max(0);
+            let end = match self.depth {
+                Some(d) => off + d.get(vars),
+                None => len_i,
+            };
+            (off, end)
+        };
+        if self.startswith {
+            start = 0;
+            end = end.min(self.literal.len() as i64);
+        }
+        end = end.min(len_i);
+        if self.endswith {
+            start = start.max(len_i - self.literal.len() as i64);
+        }
+        (start <= end).then_some((start as usize, end as usize))
+    }
+}
+
+/// A `pcre` keyword.
+#[derive(Debug)]
+pub struct PcreStep {
+    /// The compiled pattern.
+    pub matcher: PcreMatcher,
+    /// `!`: the pattern must not match.
+    pub negated: bool,
+    /// `R`: search from the previous match's end.
+    pub relative: bool,
+}
+
+/// `isdataat:N[,relative]`.
+#[derive(Clone, Copy, Debug)]
+pub struct IsDataAt {
+    /// Position that must hold data.
+    pub offset: Value,
+    /// Counted from the previous match's end.
+    pub relative: bool,
+    /// `!isdataat`: there must be no data there.
+    pub negated: bool,
+}
+
+/// `byte_test`.
+#[derive(Clone, Copy, Debug)]
+pub struct ByteTest {
+    /// Bytes to read.
+    pub nbytes: usize,
+    /// Operator.
+    pub op: CmpOp,
+    /// `!op`.
+    pub negated: bool,
+    /// Right-hand side.
+    pub value: Value,
+    /// Where to read.
+    pub offset: Value,
+    /// Counted from the previous match's end.
+    pub relative: bool,
+    /// Byte order or string base.
+    pub format: NumberFormat,
+    /// Mask applied before the comparison (and the value shifted right by
+    /// the mask's trailing zeros, as Suricata does).
+    pub bitmask: Option<u64>,
+}
+
+/// `byte_jump`.
+#[derive(Clone, Copy, Debug)]
+pub struct ByteJump {
+    /// Bytes to read.
+    pub nbytes: usize,
+    /// Where to read.
+    pub offset: Value,
+    /// Counted from the previous match's end.
+    pub relative: bool,
+    /// Byte order or string base.
+    pub format: NumberFormat,
+    /// Multiply the value.
+    pub multiplier: u64,
+    /// Round the jump up to a multiple of 4.
+    pub align: bool,
+    /// Jump from the buffer start instead of after the read bytes.
+    pub from_beginning: bool,
+    /// Jump from the buffer end.
+    pub from_end: bool,
+    /// Added after the jump (may be < 0).
+    pub post_offset: i64,
+    /// Mask applied to the value.
+    pub bitmask: Option<u64>,
+}
+
+/// `byte_extract`.
+#[derive(Clone, Copy, Debug)]
+pub struct ByteExtract {
+    /// Bytes to read.
+    pub nbytes: usize,
+    /// Where to read.
+    pub offset: Value,
+    /// Counted from the previous match's end.
+    pub relative: bool,
+    /// Byte order or string base.
+    pub format: NumberFormat,
+    /// Multiply the value.
+    pub multiplier: u64,
+    /// Round the value up to a multiple of this (0 = off).
+    pub align: u64,
+    /// Mask applied to the value.
+    pub bitmask: Option<u64>,
+    /// Variable slot receiving the value.
+    pub var: u8,
+}
+
+/// Arithmetic of `byte_math`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MathOp {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+    /// `<<`
+    Shl,
+    /// `>>`
+    Shr,
+}
+
+/// `byte_math`.
+#[derive(Clone, Copy, Debug)]
+pub struct ByteMath {
+    /// Bytes to read.
+    pub nbytes: usize,
+    /// Where to read.
+    pub offset: Value,
+    /// Counted from the previous match's end.
+    pub relative: bool,
+    /// Byte order or string base.
+    pub format: NumberFormat,
+    /// The operation.
+    pub op: MathOp,
+    /// The other operand.
+    pub rvalue: Value,
+    /// Mask applied to the read value.
+    pub bitmask: Option<u64>,
+    /// Variable slot receiving the result.
+    pub var: u8,
+}
+
+/// Buffer size bounds (`bsize`, `dsize` applied to a buffer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SizeCheck {
+    /// Exactly n.
+    Eq(u64),
+    /// Fewer than n.
+    Lt(u64),
+    /// More than n.
+    Gt(u64),
+    /// Strictly between a and b.
+    Between(u64, u64),
+    /// Not equal to n.
+    Ne(u64),
+    /// At most n.
+    Le(u64),
+    /// At least n.
+    Ge(u64),
+}
+
+impl SizeCheck {
+    /// Whether `n` satisfies the bound.
+    pub fn check(self, n: u64) -> bool {
+        match self {
+            SizeCheck::Eq(v) => n == v,
+            SizeCheck::Lt(v) => n < v,
+            SizeCheck::Gt(v) => n > v,
+            SizeCheck::Between(a, b) => n > a && n < b,
+            SizeCheck::Ne(v) => n != v,
+            SizeCheck::Le(v) => n <= v,
+            SizeCheck::Ge(v) => n >= v,
+        }
+    }
+}
+
+/// One step of a payload program.
+#[derive(Debug)]
+pub enum Step {
+    /// `content` and modifiers (boxed: it is far larger than the others).
+    Content(Box<ContentStep>),
+    /// `pcre`.
+    Pcre(Box<PcreStep>),
+    /// `isdataat`.
+    IsDataAt(IsDataAt),
+    /// `byte_test`.
+    ByteTest(ByteTest),
+    /// `byte_jump`.
+    ByteJump(ByteJump),
+    /// `byte_extract`.
+    ByteExtract(ByteExtract),
+    /// `byte_math`.
+    ByteMath(ByteMath),
+    /// `bsize`.
+    Size(SizeCheck),
+}
+
+impl Step {
+    fn is_relative(&self) -> bool {
+        match self {
+            Step::Content(c) => c.relative(),
+            Step::Pcre(p) => p.relative,
+            Step::IsDataAt(i) => i.relative,
+            Step::ByteTest(b) => b.relative,
+            Step::ByteJump(b) => b.relative,
+            Step::ByteExtract(b) => b.relative,
+            Step::ByteMath(b) => b.relative,
+            Step::Size(_) => false,
+        }
+    }
+}
+
+/// Counters from evaluating programs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EvalStats {
+    /// pcre searches that ran out of backtracking budget.
+    pub pcre_limit_hits: u64,
+    /// Evaluations stopped by the retry limit.
+    pub recursion_limit_hits: u64,
+}
+
+/// An ordered list of steps over one buffer.
+#[derive(Debug, Default)]
+pub struct Program {
+    steps: Vec<Step>,
+    /// `retry_after[i]`: a later step is relative, so a failure after step
+    /// `i` is worth retrying step `i` at its next occurrence.
+    retry_after: Vec<bool>,
+}
+
+struct Eval<'a> {
+    buf: &'a [u8],
+    vars: [i64; MAX_VARS],
+    budget: u32,
+    stats: &'a mut EvalStats,
+}
+
+impl Program {
+    /// Builds a program from steps in rule order.
+    pub fn new(steps: Vec<Step>) -> Self {
+        let mut retry_after = vec![false; steps.len()];
+        let mut later_relative = false;
+        for (i, s) in steps.iter().enumerate().rev() {
+            if let Some(r) = retry_after.get_mut(i) {
+                *r = later_relative;
+            }
+            later_relative |= s.is_relative();
+        }
+        Program { steps, retry_after }
+    }
+
+    /// The steps.
+    pub fn steps(&self) -> &[Step] {
+        &self.steps
+    }
+
+    /// True when the program has no steps.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// Whether the program matches `buf`.
+    pub fn matches(&self, buf: &[u8], stats: &mut EvalStats) -> bool {
+        let mut ev = Eval {
+            buf,
+            vars: [0; MAX_VARS],
+            budget: RECURSION_LIMIT,
+            stats,
+        };
+        self.eval(0, 0, &mut ev)
+    }
+
+    fn eval(&self, idx: usize, prev_end: usize, ev: &mut Eval<'_>) -> bool {
+        let Some(step) = self.steps.get(idx) else {
+            return true;
+        };
+        let retry = self.retry_after.get(idx).copied().unwrap_or(false);
+        let len = ev.buf.len();
+        match step {
+            Step::Content(c) => {
+                let Some((start, end)) = c.window(len, prev_end, &ev.vars) else {
+                    return c.negated && self.eval(idx + 1, prev_end, ev);
+                };
+                if c.negated {
+                    return c.literal.find_in(ev.buf, start, end).is_none()
+                        && self.eval(idx + 1, prev_end, ev);
+                }
+                let mut from = start;
+                while let Some((s, e)) = c.literal.find_in(ev.buf, from, end) {
+                    if c.endswith && e != len {
+                        from = s + 1;
+                        continue;
+                    }
+                    if self.eval(idx + 1, e, ev) {
+                        return true;
+                    }
+                    if !retry || !self.spend(ev) {
+                        return false;
+                    }
+                    from = s + 1;
+                }
+                false
+            }
+            Step::Pcre(p) => {
+                let start = if p.relative { prev_end } else { 0 };
+                if p.negated {
+                    return match p.matcher.find_at(ev.buf, start) {
+                        PcreOutcome::Match(..) => false,
+                        PcreOutcome::NoMatch => self.eval(idx + 1, prev_end, ev),
+                        PcreOutcome::LimitHit => {
+                            ev.stats.pcre_limit_hits += 1;
+                            false
+                        }
+                    };
+                }
+                let mut from = start;
+                loop {
+                    match p.matcher.find_at(ev.buf, from) {
+                        PcreOutcome::Match(s, e) => {
+                            if self.eval(idx + 1, e, ev) {
+                                return true;
+                            }
+                            if !retry || !self.spend(ev) || s >= len {
+                                return false;
+                            }
+                            from = s + 1;
+                        }
+                        PcreOutcome::NoMatch => return false,
+                        PcreOutcome::LimitHit => {
+                            ev.stats.pcre_limit_hits += 1;
+                            return false;
+                        }
+                    }
+                }
+            }
+            Step::IsDataAt(d) => {
+                let base = if d.relative { prev_end as i64 } else { 0 };
+                let pos = base + d.offset.get(&ev.vars);
+                let present = pos >= 0 && (pos as u64) < len as u64;
+                present != d.negated && self.eval(idx + 1, prev_end, ev)
+            }
+            Step::ByteTest(b) => {
+                let Some(at) = position(b.relative, prev_end, b.offset.get(&ev.vars)) else {
+                    return false;
+                };
+                let Some(mut v) = read_number(ev.buf, at, b.nbytes, b.format) else {
+                    return false;
+                };
+                if let Some(mask) = b.bitmask {
+                    v = (v & mask) >> mask.trailing_zeros().min(63);
+                }
+                let rhs = b.value.get(&ev.vars) as u64;
+                b.op.apply(v, rhs) != b.negated && self.eval(idx + 1, prev_end, ev)
+            }
+            Step::ByteJump(b) => {
+                let Some(at) = position(b.relative, prev_end, b.offset.get(&ev.vars)) else {
+                    return false;
+                };
+                let Some(mut v) = read_number(ev.buf, at, b.nbytes, b.format) else {
+                    return false;
+                };
+                if let Some(mask) = b.bitmask {
+                    v = (v & mask) >> mask.trailing_zeros().min(63);
+                }
+                let mut jump = v.saturating_mul(b.multiplier.max(1)) as i64;
+                if b.align && jump % 4 != 0 {
+                    jump += 4 - jump % 4;
+                }
+                let base = if b.from_beginning {
+                    0
+                } else if b.from_end {
+                    len as i64
+                } else {
+                    (at + b.nbytes) as i64
+                };
+                let target = base + jump + b.post_offset;
+                if target < 0 || target > len as i64 {
+                    return false;
+                }
+                self.eval(idx + 1, target as usize, ev)
+            }
+            Step::ByteExtract(b) => {
+                let Some(at) = position(b.relative, prev_end, b.offset.get(&ev.vars)) else {
+                    return false;
+                };
+                let Some(mut v) = read_number(ev.buf, at, b.nbytes, b.format) else {
+                    return false;
+                };
+                if let Some(mask) = b.bitmask {
+                    v = (v & mask) >> mask.trailing_zeros().min(63);
+                }
+                v = v.saturating_mul(b.multiplier.max(1));
+                if b.align > 1 && v % b.align != 0 {
+                    v += b.align - v % b.align;
+                }
+                let saved = ev.vars;
+                if let Some(slot) = ev.vars.get_mut(usize::from(b.var)) {
+                    *slot = v.min(i64::MAX as u64) as i64;
+                }
+                let ok = self.eval(idx + 1, at + b.nbytes, ev);
+                if !ok {
+                    ev.vars = saved;
+                }
+                ok
+            }
+            Step::ByteMath(b) => {
+                let Some(at) = position(b.relative, prev_end, b.offset.get(&ev.vars)) else {
+                    return false;
+                };
+                let Some(mut v) = read_number(ev.buf, at, b.nbytes, b.format) else {
+                    return false;
+                };
+                if let Some(mask) = b.bitmask {
+                    v = (v & mask) >> mask.trailing_zeros().min(63);
+                }
+                let r = b.rvalue.get(&ev.vars) as u64;
+                let result = match b.op {
+                    MathOp::Add => v.wrapping_add(r),
+                    MathOp::Sub => v.wrapping_sub(r),
+                    MathOp::Mul => v.wrapping_mul(r),
+                    MathOp::Div => {
+                        if r == 0 {
+                            return false;
+                        }
+                        v / r
+                    }
+                    MathOp::Shl => v.checked_shl(r as u32).unwrap_or(0),
+                    MathOp::Shr => v.checked_shr(r as u32).unwrap_or(0),
+                };
+                let saved = ev.vars;
+                if let Some(slot) = ev.vars.get_mut(usize::from(b.var)) {
+                    *slot = result.min(i64::MAX as u64) as i64;
+                }
+                let ok = self.eval(idx + 1, prev_end, ev);
+                if !ok {
+                    ev.vars = saved;
+                }
+                ok
+            }
+            Step::Size(check) => check.check(len as u64) && self.eval(idx + 1, prev_end, ev),
+        }
+    }
+
+    fn spend(&self, ev: &mut Eval<'_>) -> bool {
+        if ev.budget == 0 {
+            ev.stats.recursion_limit_hits += 1;
+            return false;
+        }
+        ev.budget -= 1;
+        true
+    }
+}
+
+/// Absolute read position of a byte_* keyword, if not before the buffer.
+fn position(relative: bool, prev_end: usize, offset: i64) -> Option<usize> {
+    let base = if relative { prev_end as i64 } else { 0 };
+    usize::try_from(base + offset).ok()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests;
