@@ -18,7 +18,8 @@ fn scratch(name: &str) -> PathBuf {
 fn good_pcap(n: usize) -> Vec<u8> {
     let mut w = PcapWriter::new(Vec::new(), LinkType::Ethernet, 65535).unwrap();
     for i in 0..n {
-        w.write_packet(Timestamp::from_secs(1_000 + i as u64), &[0x11; 60]).unwrap();
+        w.write_packet(Timestamp::from_secs(1_000 + i as u64), &[0x11; 60])
+            .unwrap();
     }
     w.into_inner().unwrap()
 }
@@ -35,9 +36,15 @@ fn inspect(bytes: &[u8], name: &str) -> (Output, String) {
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(!stderr.contains("panicked"), "{stderr}");
     let shown = path.display().to_string();
-    assert!(out.status.code().unwrap_or(0) != 0 || stderr.is_empty(), "{stderr}");
+    assert!(
+        out.status.code().unwrap_or(0) != 0 || stderr.is_empty(),
+        "{stderr}"
+    );
     if !out.status.success() {
-        assert!(stderr.contains(&shown), "message must name the file: {stderr}");
+        assert!(
+            stderr.contains(&shown),
+            "message must name the file: {stderr}"
+        );
     }
     (out, stderr)
 }
@@ -92,7 +99,10 @@ fn lying_snaplen_and_zero_length_record() {
     b.extend_from_slice(&w.into_inner().unwrap()[24..]);
     let (out, err) = inspect(&b, "snaplen");
     assert_eq!(out.status.code(), Some(2));
-    assert!(err.contains("byte offset 24: record holds 60 bytes, more than the header's snaplen of 32"), "{err}");
+    assert!(
+        err.contains("byte offset 24: record holds 60 bytes, more than the header's snaplen of 32"),
+        "{err}"
+    );
     assert!(err.contains("byte offset 176: zero-length record"), "{err}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("3 packets"));
 }
@@ -105,5 +115,8 @@ fn missing_file() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("cannot open /nonexistent/capture.pcap"), "{err}");
+    assert!(
+        err.contains("cannot open /nonexistent/capture.pcap"),
+        "{err}"
+    );
 }
