@@ -6,9 +6,12 @@
 //! * [`bytes`]: reading numbers for the byte_* keywords.
 //! * [`program`]: a rule's keywords for one buffer, evaluated in order with
 //!   relative positions and bounded backtracking.
+//! * [`threshold`]: threshold, detection_filter and threshold.config rate control.
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
 pub mod bytes;
 pub mod content;
+pub mod flowvars;
 pub mod pcre;
 pub mod program;
+pub mod threshold;
