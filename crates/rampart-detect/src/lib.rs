@@ -11,7 +11,14 @@
 
 pub mod bytes;
 pub mod content;
+pub mod engine;
 pub mod flowvars;
 pub mod pcre;
 pub mod program;
+pub mod signature;
 pub mod threshold;
+
+pub use engine::{Alert, Build, CompileError, DetectEngine, DetectStats, FlowView};
+pub use flowvars::FlowVars;
+pub use signature::Signature;
+pub use threshold::ThresholdTable;

@@ -261,6 +261,8 @@ pub enum SizeCheck {
     Le(u64),
     /// At least n.
     Ge(u64),
+    /// Not strictly between a and b.
+    Outside(u64, u64),
 }
 
 impl SizeCheck {
@@ -274,6 +276,7 @@ impl SizeCheck {
             SizeCheck::Ne(v) => n != v,
             SizeCheck::Le(v) => n <= v,
             SizeCheck::Ge(v) => n >= v,
+            SizeCheck::Outside(a, b) => !(n > a && n < b),
         }
     }
 }

@@ -7,10 +7,25 @@ use rampart_stream::flow::{
 };
 use rampart_stream::{
     DefragConfig, Defragmenter, FragKey, Fragment, MemoryBudget, ReassemblyConfig, StreamEvent,
-    TcpReassembler, TcpSegment, TcpStreamBuffer,
+    TcpReassembler, TcpSegment,
 };
 
+use std::sync::Arc;
+
+use rampart_detect::{
+    Alert, DetectEngine, DetectStats, FlowVars, FlowView, Signature, ThresholdTable,
+};
+use rampart_stream::flow::FlowState;
+
 use crate::stats::PipelineStats;
+
+/// Stream data held per direction before it is inspected: it is inspected
+/// when the other side answers (the data is then complete as far as the
+/// peer is concerned), at FIN/RST and flow end, or when this much is held.
+const MAX_PENDING_STREAM: usize = 64 * 1024;
+
+/// Threshold trackers kept per worker.
+const MAX_THRESHOLD_TRACKERS: usize = 65_536;
 
 /// How often (in capture time) idle flows and fragment trackers are swept.
 const EXPIRE_INTERVAL_NS: u64 = 1_000_000_000;
@@ -29,6 +44,8 @@ pub struct PipelineConfig {
     /// Whether TCP streams are reassembled at all (off saves memory and time
     /// when only flow records or header rules are wanted).
     pub reassemble: bool,
+    /// The rule engine, when detection is wanted.
+    pub detect: Option<Arc<DetectEngine>>,
 }
 
 impl Default for PipelineConfig {
@@ -39,16 +56,39 @@ impl Default for PipelineConfig {
             reassembly: ReassemblyConfig::default(),
             stream_memcap_bytes: 256 * 1024 * 1024,
             reassemble: true,
+            detect: None,
         }
     }
 }
 
-/// Per-flow state the pipeline keeps (reassembly now; app-layer and
-/// detection state later).
+/// Per-flow state the pipeline keeps.
 #[derive(Debug, Default)]
 pub struct FlowData {
     /// Both directions of a TCP connection, created on its first segment.
     pub tcp: Option<Box<TcpReassembler>>,
+    /// Rule state of the flow.
+    pub detect: FlowDetectState,
+}
+
+/// Rule state of one flow: flowbits/flowints and stream data awaiting
+/// inspection.
+#[derive(Debug, Default)]
+pub struct FlowDetectState {
+    /// Flowbits and flowints.
+    pub vars: FlowVars,
+    /// Reassembled data per direction (index by [`Direction::index`]) not
+    /// yet inspected.
+    pub pending: [Vec<u8>; 2],
+}
+
+/// The detection side of a worker: the shared engine and this worker's
+/// thresholds and counters.
+#[derive(Debug)]
+struct Detection {
+    engine: Arc<DetectEngine>,
+    thresholds: ThresholdTable,
+    stats: DetectStats,
+    alerts: Vec<Alert>,
 }
 
 /// Reassembled TCP data handed to consumers.
@@ -93,6 +133,9 @@ pub trait PipelineSink {
     /// A flow leaves the table (timeout, eviction, port reuse or end of
     /// input), after its streams were flushed.
     fn on_flow_end(&mut self, _flow: &Flow<FlowData>, _reason: EndReason) {}
+
+    /// A rule alerted.
+    fn on_alert(&mut self, _ts: Timestamp, _alert: &Alert, _sig: &Signature) {}
 }
 
 /// One worker's packet path state.
@@ -102,6 +145,7 @@ pub struct Pipeline {
     defrag: Defragmenter,
     budget: MemoryBudget,
     stats: PipelineStats,
+    detection: Option<Detection>,
     last_expire_ns: u64,
     now_ns: u64,
 }
@@ -114,6 +158,12 @@ impl Pipeline {
             defrag: Defragmenter::new(config.defrag),
             budget: MemoryBudget::new(config.stream_memcap_bytes),
             stats: PipelineStats::default(),
+            detection: config.detect.clone().map(|engine| Detection {
+                engine,
+                thresholds: ThresholdTable::new(MAX_THRESHOLD_TRACKERS),
+                stats: DetectStats::default(),
+                alerts: Vec::new(),
+            }),
             last_expire_ns: 0,
             now_ns: 0,
             config,
@@ -133,6 +183,19 @@ impl Pipeline {
     /// The defragmenter (for its counters).
     pub fn defrag(&self) -> &Defragmenter {
         &self.defrag
+    }
+
+    /// Detection counters (zero when no engine is configured).
+    pub fn detect_stats(&self) -> DetectStats {
+        self.detection.as_ref().map(|d| d.stats).unwrap_or_default()
+    }
+
+    /// Alerts held back by thresholds and detection filters.
+    pub fn alerts_suppressed(&self) -> u64 {
+        self.detection
+            .as_ref()
+            .map(|d| d.thresholds.stats().suppressed)
+            .unwrap_or(0)
     }
 
     /// The stream memory budget (for its peak and refusals).
@@ -232,15 +295,36 @@ impl Pipeline {
             budget,
             stats,
             config,
+            detection,
             ..
         } = self;
         let update = flows.update(&key, info, FlowData::default, |mut f, r| {
-            end_flow(&mut f, r, budget, stats, sink);
+            end_flow(&mut f, r, budget, stats, detection, sink);
         });
         let dir = update.direction;
         let flow = update.flow;
         sink.on_packet(ts, pkt, Some((flow, dir)));
-        if let (Some(t), true) = (tcp, config.reassemble) {
+        let reassembling = tcp.is_some() && config.reassemble;
+        let mut state = std::mem::take(&mut flow.user.detect);
+        if let Some(det) = detection.as_mut() {
+            // The peer's data is inspected once this side speaks again.
+            if reassembling {
+                flush_pending(det, &mut state, dir.opposite(), flow, ts, sink);
+            }
+            let view = flow_view(flow, dir);
+            det.engine.inspect_packet(
+                pkt,
+                ts.as_nanos(),
+                Some(view),
+                reassembling,
+                Some(&mut state.vars),
+                &mut det.thresholds,
+                &mut det.stats,
+                &mut det.alerts,
+            );
+            emit_alerts(det, ts, sink);
+        }
+        if let (Some(t), true) = (tcp, reassembling) {
             let mut streams = flow
                 .user
                 .tcp
@@ -256,25 +340,31 @@ impl Pipeline {
                 fin: t.has(rampart_packet::decode::tcp_flags::FIN),
                 data: t.payload,
             };
-            stream.push(budget, seg, |ev| deliver(flow, dir, ev, sink));
+            let mut det = detection.as_mut();
+            stream.push(budget, seg, |ev| {
+                deliver(flow, dir, ev, &mut state, det.as_deref_mut(), ts, sink)
+            });
+            let closing = t.has(rampart_packet::decode::tcp_flags::RST)
+                || t.has(rampart_packet::decode::tcp_flags::FIN);
             if t.has(rampart_packet::decode::tcp_flags::RST) {
-                flush_stream(
-                    &mut streams.to_server,
-                    Direction::ToServer,
-                    flow,
-                    budget,
-                    sink,
-                );
-                flush_stream(
-                    &mut streams.to_client,
-                    Direction::ToClient,
-                    flow,
-                    budget,
-                    sink,
-                );
+                for (s, d) in [
+                    (&mut streams.to_server, Direction::ToServer),
+                    (&mut streams.to_client, Direction::ToClient),
+                ] {
+                    s.flush(budget, |ev| {
+                        deliver(flow, d, ev, &mut state, det.as_deref_mut(), ts, sink)
+                    });
+                }
+            }
+            if closing {
+                if let Some(det) = det {
+                    flush_pending(det, &mut state, Direction::ToServer, flow, ts, sink);
+                    flush_pending(det, &mut state, Direction::ToClient, flow, ts, sink);
+                }
             }
             flow.user.tcp = Some(streams);
         }
+        flow.user.detect = state;
     }
 
     /// Moves the pipeline's clock and sweeps idle flows and fragment
@@ -292,9 +382,12 @@ impl Pipeline {
                 stats,
                 defrag,
                 now_ns,
+                detection,
                 ..
             } = self;
-            flows.expire(*now_ns, |mut f, r| end_flow(&mut f, r, budget, stats, sink));
+            flows.expire(*now_ns, |mut f, r| {
+                end_flow(&mut f, r, budget, stats, detection, sink)
+            });
             defrag.expire(*now_ns);
         }
     }
@@ -305,67 +398,140 @@ impl Pipeline {
             flows,
             budget,
             stats,
+            detection,
             ..
         } = self;
-        flows.flush_all(|mut f, r| end_flow(&mut f, r, budget, stats, sink));
+        flows.flush_all(|mut f, r| end_flow(&mut f, r, budget, stats, detection, sink));
     }
 }
 
-/// Flushes a flow's streams, accounts their counters, frees their memory and
-/// tells the sink the flow ended.
+/// Flushes a flow's streams and pending stream data (inspecting it),
+/// accounts their counters, frees their memory and tells the sink the flow
+/// ended.
 fn end_flow(
     flow: &mut Flow<FlowData>,
     reason: EndReason,
     budget: &mut MemoryBudget,
     stats: &mut PipelineStats,
+    detection: &mut Option<Detection>,
     sink: &mut impl PipelineSink,
 ) {
+    let ts = Timestamp::from_nanos(flow.last_ns);
+    let mut state = std::mem::take(&mut flow.user.detect);
+    let mut det = detection.as_mut();
     if let Some(mut streams) = flow.user.tcp.take() {
-        flush_stream(
-            &mut streams.to_server,
-            Direction::ToServer,
-            flow,
-            budget,
-            sink,
-        );
-        flush_stream(
-            &mut streams.to_client,
-            Direction::ToClient,
-            flow,
-            budget,
-            sink,
-        );
+        for (s, d) in [
+            (&mut streams.to_server, Direction::ToServer),
+            (&mut streams.to_client, Direction::ToClient),
+        ] {
+            s.flush(budget, |ev| {
+                deliver(flow, d, ev, &mut state, det.as_deref_mut(), ts, sink)
+            });
+        }
         stats.reassembly += streams.stats();
         streams.release_memory(budget);
     }
+    if let Some(det) = det {
+        flush_pending(det, &mut state, Direction::ToServer, flow, ts, sink);
+        flush_pending(det, &mut state, Direction::ToClient, flow, ts, sink);
+    }
+    flow.user.detect = state;
     sink.on_flow_end(flow, reason);
 }
 
-fn flush_stream(
-    stream: &mut TcpStreamBuffer,
-    dir: Direction,
-    flow: &Flow<FlowData>,
-    budget: &mut MemoryBudget,
-    sink: &mut impl PipelineSink,
-) {
-    stream.flush(budget, |ev| deliver(flow, dir, ev, sink));
+/// The flow facts detection needs, for data travelling in `dir`.
+fn flow_view(flow: &Flow<FlowData>, dir: Direction) -> FlowView {
+    FlowView {
+        id: flow.id,
+        to_server: dir == Direction::ToServer,
+        established: flow.state != FlowState::New,
+    }
 }
 
+/// Inspects and clears the data pending in one direction.
+fn flush_pending(
+    det: &mut Detection,
+    state: &mut FlowDetectState,
+    dir: Direction,
+    flow: &Flow<FlowData>,
+    ts: Timestamp,
+    sink: &mut impl PipelineSink,
+) {
+    let Some(pending) = state.pending.get_mut(dir.index()) else {
+        return;
+    };
+    if pending.is_empty() {
+        return;
+    }
+    let k = &flow.key;
+    let (src, dst) = match dir {
+        Direction::ToServer => ((k.src, k.src_port), (k.dst, k.dst_port)),
+        Direction::ToClient => ((k.dst, k.dst_port), (k.src, k.src_port)),
+    };
+    let data = std::mem::take(pending);
+    det.engine.inspect_stream(
+        &data,
+        src,
+        dst,
+        ts.as_nanos(),
+        flow_view(flow, dir),
+        Some(&mut state.vars),
+        &mut det.thresholds,
+        &mut det.stats,
+        &mut det.alerts,
+    );
+    // Give the allocation back for the next chunk.
+    let mut data = data;
+    data.clear();
+    if let Some(p) = state.pending.get_mut(dir.index()) {
+        *p = data;
+    }
+    emit_alerts(det, ts, sink);
+}
+
+fn emit_alerts(det: &mut Detection, ts: Timestamp, sink: &mut impl PipelineSink) {
+    let engine = &det.engine;
+    for a in det.alerts.drain(..) {
+        if let Some(sig) = engine.signatures().get(a.sig as usize) {
+            sink.on_alert(ts, &a, sig);
+        }
+    }
+}
+
+/// Hands one reassembly event to the sink and queues its data for
+/// inspection.
 fn deliver(
     flow: &Flow<FlowData>,
     direction: Direction,
     ev: StreamEvent<'_>,
+    state: &mut FlowDetectState,
+    det: Option<&mut Detection>,
+    ts: Timestamp,
     sink: &mut impl PipelineSink,
 ) {
     match ev {
-        StreamEvent::Data { offset, data } => sink.on_stream_data(
-            flow,
-            StreamSegment {
-                direction,
-                offset,
-                data,
-            },
-        ),
+        StreamEvent::Data { offset, data } => {
+            sink.on_stream_data(
+                flow,
+                StreamSegment {
+                    direction,
+                    offset,
+                    data,
+                },
+            );
+            if let Some(det) = det {
+                let full = state
+                    .pending
+                    .get(direction.index())
+                    .is_some_and(|p| p.len() + data.len() > MAX_PENDING_STREAM);
+                if full {
+                    flush_pending(det, state, direction, flow, ts, sink);
+                }
+                if let Some(p) = state.pending.get_mut(direction.index()) {
+                    p.extend_from_slice(data);
+                }
+            }
+        }
         StreamEvent::Gap { offset, len } => sink.on_stream_gap(flow, direction, offset, len),
         StreamEvent::End { .. } => {}
     }

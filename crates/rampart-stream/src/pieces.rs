@@ -249,8 +249,12 @@ impl PieceMap {
                 out.different = true;
             }
             let wins = new_wins(owner, old.owner);
-            if !wins && os >= start && oe <= end {
-                // The whole old run survives untouched: move it back.
+            if !wins {
+                // The old run keeps every byte it held: move it back whole.
+                // (Splitting it at the new piece's edges would change
+                // nothing but the run count, which the reassembly limits
+                // count: a partial retransmission inside a held run must
+                // not fragment it.)
                 flush_new(&mut new_run, &mut puts);
                 puts.push((os, old));
             } else {
@@ -264,19 +268,7 @@ impl PieceMap {
                         },
                     ));
                 }
-                if wins {
-                    extend_new(&mut new_run, &mut puts, lo, hi);
-                } else {
-                    flush_new(&mut new_run, &mut puts);
-                    puts.push((
-                        lo,
-                        Run {
-                            end: hi,
-                            owner: old.owner,
-                            data: old_part.to_vec(),
-                        },
-                    ));
-                }
+                extend_new(&mut new_run, &mut puts, lo, hi);
                 if oe > end {
                     puts.push((
                         end,
@@ -372,6 +364,27 @@ mod tests {
         // identical data is not "different"
         let o = m.insert(3, b"abc", Extent::new(3, 6), |_, _| false);
         assert!(!o.different);
+    }
+
+    #[test]
+    fn losing_new_piece_does_not_split_the_old_run() {
+        // Found by the reassembly fuzz target: a retransmission lying
+        // inside a held run, where the old bytes win, used to split that
+        // run in three (same bytes, more runs), pushing a stream towards
+        // max_gap_segments / max_buffered_segments for nothing.
+        let mut m = PieceMap::default();
+        m.insert(0, b"0123456789", Extent::new(0, 10), |_, _| false);
+        let o = m.insert(3, b"345", Extent::new(3, 6), |_, _| false);
+        assert_eq!((o.overlap_bytes, o.added_bytes, o.different), (3, 0, false));
+        assert_eq!(m.len(), 1);
+        // Straddling the old run's end: the old run stays whole and only
+        // the new tail is added.
+        let o = m.insert(8, b"89ab", Extent::new(8, 12), |_, _| false);
+        assert_eq!((o.overlap_bytes, o.added_bytes), (2, 2));
+        assert_eq!(m.len(), 2);
+        assert_eq!(all(&m, 0, 12), b"0123456789ab");
+        assert_eq!(m.bytes(), 12);
+        m.check_invariants();
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod capture_file;
 mod cmd;
 mod craft_cmd;
 mod output;
+mod rules_load;
 
 use std::process::ExitCode;
 
@@ -26,6 +27,12 @@ enum Command {
     /// Write packets, fragment trains and TCP conversations to a pcap, from
     /// a spec file (docs/craft.md) or from flags.
     Craft(craft_cmd::CraftArgs),
+    /// Run Snort/Suricata rules over a capture and write EVE alerts
+    /// (OUTDIR/eve.json), like `suricata -r FILE -S RULES -l OUTDIR`.
+    Detect(cmd::detect::DetectArgs),
+    /// Work with rule files.
+    #[command(subcommand)]
+    Rules(cmd::rules::RulesCommand),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +40,8 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Inspect(args) => cmd::inspect::run(args),
         Command::Craft(args) => craft_cmd::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Detect(args) => cmd::detect::run(args),
+        Command::Rules(cmd) => cmd::rules::run(cmd),
     };
     match result {
         Ok(code) => code,

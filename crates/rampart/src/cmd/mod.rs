@@ -1,3 +1,5 @@
 //! One module per subcommand.
 
+pub mod detect;
 pub mod inspect;
+pub mod rules;

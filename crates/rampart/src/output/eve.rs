@@ -117,3 +117,123 @@ pub fn flow_record(flow: &Flow<FlowData>, reason: EndReason) -> Value {
     }
     Value::Object(rec)
 }
+
+/// The fields of one alert, as the detection engine reports them.
+#[derive(Debug, Clone)]
+pub struct AlertFields<'a> {
+    /// Packet time.
+    pub ts: Timestamp,
+    /// The packet's flow id, when it has a flow.
+    pub flow_id: Option<u64>,
+    /// Source address of the packet.
+    pub src_ip: std::net::IpAddr,
+    /// Destination address of the packet.
+    pub dest_ip: std::net::IpAddr,
+    /// Ports, for TCP and UDP.
+    pub ports: Option<(u16, u16)>,
+    /// IP protocol number.
+    pub proto: u8,
+    /// Outermost VLAN id, 0 when untagged.
+    pub vlan: u16,
+    /// "allowed" or "blocked" (what happened to the packet).
+    pub action: &'a str,
+    /// Generator id.
+    pub gid: u32,
+    /// Signature id.
+    pub sid: u32,
+    /// Revision.
+    pub rev: u32,
+    /// The rule's msg.
+    pub signature: &'a str,
+    /// Classification description (or the classtype name).
+    pub category: &'a str,
+    /// Priority (1 is most severe).
+    pub severity: u8,
+    /// "to_server" / "to_client", when the packet has a flow.
+    pub direction: Option<&'a str>,
+    /// The rule's metadata, as `key value` strings.
+    pub metadata: &'a [(String, String)],
+}
+
+/// An `event_type: "alert"` record in Suricata's EVE shape.
+pub fn alert_record(a: &AlertFields<'_>) -> Value {
+    let mut rec = Map::new();
+    rec.insert("timestamp".into(), json!(a.ts.to_eve_string()));
+    if let Some(id) = a.flow_id {
+        rec.insert("flow_id".into(), json!(id));
+    }
+    rec.insert("event_type".into(), json!("alert"));
+    if a.vlan != 0 {
+        rec.insert("vlan".into(), json!([a.vlan]));
+    }
+    rec.insert("src_ip".into(), json!(a.src_ip.to_string()));
+    if let Some((sp, _)) = a.ports {
+        rec.insert("src_port".into(), json!(sp));
+    }
+    rec.insert("dest_ip".into(), json!(a.dest_ip.to_string()));
+    if let Some((_, dp)) = a.ports {
+        rec.insert("dest_port".into(), json!(dp));
+    }
+    rec.insert("proto".into(), json!(proto_name(a.proto)));
+    if let Some(d) = a.direction {
+        rec.insert("direction".into(), json!(d));
+    }
+    let mut alert = Map::new();
+    alert.insert("action".into(), json!(a.action));
+    alert.insert("gid".into(), json!(a.gid));
+    alert.insert("signature_id".into(), json!(a.sid));
+    alert.insert("rev".into(), json!(a.rev));
+    alert.insert("signature".into(), json!(a.signature));
+    alert.insert("category".into(), json!(a.category));
+    alert.insert("severity".into(), json!(a.severity));
+    if !a.metadata.is_empty() {
+        let mut md: Map<String, Value> = Map::new();
+        for (k, v) in a.metadata {
+            match md.get_mut(k) {
+                Some(Value::Array(list)) => list.push(json!(v)),
+                _ => {
+                    md.insert(k.clone(), json!([v]));
+                }
+            }
+        }
+        alert.insert("metadata".into(), Value::Object(md));
+    }
+    rec.insert("alert".into(), Value::Object(alert));
+    Value::Object(rec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{IpAddr, Ipv4Addr};
+
+    #[test]
+    fn alert_has_suricata_field_names() {
+        let md = vec![("created_at".to_string(), "2020_01_01".to_string())];
+        let a = AlertFields {
+            ts: Timestamp::from_secs(1_458_826_909),
+            flow_id: Some(42),
+            src_ip: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+            dest_ip: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)),
+            ports: Some((1234, 80)),
+            proto: 6,
+            vlan: 0,
+            action: "allowed",
+            gid: 1,
+            sid: 2000001,
+            rev: 3,
+            signature: "ET TEST",
+            category: "Misc activity",
+            severity: 3,
+            direction: Some("to_server"),
+            metadata: &md,
+        };
+        let v = alert_record(&a);
+        assert_eq!(v["event_type"], "alert");
+        assert_eq!(v["timestamp"], "2016-03-24T13:41:49.000000+0000");
+        assert_eq!(v["src_port"], 1234);
+        assert_eq!(v["proto"], "TCP");
+        assert_eq!(v["alert"]["signature_id"], 2000001);
+        assert_eq!(v["alert"]["metadata"]["created_at"][0], "2020_01_01");
+    }
+}

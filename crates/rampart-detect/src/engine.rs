@@ -1,0 +1,580 @@
+//! The compiled rule set and its per-packet and per-stream-chunk matching.
+//!
+//! Signatures are grouped by what they inspect (TCP packets, TCP stream
+//! data, UDP, ICMP, ICMPv6, other IP). Each group has one Aho-Corasick
+//! automaton over its signatures' fast patterns: a payload is scanned once,
+//! and only signatures whose fast pattern occurs (plus the few without one)
+//! are verified. Verification is cheapest-first: protocol, addresses and
+//! ports, flow, header keywords, flowbits conditions, then the payload
+//! program.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind as AcMatchKind};
+use rampart_packet::decode::Transport;
+use rampart_packet::Packet;
+use rampart_rules::{ast, Action, MatchKind, Rule};
+
+use crate::flowvars::FlowVars;
+use crate::program::EvalStats;
+use crate::signature::{compile, HeaderCheck, Names, ProtoClass, Signature};
+use crate::threshold::ThresholdTable;
+
+/// What a group of signatures inspects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum GroupKey {
+    /// TCP packets (header rules and packet-only payload rules).
+    TcpPacket,
+    /// Reassembled TCP stream data.
+    TcpStream,
+    /// UDP packets.
+    Udp,
+    /// ICMPv4 packets.
+    Icmp,
+    /// ICMPv6 packets.
+    Icmpv6,
+    /// Other IP packets (and fragments without a transport header).
+    Other,
+}
+
+#[derive(Debug, Default)]
+struct Group {
+    automaton: Option<AhoCorasick>,
+    /// Pattern id → signatures using it.
+    by_pattern: Vec<Vec<u32>>,
+    /// Signatures without a fast pattern: always verified.
+    always: Vec<u32>,
+}
+
+/// A rule that could not be compiled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompileError {
+    /// File the rule came from.
+    pub file: String,
+    /// Line it starts on.
+    pub line: u32,
+    /// Its sid.
+    pub sid: u32,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Counters of matching work.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DetectStats {
+    /// Packets and stream chunks inspected.
+    pub inspections: u64,
+    /// Signatures verified after the prefilter.
+    pub candidates: u64,
+    /// Signatures that matched (before thresholds).
+    pub matches: u64,
+    /// Alerts raised.
+    pub alerts: u64,
+    /// Evaluation limits hit.
+    pub eval: EvalStats,
+}
+
+/// The flow facts matching needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FlowView {
+    /// EVE flow id.
+    pub id: u64,
+    /// The inspected data travels client → server.
+    pub to_server: bool,
+    /// The flow is established (TCP handshake done, or both directions seen).
+    pub established: bool,
+}
+
+/// A signature match that raised an alert.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Alert {
+    /// Index of the signature in [`DetectEngine::signatures`].
+    pub sig: u32,
+    /// Source of the inspected data.
+    pub src: IpAddr,
+    /// Destination of the inspected data.
+    pub dst: IpAddr,
+    /// Ports, for TCP and UDP.
+    pub ports: Option<(u16, u16)>,
+    /// IP protocol.
+    pub proto: u8,
+    /// The flow, when there is one.
+    pub flow: Option<FlowView>,
+}
+
+/// What is being inspected: a packet, or a chunk of stream data.
+struct Subject<'a> {
+    payload: &'a [u8],
+    src: IpAddr,
+    dst: IpAddr,
+    ports: Option<(u16, u16)>,
+    proto: u8,
+    ip_version: u8,
+    pkt: Option<&'a Packet<'a>>,
+    flow: Option<FlowView>,
+    stream: bool,
+    ts_ns: u64,
+}
+
+/// A compiled, immutable rule set, shared by all workers.
+#[derive(Debug)]
+pub struct DetectEngine {
+    sigs: Vec<Signature>,
+    groups: HashMap<GroupKey, Group>,
+    names: Names,
+}
+
+/// The result of building an engine.
+#[derive(Debug)]
+pub struct Build {
+    /// The engine.
+    pub engine: DetectEngine,
+    /// Rules that failed to compile.
+    pub errors: Vec<CompileError>,
+}
+
+impl DetectEngine {
+    /// Compiles parsed rules.
+    pub fn build(rules: &[Rule]) -> Build {
+        let mut names = Names::default();
+        let mut sigs = Vec::with_capacity(rules.len());
+        let mut errors = Vec::new();
+        for rule in rules {
+            match compile(rule, 0, &mut names) {
+                Ok(sig) => sigs.push(sig),
+                Err(message) => errors.push(CompileError {
+                    file: rule.file.to_string(),
+                    line: rule.line,
+                    sid: rule.sid,
+                    message,
+                }),
+            }
+        }
+        // Suricata's order: pass first, then drop/reject, then alert; within
+        // that, rules that set flowbits before rules that only read them,
+        // then by priority.
+        sigs.sort_by_key(|s| {
+            let action = match s.action {
+                Action::Pass => 0,
+                Action::Drop => 1,
+                Action::Reject | Action::RejectSrc | Action::RejectDst | Action::RejectBoth => 2,
+                _ => 3,
+            };
+            let bits = match (s.writes_flowbits(), s.reads_flowbits()) {
+                (true, false) => 0,
+                (true, true) => 1,
+                (false, false) => 2,
+                (false, true) => 3,
+            };
+            (action, bits, s.priority.unwrap_or(3), s.sid)
+        });
+        for (i, s) in sigs.iter_mut().enumerate() {
+            s.index = i as u32;
+        }
+        let groups = build_groups(&sigs);
+        Build {
+            engine: DetectEngine {
+                sigs,
+                groups,
+                names,
+            },
+            errors,
+        }
+    }
+
+    /// The signatures, in evaluation order.
+    pub fn signatures(&self) -> &[Signature] {
+        &self.sigs
+    }
+
+    /// Number of flowbit names (the size of per-flow bit sets).
+    pub fn flowbit_count(&self) -> usize {
+        self.names.flowbits.len()
+    }
+
+    /// Inspects one packet. `stream_active` says whether this packet's TCP
+    /// payload is also delivered to [`DetectEngine::inspect_stream`]; when it
+    /// is not (no reassembly), stream signatures are run on the packet.
+    #[allow(clippy::too_many_arguments)]
+    pub fn inspect_packet(
+        &self,
+        pkt: &Packet<'_>,
+        ts_ns: u64,
+        flow: Option<FlowView>,
+        stream_active: bool,
+        vars: Option<&mut FlowVars>,
+        thresholds: &mut ThresholdTable,
+        stats: &mut DetectStats,
+        out: &mut Vec<Alert>,
+    ) {
+        let Some(ip) = &pkt.ip else { return };
+        let (key, extra) = match &pkt.transport {
+            Some(Transport::Tcp(_)) => (
+                GroupKey::TcpPacket,
+                (!stream_active).then_some(GroupKey::TcpStream),
+            ),
+            Some(Transport::Udp(_)) => (GroupKey::Udp, None),
+            Some(Transport::Icmpv4(_)) => (GroupKey::Icmp, None),
+            Some(Transport::Icmpv6(_)) => (GroupKey::Icmpv6, None),
+            None => (GroupKey::Other, None),
+        };
+        let subject = Subject {
+            payload: pkt.payload(),
+            src: ip.src,
+            dst: ip.dst,
+            ports: pkt.ports(),
+            proto: ip.protocol,
+            ip_version: ip.version,
+            pkt: Some(pkt),
+            flow,
+            stream: false,
+            ts_ns,
+        };
+        let mut groups = vec![key];
+        groups.extend(extra);
+        self.run(&groups, &subject, vars, thresholds, stats, out);
+    }
+
+    /// Inspects a chunk of reassembled TCP data travelling `src` → `dst`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn inspect_stream(
+        &self,
+        data: &[u8],
+        src: (IpAddr, u16),
+        dst: (IpAddr, u16),
+        ts_ns: u64,
+        flow: FlowView,
+        vars: Option<&mut FlowVars>,
+        thresholds: &mut ThresholdTable,
+        stats: &mut DetectStats,
+        out: &mut Vec<Alert>,
+    ) {
+        let subject = Subject {
+            payload: data,
+            src: src.0,
+            dst: dst.0,
+            ports: Some((src.1, dst.1)),
+            proto: 6,
+            ip_version: if src.0.is_ipv4() { 4 } else { 6 },
+            pkt: None,
+            flow: Some(flow),
+            stream: true,
+            ts_ns,
+        };
+        self.run(
+            &[GroupKey::TcpStream],
+            &subject,
+            vars,
+            thresholds,
+            stats,
+            out,
+        );
+    }
+
+    fn run(
+        &self,
+        keys: &[GroupKey],
+        subject: &Subject<'_>,
+        mut vars: Option<&mut FlowVars>,
+        thresholds: &mut ThresholdTable,
+        stats: &mut DetectStats,
+        out: &mut Vec<Alert>,
+    ) {
+        stats.inspections += 1;
+        let mut candidates: Vec<u32> = Vec::new();
+        for key in keys {
+            let Some(group) = self.groups.get(key) else {
+                continue;
+            };
+            candidates.extend_from_slice(&group.always);
+            if let (Some(ac), false) = (&group.automaton, subject.payload.is_empty()) {
+                for m in ac.find_overlapping_iter(subject.payload) {
+                    if let Some(sigs) = group.by_pattern.get(m.pattern().as_usize()) {
+                        candidates.extend_from_slice(sigs);
+                    }
+                }
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        stats.candidates += candidates.len() as u64;
+        let mut empty = FlowVars::default();
+        for idx in candidates {
+            let Some(sig) = self.sigs.get(idx as usize) else {
+                continue;
+            };
+            let v: &mut FlowVars = match vars.as_deref_mut() {
+                Some(v) => v,
+                None => &mut empty,
+            };
+            if !self.verify(sig, subject, v, &mut stats.eval) {
+                continue;
+            }
+            stats.matches += 1;
+            for op in &sig.flowbits {
+                v.apply_bits(op);
+            }
+            for op in &sig.flowints {
+                v.apply_int(op);
+            }
+            if sig.action == Action::Pass {
+                // A matching pass rule ends inspection of this packet.
+                return;
+            }
+            if sig.noalert {
+                continue;
+            }
+            let mut allowed = true;
+            if let Some(spec) = &sig.threshold {
+                allowed &=
+                    thresholds.check(sig.index, spec, subject.src, subject.dst, subject.ts_ns);
+            }
+            if let Some(spec) = &sig.detection_filter {
+                allowed &= thresholds.check(
+                    sig.index | 0x8000_0000,
+                    spec,
+                    subject.src,
+                    subject.dst,
+                    subject.ts_ns,
+                );
+            }
+            if !allowed {
+                continue;
+            }
+            stats.alerts += 1;
+            out.push(Alert {
+                sig: sig.index,
+                src: subject.src,
+                dst: subject.dst,
+                ports: subject.ports,
+                proto: subject.proto,
+                flow: subject.flow,
+            });
+        }
+    }
+
+    fn verify(
+        &self,
+        sig: &Signature,
+        s: &Subject<'_>,
+        vars: &FlowVars,
+        eval: &mut EvalStats,
+    ) -> bool {
+        if sig.inactive.is_some() {
+            return false;
+        }
+        if sig.ip_version.is_some_and(|v| v != s.ip_version) {
+            return false;
+        }
+        let proto_ok = match sig.proto {
+            ProtoClass::Any => true,
+            ProtoClass::Tcp => s.proto == 6,
+            ProtoClass::Udp => s.proto == 17,
+            ProtoClass::Icmp => s.proto == 1,
+            ProtoClass::Icmpv6 => s.proto == 58,
+            ProtoClass::Sctp => s.proto == 132,
+        };
+        if !proto_ok {
+            return false;
+        }
+        let (sport, dport) = s.ports.unwrap_or((0, 0));
+        if !sig.header_matches(s.src, sport, s.dst, dport, s.ports.is_some()) {
+            return false;
+        }
+        if let Some(f) = &sig.flow {
+            if !flow_ok(f, s) {
+                return false;
+            }
+        }
+        if !sig.header.is_empty() {
+            let Some(pkt) = s.pkt else { return false };
+            if !sig.header.iter().all(|h| header_ok(h, pkt)) {
+                return false;
+            }
+        }
+        if !sig.flowbits.iter().all(|op| vars.check_bits(op)) {
+            return false;
+        }
+        if !sig.flowints.iter().all(|op| vars.check_int(op)) {
+            return false;
+        }
+        sig.payload.is_empty() || sig.payload.matches(s.payload, eval)
+    }
+}
+
+fn flow_ok(f: &ast::Flow, s: &Subject<'_>) -> bool {
+    if let Some(want) = f.established {
+        let est = s.flow.is_some_and(|fl| fl.established);
+        if est != want {
+            return false;
+        }
+    }
+    if let Some(want) = f.to_server {
+        match s.flow {
+            Some(fl) if fl.to_server == want => {}
+            _ => return false,
+        }
+    }
+    if let Some(want_stream) = f.stream {
+        if want_stream != s.stream {
+            return false;
+        }
+    }
+    true
+}
+
+fn header_ok(h: &HeaderCheck, pkt: &Packet<'_>) -> bool {
+    let Some(ip) = &pkt.ip else { return false };
+    let tcp = match &pkt.transport {
+        Some(Transport::Tcp(t)) => Some(t),
+        _ => None,
+    };
+    let icmp = match &pkt.transport {
+        Some(Transport::Icmpv4(i)) | Some(Transport::Icmpv6(i)) => Some(i),
+        _ => None,
+    };
+    match &h.0 {
+        MatchKind::Dsize(c) => c.matches(u16::try_from(pkt.payload().len()).unwrap_or(u16::MAX)),
+        MatchKind::Ttl(c) => c.matches(ip.ttl),
+        MatchKind::Tos { value, negated } => (ip.tos == *value) != *negated,
+        MatchKind::IpProto(c) => c.matches(ip.protocol),
+        MatchKind::IpId(id) => ip.is_v4() && ip.id == u32::from(*id),
+        MatchKind::Fragbits(fb) => {
+            let mut bits = 0u16;
+            if ip.reserved_flag {
+                bits |= 0x8000;
+            }
+            if ip.dont_fragment {
+                bits |= 0x4000;
+            }
+            if ip.fragment.is_some_and(|f| f.more) {
+                bits |= 0x2000;
+            }
+            flag_match(bits, fb.bits, fb.mode, 0)
+        }
+        MatchKind::Fragoffset(c) => c.matches(
+            u16::try_from(ip.fragment.map(|f| f.offset / 8).unwrap_or(0)).unwrap_or(u16::MAX),
+        ),
+        MatchKind::SameIp => ip.src == ip.dst,
+        MatchKind::Flags(f) => match tcp {
+            Some(t) => flag_match(
+                t.flags & 0xff,
+                u16::from(f.flags),
+                f.mode,
+                u16::from(f.ignore),
+            ),
+            None => false,
+        },
+        MatchKind::Seq(v) => tcp.is_some_and(|t| t.seq == *v),
+        MatchKind::Ack(v) => tcp.is_some_and(|t| t.ack == *v),
+        MatchKind::Window { size, negated } => tcp.is_some_and(|t| (t.window == *size) != *negated),
+        MatchKind::TcpMss(c) => tcp.is_some_and(|t| mss(t.options).is_some_and(|m| c.matches(m))),
+        MatchKind::Itype(c) => icmp.is_some_and(|i| c.matches(i.icmp_type)),
+        MatchKind::Icode(c) => icmp.is_some_and(|i| c.matches(i.code)),
+        MatchKind::IcmpId(c) => icmp.is_some_and(|i| c.matches(i.echo_id())),
+        MatchKind::IcmpSeq(c) => icmp.is_some_and(|i| c.matches(i.echo_seq())),
+        _ => false,
+    }
+}
+
+/// `flags`/`fragbits` semantics: exact (all given bits and no others,
+/// ignoring `ignore`), `+` all given bits, `*` any given bit, `!` none.
+fn flag_match(actual: u16, want: u16, mode: ast::FlagMode, ignore: u16) -> bool {
+    let actual = actual & !ignore;
+    match mode {
+        ast::FlagMode::Exact => actual == want,
+        ast::FlagMode::All => actual & want == want,
+        ast::FlagMode::Any => actual & want != 0,
+        ast::FlagMode::Not => actual & want == 0,
+    }
+}
+
+fn mss(options: &[u8]) -> Option<u16> {
+    let mut i = 0usize;
+    while let Some(&kind) = options.get(i) {
+        match kind {
+            0 => return None,
+            1 => i += 1,
+            _ => {
+                let len = usize::from(*options.get(i + 1)?);
+                if kind == 2 && len == 4 {
+                    let b = options.get(i + 2..i + 4)?;
+                    return Some(u16::from_be_bytes([*b.first()?, *b.get(1)?]));
+                }
+                i += len.max(2);
+            }
+        }
+    }
+    None
+}
+
+fn build_groups(sigs: &[Signature]) -> HashMap<GroupKey, Group> {
+    let mut members: HashMap<GroupKey, Vec<u32>> = HashMap::new();
+    for s in sigs {
+        if s.inactive.is_some() {
+            continue;
+        }
+        let keys: &[GroupKey] = match (s.proto, s.stream) {
+            (ProtoClass::Tcp, true) => &[GroupKey::TcpStream],
+            (ProtoClass::Tcp, false) => &[GroupKey::TcpPacket],
+            (ProtoClass::Udp, _) => &[GroupKey::Udp],
+            (ProtoClass::Icmp, _) => &[GroupKey::Icmp],
+            (ProtoClass::Icmpv6, _) => &[GroupKey::Icmpv6],
+            (ProtoClass::Sctp, _) => &[GroupKey::Other],
+            (ProtoClass::Any, _) => &[
+                GroupKey::TcpPacket,
+                GroupKey::Udp,
+                GroupKey::Icmp,
+                GroupKey::Icmpv6,
+                GroupKey::Other,
+            ],
+        };
+        for k in keys {
+            members.entry(*k).or_default().push(s.index);
+        }
+    }
+    let mut groups = HashMap::new();
+    for (key, idxs) in members {
+        let mut patterns: Vec<Vec<u8>> = Vec::new();
+        let mut pattern_ids: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut by_pattern: Vec<Vec<u32>> = Vec::new();
+        let mut always = Vec::new();
+        for i in idxs {
+            let Some(sig) = sigs.get(i as usize) else {
+                continue;
+            };
+            match &sig.fast_pattern {
+                Some(p) => {
+                    let id = *pattern_ids.entry(p.clone()).or_insert_with(|| {
+                        patterns.push(p.clone());
+                        by_pattern.push(Vec::new());
+                        patterns.len() - 1
+                    });
+                    if let Some(v) = by_pattern.get_mut(id) {
+                        v.push(i);
+                    }
+                }
+                None => always.push(i),
+            }
+        }
+        let automaton = if patterns.is_empty() {
+            None
+        } else {
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(AcMatchKind::Standard)
+                .build(&patterns)
+                .ok()
+        };
+        groups.insert(
+            key,
+            Group {
+                automaton,
+                by_pattern,
+                always,
+            },
+        );
+    }
+    groups
+}

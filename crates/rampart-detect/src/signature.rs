@@ -1,0 +1,539 @@
+//! Compiling a parsed rule into a [`Signature`] the engine can run.
+//!
+//! Compilation resolves everything that does not depend on traffic:
+//! variable names become slots, flowbit names become bit indices, payload
+//! keywords become a [`Program`], the fast pattern is chosen, and the rule
+//! is classified (packet or stream inspection, protocol class). Keywords the
+//! engine cannot evaluate yet make the rule *inactive* with a reason (it is
+//! loaded and listed, but never matches) rather than silently wrong.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use rampart_rules::{
+    ast, Action, AddressSet, Buffer, BufferRef, Direction, MatchKind, NumOrVar, PortSet, Protocol,
+    Rule,
+};
+
+use crate::bytes::{CmpOp, NumberFormat};
+use crate::content::Literal;
+use crate::flowvars::{FlowbitOp, FlowintCmp, FlowintOp, Interner};
+use crate::pcre::{PcreFlags, PcreMatcher, DEFAULT_MATCH_LIMIT};
+use crate::program::{
+    ByteExtract, ByteJump, ByteMath, ByteTest, ContentStep, IsDataAt, MathOp, PcreStep, Program,
+    SizeCheck, Step, Value, MAX_VARS,
+};
+use crate::threshold::{ThresholdKind, ThresholdSpec, Track};
+
+/// Which transport a signature applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProtoClass {
+    /// Any IP packet (`ip`, `ipv4`, `ipv6`, `pkthdr`).
+    Any,
+    /// TCP (`tcp`, `tcp-pkt`, `tcp-stream`).
+    Tcp,
+    /// UDP.
+    Udp,
+    /// ICMPv4.
+    Icmp,
+    /// ICMPv6.
+    Icmpv6,
+    /// SCTP.
+    Sctp,
+}
+
+/// A header keyword evaluated on the packet.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HeaderCheck(pub MatchKind);
+
+/// Why a loaded rule can never match in this version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inactive {
+    /// Stable grouping key for reports (e.g. "buffer http.uri").
+    pub reason: String,
+}
+
+/// A rule compiled for the engine.
+#[derive(Debug)]
+pub struct Signature {
+    /// Position in the engine (also the evaluation order).
+    pub index: u32,
+    /// Generator id.
+    pub gid: u32,
+    /// Signature id.
+    pub sid: u32,
+    /// Revision.
+    pub rev: u32,
+    /// Alert message.
+    pub msg: Arc<str>,
+    /// Action.
+    pub action: Action,
+    /// Classtype name.
+    pub classtype: Option<Arc<str>>,
+    /// Explicit priority, if the rule has one.
+    pub priority: Option<u32>,
+    /// `metadata` as (key, value).
+    pub metadata: Vec<(String, String)>,
+    /// Protocol class.
+    pub proto: ProtoClass,
+    /// Header protocol restricted to one IP version.
+    pub ip_version: Option<u8>,
+    /// Source addresses.
+    pub src: Arc<AddressSet>,
+    /// Source ports.
+    pub src_ports: Arc<PortSet>,
+    /// Destination addresses.
+    pub dst: Arc<AddressSet>,
+    /// Destination ports.
+    pub dst_ports: Arc<PortSet>,
+    /// `<>`.
+    pub bidirectional: bool,
+    /// `flow` conditions.
+    pub flow: Option<ast::Flow>,
+    /// Header keywords.
+    pub header: Vec<HeaderCheck>,
+    /// The payload program (empty: no payload keywords).
+    pub payload: Program,
+    /// Payload is inspected on reassembled TCP stream data (else on packets).
+    pub stream: bool,
+    /// Flowbit conditions and actions.
+    pub flowbits: Vec<FlowbitOp>,
+    /// Flowint conditions and actions.
+    pub flowints: Vec<FlowintOp>,
+    /// `threshold`.
+    pub threshold: Option<ThresholdSpec>,
+    /// `detection_filter`.
+    pub detection_filter: Option<ThresholdSpec>,
+    /// Match without alerting.
+    pub noalert: bool,
+    /// The prefilter pattern (lowercased) for the payload.
+    pub fast_pattern: Option<Vec<u8>>,
+    /// Set when the rule cannot match in this version.
+    pub inactive: Option<Inactive>,
+}
+
+impl Signature {
+    /// Whether the (src, sport) → (dst, dport) orientation satisfies the header.
+    pub fn header_matches(
+        &self,
+        src: IpAddr,
+        sport: u16,
+        dst: IpAddr,
+        dport: u16,
+        ports: bool,
+    ) -> bool {
+        let fwd = self.src.contains(src)
+            && self.dst.contains(dst)
+            && (!ports || (self.src_ports.contains(sport) && self.dst_ports.contains(dport)));
+        fwd || (self.bidirectional
+            && self.src.contains(dst)
+            && self.dst.contains(src)
+            && (!ports || (self.src_ports.contains(dport) && self.dst_ports.contains(sport))))
+    }
+
+    /// True when a match of this rule sets or clears flowbits (rules that
+    /// do run before rules that only check, so a packet can set and test a
+    /// bit in one pass, as in Suricata).
+    pub fn writes_flowbits(&self) -> bool {
+        self.flowbits.iter().any(|f| !f.is_condition())
+    }
+
+    /// True when the rule checks flowbits.
+    pub fn reads_flowbits(&self) -> bool {
+        self.flowbits.iter().any(FlowbitOp::is_condition)
+    }
+}
+
+/// Shared name tables filled while compiling a rule set.
+#[derive(Debug, Default)]
+pub struct Names {
+    /// Flowbit names.
+    pub flowbits: Interner,
+    /// Flowint names.
+    pub flowints: Interner,
+}
+
+/// Compiles one rule. `Err` is a reason the rule cannot be loaded at all
+/// (for example an invalid pcre); unsupported-but-valid keywords give an
+/// inactive signature instead.
+pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, String> {
+    let mut inactive: Option<Inactive> = None;
+    let mut mark = |reason: String| {
+        if inactive.is_none() {
+            inactive = Some(Inactive { reason });
+        }
+    };
+    let (proto, ip_version) = match &rule.protocol {
+        Protocol::Ip | Protocol::Pkthdr => (ProtoClass::Any, None),
+        Protocol::Ipv4 => (ProtoClass::Any, Some(4)),
+        Protocol::Ipv6 => (ProtoClass::Any, Some(6)),
+        Protocol::Tcp | Protocol::TcpPkt | Protocol::TcpStream => (ProtoClass::Tcp, None),
+        Protocol::Udp => (ProtoClass::Udp, None),
+        Protocol::Icmp => (ProtoClass::Icmp, None),
+        Protocol::Icmpv6 => (ProtoClass::Icmpv6, None),
+        Protocol::Sctp => (ProtoClass::Sctp, None),
+        other => {
+            mark(format!("app-layer protocol {}", other.name()));
+            (ProtoClass::Tcp, None)
+        }
+    };
+
+    let mut vars: HashMap<&str, u8> = HashMap::new();
+    let mut steps = Vec::new();
+    let mut header = Vec::new();
+    for m in &rule.matches {
+        if let Some(b) = m.buffer() {
+            if b.buffer != Buffer::Payload {
+                mark(format!("buffer {}", b.buffer.name()));
+                continue;
+            }
+            if !b.transforms.is_empty() {
+                mark("transform on the payload".into());
+                continue;
+            }
+        }
+        match &m.kind {
+            MatchKind::Content(c) => {
+                let mut step = ContentStep::new(Literal::new(&c.pattern, c.nocase));
+                step.negated = c.negated;
+                step.offset = c.offset.as_ref().map(|v| value_u32(v, &vars));
+                step.depth = c.depth.as_ref().map(|v| value_u32(v, &vars));
+                step.distance = c.distance.as_ref().map(|v| value_i32(v, &vars));
+                step.within = c.within.as_ref().map(|v| value_i32(v, &vars));
+                step.startswith = c.startswith;
+                step.endswith = c.endswith;
+                steps.push(Step::Content(Box::new(step)));
+            }
+            MatchKind::Pcre(p) => {
+                let flags = PcreFlags {
+                    caseless: p.flags.caseless,
+                    dotall: p.flags.dotall,
+                    multiline: p.flags.multiline,
+                    extended: p.flags.extended,
+                    anchored: p.flags.anchored,
+                    ungreedy: p.flags.ungreedy,
+                };
+                let matcher = PcreMatcher::new(&p.pattern, flags, DEFAULT_MATCH_LIMIT)
+                    .map_err(|e| e.to_string())?;
+                steps.push(Step::Pcre(Box::new(PcreStep {
+                    matcher,
+                    negated: p.negated,
+                    relative: p.flags.relative,
+                })));
+            }
+            MatchKind::IsDataAt(i) => steps.push(Step::IsDataAt(IsDataAt {
+                offset: match &i.offset {
+                    NumOrVar::Num(n) => Value::Lit(i64::from(*n)),
+                    NumOrVar::Var(v) => var_value(v, &vars),
+                },
+                relative: i.relative,
+                negated: i.negated,
+            })),
+            MatchKind::ByteTest(b) => {
+                let Some(nbytes) = b.nbytes.num() else {
+                    mark("byte_test with a variable byte count".into());
+                    continue;
+                };
+                steps.push(Step::ByteTest(ByteTest {
+                    nbytes: usize::from(nbytes),
+                    op: cmp_op(b.op),
+                    negated: b.negated,
+                    value: match &b.value {
+                        NumOrVar::Num(n) => Value::Lit(i64::try_from(*n).unwrap_or(i64::MAX)),
+                        NumOrVar::Var(v) => var_value(v, &vars),
+                    },
+                    offset: value_i32(&b.offset, &vars),
+                    relative: b.relative,
+                    format: number_format(b.endian, b.string),
+                    bitmask: b.bitmask.map(u64::from),
+                }));
+            }
+            MatchKind::ByteJump(b) => steps.push(Step::ByteJump(ByteJump {
+                nbytes: usize::from(b.nbytes),
+                offset: value_i32(&b.offset, &vars),
+                relative: b.relative,
+                format: number_format(b.endian, b.string),
+                multiplier: u64::from(b.multiplier.unwrap_or(1)),
+                align: b.align,
+                from_beginning: b.from == ast::JumpFrom::Beginning,
+                from_end: b.from == ast::JumpFrom::End,
+                post_offset: i64::from(b.post_offset.unwrap_or(0)),
+                bitmask: b.bitmask.map(u64::from),
+            })),
+            MatchKind::ByteExtract(b) => {
+                let slot = new_var(&mut vars, &b.name)?;
+                steps.push(Step::ByteExtract(ByteExtract {
+                    nbytes: usize::from(b.nbytes),
+                    offset: Value::Lit(i64::from(b.offset)),
+                    relative: b.relative,
+                    format: number_format(b.endian, b.string),
+                    multiplier: u64::from(b.multiplier.unwrap_or(1)),
+                    align: u64::from(b.align.unwrap_or(0)),
+                    bitmask: b.bitmask.map(u64::from),
+                    var: slot,
+                }));
+            }
+            MatchKind::ByteMath(b) => {
+                let Some(nbytes) = b.nbytes.num() else {
+                    mark("byte_math with a variable byte count".into());
+                    continue;
+                };
+                let rvalue = match &b.rvalue {
+                    NumOrVar::Num(n) => Value::Lit(i64::from(*n)),
+                    NumOrVar::Var(v) => var_value(v, &vars),
+                };
+                let slot = new_var(&mut vars, &b.result)?;
+                steps.push(Step::ByteMath(ByteMath {
+                    nbytes: usize::from(nbytes),
+                    offset: Value::Lit(i64::from(b.offset)),
+                    relative: b.relative,
+                    format: number_format(b.endian, b.string),
+                    op: match b.oper {
+                        ast::ByteMathOp::Add => MathOp::Add,
+                        ast::ByteMathOp::Sub => MathOp::Sub,
+                        ast::ByteMathOp::Mul => MathOp::Mul,
+                        ast::ByteMathOp::Div => MathOp::Div,
+                        ast::ByteMathOp::Shl => MathOp::Shl,
+                        ast::ByteMathOp::Shr => MathOp::Shr,
+                    },
+                    rvalue,
+                    bitmask: b.bitmask.map(u64::from),
+                    var: slot,
+                }));
+            }
+            MatchKind::Bsize(b) => steps.push(Step::Size(size_check(&b.cmp))),
+            MatchKind::Dsize(_)
+            | MatchKind::Ttl(_)
+            | MatchKind::Tos { .. }
+            | MatchKind::IpProto(_)
+            | MatchKind::IpId(_)
+            | MatchKind::Fragbits(_)
+            | MatchKind::Fragoffset(_)
+            | MatchKind::SameIp
+            | MatchKind::Flags(_)
+            | MatchKind::Seq(_)
+            | MatchKind::Ack(_)
+            | MatchKind::Window { .. }
+            | MatchKind::TcpMss(_)
+            | MatchKind::Itype(_)
+            | MatchKind::Icode(_)
+            | MatchKind::IcmpId(_)
+            | MatchKind::IcmpSeq(_) => header.push(HeaderCheck(m.kind.clone())),
+            other => mark(format!("keyword {}", other.keyword())),
+        }
+    }
+    if !rule.xbits.is_empty() {
+        mark("keyword xbits".into());
+    }
+
+    let mut flowbits = Vec::new();
+    let mut noalert = rule.noalert;
+    for f in &rule.flowbits {
+        let ids: Vec<u32> = f.names.iter().map(|n| names.flowbits.intern(n)).collect();
+        flowbits.push(match f.cmd {
+            ast::BitCommand::Set => FlowbitOp::Set(ids),
+            ast::BitCommand::Unset => FlowbitOp::Unset(ids),
+            ast::BitCommand::Toggle => FlowbitOp::Toggle(ids),
+            ast::BitCommand::IsSet => FlowbitOp::IsSet {
+                bits: ids,
+                any: f.any,
+            },
+            ast::BitCommand::IsNotSet => FlowbitOp::IsNotSet {
+                bits: ids,
+                any: f.any,
+            },
+            ast::BitCommand::NoAlert => {
+                noalert = true;
+                continue;
+            }
+        });
+    }
+    let mut flowints = Vec::new();
+    for f in &rule.flowints {
+        let id = names.flowints.intern(&f.name);
+        let v = match &f.value {
+            Some(NumOrVar::Num(n)) => i64::from(*n),
+            Some(NumOrVar::Var(_)) => {
+                mark("flowint with a variable operand".into());
+                0
+            }
+            None => 0,
+        };
+        flowints.push(match f.op {
+            ast::FlowintOp::Set => FlowintOp::Set(id, v),
+            ast::FlowintOp::Add => FlowintOp::Add(id, v),
+            ast::FlowintOp::Sub => FlowintOp::Sub(id, v),
+            ast::FlowintOp::IsSet => FlowintOp::IsSet(id),
+            ast::FlowintOp::NotSet => FlowintOp::IsNotSet(id),
+            ast::FlowintOp::Eq => FlowintOp::Cmp(id, FlowintCmp::Eq, v),
+            ast::FlowintOp::Ne => FlowintOp::Cmp(id, FlowintCmp::Ne, v),
+            ast::FlowintOp::Lt => FlowintOp::Cmp(id, FlowintCmp::Lt, v),
+            ast::FlowintOp::Le => FlowintOp::Cmp(id, FlowintCmp::Le, v),
+            ast::FlowintOp::Gt => FlowintOp::Cmp(id, FlowintCmp::Gt, v),
+            ast::FlowintOp::Ge => FlowintOp::Cmp(id, FlowintCmp::Ge, v),
+        });
+    }
+
+    let payload = Program::new(steps);
+    // Packet keywords (dsize, flags, ttl, ...) pin the payload to the
+    // packet, as do `tcp-pkt` and `flow:no_stream`.
+    let packet_only = matches!(rule.protocol, Protocol::TcpPkt)
+        || rule.flow.is_some_and(|f| f.stream == Some(false))
+        || !header.is_empty();
+    let stream = proto == ProtoClass::Tcp && !payload.is_empty() && !packet_only;
+
+    Ok(Signature {
+        index,
+        gid: rule.gid,
+        sid: rule.sid,
+        rev: rule.rev,
+        msg: Arc::from(rule.msg.as_str()),
+        action: rule.action,
+        classtype: rule.classtype.as_deref().map(Arc::from),
+        priority: rule.priority,
+        metadata: rule
+            .metadata
+            .iter()
+            .map(|m| (m.key.to_string(), m.value.to_string()))
+            .collect(),
+        proto,
+        ip_version,
+        src: rule.src.set.clone(),
+        src_ports: rule.src_ports.set.clone(),
+        dst: rule.dst.set.clone(),
+        dst_ports: rule.dst_ports.set.clone(),
+        bidirectional: rule.direction == Direction::Both,
+        flow: rule.flow,
+        header,
+        payload,
+        stream,
+        flowbits,
+        flowints,
+        threshold: rule.threshold.map(|t| ThresholdSpec {
+            kind: match t.kind {
+                ast::ThresholdType::Limit => ThresholdKind::Limit,
+                ast::ThresholdType::Threshold => ThresholdKind::Threshold,
+                ast::ThresholdType::Both => ThresholdKind::Both,
+            },
+            track: track(t.track),
+            count: t.count,
+            seconds: t.seconds,
+        }),
+        detection_filter: rule.detection_filter.map(|d| ThresholdSpec {
+            kind: ThresholdKind::DetectionFilter,
+            track: track(d.track),
+            count: d.count,
+            seconds: d.seconds,
+        }),
+        noalert,
+        fast_pattern: fast_pattern(rule),
+        inactive,
+    })
+}
+
+/// The content used for the prefilter: the one marked `fast_pattern`, else
+/// the longest non-negated payload content. Lowercased, because the
+/// prefilter automaton is case-insensitive (the program re-checks case).
+fn fast_pattern(rule: &Rule) -> Option<Vec<u8>> {
+    let payload = BufferRef::PAYLOAD;
+    let contents: Vec<&ast::Content> = rule
+        .contents()
+        .filter(|c| c.buffer == payload && !c.negated && !c.pattern.is_empty())
+        .collect();
+    let chosen = contents
+        .iter()
+        .find(|c| c.fast_pattern.is_some())
+        .or_else(|| contents.iter().max_by_key(|c| c.pattern.len()))?;
+    let mut pat = chosen.pattern.clone();
+    if let Some(ast::FastPattern {
+        chop: Some((off, len)),
+        ..
+    }) = chosen.fast_pattern
+    {
+        let (off, len) = (usize::from(off), usize::from(len));
+        if let Some(part) = pat.get(off..off.saturating_add(len).min(pat.len())) {
+            pat = part.to_vec();
+        }
+    }
+    (!pat.is_empty()).then(|| pat.to_ascii_lowercase())
+}
+
+fn track(t: ast::Track) -> Track {
+    match t {
+        ast::Track::BySrc | ast::Track::ByEither => Track::BySrc,
+        ast::Track::ByDst => Track::ByDst,
+        ast::Track::ByRule => Track::ByRule,
+        ast::Track::ByBoth | ast::Track::ByFlow => Track::ByBoth,
+    }
+}
+
+fn new_var<'a>(vars: &mut HashMap<&'a str, u8>, name: &'a str) -> Result<u8, String> {
+    if let Some(&slot) = vars.get(name) {
+        return Ok(slot);
+    }
+    let slot = vars.len();
+    if slot >= MAX_VARS {
+        return Err(format!("more than {MAX_VARS} byte variables"));
+    }
+    vars.insert(name, slot as u8);
+    Ok(slot as u8)
+}
+
+fn var_value(name: &str, vars: &HashMap<&str, u8>) -> Value {
+    vars.get(name)
+        .map(|&s| Value::Var(s))
+        .unwrap_or(Value::Lit(0))
+}
+
+fn value_u32(v: &NumOrVar<u32>, vars: &HashMap<&str, u8>) -> Value {
+    match v {
+        NumOrVar::Num(n) => Value::Lit(i64::from(*n)),
+        NumOrVar::Var(name) => var_value(name, vars),
+    }
+}
+
+fn value_i32(v: &NumOrVar<i32>, vars: &HashMap<&str, u8>) -> Value {
+    match v {
+        NumOrVar::Num(n) => Value::Lit(i64::from(*n)),
+        NumOrVar::Var(name) => var_value(name, vars),
+    }
+}
+
+fn cmp_op(op: ast::ByteTestOp) -> CmpOp {
+    match op {
+        ast::ByteTestOp::Lt => CmpOp::Lt,
+        ast::ByteTestOp::Gt => CmpOp::Gt,
+        ast::ByteTestOp::Eq => CmpOp::Eq,
+        ast::ByteTestOp::Le => CmpOp::Le,
+        ast::ByteTestOp::Ge => CmpOp::Ge,
+        ast::ByteTestOp::And => CmpOp::And,
+        ast::ByteTestOp::Xor => CmpOp::Xor,
+    }
+}
+
+fn number_format(endian: ast::Endian, string: Option<ast::NumBase>) -> NumberFormat {
+    match string {
+        Some(ast::NumBase::Hex) => NumberFormat::String(16),
+        Some(ast::NumBase::Dec) => NumberFormat::String(10),
+        Some(ast::NumBase::Oct) => NumberFormat::String(8),
+        None => match endian {
+            ast::Endian::Big => NumberFormat::BigEndian,
+            ast::Endian::Little | ast::Endian::Dce => NumberFormat::LittleEndian,
+        },
+    }
+}
+
+fn size_check(c: &rampart_rules::NumCmp<u64>) -> SizeCheck {
+    use rampart_rules::NumCmp as N;
+    match *c {
+        N::Eq(v) => SizeCheck::Eq(v),
+        N::Ne(v) => SizeCheck::Ne(v),
+        N::Lt(v) => SizeCheck::Lt(v),
+        N::Le(v) => SizeCheck::Le(v),
+        N::Gt(v) => SizeCheck::Gt(v),
+        N::Ge(v) => SizeCheck::Ge(v),
+        N::Range(a, b) => SizeCheck::Between(a, b),
+        N::NotRange(a, b) => SizeCheck::Outside(a, b),
+    }
+}

@@ -1,0 +1,241 @@
+//! `rampart detect -r FILE -S RULES -l OUTDIR`: run rules over a capture and
+//! write Suricata-style EVE alerts.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use rampart_detect::{Alert, DetectEngine, Signature};
+use rampart_engine::{Pipeline, PipelineSink};
+use rampart_packet::Timestamp;
+use rampart_rules::{Action, Classifications};
+use serde_json::json;
+
+use crate::capture_file::CaptureFile;
+use crate::cmd::inspect::PipelineArgs;
+use crate::output::eve::{self, AlertFields};
+use crate::rules_load;
+
+/// Arguments of `rampart detect` (flag names follow Suricata's).
+#[derive(Args, Debug)]
+pub struct DetectArgs {
+    /// The capture to read (pcap or pcapng; "-" for standard input).
+    #[arg(short = 'r', long = "pcap", value_name = "FILE")]
+    pub pcap: PathBuf,
+    /// Rule file (repeatable).
+    #[arg(short = 'S', long = "rules", value_name = "FILE", required = true)]
+    pub rules: Vec<PathBuf>,
+    /// Output directory for eve.json.
+    #[arg(short = 'l', long = "log-dir", value_name = "DIR", default_value = ".")]
+    pub outdir: PathBuf,
+    /// classification.config for alert categories and default priorities
+    /// (default: /etc/suricata/classification.config, or one beside the
+    /// first rules file, when present).
+    #[arg(long, value_name = "FILE")]
+    pub classification: Option<PathBuf>,
+    /// Rule variable override, NAME=VALUE (repeatable), e.g.
+    /// HOME_NET=[10.0.0.0/8].
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Accepted for Suricata compatibility (checksums are never enforced
+    /// offline).
+    #[arg(short = 'k', value_name = "MODE", hide = true)]
+    pub checksum_mode: Option<String>,
+    /// Accepted for Suricata compatibility.
+    #[arg(long = "runmode", value_name = "MODE", hide = true)]
+    pub runmode: Option<String>,
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+}
+
+struct DetectSink<'a> {
+    out: BufWriter<File>,
+    classes: &'a Classifications,
+    alerts: u64,
+    error: Option<std::io::Error>,
+}
+
+impl PipelineSink for DetectSink<'_> {
+    fn on_alert(&mut self, ts: Timestamp, a: &Alert, sig: &Signature) {
+        if self.error.is_some() {
+            return;
+        }
+        let class = sig.classtype.as_deref().and_then(|c| self.classes.get(c));
+        let category = class
+            .map(|c| c.description.as_str())
+            .or(sig.classtype.as_deref())
+            .unwrap_or("");
+        let severity = sig.priority.or(class.map(|c| c.priority)).unwrap_or(3);
+        let fields = AlertFields {
+            ts,
+            flow_id: a.flow.map(|f| f.id),
+            src_ip: a.src,
+            dest_ip: a.dst,
+            ports: a.ports,
+            proto: a.proto,
+            vlan: 0,
+            // Offline there is no packet to block: Suricata reports
+            // "allowed" for every action in IDS mode.
+            action: match sig.action {
+                Action::Drop
+                | Action::Reject
+                | Action::RejectSrc
+                | Action::RejectDst
+                | Action::RejectBoth => "allowed",
+                _ => "allowed",
+            },
+            gid: sig.gid,
+            sid: sig.sid,
+            rev: sig.rev,
+            signature: &sig.msg,
+            category,
+            severity: u8::try_from(severity).unwrap_or(u8::MAX),
+            direction: a.flow.map(|f| {
+                if f.to_server {
+                    "to_server"
+                } else {
+                    "to_client"
+                }
+            }),
+            metadata: &sig.metadata,
+        };
+        let rec = eve::alert_record(&fields);
+        let res = serde_json::to_writer(&mut self.out, &rec)
+            .map_err(std::io::Error::from)
+            .and_then(|_| self.out.write_all(b"\n"));
+        match res {
+            Ok(()) => self.alerts += 1,
+            Err(e) => self.error = Some(e),
+        }
+    }
+}
+
+/// Runs `rampart detect`.
+pub fn run(args: &DetectArgs) -> Result<ExitCode> {
+    let started = Instant::now();
+    let vars = rules_load::variables(&args.vars)?;
+    let loaded = rules_load::load(&args.rules, &vars)?;
+    let build = DetectEngine::build(&loaded.rules);
+    let load_s = started.elapsed().as_secs_f64();
+    let n_loaded = build.engine.signatures().len();
+    let rejected = loaded.errors.len() + build.errors.len();
+    eprintln!(
+        "rampart: {n_loaded} rules loaded, {rejected} rejected, in {load_s:.2} s{}",
+        if rejected > 0 {
+            " (run `rampart rules check` for the reasons)"
+        } else {
+            ""
+        }
+    );
+    for e in loaded.errors.iter().take(3) {
+        eprintln!("rampart: rule rejected: {e}");
+    }
+    let classes = rules_load::classifications(args.classification.as_deref(), &args.rules)?;
+    std::fs::create_dir_all(&args.outdir)
+        .with_context(|| format!("cannot create {}", args.outdir.display()))?;
+    let eve_path = args.outdir.join("eve.json");
+    let out = BufWriter::new(
+        File::create(&eve_path).with_context(|| format!("cannot create {}", eve_path.display()))?,
+    );
+    let mut sink = DetectSink {
+        out,
+        classes: &classes,
+        alerts: 0,
+        error: None,
+    };
+    let mut config = args.pipeline.config();
+    config.detect = Some(Arc::new(build.engine));
+    let mut pipeline = Pipeline::new(config);
+    let mut cap = CaptureFile::open(&args.pcap, !args.no_progress)?;
+    let mut read_error = None;
+    let mut n: u64 = 0;
+    let mut last_ts = Timestamp::ZERO;
+    let t_engine = Instant::now();
+    loop {
+        match cap.reader.next_packet() {
+            Ok(Some(p)) => {
+                last_ts = p.ts;
+                pipeline.process(p.ts, p.linktype, p.data, &mut sink);
+                n += 1;
+                if n.is_multiple_of(4096) {
+                    cap.progress.set_position(cap.reader.offset());
+                    cap.progress.set_message(format!("{} alerts", sink.alerts));
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                read_error = Some(e);
+                break;
+            }
+        }
+        if let Some(e) = sink.error.take() {
+            return Err(anyhow::Error::new(e).context(format!("writing {}", eve_path.display())));
+        }
+    }
+    pipeline.finish(&mut sink);
+    cap.progress.finish_and_clear();
+    let engine_s = t_engine.elapsed().as_secs_f64();
+    let ds = pipeline.detect_stats();
+    let st = pipeline.stats();
+    let stats = json!({
+        "timestamp": last_ts.to_eve_string(),
+        "event_type": "stats",
+        "stats": {
+            "uptime": started.elapsed().as_secs(),
+            "decoder": {
+                "pkts": st.protocols.total.packets,
+                "bytes": st.protocols.total.bytes,
+                "ipv4": st.protocols.ipv4.packets,
+                "ipv6": st.protocols.ipv6.packets,
+                "tcp": st.protocols.tcp.packets,
+                "udp": st.protocols.udp.packets,
+                "icmpv4": st.protocols.icmpv4.packets,
+                "icmpv6": st.protocols.icmpv6.packets,
+                "invalid": st.protocols.invalid.packets,
+            },
+            "flow": {
+                "total": pipeline.flows().stats().created,
+            },
+            "detect": {
+                "engines": [{"rules_loaded": n_loaded, "rules_failed": rejected}],
+                "alert": sink.alerts,
+                "alerts_suppressed": pipeline.alerts_suppressed(),
+                "inspections": ds.inspections,
+                "candidates": ds.candidates,
+                "pcre_limit_hits": ds.eval.pcre_limit_hits,
+                "recursion_limit_hits": ds.eval.recursion_limit_hits,
+            },
+        }
+    });
+    serde_json::to_writer(&mut sink.out, &stats)?;
+    sink.out.write_all(b"\n")?;
+    sink.out
+        .flush()
+        .with_context(|| format!("writing {}", eve_path.display()))?;
+    let pps = if engine_s > 0.0 {
+        n as f64 / engine_s
+    } else {
+        0.0
+    };
+    eprintln!(
+        "rampart: {n} packets in {engine_s:.2} s ({pps:.0} packets/s), {} alerts written to {}",
+        sink.alerts,
+        eve_path.display()
+    );
+    if let Some(e) = read_error {
+        eprintln!(
+            "rampart: error: {}: {e} (the {n} packets before it were processed)",
+            args.pcap.display()
+        );
+        return Ok(ExitCode::from(2));
+    }
+    Ok(ExitCode::SUCCESS)
+}
