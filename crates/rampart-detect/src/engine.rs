@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind as AcMatchKind};
 use rampart_packet::decode::Transport;
 use rampart_packet::Packet;
-use rampart_rules::{ast, Action, MatchKind, Rule};
+use rampart_rules::{ast, Action, Buffer, MatchKind, Rule};
 
 use crate::flowvars::FlowVars;
 use crate::program::EvalStats;
@@ -115,6 +115,7 @@ struct Subject<'a> {
     flow: Option<FlowView>,
     stream: bool,
     ts_ns: u64,
+    events: &'a [&'a str],
 }
 
 /// A compiled, immutable rule set, shared by all workers.
@@ -200,6 +201,7 @@ impl DetectEngine {
     pub fn inspect_packet(
         &self,
         pkt: &Packet<'_>,
+        events: &[&str],
         ts_ns: u64,
         flow: Option<FlowView>,
         stream_active: bool,
@@ -230,6 +232,7 @@ impl DetectEngine {
             flow,
             stream: false,
             ts_ns,
+            events,
         };
         let mut groups = vec![key];
         groups.extend(extra);
@@ -261,6 +264,7 @@ impl DetectEngine {
             flow: Some(flow),
             stream: true,
             ts_ns,
+            events: &[],
         };
         self.run(
             &[GroupKey::TcpStream],
@@ -389,7 +393,15 @@ impl DetectEngine {
         }
         if !sig.header.is_empty() {
             let Some(pkt) = s.pkt else { return false };
-            if !sig.header.iter().all(|h| header_ok(h, pkt)) {
+            if !sig.header.iter().all(|h| header_ok(h, pkt, s.events)) {
+                return false;
+            }
+        }
+        for (buffer, program) in &sig.header_buffers {
+            let Some(bytes) = s.pkt.and_then(|p| header_bytes(p, *buffer)) else {
+                return false;
+            };
+            if !program.matches(bytes, eval) {
                 return false;
             }
         }
@@ -424,7 +436,33 @@ fn flow_ok(f: &ast::Flow, s: &Subject<'_>) -> bool {
     true
 }
 
-fn header_ok(h: &HeaderCheck, pkt: &Packet<'_>) -> bool {
+/// The bytes of a packet header buffer (`ipv4.hdr`, `tcp.hdr`, ...).
+fn header_bytes<'a>(pkt: &'a Packet<'a>, buffer: Buffer) -> Option<&'a [u8]> {
+    let ip = pkt.ip.as_ref()?;
+    match buffer {
+        Buffer::Ipv4Hdr if ip.is_v4() => ip.packet.get(..ip.header_len),
+        Buffer::Ipv6Hdr if !ip.is_v4() => ip.packet.get(..40),
+        Buffer::TcpHdr => match &pkt.transport {
+            Some(Transport::Tcp(t)) => ip.payload.get(..t.header_len),
+            _ => None,
+        },
+        Buffer::UdpHdr => match &pkt.transport {
+            Some(Transport::Udp(_)) => ip.payload.get(..8),
+            _ => None,
+        },
+        Buffer::Icmpv4Hdr => match &pkt.transport {
+            Some(Transport::Icmpv4(_)) => ip.payload.get(..8),
+            _ => None,
+        },
+        Buffer::Icmpv6Hdr => match &pkt.transport {
+            Some(Transport::Icmpv6(_)) => ip.payload.get(..8),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn header_ok(h: &HeaderCheck, pkt: &Packet<'_>, events: &[&str]) -> bool {
     let Some(ip) = &pkt.ip else { return false };
     let tcp = match &pkt.transport {
         Some(Transport::Tcp(t)) => Some(t),
@@ -474,6 +512,15 @@ fn header_ok(h: &HeaderCheck, pkt: &Packet<'_>) -> bool {
         MatchKind::Icode(c) => icmp.is_some_and(|i| c.matches(i.code)),
         MatchKind::IcmpId(c) => icmp.is_some_and(|i| c.matches(i.echo_id())),
         MatchKind::IcmpSeq(c) => icmp.is_some_and(|i| c.matches(i.echo_seq())),
+        // ICMPv6 "packet too big" (type 2) carries the MTU in bytes 4..8.
+        MatchKind::Icmpv6Mtu(c) => match &pkt.transport {
+            Some(Transport::Icmpv6(i)) if i.icmp_type == 2 => c.matches(u32::from_be_bytes(i.rest)),
+            _ => false,
+        },
+        MatchKind::DecodeEvent(name) => {
+            let name = name.strip_prefix("decoder.").unwrap_or(name);
+            events.contains(&name)
+        }
         _ => false,
     }
 }

@@ -441,9 +441,15 @@ impl Program {
                 }
             }
             Step::IsDataAt(d) => {
-                let base = if d.relative { prev_end as i64 } else { 0 };
-                let pos = base + d.offset.get(&ev.vars);
-                let present = pos >= 0 && (pos as u64) < len as u64;
+                // Absolute: a byte exists at offset N (N < len). Relative:
+                // N more bytes exist after the previous match
+                // (prev_end + N <= len), as Suricata evaluates it.
+                let present = if d.relative {
+                    prev_end as i64 + d.offset.get(&ev.vars) <= len as i64
+                } else {
+                    let pos = d.offset.get(&ev.vars);
+                    pos >= 0 && (pos as u64) < len as u64
+                };
                 present != d.negated && self.eval(idx + 1, prev_end, ev)
             }
             Step::ByteTest(b) => {

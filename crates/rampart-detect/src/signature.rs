@@ -95,6 +95,8 @@ pub struct Signature {
     pub header: Vec<HeaderCheck>,
     /// The payload program (empty: no payload keywords).
     pub payload: Program,
+    /// Programs over packet header buffers (`ipv4.hdr`, `tcp.hdr`, ...).
+    pub header_buffers: Vec<(Buffer, Program)>,
     /// Payload is inspected on reassembled TCP stream data (else on packets).
     pub stream: bool,
     /// Flowbit conditions and actions.
@@ -180,19 +182,32 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
     };
 
     let mut vars: HashMap<&str, u8> = HashMap::new();
-    let mut steps = Vec::new();
+    // Steps per inspected buffer, in order of first use.
+    let mut by_buffer: Vec<(Buffer, Vec<Step>)> = Vec::new();
     let mut header = Vec::new();
     for m in &rule.matches {
+        let mut target = Buffer::Payload;
         if let Some(b) = m.buffer() {
-            if b.buffer != Buffer::Payload {
+            if b.buffer != Buffer::Payload && !is_packet_header_buffer(b.buffer) {
                 mark(format!("buffer {}", b.buffer.name()));
                 continue;
             }
             if !b.transforms.is_empty() {
-                mark("transform on the payload".into());
+                mark(format!("transform on {}", b.buffer.name()));
                 continue;
             }
+            target = b.buffer;
         }
+        let pos = match by_buffer.iter().position(|(b, _)| *b == target) {
+            Some(p) => p,
+            None => {
+                by_buffer.push((target, Vec::new()));
+                by_buffer.len() - 1
+            }
+        };
+        let Some((_, steps)) = by_buffer.get_mut(pos) else {
+            continue;
+        };
         match &m.kind {
             MatchKind::Content(c) => {
                 let mut step = ContentStep::new(Literal::new(&c.pattern, c.nocase));
@@ -319,7 +334,9 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
             | MatchKind::Itype(_)
             | MatchKind::Icode(_)
             | MatchKind::IcmpId(_)
-            | MatchKind::IcmpSeq(_) => header.push(HeaderCheck(m.kind.clone())),
+            | MatchKind::IcmpSeq(_)
+            | MatchKind::Icmpv6Mtu(_)
+            | MatchKind::DecodeEvent(_) => header.push(HeaderCheck(m.kind.clone())),
             other => mark(format!("keyword {}", other.keyword())),
         }
     }
@@ -375,12 +392,21 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         });
     }
 
-    let payload = Program::new(steps);
-    // Packet keywords (dsize, flags, ttl, ...) pin the payload to the
-    // packet, as do `tcp-pkt` and `flow:no_stream`.
+    let mut payload = Program::default();
+    let mut header_buffers = Vec::new();
+    for (b, steps) in by_buffer {
+        if b == Buffer::Payload {
+            payload = Program::new(steps);
+        } else {
+            header_buffers.push((b, Program::new(steps)));
+        }
+    }
+    // Packet keywords (dsize, flags, ttl, header buffers, ...) pin the
+    // payload to the packet, as do `tcp-pkt` and `flow:no_stream`.
     let packet_only = matches!(rule.protocol, Protocol::TcpPkt)
         || rule.flow.is_some_and(|f| f.stream == Some(false))
-        || !header.is_empty();
+        || !header.is_empty()
+        || !header_buffers.is_empty();
     let stream = proto == ProtoClass::Tcp && !payload.is_empty() && !packet_only;
 
     Ok(Signature {
@@ -407,6 +433,7 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         flow: rule.flow,
         header,
         payload,
+        header_buffers,
         stream,
         flowbits,
         flowints,
@@ -457,6 +484,19 @@ fn fast_pattern(rule: &Rule) -> Option<Vec<u8>> {
         }
     }
     (!pat.is_empty()).then(|| pat.to_ascii_lowercase())
+}
+
+/// Buffers that are a packet's own header bytes.
+pub fn is_packet_header_buffer(b: Buffer) -> bool {
+    matches!(
+        b,
+        Buffer::Ipv4Hdr
+            | Buffer::Ipv6Hdr
+            | Buffer::TcpHdr
+            | Buffer::UdpHdr
+            | Buffer::Icmpv4Hdr
+            | Buffer::Icmpv6Hdr
+    )
 }
 
 fn track(t: ast::Track) -> Track {

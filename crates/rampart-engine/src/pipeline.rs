@@ -6,8 +6,8 @@ use rampart_stream::flow::{
     Direction, EndReason, Flow, FlowConfig, FlowKey, FlowTable, PacketInfo,
 };
 use rampart_stream::{
-    DefragConfig, Defragmenter, FragKey, Fragment, MemoryBudget, ReassemblyConfig, StreamEvent,
-    TcpReassembler, TcpSegment,
+    DefragAnomaly, DefragConfig, DefragResult, Defragmenter, FragKey, Fragment, MemoryBudget,
+    ReassemblyConfig, StreamEvent, TcpReassembler, TcpSegment,
 };
 
 use std::sync::Arc;
@@ -217,24 +217,53 @@ impl Pipeline {
             self.stats.decoder_events.bump(e);
         }
         self.advance_time(ts, sink);
+        let mut events: Vec<&'static str> = pkt.events.iter().map(|e| e.name()).collect();
         match &pkt.ip {
             Some(ip) if ip.fragment.is_some() => {
                 sink.on_packet(ts, &pkt, None);
-                if let Some(datagram) = self.defragment(ts, ip, pkt.vlan_id()) {
+                let result = self.defragment(ts, ip, pkt.vlan_id());
+                let v6 = !ip.is_v4();
+                events.extend(
+                    result
+                        .anomalies
+                        .iter()
+                        .filter_map(|a| anomaly_event(v6, *a)),
+                );
+                // Each fragment is inspected on its own (header and
+                // decoder-event rules), without a flow.
+                if let Some(det) = self.detection.as_mut() {
+                    det.engine.inspect_packet(
+                        &pkt,
+                        &events,
+                        ts.as_nanos(),
+                        None,
+                        false,
+                        None,
+                        &mut det.thresholds,
+                        &mut det.stats,
+                        &mut det.alerts,
+                    );
+                    emit_alerts(det, ts, sink);
+                }
+                if let Some(datagram) = result.reassembled {
                     let rebuilt = decode_ip(&datagram);
                     self.stats.reassembled_datagrams += 1;
                     for e in rebuilt.events.iter() {
                         self.stats.decoder_events.bump(e);
                     }
-                    self.handle_whole(ts, &rebuilt, pkt.vlan_id(), sink);
+                    let rebuilt_events: Vec<&'static str> =
+                        rebuilt.events.iter().map(|e| e.name()).collect();
+                    self.handle_whole(ts, &rebuilt, pkt.vlan_id(), &rebuilt_events, sink);
                 }
             }
-            _ => self.handle_whole(ts, &pkt, pkt.vlan_id(), sink),
+            _ => self.handle_whole(ts, &pkt, pkt.vlan_id(), &events, sink),
         }
     }
 
-    fn defragment(&mut self, ts: Timestamp, ip: &IpHeader<'_>, vlan: u16) -> Option<Vec<u8>> {
-        let frag = ip.fragment?;
+    fn defragment(&mut self, ts: Timestamp, ip: &IpHeader<'_>, vlan: u16) -> DefragResult {
+        let Some(frag) = ip.fragment else {
+            return DefragResult::default();
+        };
         let v6 = !ip.is_v4();
         let header_len = if v6 {
             ip.unfragmentable_len
@@ -256,7 +285,7 @@ impl Pipeline {
             header: ip.packet.get(..header_len).unwrap_or(ip.packet),
             ipv6_next_header: v6.then_some(ip.protocol),
         };
-        self.defrag.push(ts.as_nanos(), fragment).reassembled
+        self.defrag.push(ts.as_nanos(), fragment)
     }
 
     /// Processes a whole (unfragmented or rebuilt) packet.
@@ -265,6 +294,7 @@ impl Pipeline {
         ts: Timestamp,
         pkt: &Packet<'_>,
         vlan: u16,
+        events: &[&str],
         sink: &mut impl PipelineSink,
     ) {
         let Some(ip) = &pkt.ip else {
@@ -314,6 +344,7 @@ impl Pipeline {
             let view = flow_view(flow, dir);
             det.engine.inspect_packet(
                 pkt,
+                events,
                 ts.as_nanos(),
                 Some(view),
                 reassembling,
@@ -334,11 +365,15 @@ impl Pipeline {
                 Direction::ToServer => &mut streams.to_server,
                 Direction::ToClient => &mut streams.to_client,
             };
+            let rst = t.has(rampart_packet::decode::tcp_flags::RST);
             let seg = TcpSegment {
                 seq: t.seq,
                 syn: t.has(rampart_packet::decode::tcp_flags::SYN),
                 fin: t.has(rampart_packet::decode::tcp_flags::FIN),
-                data: t.payload,
+                // Data on a RST is not part of the stream: the receiver
+                // discards the connection (Suricata does not reassemble it
+                // either); packet rules still see it.
+                data: if rst { &[] } else { t.payload },
             };
             let mut det = detection.as_mut();
             stream.push(budget, seg, |ev| {
@@ -437,6 +472,27 @@ fn end_flow(
     }
     flow.user.detect = state;
     sink.on_flow_end(flow, reason);
+}
+
+/// The decoder-event name of a defragmentation anomaly (Suricata's names).
+fn anomaly_event(v6: bool, a: DefragAnomaly) -> Option<&'static str> {
+    Some(match (v6, a) {
+        (
+            false,
+            DefragAnomaly::Overlap | DefragAnomaly::OverlapDifferentData | DefragAnomaly::Teardrop,
+        ) => "ipv4.frag_overlap",
+        (
+            true,
+            DefragAnomaly::Overlap | DefragAnomaly::OverlapDifferentData | DefragAnomaly::Teardrop,
+        ) => "ipv6.frag_overlap",
+        (false, DefragAnomaly::TooLarge) => "ipv4.frag_pkt_too_large",
+        (true, DefragAnomaly::TooLarge) => "ipv6.frag_pkt_too_large",
+        (false, DefragAnomaly::BadLength) => "ipv4.frag_invalid_length",
+        (true, DefragAnomaly::BadLength) => "ipv6.frag_invalid_length",
+        (false, DefragAnomaly::MemcapDrop | DefragAnomaly::TooManyFragments) => "ipv4.frag_ignored",
+        (true, DefragAnomaly::MemcapDrop | DefragAnomaly::TooManyFragments) => "ipv6.frag_ignored",
+        _ => return None,
+    })
 }
 
 /// The flow facts detection needs, for data travelling in `dir`.

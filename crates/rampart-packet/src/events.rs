@@ -48,6 +48,8 @@ decoder_events! {
     IpBadVersion => "ip.bad_version", "The version nibble is neither 4 nor 6.";
     Ipv6Truncated => "ipv6.trunc_pkt", "Shorter than the IPv6 header, or payload length beyond the captured data.";
     Ipv6ExtTruncated => "ipv6.trunc_exthdr", "An IPv6 extension header was cut off or malformed.";
+    Ipv6DuplicateFragmentHeader => "ipv6.exthdr_dupl_fh", "More than one IPv6 fragment header.";
+    Ipv6UselessFragmentHeader => "ipv6.exthdr_useless_fh", "An IPv6 fragment header with offset 0 and no more fragments.";
     IpAuthInvalid => "ip.auth_invalid", "A malformed IP authentication header.";
     TcpTruncated => "tcp.pkt_too_small", "Shorter than a TCP header.";
     TcpHeaderTooSmall => "tcp.hlen_too_small", "TCP data offset below 5 (20 bytes).";

@@ -98,13 +98,14 @@ fn isdataat_absolute_relative_negated() {
     };
     assert!(run(vec![i(3, false, false)], b"abcd"));
     assert!(!run(vec![i(4, false, false)], b"abcd"));
-    // content:"ab"; isdataat:2,relative; -> a byte at index 2+2.
+    // content:"ab"; isdataat:2,relative; -> two more bytes after "ab"
+    // (Suricata: prev_end + N <= buffer length).
     assert!(run(
         vec![Step::Content(Box::new(content("ab"))), i(2, true, false)],
-        b"abcde"
+        b"abcd"
     ));
     assert!(!run(
-        vec![Step::Content(Box::new(content("ab"))), i(2, true, false)],
+        vec![Step::Content(Box::new(content("ab"))), i(3, true, false)],
         b"abcd"
     ));
     // !isdataat:1,relative after the last byte.

@@ -75,8 +75,11 @@ pub(super) fn decode_ip_layer<'a>(pkt: &mut Packet<'a>, data: &'a [u8], depth: u
                 pkt.event(DecoderEvent::Ipv6Truncated);
             }
             let ext = v6.extensions().slice();
-            let (fragment, unfragmentable_len) =
+            let (fragment, unfragmentable_len, fh_events) =
                 ipv6_fragment_info(data.get(6).copied().unwrap_or(0), ext);
+            for e in fh_events.into_iter().flatten() {
+                pkt.event(e);
+            }
             let unfragmentable_len = h.slice().len() + unfragmentable_len;
             let header_len = h.slice().len() + v6.extensions().slice().len();
             let end = (header_len + usize::from(h.payload_length())).clamp(40, data.len());
@@ -174,13 +177,18 @@ pub(super) fn decode_ip_layer<'a>(pkt: &mut Packet<'a>, data: &'a [u8], depth: u
 
 /// Walks the IPv6 extension headers etherparse delimited (`ext`, starting
 /// with header type `first`) for the fragment header. Returns the fragment
-/// fields, when the packet is a fragment, and the length of the extension
-/// headers before the fragment header (the unfragmentable part).
+/// fields, when the packet is a fragment, the length of the extension
+/// headers before the first fragment header (the unfragmentable part), and
+/// the anomalies seen (a duplicate fragment header; a "useless" one with
+/// offset 0 and no more fragments).
 ///
 /// Done here on the raw bytes rather than with etherparse's extension
 /// iterator, which assumes the headers were fully validated and misbehaves
 /// when the lax parse stopped early.
-fn ipv6_fragment_info(first: u8, ext: &[u8]) -> (Option<FragmentInfo>, usize) {
+fn ipv6_fragment_info(
+    first: u8,
+    ext: &[u8],
+) -> (Option<FragmentInfo>, usize, [Option<DecoderEvent>; 2]) {
     const HOP_BY_HOP: u8 = 0;
     const ROUTING: u8 = 43;
     const FRAGMENT: u8 = 44;
@@ -188,14 +196,24 @@ fn ipv6_fragment_info(first: u8, ext: &[u8]) -> (Option<FragmentInfo>, usize) {
     const DEST_OPTS: u8 = 60;
     let mut next = first;
     let mut off = 0usize;
+    let mut found: Option<(Option<FragmentInfo>, usize)> = None;
+    let mut events = [None, None];
     while let Some(&[nh, hlen, o1, o2, i1, i2, i3, i4, ..]) = ext.get(off..) {
         let len = match next {
             FRAGMENT => {
                 let offset = u32::from(u16::from_be_bytes([o1, o2]) >> 3) * 8;
                 let more = o2 & 1 == 1;
                 let id = u32::from_be_bytes([i1, i2, i3, i4]);
-                let frag = (more || offset != 0).then_some(FragmentInfo { id, offset, more });
-                return (frag, off);
+                if found.is_some() {
+                    events[0] = Some(DecoderEvent::Ipv6DuplicateFragmentHeader);
+                } else {
+                    if !more && offset == 0 {
+                        events[1] = Some(DecoderEvent::Ipv6UselessFragmentHeader);
+                    }
+                    let frag = (more || offset != 0).then_some(FragmentInfo { id, offset, more });
+                    found = Some((frag, off));
+                }
+                8
             }
             AUTH => (usize::from(hlen) + 2) * 4,
             HOP_BY_HOP | ROUTING | DEST_OPTS => (usize::from(hlen) + 1) * 8,
@@ -204,7 +222,10 @@ fn ipv6_fragment_info(first: u8, ext: &[u8]) -> (Option<FragmentInfo>, usize) {
         next = nh;
         off += len;
     }
-    (None, off)
+    match found {
+        Some((frag, unfrag)) => (frag, unfrag, events),
+        None => (None, off, events),
+    }
 }
 
 /// Flags from the 13th and 14th header bytes (including NS).
