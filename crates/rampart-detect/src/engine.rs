@@ -17,7 +17,7 @@ use rampart_packet::Packet;
 use rampart_rules::{ast, Action, Buffer, MatchKind, Rule};
 
 use crate::flowvars::FlowVars;
-use crate::program::EvalStats;
+use crate::program::{EvalStats, MAX_VARS};
 use crate::signature::{compile, HeaderCheck, Names, ProtoClass, Signature};
 use crate::threshold::ThresholdTable;
 
@@ -397,11 +397,12 @@ impl DetectEngine {
                 return false;
             }
         }
+        let mut byte_vars = [0i64; MAX_VARS];
         for (buffer, program) in &sig.header_buffers {
             let Some(bytes) = s.pkt.and_then(|p| header_bytes(p, *buffer)) else {
                 return false;
             };
-            if !program.matches(bytes, eval) {
+            if !program.matches_with(bytes, &mut byte_vars, eval) {
                 return false;
             }
         }
@@ -411,7 +412,7 @@ impl DetectEngine {
         if !sig.flowints.iter().all(|op| vars.check_int(op)) {
             return false;
         }
-        sig.payload.is_empty() || sig.payload.matches(s.payload, eval)
+        sig.payload.is_empty() || sig.payload.matches_with(s.payload, &mut byte_vars, eval)
     }
 }
 
@@ -441,7 +442,8 @@ fn header_bytes<'a>(pkt: &'a Packet<'a>, buffer: Buffer) -> Option<&'a [u8]> {
     let ip = pkt.ip.as_ref()?;
     match buffer {
         Buffer::Ipv4Hdr if ip.is_v4() => ip.packet.get(..ip.header_len),
-        Buffer::Ipv6Hdr if !ip.is_v4() => ip.packet.get(..40),
+        // Suricata's ipv6.hdr includes the extension headers.
+        Buffer::Ipv6Hdr if !ip.is_v4() => ip.packet.get(..ip.header_len),
         Buffer::TcpHdr => match &pkt.transport {
             Some(Transport::Tcp(t)) => ip.payload.get(..t.header_len),
             _ => None,

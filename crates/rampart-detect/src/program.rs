@@ -141,8 +141,8 @@ pub struct IsDataAt {
 /// `byte_test`.
 #[derive(Clone, Copy, Debug)]
 pub struct ByteTest {
-    /// Bytes to read.
-    pub nbytes: usize,
+    /// Bytes to read (a constant or a byte variable).
+    pub nbytes: Value,
     /// Operator.
     pub op: CmpOp,
     /// `!op`.
@@ -226,8 +226,8 @@ pub enum MathOp {
 /// `byte_math`.
 #[derive(Clone, Copy, Debug)]
 pub struct ByteMath {
-    /// Bytes to read.
-    pub nbytes: usize,
+    /// Bytes to read (a constant or a byte variable).
+    pub nbytes: Value,
     /// Where to read.
     pub offset: Value,
     /// Counted from the previous match's end.
@@ -340,6 +340,8 @@ struct Eval<'a> {
     vars: [i64; MAX_VARS],
     budget: u32,
     stats: &'a mut EvalStats,
+    /// The variables at the moment the whole program matched.
+    out: Option<[i64; MAX_VARS]>,
 }
 
 impl Program {
@@ -368,17 +370,36 @@ impl Program {
 
     /// Whether the program matches `buf`.
     pub fn matches(&self, buf: &[u8], stats: &mut EvalStats) -> bool {
+        self.matches_with(buf, &mut [0; MAX_VARS], stats)
+    }
+
+    /// Like [`Program::matches`], starting from (and, on a match, leaving
+    /// in) `vars` the byte variables, so a variable extracted from one
+    /// buffer can be used in another (`ipv4.hdr; byte_extract:...;
+    /// tcp.hdr; byte_test:...,var`).
+    pub fn matches_with(
+        &self,
+        buf: &[u8],
+        vars: &mut [i64; MAX_VARS],
+        stats: &mut EvalStats,
+    ) -> bool {
         let mut ev = Eval {
             buf,
-            vars: [0; MAX_VARS],
+            vars: *vars,
             budget: RECURSION_LIMIT,
             stats,
+            out: None,
         };
-        self.eval(0, 0, &mut ev)
+        let ok = self.eval(0, 0, &mut ev);
+        if let (true, Some(v)) = (ok, ev.out) {
+            *vars = v;
+        }
+        ok
     }
 
     fn eval(&self, idx: usize, prev_end: usize, ev: &mut Eval<'_>) -> bool {
         let Some(step) = self.steps.get(idx) else {
+            ev.out = Some(ev.vars);
             return true;
         };
         let retry = self.retry_after.get(idx).copied().unwrap_or(false);
@@ -456,7 +477,8 @@ impl Program {
                 let Some(at) = position(b.relative, prev_end, b.offset.get(&ev.vars)) else {
                     return false;
                 };
-                let Some(mut v) = read_number(ev.buf, at, b.nbytes, b.format) else {
+                let n = usize::try_from(b.nbytes.get(&ev.vars)).unwrap_or(0);
+                let Some(mut v) = read_number(ev.buf, at, n, b.format) else {
                     return false;
                 };
                 if let Some(mask) = b.bitmask {
@@ -520,7 +542,8 @@ impl Program {
                 let Some(at) = position(b.relative, prev_end, b.offset.get(&ev.vars)) else {
                     return false;
                 };
-                let Some(mut v) = read_number(ev.buf, at, b.nbytes, b.format) else {
+                let n = usize::try_from(b.nbytes.get(&ev.vars)).unwrap_or(0);
+                let Some(mut v) = read_number(ev.buf, at, n, b.format) else {
                     return false;
                 };
                 if let Some(mask) = b.bitmask {

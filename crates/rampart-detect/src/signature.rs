@@ -246,12 +246,11 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                 negated: i.negated,
             })),
             MatchKind::ByteTest(b) => {
-                let Some(nbytes) = b.nbytes.num() else {
-                    mark("byte_test with a variable byte count".into());
-                    continue;
-                };
                 steps.push(Step::ByteTest(ByteTest {
-                    nbytes: usize::from(nbytes),
+                    nbytes: match &b.nbytes {
+                        NumOrVar::Num(n) => Value::Lit(i64::from(*n)),
+                        NumOrVar::Var(v) => var_value(v, &vars),
+                    },
                     op: cmp_op(b.op),
                     negated: b.negated,
                     value: match &b.value {
@@ -290,9 +289,9 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                 }));
             }
             MatchKind::ByteMath(b) => {
-                let Some(nbytes) = b.nbytes.num() else {
-                    mark("byte_math with a variable byte count".into());
-                    continue;
+                let nbytes = match &b.nbytes {
+                    NumOrVar::Num(n) => Value::Lit(i64::from(*n)),
+                    NumOrVar::Var(v) => var_value(v, &vars),
                 };
                 let rvalue = match &b.rvalue {
                     NumOrVar::Num(n) => Value::Lit(i64::from(*n)),
@@ -300,7 +299,7 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                 };
                 let slot = new_var(&mut vars, &b.result)?;
                 steps.push(Step::ByteMath(ByteMath {
-                    nbytes: usize::from(nbytes),
+                    nbytes,
                     offset: Value::Lit(i64::from(b.offset)),
                     relative: b.relative,
                     format: number_format(b.endian, b.string),

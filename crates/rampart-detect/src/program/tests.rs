@@ -120,7 +120,7 @@ fn byte_test_and_byte_jump() {
     // 2-byte big-endian length 0x0005 at offset 0, then 5 bytes, then "Z".
     let buf = b"\x00\x05hello Z";
     let t = Step::ByteTest(ByteTest {
-        nbytes: 2,
+        nbytes: Value::Lit(2),
         op: CmpOp::Eq,
         negated: false,
         value: Value::Lit(5),
