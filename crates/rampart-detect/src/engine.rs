@@ -11,11 +11,12 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind as AcMatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind as AcMatchKind};
 use rampart_packet::decode::Transport;
 use rampart_packet::Packet;
-use rampart_rules::{ast, Action, Buffer, MatchKind, Rule};
+use rampart_rules::{ast, Action, Buffer, MatchKind, PortSet, Rule};
 
+use crate::addrindex::{set_size, AddrIndex};
 use crate::flowvars::FlowVars;
 use crate::program::{EvalStats, MAX_VARS};
 use crate::signature::{compile, HeaderCheck, Names, ProtoClass, Signature};
@@ -38,14 +39,39 @@ pub enum GroupKey {
     Other,
 }
 
+/// Signatures sharing one prefilter automaton.
 #[derive(Debug, Default)]
-struct Group {
+struct SubGroup {
     automaton: Option<AhoCorasick>,
     /// Pattern id → signatures using it.
     by_pattern: Vec<Vec<u32>>,
-    /// Signatures without a fast pattern: always verified.
+    /// Signatures without a fast pattern and with no selective address:
+    /// always verified.
     always: Vec<u32>,
+    /// Signatures without a fast pattern, found by source address.
+    by_src_addr: AddrIndex,
+    /// Signatures without a fast pattern, found by destination address.
+    by_dst_addr: AddrIndex,
 }
+
+/// A side's address set is "selective" below this many addresses (a /16):
+/// such rules are found through the address index instead of being
+/// checked on every packet.
+const SELECTIVE_ADDRESSES: u128 = 1 << 16;
+
+/// The signatures of one inspection kind, split by port as Suricata does:
+/// a rule for `-> any 445` is only a candidate for traffic to port 445, so
+/// most packets meet only the rules of their own ports plus the port-less
+/// ones.
+#[derive(Debug, Default)]
+struct Group {
+    generic: SubGroup,
+    by_dst_port: HashMap<u16, SubGroup>,
+    by_src_port: HashMap<u16, SubGroup>,
+}
+
+/// Rules naming at most this many ports are indexed per port.
+const MAX_INDEXED_PORTS: usize = 64;
 
 /// A rule that could not be compiled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -291,11 +317,20 @@ impl DetectEngine {
             let Some(group) = self.groups.get(key) else {
                 continue;
             };
-            candidates.extend_from_slice(&group.always);
-            if let (Some(ac), false) = (&group.automaton, subject.payload.is_empty()) {
-                for m in ac.find_overlapping_iter(subject.payload) {
-                    if let Some(sigs) = group.by_pattern.get(m.pattern().as_usize()) {
-                        candidates.extend_from_slice(sigs);
+            let mut subs = vec![&group.generic];
+            if let Some((sport, dport)) = subject.ports {
+                subs.extend(group.by_dst_port.get(&dport));
+                subs.extend(group.by_src_port.get(&sport));
+            }
+            for sub in subs {
+                candidates.extend_from_slice(&sub.always);
+                candidates.extend_from_slice(sub.by_src_addr.lookup(subject.src));
+                candidates.extend_from_slice(sub.by_dst_addr.lookup(subject.dst));
+                if let (Some(ac), false) = (&sub.automaton, subject.payload.is_empty()) {
+                    for m in ac.find_overlapping_iter(subject.payload) {
+                        if let Some(sigs) = sub.by_pattern.get(m.pattern().as_usize()) {
+                            candidates.extend_from_slice(sigs);
+                        }
                     }
                 }
             }
@@ -558,6 +593,70 @@ fn mss(options: &[u8]) -> Option<u16> {
     None
 }
 
+fn build_subgroup(sigs: &[Signature], idxs: &[u32]) -> SubGroup {
+    let mut patterns: Vec<Vec<u8>> = Vec::new();
+    let mut pattern_ids: HashMap<Vec<u8>, usize> = HashMap::new();
+    let mut by_pattern: Vec<Vec<u32>> = Vec::new();
+    let mut always = Vec::new();
+    let mut src_keyed = Vec::new();
+    let mut dst_keyed = Vec::new();
+    for &i in idxs {
+        let Some(sig) = sigs.get(i as usize) else {
+            continue;
+        };
+        if sig.fast_pattern.is_none() && !sig.bidirectional {
+            let (ss, ds) = (set_size(&sig.src), set_size(&sig.dst));
+            if ss.min(ds) < SELECTIVE_ADDRESSES {
+                if ss <= ds {
+                    src_keyed.push((i, &*sig.src));
+                } else {
+                    dst_keyed.push((i, &*sig.dst));
+                }
+                continue;
+            }
+        }
+        match &sig.fast_pattern {
+            Some(p) => {
+                let id = *pattern_ids.entry(p.clone()).or_insert_with(|| {
+                    patterns.push(p.clone());
+                    by_pattern.push(Vec::new());
+                    patterns.len() - 1
+                });
+                if let Some(v) = by_pattern.get_mut(id) {
+                    v.push(i);
+                }
+            }
+            None => always.push(i),
+        }
+    }
+    let automaton = if patterns.is_empty() {
+        None
+    } else {
+        // A full DFA: one table lookup per byte. Prefilter automata are
+        // built once per rule load and are small (thousands of patterns), so
+        // the memory is well spent on the hottest loop of the engine.
+        AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(AcMatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&patterns)
+            .or_else(|_| {
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(AcMatchKind::Standard)
+                    .build(&patterns)
+            })
+            .ok()
+    };
+    SubGroup {
+        automaton,
+        by_pattern,
+        always,
+        by_src_addr: AddrIndex::new(src_keyed),
+        by_dst_addr: AddrIndex::new(dst_keyed),
+    }
+}
+
 fn build_groups(sigs: &[Signature]) -> HashMap<GroupKey, Group> {
     let mut members: HashMap<GroupKey, Vec<u32>> = HashMap::new();
     for s in sigs {
@@ -585,43 +684,51 @@ fn build_groups(sigs: &[Signature]) -> HashMap<GroupKey, Group> {
     }
     let mut groups = HashMap::new();
     for (key, idxs) in members {
-        let mut patterns: Vec<Vec<u8>> = Vec::new();
-        let mut pattern_ids: HashMap<Vec<u8>, usize> = HashMap::new();
-        let mut by_pattern: Vec<Vec<u32>> = Vec::new();
-        let mut always = Vec::new();
+        let mut generic = Vec::new();
+        let mut by_dst: HashMap<u16, Vec<u32>> = HashMap::new();
+        let mut by_src: HashMap<u16, Vec<u32>> = HashMap::new();
         for i in idxs {
             let Some(sig) = sigs.get(i as usize) else {
                 continue;
             };
-            match &sig.fast_pattern {
-                Some(p) => {
-                    let id = *pattern_ids.entry(p.clone()).or_insert_with(|| {
-                        patterns.push(p.clone());
-                        by_pattern.push(Vec::new());
-                        patterns.len() - 1
-                    });
-                    if let Some(v) = by_pattern.get_mut(id) {
-                        v.push(i);
-                    }
-                }
-                None => always.push(i),
+            let ports = |set: &PortSet| -> Option<Vec<u16>> {
+                let n: usize = set
+                    .ranges()
+                    .iter()
+                    .map(|(a, b)| usize::from(b - a) + 1)
+                    .sum();
+                (!set.is_any() && n <= MAX_INDEXED_PORTS)
+                    .then(|| set.ranges().iter().flat_map(|&(a, b)| a..=b).collect())
+            };
+            let port_keyed =
+                matches!(sig.proto, ProtoClass::Tcp | ProtoClass::Udp) && !sig.bidirectional;
+            match (
+                port_keyed,
+                port_keyed.then(|| ports(&sig.dst_ports)).flatten(),
+            ) {
+                (true, Some(list)) => list
+                    .into_iter()
+                    .for_each(|p| by_dst.entry(p).or_default().push(i)),
+                _ => match port_keyed.then(|| ports(&sig.src_ports)).flatten() {
+                    Some(list) => list
+                        .into_iter()
+                        .for_each(|p| by_src.entry(p).or_default().push(i)),
+                    None => generic.push(i),
+                },
             }
         }
-        let automaton = if patterns.is_empty() {
-            None
-        } else {
-            AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
-                .match_kind(AcMatchKind::Standard)
-                .build(&patterns)
-                .ok()
-        };
         groups.insert(
             key,
             Group {
-                automaton,
-                by_pattern,
-                always,
+                generic: build_subgroup(sigs, &generic),
+                by_dst_port: by_dst
+                    .into_iter()
+                    .map(|(p, v)| (p, build_subgroup(sigs, &v)))
+                    .collect(),
+                by_src_port: by_src
+                    .into_iter()
+                    .map(|(p, v)| (p, build_subgroup(sigs, &v)))
+                    .collect(),
             },
         );
     }

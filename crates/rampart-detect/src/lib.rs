@@ -9,6 +9,7 @@
 //! * [`threshold`]: threshold, detection_filter and threshold.config rate control.
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
+pub mod addrindex;
 pub mod bytes;
 pub mod content;
 pub mod engine;
