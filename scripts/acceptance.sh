@@ -23,4 +23,29 @@ scripts/compare-tcp-conversations.sh "$bin" "$corpus/suricata-verify" || status=
 echo "-- reassembled stream bytes vs tshark -z follow,tcp,raw"
 python3 scripts/compare-streams.py "$bin" "$corpus/suricata-verify/tests" || status=1
 
+echo "-- rule loading: ET Open must load at least 99%"
+"$bin" rules check "$corpus/rules/et-open-enabled.rules" --show 0 | tee /tmp/rampart-et-check.txt | head -3
+python3 - /tmp/rampart-et-check.txt <<'PY' || status=1
+import re, sys
+line = open(sys.argv[1]).readline()
+m = re.search(r"\(([0-9.]+)% loaded\)", line)
+pct = float(m.group(1)) if m else 0.0
+print(f"et-open load: {'1 passed, 0 failed' if pct >= 99.0 else '0 passed, 1 failed'} ({pct}%)")
+sys.exit(0 if pct >= 99.0 else 1)
+PY
+"$bin" rules check "$corpus/rules/snort-community/community-dedup-all-uncommented.rules" --show 0 | head -1
+
+echo "-- suricata-verify (reported; app-layer tests need the next issue)"
+for tier in a b; do
+  python3 "$corpus/suricata-verify/run.py" --tier $tier --jobs 2 \
+    --cmd "$PWD/$bin detect --no-progress -r {pcap} -S {rules} -l {outdir}" | tail -1 | sed "s/^/tier $tier: /"
+done
+
+echo "-- bench-real.pcap alerts per sid vs Suricata 7.0.10 (reported)"
+for set in et-hits et-open-enabled; do
+  ref=bench-reference-alerts-et-hits.tsv; [ $set = et-open-enabled ] && ref=bench-reference-alerts.tsv
+  "$bin" detect --no-progress -r bench/data/bench-real.pcap -S "$corpus/rules/$set.rules" -l "bench/out/$set" 2>&1 | tail -1
+  python3 scripts/compare-bench-alerts.py "bench/out/$set/eve.json" "$corpus/pcaps/$ref" | tail -1 | sed "s/^/$set /"
+done
+
 exit $status

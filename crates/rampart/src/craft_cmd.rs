@@ -166,12 +166,12 @@ pub fn run(args: &CraftArgs) -> anyhow::Result<()> {
         .into_inner()
         .and_then(|mut w| w.flush())
         .with_context(write_err)?;
-    println!(
+    outln!(
         "{} packet{} written to {}",
         frames.len(),
         if frames.len() == 1 { "" } else { "s" },
         args.write.display()
-    );
+    )?;
     Ok(())
 }
 

@@ -1,6 +1,16 @@
 //! `rampart`: the command-line edge of Rampart. Everything here is I/O and
 //! wiring; the packet path itself lives in the pure crates.
 
+/// `println!` that returns an error instead of panicking when standard
+/// output is closed (`rampart ... | head`): the caller propagates it and
+/// `main` exits quietly.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
 mod capture_file;
 mod cmd;
 mod craft_cmd;
@@ -45,9 +55,18 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("rampart: error: {e:#}");
             ExitCode::from(1)
         }
     }
+}
+
+/// True when the error is standard output being closed by the reader.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

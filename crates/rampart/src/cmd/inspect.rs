@@ -251,9 +251,9 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
 
     let report = build_report(args, &pipeline, &sink, &cap, elapsed, read_error.as_ref());
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print_text(&report);
+        print_text(&report)?;
     }
     let file = args.file.display();
     let mut code = ExitCode::SUCCESS;
@@ -351,78 +351,83 @@ fn build_report(
     })
 }
 
-fn print_text(r: &Value) {
+fn print_text(r: &Value) -> std::io::Result<()> {
     let get = |v: &Value, k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
-    println!(
+    outln!(
         "{}: {} packets, {} bytes ({} format), read in {:.2} s",
         r["file"].as_str().unwrap_or(""),
         r["packets"],
         r["bytes"],
         r["format"].as_str().unwrap_or("?"),
         r["elapsed_seconds"].as_f64().unwrap_or(0.0)
-    );
-    println!("\nProtocols                 packets          bytes");
+    )?;
+    outln!("\nProtocols                 packets          bytes")?;
     if let Some(p) = r["protocols"].as_object() {
         for (name, c) in p {
-            println!(
+            outln!(
                 "  {:<20} {:>10} {:>14}",
                 name,
                 get(c, "packets"),
                 get(c, "bytes")
-            );
+            )?;
         }
     }
     let f = &r["flows"];
-    println!(
+    outln!(
         "\nFlows: {} total ({} timed out, {} evicted by the memory cap, peak {} active)",
-        f["total"], f["timed_out"], f["evicted"], f["peak_active"]
-    );
+        f["total"],
+        f["timed_out"],
+        f["evicted"],
+        f["peak_active"]
+    )?;
     if let Some(p) = f["by_protocol"].as_object() {
         for (name, n) in p {
-            println!("  {name:<20} {:>10}", n.as_u64().unwrap_or(0));
+            outln!("  {name:<20} {:>10}", n.as_u64().unwrap_or(0))?;
         }
     }
-    println!(
+    outln!(
         "  tcp handshakes seen: {}, picked up midstream: {}",
-        f["tcp_handshakes"], f["tcp_midstream"]
-    );
-    println!("\nTop talkers (by bytes)");
+        f["tcp_handshakes"],
+        f["tcp_midstream"]
+    )?;
+    outln!("\nTop talkers (by bytes)")?;
     if let Some(t) = r["top_talkers"].as_array() {
         for x in t {
-            println!(
+            outln!(
                 "  {:<40} {:>10} pkts {:>14} bytes",
                 x["ip"].as_str().unwrap_or(""),
                 get(x, "packets"),
                 get(x, "bytes")
-            );
+            )?;
         }
     }
-    println!("\nDecoder events");
+    outln!("\nDecoder events")?;
     match r["decoder_events"].as_object() {
         Some(e) if !e.is_empty() => {
             for (name, n) in e {
-                println!("  {name:<32} {:>10}", n.as_u64().unwrap_or(0));
+                outln!("  {name:<32} {:>10}", n.as_u64().unwrap_or(0))?;
             }
         }
-        _ => println!("  none"),
+        _ => outln!("  none")?,
     }
-    println!("\nDefragmentation");
+    outln!("\nDefragmentation")?;
     if let Some(d) = r["defrag"].as_object() {
         for (name, n) in d {
-            println!("  {name:<32} {:>10}", n.as_u64().unwrap_or(0));
+            outln!("  {name:<32} {:>10}", n.as_u64().unwrap_or(0))?;
         }
     }
-    println!("\nTCP reassembly");
+    outln!("\nTCP reassembly")?;
     if let Some(d) = r["reassembly"].as_object() {
         for (name, n) in d {
             match n.as_object() {
                 Some(inner) => {
                     for (name, n) in inner {
-                        println!("  {name:<32} {:>10}", n.as_u64().unwrap_or(0));
+                        outln!("  {name:<32} {:>10}", n.as_u64().unwrap_or(0))?;
                     }
                 }
-                None => println!("  {name:<32} {:>10}", n.as_u64().unwrap_or(0)),
+                None => outln!("  {name:<32} {:>10}", n.as_u64().unwrap_or(0))?,
             }
         }
     }
+    Ok(())
 }

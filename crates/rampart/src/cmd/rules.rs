@@ -52,7 +52,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
     let total = loaded.rules.len() + loaded.errors.len();
     let ok = build.engine.signatures().len();
     let rejected = loaded.errors.len() + build.errors.len();
-    println!(
+    outln!(
         "{} rules: {} loaded, {} rejected ({:.2}% loaded); {} commented out; parse {:.3} s, compile {:.3} s",
         total,
         ok,
@@ -61,9 +61,9 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
         loaded.disabled,
         parse_s,
         compile_s
-    );
+    )?;
     if rejected > 0 {
-        println!("\nRejected, by reason:");
+        outln!("\nRejected, by reason:")?;
         let mut by = rules_load::group_errors(&loaded.errors);
         for e in &build.errors {
             *by.entry(format!("compile: {}", first_words(&e.message)))
@@ -72,7 +72,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
         let mut rows: Vec<(String, usize)> = by.into_iter().collect();
         rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         for (reason, n) in rows {
-            println!("  {n:>7}  {reason}");
+            outln!("  {n:>7}  {reason}")?;
         }
     }
     let mut inactive: BTreeMap<&str, usize> = BTreeMap::new();
@@ -83,30 +83,30 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
     }
     if !inactive.is_empty() {
         let n: usize = inactive.values().sum();
-        println!("\nLoaded but not yet inspectable ({n} rules; they need a later feature):");
+        outln!("\nLoaded but not yet inspectable ({n} rules; they need a later feature):")?;
         let mut rows: Vec<(&str, usize)> = inactive.into_iter().collect();
         rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
         for (reason, n) in rows.iter().take(25) {
-            println!("  {n:>7}  {reason}");
+            outln!("  {n:>7}  {reason}")?;
         }
         if rows.len() > 25 {
-            println!("  ... {} more reasons", rows.len() - 25);
+            outln!("  ... {} more reasons", rows.len() - 25)?;
         }
     }
     if args.show > 0 && rejected > 0 {
-        println!("\nRejected rules:");
+        outln!("\nRejected rules:")?;
         for e in loaded.errors.iter().take(args.show) {
-            println!("  {e}");
+            outln!("  {e}")?;
         }
         for e in build
             .errors
             .iter()
             .take(args.show.saturating_sub(loaded.errors.len()))
         {
-            println!("  {}:{}: sid {}: {}", e.file, e.line, e.sid, e.message);
+            outln!("  {}:{}: sid {}: {}", e.file, e.line, e.sid, e.message)?;
         }
         if rejected > args.show {
-            println!("  ... {} more", rejected - args.show);
+            outln!("  ... {} more", rejected - args.show)?;
         }
     }
     Ok(if rejected == 0 {

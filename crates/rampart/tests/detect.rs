@@ -1,0 +1,232 @@
+//! `rampart detect` end to end: crafted traffic, hand-written rules, and the
+//! EVE records that must come out.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use rampart_packet::craft::{tcp_flags, TcpConversation};
+use rampart_packet::pcap::PcapWriter;
+use rampart_packet::{LinkType, Timestamp};
+use serde_json::Value;
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rampart-detect-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write_frames(path: &Path, frames: &[(Timestamp, Vec<u8>)]) {
+    let mut w = PcapWriter::new(
+        std::fs::File::create(path).unwrap(),
+        LinkType::Ethernet,
+        65535,
+    )
+    .unwrap();
+    for (ts, f) in frames {
+        w.write_packet(*ts, f).unwrap();
+    }
+    w.into_inner().unwrap();
+}
+
+fn conversation(request: &[u8], response: &[u8], client_port: u16) -> Vec<(Timestamp, Vec<u8>)> {
+    TcpConversation::new(
+        format!("192.168.1.10:{client_port}").parse().unwrap(),
+        "203.0.113.5:80".parse().unwrap(),
+    )
+    .client_sends(request)
+    .server_sends(response)
+    .mss(16)
+    .build()
+    .unwrap()
+}
+
+fn detect(dir: &Path, pcap: &Path, rules: &str) -> (Output, Vec<Value>) {
+    let rules_path = dir.join("test.rules");
+    std::fs::write(&rules_path, rules).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .args(["detect", "--no-progress", "-r"])
+        .arg(pcap)
+        .arg("-S")
+        .arg(&rules_path)
+        .arg("-l")
+        .arg(dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let eve = std::fs::read_to_string(dir.join("eve.json")).unwrap_or_default();
+    let records = eve
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (out, records)
+}
+
+fn alert_counts(records: &[Value]) -> HashMap<u64, usize> {
+    let mut m = HashMap::new();
+    for r in records.iter().filter(|r| r["event_type"] == "alert") {
+        *m.entry(r["alert"]["signature_id"].as_u64().unwrap())
+            .or_default() += 1;
+    }
+    m
+}
+
+#[test]
+fn stream_content_flow_and_flowbits() {
+    let dir = scratch("stream");
+    let pcap = dir.join("http.pcap");
+    // The request is cut into 16-byte segments: "evil.exe" spans two of
+    // them, so only stream inspection can see it.
+    let frames = conversation(
+        b"GET /download/evil.exe HTTP/1.1\r\nHost: example.test\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nMZ",
+        40001,
+    );
+    write_frames(&pcap, &frames);
+    let rules = r#"
+alert tcp $HOME_NET any -> $EXTERNAL_NET 80 (msg:"exe download request"; flow:established,to_server; content:"GET "; startswith; content:"evil.exe"; distance:0; flowbits:set,exe_req; flowbits:noalert; sid:1; rev:1;)
+alert tcp $EXTERNAL_NET 80 -> $HOME_NET any (msg:"MZ after exe request"; flow:established,to_client; flowbits:isset,exe_req; content:"|0d 0a 0d 0a|MZ"; classtype:trojan-activity; sid:2; rev:3;)
+alert tcp any any -> any any (msg:"never: wrong direction"; flow:to_client; content:"evil.exe"; sid:3;)
+alert tcp any any -> any any (msg:"never: flowbit not set"; flowbits:isset,other; content:"MZ"; sid:4;)
+alert tcp any any -> any 80 (msg:"syn"; flags:S; sid:5;)
+"#;
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = alert_counts(&recs);
+    assert_eq!(counts.get(&1), None, "noalert rule must not alert");
+    assert_eq!(counts.get(&2), Some(&1));
+    assert_eq!(counts.get(&3), None);
+    assert_eq!(counts.get(&4), None);
+    assert_eq!(counts.get(&5), Some(&1));
+    let a = recs
+        .iter()
+        .find(|r| r["event_type"] == "alert" && r["alert"]["signature_id"] == 2)
+        .unwrap();
+    assert_eq!(a["src_ip"], "203.0.113.5");
+    assert_eq!(a["src_port"], 80);
+    assert_eq!(a["dest_ip"], "192.168.1.10");
+    assert_eq!(a["proto"], "TCP");
+    assert_eq!(a["alert"]["rev"], 3);
+    assert_eq!(a["alert"]["signature"], "MZ after exe request");
+    assert!(a["flow_id"].as_u64().is_some());
+    let stats = recs.iter().find(|r| r["event_type"] == "stats").unwrap();
+    assert_eq!(stats["stats"]["detect"]["alert"], 2);
+}
+
+#[test]
+fn thresholds_limit_alerts_per_source() {
+    let dir = scratch("threshold");
+    let pcap = dir.join("many.pcap");
+    let mut frames = Vec::new();
+    for i in 0..5u16 {
+        frames.extend(conversation(b"PING\r\n", b"PONG\r\n", 41000 + i));
+    }
+    write_frames(&pcap, &frames);
+    let rules = r#"
+alert tcp any any -> any any (msg:"ping"; flow:to_server; content:"PING"; threshold:type limit, track by_src, count 2, seconds 60; sid:10;)
+alert tcp any any -> any any (msg:"pong"; flow:to_client; content:"PONG"; sid:11;)
+alert tcp any any -> any any (msg:"every 2nd ping"; flow:to_server; content:"PING"; threshold:type threshold, track by_src, count 2, seconds 60; sid:12;)
+alert tcp any any -> any any (msg:"after 3 pings"; flow:to_server; content:"PING"; detection_filter:track by_src, count 3, seconds 60; sid:13;)
+"#;
+    let (_, recs) = detect(&dir, &pcap, rules);
+    let counts = alert_counts(&recs);
+    assert_eq!(counts.get(&10), Some(&2));
+    assert_eq!(counts.get(&11), Some(&5));
+    assert_eq!(counts.get(&12), Some(&2));
+    assert_eq!(counts.get(&13), Some(&2));
+}
+
+#[test]
+fn a_broken_rule_is_reported_and_the_others_load() {
+    let dir = scratch("broken");
+    let pcap = dir.join("c.pcap");
+    write_frames(&pcap, &conversation(b"hello", b"world", 42000));
+    let rules = "alert tcp any any -> any any (msg:\"ok\"; content:\"hello\"; sid:1;)\n\
+                 alert tcp any any -> any any (msg:\"broken\"; content:\"x\"; nosuchkeyword; sid:2;)\n\
+                 alert tcp any any -> any any (msg:\"ok too\"; content:\"world\"; sid:3;)\n";
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("2 rules loaded, 1 rejected"), "{err}");
+    assert!(
+        err.contains("test.rules:2:"),
+        "the bad line is named: {err}"
+    );
+    assert!(err.contains("nosuchkeyword"), "{err}");
+    let counts = alert_counts(&recs);
+    assert_eq!(counts.get(&1), Some(&1));
+    assert_eq!(counts.get(&3), Some(&1));
+}
+
+#[test]
+fn catastrophic_pcre_is_bounded_and_counted() {
+    let dir = scratch("pcre");
+    let pcap = dir.join("p.pcap");
+    let mut payload = vec![b'a'; 4000];
+    payload.push(b'!');
+    write_frames(&pcap, &conversation(&payload, b"ok", 43000));
+    let rules = "alert tcp any any -> any any (msg:\"redos\"; content:\"aaaa\"; pcre:\"/^(a+)+$/\"; sid:1;)\n";
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(out.status.success());
+    let stats = recs.iter().find(|r| r["event_type"] == "stats").unwrap();
+    assert!(
+        stats["stats"]["detect"]["pcre_limit_hits"]
+            .as_u64()
+            .unwrap()
+            >= 1,
+        "{stats}"
+    );
+    assert_eq!(alert_counts(&recs).get(&1), None);
+}
+
+#[test]
+fn header_rules_on_packets() {
+    let dir = scratch("hdr");
+    let pcap = dir.join("h.pcap");
+    let frames: Vec<(Timestamp, Vec<u8>)> = vec![(
+        Timestamp::from_secs(1_700_000_000),
+        rampart_packet::craft::PacketBuilder::ethernet([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+            .ipv4([10, 0, 0, 1], [10, 0, 0, 2])
+            .ttl(3)
+            .tcp(1234, 4444)
+            .flags(tcp_flags::SYN | tcp_flags::FIN)
+            .build()
+            .unwrap(),
+    )];
+    write_frames(&pcap, &frames);
+    let rules = "alert tcp any any -> any 4444 (msg:\"SYN FIN\"; flags:SF; ttl:<5; sid:1;)\n\
+                 alert tcp any any -> any 4444 (msg:\"not exactly S\"; flags:S; sid:2;)\n\
+                 alert tcp any any -> any 4444 (msg:\"S plus\"; flags:S+; sid:3;)\n\
+                 alert ip any any -> any any (msg:\"ipv4 header ttl 3\"; ipv4.hdr; content:\"|03 06|\"; offset:8; depth:2; sid:4;)\n";
+    let (_, recs) = detect(&dir, &pcap, rules);
+    let counts = alert_counts(&recs);
+    assert_eq!(counts.get(&1), Some(&1));
+    assert_eq!(counts.get(&2), None);
+    assert_eq!(counts.get(&3), Some(&1));
+    assert_eq!(counts.get(&4), Some(&1));
+}
+
+#[test]
+fn closed_stdout_is_not_a_panic() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .args(["inspect", "--no-progress"])
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../samples/sample.pcap"
+        ))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+}
