@@ -93,6 +93,9 @@ pub struct DetectStats {
     pub inspections: u64,
     /// Signatures verified after the prefilter.
     pub candidates: u64,
+    /// Bytes run through prefilter automata (a payload scanned by several
+    /// port groups counts once per group).
+    pub scanned_bytes: u64,
     /// Signatures that matched (before thresholds).
     pub matches: u64,
     /// Alerts raised.
@@ -327,8 +330,18 @@ impl DetectEngine {
                 candidates.extend_from_slice(sub.by_src_addr.lookup(subject.src));
                 candidates.extend_from_slice(sub.by_dst_addr.lookup(subject.dst));
                 if let (Some(ac), false) = (&sub.automaton, subject.payload.is_empty()) {
-                    for m in ac.find_overlapping_iter(subject.payload) {
-                        if let Some(sigs) = sub.by_pattern.get(m.pattern().as_usize()) {
+                    stats.scanned_bytes += subject.payload.len() as u64;
+                    // A short pattern can occur hundreds of times in one
+                    // payload: collect distinct patterns first, then their
+                    // rules once each.
+                    let mut pids: Vec<u32> = ac
+                        .find_overlapping_iter(subject.payload)
+                        .map(|m| m.pattern().as_u32())
+                        .collect();
+                    pids.sort_unstable();
+                    pids.dedup();
+                    for pid in pids {
+                        if let Some(sigs) = sub.by_pattern.get(pid as usize) {
                             candidates.extend_from_slice(sigs);
                         }
                     }

@@ -210,6 +210,7 @@ pub fn run(args: &DetectArgs) -> Result<ExitCode> {
                 "alerts_suppressed": pipeline.alerts_suppressed(),
                 "inspections": ds.inspections,
                 "candidates": ds.candidates,
+                "prefilter_bytes": ds.scanned_bytes,
                 "pcre_limit_hits": ds.eval.pcre_limit_hits,
                 "recursion_limit_hits": ds.eval.recursion_limit_hits,
             },
