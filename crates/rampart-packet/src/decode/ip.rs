@@ -48,7 +48,9 @@ pub(super) fn decode_ip_layer<'a>(pkt: &mut Packet<'a>, data: &'a [u8], depth: u
             });
             let header_len =
                 hslice.len() + v4.extensions().auth.map(|a| a.slice().len()).unwrap_or(0);
-            let end = (usize::from(h.total_len())).clamp(hslice.len(), data.len());
+            let end = (usize::from(h.total_len()))
+                .clamp(hslice.len(), data.len())
+                .max(end_of(data, payload.payload));
             IpHeader {
                 version: 4,
                 src: IpAddr::V4(Ipv4Addr::from(h.source())),
@@ -82,7 +84,9 @@ pub(super) fn decode_ip_layer<'a>(pkt: &mut Packet<'a>, data: &'a [u8], depth: u
             }
             let unfragmentable_len = h.slice().len() + unfragmentable_len;
             let header_len = h.slice().len() + v6.extensions().slice().len();
-            let end = (header_len + usize::from(h.payload_length())).clamp(40, data.len());
+            let end = (header_len + usize::from(h.payload_length()))
+                .clamp(40, data.len())
+                .max(end_of(data, payload.payload));
             IpHeader {
                 version: 6,
                 src: IpAddr::V6(Ipv6Addr::from(h.source())),
@@ -226,6 +230,14 @@ fn ipv6_fragment_info(
         Some((frag, unfrag)) => (frag, unfrag, events),
         None => (None, off, events),
     }
+}
+
+/// Where `part` (a subslice of `data`) ends, as an offset into `data`.
+/// When a length field lies, etherparse's lax parsing falls back to the
+/// captured length for the payload; the packet slice must still cover it.
+fn end_of(data: &[u8], part: &[u8]) -> usize {
+    let start = (part.as_ptr() as usize).saturating_sub(data.as_ptr() as usize);
+    start.saturating_add(part.len()).min(data.len())
 }
 
 /// Flags from the 13th and 14th header bytes (including NS).
