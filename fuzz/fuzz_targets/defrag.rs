@@ -124,15 +124,13 @@ struct Pushed {
     pattern: Pattern,
 }
 
-fn check_rebuilt(
-    pkt: &[u8],
-    is_v4: bool,
-    atomic: bool,
-    cfg: &DefragConfig,
-    history: &[Pushed],
-) {
+fn check_rebuilt(pkt: &[u8], is_v4: bool, atomic: bool, cfg: &DefragConfig, history: &[Pushed]) {
     let header_len = if is_v4 {
-        assert!(pkt.len() >= 20 && pkt.len() <= 65_535, "IPv4 length {}", pkt.len());
+        assert!(
+            pkt.len() >= 20 && pkt.len() <= 65_535,
+            "IPv4 length {}",
+            pkt.len()
+        );
         assert_eq!(usize::from(u16::from_be_bytes([pkt[2], pkt[3]])), pkt.len());
         assert_eq!(pkt[6] & 0x3f, 0, "MF/offset not cleared");
         assert_eq!(pkt[7], 0, "offset not cleared");
@@ -141,7 +139,11 @@ fn check_rebuilt(
         assert_eq!(u16::from_be_bytes([pkt[10], pkt[11]]), csum, "bad checksum");
         hl
     } else {
-        assert!(pkt.len() >= 40 && pkt.len() <= 40 + 65_535, "IPv6 length {}", pkt.len());
+        assert!(
+            pkt.len() >= 40 && pkt.len() <= 40 + 65_535,
+            "IPv6 length {}",
+            pkt.len()
+        );
         assert_eq!(
             usize::from(u16::from_be_bytes([pkt[4], pkt[5]])),
             pkt.len() - 40
@@ -262,5 +264,9 @@ fuzz_target!(|data: &[u8]| {
     }
     d.expire(u64::MAX);
     assert_eq!(d.tracker_count(), 0);
-    assert_eq!(d.memory_used(), 0, "memory leaked after expiring everything");
+    assert_eq!(
+        d.memory_used(),
+        0,
+        "memory leaked after expiring everything"
+    );
 });

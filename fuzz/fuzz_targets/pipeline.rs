@@ -94,7 +94,7 @@ fn tight() -> PipelineConfig {
             ..ReassemblyConfig::default()
         },
         stream_memcap_bytes: 3000,
-        reassemble: true,
+        ..PipelineConfig::default()
     }
 }
 
@@ -122,7 +122,12 @@ fuzz_target!(|data: &[u8]| {
         }
         let len = usize::from(input.u16());
         let frame = input.bytes(len);
-        pipeline.process(Timestamp::from_nanos(now), LinkType::Ethernet, frame, &mut sink);
+        pipeline.process(
+            Timestamp::from_nanos(now),
+            LinkType::Ethernet,
+            frame,
+            &mut sink,
+        );
         frames += 1;
     }
     pipeline.finish(&mut sink);

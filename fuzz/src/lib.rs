@@ -89,6 +89,8 @@ impl Pattern {
 
     /// `len` bytes starting at absolute position `pos`.
     pub fn generate(self, pos: u64, len: usize) -> Vec<u8> {
-        (0..len as u64).map(|i| self.byte_at(pos.wrapping_add(i))).collect()
+        (0..len as u64)
+            .map(|i| self.byte_at(pos.wrapping_add(i)))
+            .collect()
     }
 }

@@ -260,3 +260,21 @@ fn short_reads_from_a_pipe_still_recognise_the_format() {
     }
     assert_eq!(n, 2);
 }
+
+/// A pcapng block claiming fewer bytes than a block header (found by the
+/// fuzzer: pcap-parser 0.17 underflows on it) is a clean error.
+#[test]
+fn pcapng_block_shorter_than_its_header() {
+    let bytes: Vec<u8> = [
+        0x0a, 0x0d, 0x0d, 0x0a, 0x1c, 0x00, 0x00, 0x00, 0x4d, 0x3c, 0x2b, 0x1a, 0x01, 0x00, 0x00, 0x00,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x1c, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x80,
+        0x08, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00,
+    ]
+    .to_vec();
+    let err = read_all(&bytes).unwrap_err();
+    assert!(
+        matches!(err, CaptureError::Malformed { offset: 28, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().len() < 200);
+}

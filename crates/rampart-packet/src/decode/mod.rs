@@ -21,7 +21,7 @@ use crate::{DecoderEvent, LinkType};
 pub const MAX_TUNNEL_DEPTH: u8 = 4;
 
 /// Maximum number of decoder events recorded for one packet.
-const MAX_EVENTS: usize = 8;
+const MAX_EVENTS: usize = 16;
 
 /// A decoded packet: borrowed views into the captured bytes.
 ///

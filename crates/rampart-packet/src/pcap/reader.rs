@@ -247,7 +247,7 @@ impl<'r> CaptureReader<'r> {
                 Err(PcapError::UnexpectedEof) => Step::Truncated,
                 Err(PcapError::BufferTooSmall) => Step::TooLarge,
                 Err(PcapError::ReadError) => Step::Io,
-                Err(e) => Step::Malformed(e.to_string()),
+                Err(e) => Step::Malformed(short_reason(&e)),
             };
             match step {
                 Step::Eof => return Ok(None),
@@ -371,12 +371,19 @@ impl<'r> CaptureReader<'r> {
     }
 
     /// Rejects a record whose declared length exceeds the cap before
-    /// pcap-parser tries to buffer it.
+    /// pcap-parser tries to buffer it, and a pcapng block shorter than the
+    /// 12 bytes every block has (pcap-parser 0.17 underflows on some).
     fn check_record_len(&self, offset: u64) -> Option<CaptureError> {
         if self.interfaces.is_empty() && self.format == CaptureFormat::Pcap {
             return None; // the file header has not been read yet
         }
         let len = self.declared_len()?;
+        if self.format == CaptureFormat::Pcapng && len < 12 {
+            return Some(CaptureError::Malformed {
+                offset,
+                reason: format!("pcapng block length {len} is shorter than a block header"),
+            });
+        }
         let max = u64::from(MAX_PACKET_LEN) + 1024;
         (len > max).then_some(CaptureError::RecordTooLarge {
             offset,
@@ -470,6 +477,22 @@ fn classify(block: PcapBlockOwned<'_>, scratch: &mut Vec<u8>) -> Kind {
 fn stash(scratch: &mut Vec<u8>, data: &[u8]) {
     scratch.clear();
     scratch.extend_from_slice(data);
+}
+
+/// pcap-parser's error without the input bytes it carries (which can be the
+/// whole read buffer).
+fn short_reason(e: &PcapError<&[u8]>) -> String {
+    match e {
+        PcapError::NomError(_, kind) | PcapError::OwnedNomError(_, kind) => {
+            format!("unparsable block ({kind:?})")
+        }
+        PcapError::HeaderNotRecognized => "block header not recognized".into(),
+        other => {
+            let mut s = other.to_string();
+            s.truncate(120);
+            s
+        }
+    }
 }
 
 fn timestamp(high: u32, low: u32, iface: &Interface) -> Timestamp {

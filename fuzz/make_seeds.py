@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""Regenerates the committed seed corpus under fuzz/seeds/<target>/.
+
+Frames come from samples/sample.pcap (classic little-endian pcap, Ethernet);
+the structured targets (defrag, reassembly, pipeline) get hand-written
+operation sequences in the input formats documented in fuzz/README.md and
+at the top of each target. Deterministic: running it twice gives the same
+files. Needs only the Python standard library.
+
+    python3 fuzz/make_seeds.py
+"""
+
+import os
+import shutil
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SAMPLE = os.path.join(HERE, "..", "samples", "sample.pcap")
+SEEDS = os.path.join(HERE, "seeds")
+
+
+def read_pcap(path):
+    """Returns (header bytes, [(ts_sec, ts_usec, frame)])."""
+    with open(path, "rb") as f:
+        data = f.read()
+    magic = struct.unpack_from("<I", data, 0)[0]
+    assert magic == 0xA1B2C3D4, "expected a little-endian microsecond pcap"
+    pos = 24
+    out = []
+    while pos + 16 <= len(data):
+        sec, usec, incl, _orig = struct.unpack_from("<IIII", data, pos)
+        out.append((sec, usec, data[pos + 16 : pos + 16 + incl]))
+        pos += 16 + incl
+    return data[:24], out
+
+
+def pcap_file(frames, linktype=1, big_endian=False, nanos=False):
+    e = ">" if big_endian else "<"
+    magic = 0xA1B23C4D if nanos else 0xA1B2C3D4
+    out = struct.pack(e + "IHHiIII", magic, 2, 4, 0, 0, 65535, linktype)
+    for sec, frac, fr in frames:
+        out += struct.pack(e + "IIII", sec, frac * (1000 if nanos else 1), len(fr), len(fr))
+        out += fr
+    return out
+
+
+def pad4(b):
+    return b + b"\0" * (-len(b) % 4)
+
+
+def pcapng_file(frames, linktype=1):
+    def block(btype, body):
+        body = pad4(body)
+        n = 12 + len(body)
+        return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
+
+    shb = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    # IDB with an if_tsresol option (10^-6) and end of options.
+    opts = struct.pack("<HHB", 9, 1, 6) + b"\0" * 3 + struct.pack("<HH", 0, 0)
+    idb = block(1, struct.pack("<HHI", linktype, 0, 65535) + opts)
+    out = shb + idb
+    for sec, usec, fr in frames:
+        ts = sec * 1_000_000 + usec
+        body = struct.pack("<IIIII", 0, ts >> 32, ts & 0xFFFFFFFF, len(fr), len(fr)) + pad4(fr)
+        out += block(6, body)
+    # A simple packet block too.
+    fr = frames[0][2]
+    out += block(3, struct.pack("<I", len(fr)) + pad4(fr))
+    return out
+
+
+def write(target, name, data):
+    d = os.path.join(SEEDS, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+# ---------------------------------------------------------------- decode
+def seeds_decode(pk):
+    eth = lambda i: pk[i - 1][2]  # 1-based like tshark
+    write("decode", "eth_icmp", b"\x00" + eth(1))
+    write("decode", "eth_dns", b"\x00" + eth(151))
+    write("decode", "eth_ipv6_frag", b"\x00" + eth(157))
+    write("decode", "eth_tcp_syn", b"\x00" + eth(166))
+    write("decode", "eth_http_get", b"\x00" + eth(259))
+    ip = eth(259)[14:]
+    # Selector 1 = BSD loopback (AF_INET, host byte order), 2 = raw IP,
+    # 7 = Linux SLL, 8 = Linux SLL2.
+    write("decode", "null_tcp", b"\x01" + struct.pack("<I", 2) + ip)
+    write("decode", "raw_tcp", b"\x02" + ip)
+    sll = struct.pack(">HHH8sH", 0, 1, 6, b"\x00\x11\x22\x33\x44\x55\0\0", 0x0800)
+    write("decode", "sll_tcp", b"\x07" + sll + ip)
+    sll2 = struct.pack(">HHIHBB8s", 0x0800, 0, 2, 1, 0, 6, b"\x00\x11\x22\x33\x44\x55\0\0")
+    write("decode", "sll2_tcp", b"\x08" + sll2 + ip)
+    # Ethernet with an 802.1Q tag.
+    f = eth(151)
+    write("decode", "eth_vlan_dns", b"\x00" + f[:12] + b"\x81\x00\x00\x64" + f[12:])
+    # IPv4 GRE (protocol 47) carrying the Ethernet-less IPv4 DNS packet.
+    inner = f[14:]
+    gre = b"\x00\x00\x08\x00" + inner
+    outer = bytearray(b"\x45\x00" + struct.pack(">H", 20 + len(gre)) + b"\x00\x01\x00\x00\x40\x2f\x00\x00"
+                      + bytes([192, 0, 2, 1, 192, 0, 2, 2]))
+    write("decode", "raw_gre", b"\x02" + bytes(outer) + gre)
+
+
+# ---------------------------------------------------------------- pcap_reader
+def seeds_pcap(pk):
+    icmp = pk[0:4]
+    write("pcap_reader", "le_usec.pcap", pcap_file(icmp))
+    write("pcap_reader", "be_nsec.pcap", pcap_file(pk[150:152], big_endian=True, nanos=True))
+    write("pcap_reader", "ipv6_frag.pcapng", pcapng_file(pk[156:160]))
+    t = pcap_file(pk[165:168])
+    write("pcap_reader", "truncated.pcap", t[: len(t) - 7])
+    write("pcap_reader", "raw_linktype.pcap", pcap_file([(1, 2, pk[258][2][14:])], linktype=101))
+
+
+# ---------------------------------------------------------------- defrag
+def frag(tag, offset8, length, fill, delta=1):
+    """One fragment op (offset in 8-byte units)."""
+    out = bytes([tag, offset8 & 0xFF])
+    if tag & 0x10:
+        out += bytes([offset8 >> 8])
+    return out + struct.pack("<H", length) + bytes([fill, delta])
+
+
+def seeds_defrag():
+    MORE, ROLL, BIG = 0x08, 0x20, 0x10
+    # config: policy, memcap idx, trackers|frags<<3, datagram|timeout<<2
+    roomy = bytes([2, 7, 7 | (7 << 3), 0])
+    # IPv4, in order, rolling data, option header on the first fragment.
+    write("defrag", "v4_in_order", roomy
+          + frag(0 | MORE | ROLL | 0x40, 0, 24, 1)
+          + frag(0 | MORE | ROLL, 3, 24, 1)
+          + frag(0 | ROLL, 6, 10, 1))
+    # IPv6 (key 3) out of order with an overlap, ext header variant.
+    write("defrag", "v6_out_of_order", bytes([4, 7, 0x3F, 0])
+          + frag(3 | ROLL, 4, 16, 9)
+          + frag(3 | MORE | ROLL | 0x40, 0, 24, 9)
+          + frag(3 | MORE, 2, 24, 0x55))
+    # Overlaps with different data under the First policy, two ids, and a
+    # fragment far out (13-bit offset) that is too large.
+    write("defrag", "overlap_first", bytes([0, 5, 0x3F, 0])
+          + frag(1 | MORE, 0, 64, 0xAA)
+          + frag(1 | MORE, 2, 64, 0xBB)
+          + frag(0 | MORE | BIG, 0x1FFE, 1000, 3)
+          + frag(1, 8, 8, 0xCC)
+          + frag(1 | MORE, 1, 8, 0xDD))
+    # Tight memcap and trackers, timeouts and expiry (timeout 1000 ns).
+    write("defrag", "memcap_timeout", bytes([2, 3, 1, 1 << 2])
+          + frag(0 | MORE, 0, 8, 1, 0)
+          + frag(3 | MORE, 0, 16, 2, 0)
+          + frag(5 | MORE, 1, 8, 3, 0)
+          + bytes([0x0F, 40])
+          + frag(6 | MORE, 0, 8, 4, 0xF2)
+          + frag(0, 1, 8, 1, 0))
+    # Atomic fragment, bad length, empty, too-short header, 1000 B datagram.
+    write("defrag", "odd_lengths", bytes([5, 6, 0x3F, 0x02])
+          + frag(0, 0, 100, 7)
+          + frag(0 | MORE, 0, 13, 7)
+          + frag(4 | MORE, 0, 0, 7)
+          + frag(0 | MORE | 0x80, 0, 16, 7)
+          + frag(0 | 0xC0, 5, 2000, 7))
+
+
+# ---------------------------------------------------------------- reassembly
+def seg(tag, rel, length, fill):
+    if tag & 0x40:
+        r = struct.pack("<I", rel & 0xFFFFFFFF)
+    else:
+        r = struct.pack("<h", rel)
+    return bytes([tag]) + r + struct.pack("<H", length) + bytes([fill])
+
+
+def ack(dirn, rel):
+    return bytes([dirn | (2 << 1)]) + struct.pack("<h", rel)
+
+
+def flush(dirn):
+    return bytes([dirn | (3 << 1)])
+
+
+def seeds_reassembly():
+    SYN, FIN, ROLL = 0x08, 0x10, 0x20
+    # config: policy|midstream, caps, retain|window|budget; two ISNs.
+    defaults = bytes([2, 0, 0])
+    isns = struct.pack("<II", 0xFFFFFF00, 0x7FFFFFF0)
+    # Handshake across the wraparound, in-order and out-of-order data,
+    # a retransmission, an overlap with different data, then FINs.
+    write("reassembly", "wrap_handshake", defaults + isns
+          + seg(0 | SYN, 0, 0, 0)
+          + seg(1 | SYN, 0, 0, 0)
+          + seg(0 | ROLL, 1, 300, 1)
+          + seg(0 | ROLL, 601, 200, 1)
+          + seg(0 | ROLL, 301, 300, 1)
+          + seg(0 | ROLL, 301, 300, 1)
+          + seg(1 | ROLL, 1, 100, 5)
+          + seg(1, 51, 100, 6)
+          + seg(0 | FIN, 801, 0, 0)
+          + seg(1 | FIN | ROLL, 151, 10, 5))
+    # Midstream pick-up, a hole skipped by an ACK, and a flush.
+    write("reassembly", "midstream_gap_ack", bytes([4, 0, 0]) + struct.pack("<II", 1000, 5)
+          + seg(0 | ROLL, 0, 100, 2)
+          + seg(0 | ROLL, 200, 100, 2)
+          + ack(0, 250)
+          + seg(0 | ROLL, 400, 50, 2)
+          + flush(0)
+          + seg(1 | ROLL, 10, 20, 3)
+          + seg(1 | ROLL, -5, 10, 3))
+    # Tight budget and caps: drops, gap skipping, 32-bit sequence jump.
+    caps = 2 | (2 << 2) | (2 << 4) | (2 << 6)
+    write("reassembly", "tight_budget", bytes([0, caps, 1 | (2 << 2) | (2 << 4)])
+          + struct.pack("<II", 0xFFFFFFF0, 0)
+          + seg(0 | SYN, 0, 0, 0)
+          + seg(0 | ROLL, 41, 80, 9)
+          + seg(0 | ROLL, 201, 60, 9)
+          + seg(0 | ROLL, 301, 60, 9)
+          + seg(0 | ROLL | 0x40, 0x40000000, 10, 9)
+          + seg(0 | ROLL, 1, 50, 8)
+          + seg(1, 0, 30, 1))
+
+
+# ---------------------------------------------------------------- pipeline
+def delta_byte(dt_us):
+    """Inverse of the pipeline target's time step (delta^3 * 100 us)."""
+    if dt_us <= 0:
+        return 0
+    return min(0xF7, max(1, round((dt_us / 100) ** (1 / 3))))
+
+
+def pipeline_input(config, frames):
+    out = bytes([config])
+    prev = None
+    for sec, usec, fr in frames:
+        t = sec * 1_000_000 + usec
+        d = 1 if prev is None else delta_byte(t - prev)
+        prev = t
+        out += bytes([d]) + struct.pack("<H", len(fr)) + fr
+    return out
+
+
+def seeds_pipeline(pk):
+    write("pipeline", "icmp_dns", pipeline_input(0, pk[0:4] + pk[150:152]))
+    write("pipeline", "ipv6_frags", pipeline_input(0, pk[152:165]))
+    write("pipeline", "ssh_start_tight", pipeline_input(1, pk[165:180]))
+    http = [p for p in pk[255:268] if len(p[2]) < 400]
+    write("pipeline", "http", pipeline_input(0, http))
+
+
+def main():
+    _, pk = read_pcap(SAMPLE)
+    assert len(pk) == 268, len(pk)
+    if os.path.isdir(SEEDS):
+        shutil.rmtree(SEEDS)
+    seeds_decode(pk)
+    seeds_pcap(pk)
+    seeds_defrag()
+    seeds_reassembly()
+    seeds_pipeline(pk)
+
+
+if __name__ == "__main__":
+    main()
