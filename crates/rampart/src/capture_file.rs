@@ -27,7 +27,10 @@ impl CaptureFile<'_> {
         } else {
             let f = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
             let len = f.metadata().ok().map(|m| m.len());
-            let r = CaptureReader::new(BufReader::with_capacity(1 << 20, f))
+            // No BufReader: the capture reader keeps its own large buffer and
+            // refills it with big reads, so another buffer would only add a
+            // copy of every byte.
+            let r = CaptureReader::new(f)
                 .with_context(|| path.display().to_string())?;
             (r, len)
         };
