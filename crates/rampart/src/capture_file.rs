@@ -30,8 +30,7 @@ impl CaptureFile<'_> {
             // No BufReader: the capture reader keeps its own large buffer and
             // refills it with big reads, so another buffer would only add a
             // copy of every byte.
-            let r = CaptureReader::new(f)
-                .with_context(|| path.display().to_string())?;
+            let r = CaptureReader::new(f).with_context(|| path.display().to_string())?;
             (r, len)
         };
         let progress = if show_progress
