@@ -113,6 +113,10 @@ pub struct FlowView {
     pub to_server: bool,
     /// The flow is established (TCP handshake done, or both directions seen).
     pub established: bool,
+    /// TCP sequence space used so far by the client and by the server
+    /// (`next_seq - isn`, as Suricata's `stream_size` measures it); `None`
+    /// for flows without TCP streams.
+    pub stream_sizes: Option<(u32, u32)>,
 }
 
 /// A signature match that raised an alert.
@@ -216,6 +220,12 @@ impl DetectEngine {
     /// The signatures, in evaluation order.
     pub fn signatures(&self) -> &[Signature] {
         &self.sigs
+    }
+
+    /// Mutable access for configuration applied after compilation (alert
+    /// settings only: the prefilter groups are built and stay valid).
+    pub(crate) fn signatures_mut(&mut self) -> &mut [Signature] {
+        &mut self.sigs
     }
 
     /// Number of flowbit names (the size of per-flow bit sets).
@@ -374,7 +384,12 @@ impl DetectEngine {
                 // A matching pass rule ends inspection of this packet.
                 return;
             }
-            if sig.noalert {
+            if sig.noalert
+                || sig
+                    .suppress
+                    .iter()
+                    .any(|x| x.mutes(subject.src, subject.dst))
+            {
                 continue;
             }
             let mut allowed = true;
@@ -439,6 +454,9 @@ impl DetectEngine {
                 return false;
             }
         }
+        if !sig.stream_size.iter().all(|sz| stream_size_ok(sz, s.flow)) {
+            return false;
+        }
         if !sig.header.is_empty() {
             let Some(pkt) = s.pkt else { return false };
             if !sig.header.iter().all(|h| header_ok(h, pkt, s.events)) {
@@ -461,6 +479,20 @@ impl DetectEngine {
             return false;
         }
         sig.payload.is_empty() || sig.payload.matches_with(s.payload, &mut byte_vars, eval)
+    }
+}
+
+/// `stream_size`: compares the bytes each side has sent (its sequence
+/// space, SYN included); a flow without TCP streams never matches.
+fn stream_size_ok(sz: &ast::StreamSize, flow: Option<FlowView>) -> bool {
+    let Some((client, server)) = flow.and_then(|f| f.stream_sizes) else {
+        return false;
+    };
+    match sz.side {
+        ast::StreamSide::Client => sz.cmp.matches(client),
+        ast::StreamSide::Server => sz.cmp.matches(server),
+        ast::StreamSide::Both => sz.cmp.matches(client) && sz.cmp.matches(server),
+        ast::StreamSide::Either => sz.cmp.matches(client) || sz.cmp.matches(server),
     }
 }
 

@@ -18,8 +18,10 @@ pub mod pcre;
 pub mod program;
 pub mod signature;
 pub mod threshold;
+pub mod threshold_config;
 
 pub use engine::{Alert, Build, CompileError, DetectEngine, DetectStats, FlowView};
 pub use flowvars::FlowVars;
 pub use signature::Signature;
 pub use threshold::ThresholdTable;
+pub use threshold_config::ThresholdConfigReport;

@@ -93,6 +93,8 @@ pub struct Signature {
     pub flow: Option<ast::Flow>,
     /// Header keywords.
     pub header: Vec<HeaderCheck>,
+    /// `stream_size` conditions (TCP bytes sent per side so far).
+    pub stream_size: Vec<ast::StreamSize>,
     /// The payload program (empty: no payload keywords).
     pub payload: Program,
     /// Programs over packet header buffers (`ipv4.hdr`, `tcp.hdr`, ...).
@@ -107,6 +109,8 @@ pub struct Signature {
     pub threshold: Option<ThresholdSpec>,
     /// `detection_filter`.
     pub detection_filter: Option<ThresholdSpec>,
+    /// `suppress` entries from a threshold file.
+    pub suppress: Vec<crate::threshold_config::Suppression>,
     /// Match without alerting.
     pub noalert: bool,
     /// The prefilter pattern (lowercased) for the payload.
@@ -186,6 +190,7 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
     // Steps per inspected buffer, in order of first use.
     let mut by_buffer: Vec<(Buffer, Vec<Step>)> = Vec::new();
     let mut header = Vec::new();
+    let mut stream_size = Vec::new();
     for m in &rule.matches {
         let mut target = Buffer::Payload;
         if let Some(b) = m.buffer() {
@@ -337,6 +342,7 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
             | MatchKind::IcmpSeq(_)
             | MatchKind::Icmpv6Mtu(_)
             | MatchKind::DecodeEvent(_) => header.push(HeaderCheck(m.kind.clone())),
+            MatchKind::StreamSize(sz) => stream_size.push(*sz),
             other => mark(format!("keyword {}", other.keyword())),
         }
     }
@@ -432,6 +438,7 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         bidirectional: rule.direction == Direction::Both,
         flow: rule.flow,
         header,
+        stream_size,
         payload,
         header_buffers,
         stream,
@@ -453,6 +460,7 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
             count: d.count,
             seconds: d.seconds,
         }),
+        suppress: Vec::new(),
         noalert,
         fast_pattern: fast_pattern(rule),
         inactive,
@@ -499,7 +507,7 @@ pub fn is_packet_header_buffer(b: Buffer) -> bool {
     )
 }
 
-fn track(t: ast::Track) -> Track {
+pub(crate) fn track(t: ast::Track) -> Track {
     match t {
         ast::Track::BySrc | ast::Track::ByEither => Track::BySrc,
         ast::Track::ByDst => Track::ByDst,

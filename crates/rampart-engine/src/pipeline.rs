@@ -501,6 +501,15 @@ fn flow_view(flow: &Flow<FlowData>, dir: Direction) -> FlowView {
         id: flow.id,
         to_server: dir == Direction::ToServer,
         established: flow.state != FlowState::New,
+        stream_sizes: flow.user.tcp.as_ref().map(|t| {
+            let size = |b: &rampart_stream::TcpStreamBuffer| {
+                // The SYN takes one sequence number; truncation is Suricata's
+                // own (32-bit sequence arithmetic).
+                let syn = u32::from(b.is_initialised() && !b.picked_up_midstream());
+                (b.delivered_offset() as u32).wrapping_add(syn)
+            };
+            (size(&t.to_server), size(&t.to_client))
+        }),
     }
 }
 

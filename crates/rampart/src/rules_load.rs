@@ -94,6 +94,44 @@ pub fn classifications(explicit: Option<&Path>, rule_files: &[PathBuf]) -> Resul
     Ok(Classifications::default())
 }
 
+/// Reads a threshold.config and attaches it to `engine`. Entries that do
+/// not parse are reported with their line and skipped, like rejected
+/// rules; an unreadable file is an error.
+pub fn apply_threshold_file(
+    engine: &mut rampart_detect::DetectEngine,
+    path: &Path,
+    vars: &Variables,
+) -> Result<()> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read threshold file {}", path.display()))?;
+    let (cfg, errors) =
+        rampart_rules::parse_threshold_config(&text, &path.display().to_string(), vars);
+    for e in &errors {
+        eprintln!("rampart: warning: threshold entry skipped: {e}");
+    }
+    let report = engine.apply_threshold_config(&cfg);
+    eprintln!(
+        "rampart: {}: {} entries, {} rules suppressed, {} rules with rate control",
+        path.display(),
+        cfg.entries.len(),
+        report.suppressed_rules,
+        report.thresholded_rules
+    );
+    for line in &report.unmatched_lines {
+        eprintln!(
+            "rampart: warning: {}:{line}: no loaded rule has this gen_id/sig_id",
+            path.display()
+        );
+    }
+    for line in &report.ignored_rate_filters {
+        eprintln!(
+            "rampart: warning: {}:{line}: rate_filter is not applied by this version",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
 /// Rejections grouped by reason, for reports: `(kind, keyword) → count`.
 pub fn group_errors(errors: &[RuleError]) -> BTreeMap<String, usize> {
     let mut by: BTreeMap<String, usize> = BTreeMap::new();

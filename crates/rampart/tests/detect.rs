@@ -144,6 +144,63 @@ alert tcp any any -> any any (msg:"after 3 pings"; flow:to_server; content:"PING
 }
 
 #[test]
+fn threshold_file_suppresses_and_overrides_rate_control() {
+    let dir = scratch("threshold-file");
+    let pcap = dir.join("many.pcap");
+    let mut frames = Vec::new();
+    for i in 0..5u16 {
+        frames.extend(conversation(b"PING\r\n", b"PONG\r\n", 41000 + i));
+    }
+    write_frames(&pcap, &frames);
+    let rules = r#"
+alert tcp any any -> any any (msg:"ping"; flow:to_server; content:"PING"; threshold:type limit, track by_src, count 2, seconds 60; sid:10;)
+alert tcp any any -> any any (msg:"pong"; flow:to_client; content:"PONG"; sid:11;)
+alert tcp any any -> any any (msg:"ping from client"; flow:to_server; content:"PING"; sid:12;)
+alert tcp any any -> any any (msg:"ping to other"; flow:to_server; content:"PING"; sid:13;)
+"#;
+    let config = dir.join("threshold.config");
+    std::fs::write(
+        &config,
+        "# every pong muted; sid 10 raised from 2 to 4 per source\n\
+         suppress gen_id 1, sig_id 11\n\
+         threshold gen_id 1, sig_id 10, type limit, track by_src, count 4, seconds 60\n\
+         suppress gen_id 1, sig_id 12, track by_src, ip 192.168.1.0/24\n\
+         suppress gen_id 1, sig_id 13, track by_dst, ip 198.51.100.0/24\n\
+         suppress gen_id 1, sig_id 99\n",
+    )
+    .unwrap();
+    let rules_path = dir.join("test.rules");
+    std::fs::write(&rules_path, rules).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .args(["detect", "--no-progress", "-r"])
+        .arg(&pcap)
+        .arg("-S")
+        .arg(&rules_path)
+        .arg("-l")
+        .arg(&dir)
+        .arg("--threshold-file")
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("threshold.config:6: no loaded rule"),
+        "{stderr}"
+    );
+    let eve = std::fs::read_to_string(dir.join("eve.json")).unwrap();
+    let recs: Vec<Value> = eve
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let counts = alert_counts(&recs);
+    assert_eq!(counts.get(&10), Some(&4));
+    assert_eq!(counts.get(&11), None);
+    assert_eq!(counts.get(&12), None);
+    assert_eq!(counts.get(&13), Some(&5));
+}
+
+#[test]
 fn a_broken_rule_is_reported_and_the_others_load() {
     let dir = scratch("broken");
     let pcap = dir.join("c.pcap");
@@ -255,4 +312,22 @@ fn sample_rules_fire_on_the_sample_capture() {
     for sid in [9000002, 9000004, 9000005] {
         assert!(counts.get(&sid).is_some_and(|n| *n >= 1), "sid {sid}");
     }
+}
+
+#[test]
+fn stream_size_counts_the_syn_and_the_bytes_sent() {
+    let dir = scratch("stream-size");
+    let pcap = dir.join("one.pcap");
+    write_frames(&pcap, &conversation(b"PING\r\n", b"PONG\r\n", 41000));
+    // The client sent a SYN (one sequence number) and six bytes.
+    let rules = r#"
+alert tcp any any -> any any (msg:"exact"; flow:to_server; content:"PING"; stream_size:client,=,7; sid:1;)
+alert tcp any any -> any any (msg:"too big"; flow:to_server; content:"PING"; stream_size:client,>,7; sid:2;)
+alert tcp any any -> any any (msg:"either"; flow:to_server; content:"PING"; stream_size:either,>=,7; sid:3;)
+"#;
+    let (_, recs) = detect(&dir, &pcap, rules);
+    let counts = alert_counts(&recs);
+    assert_eq!(counts.get(&1), Some(&1));
+    assert_eq!(counts.get(&2), None);
+    assert_eq!(counts.get(&3), Some(&1));
 }

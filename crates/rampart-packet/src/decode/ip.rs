@@ -26,6 +26,7 @@ pub(super) fn decode_ip_layer<'a>(pkt: &mut Packet<'a>, data: &'a [u8], depth: u
         pkt.event(DecoderEvent::Ipv4Truncated);
         return;
     };
+    let mut ext_truncated = false;
     let header = match net {
         LaxNetSlice::Ipv4(v4) => {
             let h = v4.header();
@@ -82,6 +83,13 @@ pub(super) fn decode_ip_layer<'a>(pkt: &mut Packet<'a>, data: &'a [u8], depth: u
             for e in fh_events.into_iter().flatten() {
                 pkt.event(e);
             }
+            // Like Suricata, an extension header chain that leaves fewer
+            // than two bytes for the next header is itself truncated, and
+            // what follows is not decoded as a transport header.
+            const NO_NEXT_HEADER: u8 = 59;
+            ext_truncated = !ext.is_empty()
+                && payload.payload.len() < 2
+                && payload.ip_number.0 != NO_NEXT_HEADER;
             let unfragmentable_len = h.slice().len() + unfragmentable_len;
             let header_len = h.slice().len() + v6.extensions().slice().len();
             let end = (header_len + usize::from(h.payload_length()))
@@ -114,6 +122,10 @@ pub(super) fn decode_ip_layer<'a>(pkt: &mut Packet<'a>, data: &'a [u8], depth: u
     pkt.ip = Some(header);
     pkt.tunnel_depth = depth;
 
+    if ext_truncated {
+        pkt.event(DecoderEvent::Ipv6ExtTruncated);
+        return;
+    }
     if let Some((err, layer)) = &sliced.stop_err {
         pkt.event(stop_event(err, *layer));
     }

@@ -38,6 +38,10 @@ pub struct DetectArgs {
     /// first rules file, when present).
     #[arg(long, value_name = "FILE")]
     pub classification: Option<PathBuf>,
+    /// threshold.config with `suppress`, `threshold` and `event_filter`
+    /// entries (Suricata's `threshold-file`); errors name the line.
+    #[arg(long = "threshold-file", value_name = "FILE")]
+    pub threshold_file: Option<PathBuf>,
     /// Rule variable override, NAME=VALUE (repeatable), e.g.
     /// HOME_NET=[10.0.0.0/8].
     #[arg(long = "var", value_name = "NAME=VALUE")]
@@ -123,7 +127,10 @@ pub fn run(args: &DetectArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let vars = rules_load::variables(&args.vars)?;
     let loaded = rules_load::load(&args.rules, &vars)?;
-    let build = DetectEngine::build(&loaded.rules);
+    let mut build = DetectEngine::build(&loaded.rules);
+    if let Some(path) = &args.threshold_file {
+        rules_load::apply_threshold_file(&mut build.engine, path, &vars)?;
+    }
     let load_s = started.elapsed().as_secs_f64();
     let n_loaded = build.engine.signatures().len();
     let rejected = loaded.errors.len() + build.errors.len();
