@@ -11,13 +11,13 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind as AcMatchKind};
 use rampart_packet::decode::Transport;
 use rampart_packet::Packet;
 use rampart_rules::{ast, Action, Buffer, MatchKind, PortSet, Rule};
 
 use crate::addrindex::{set_size, AddrIndex};
 use crate::flowvars::FlowVars;
+use crate::prefilter::{Prefilter, PrefilterBuilder};
 use crate::program::{EvalStats, MAX_VARS};
 use crate::signature::{compile, HeaderCheck, Names, ProtoClass, Signature};
 use crate::threshold::ThresholdTable;
@@ -39,12 +39,10 @@ pub enum GroupKey {
     Other,
 }
 
-/// Signatures sharing one prefilter automaton.
+/// The signatures of one port (or of no port) that have no fast pattern:
+/// found by address or always verified.
 #[derive(Debug, Default)]
 struct SubGroup {
-    automaton: Option<AhoCorasick>,
-    /// Pattern id → signatures using it.
-    by_pattern: Vec<Vec<u32>>,
     /// Signatures without a fast pattern and with no selective address:
     /// always verified.
     always: Vec<u32>,
@@ -54,10 +52,23 @@ struct SubGroup {
     by_dst_addr: AddrIndex,
 }
 
-/// A side's address set is "selective" below this many addresses (a /16):
-/// such rules are found through the address index instead of being
-/// checked on every packet.
-const SELECTIVE_ADDRESSES: u128 = 1 << 16;
+/// A side's address set is "selective" below this many addresses (a /4,
+/// one sixteenth of IPv4): such rules are found through the address index
+/// instead of being checked on every packet. Block lists of thousands of
+/// networks and `$HOME_NET` qualify; `$EXTERNAL_NET` and `any` do not.
+const SELECTIVE_ADDRESSES: u128 = 1 << 28;
+
+/// Per-thread buffers reused across inspections (hundreds of thousands per
+/// second: allocating them each time showed up in profiles).
+#[derive(Debug, Default)]
+struct Scratch {
+    candidates: Vec<u32>,
+    pids: Vec<u32>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
 
 /// The signatures of one inspection kind, split by port as Suricata does:
 /// a rule for `-> any 445` is only a candidate for traffic to port 445, so
@@ -65,9 +76,12 @@ const SELECTIVE_ADDRESSES: u128 = 1 << 16;
 /// ones.
 #[derive(Debug, Default)]
 struct Group {
+    /// One multi-pattern prefilter over every fast pattern of the group,
+    /// whatever the rule's ports.
+    prefilter: Prefilter,
     generic: SubGroup,
-    by_dst_port: HashMap<u16, SubGroup>,
-    by_src_port: HashMap<u16, SubGroup>,
+    by_dst_port: foldhash::HashMap<u16, SubGroup>,
+    by_src_port: foldhash::HashMap<u16, SubGroup>,
 }
 
 /// Rules naming at most this many ports are indexed per port.
@@ -273,9 +287,10 @@ impl DetectEngine {
             ts_ns,
             events,
         };
-        let mut groups = vec![key];
-        groups.extend(extra);
-        self.run(&groups, &subject, vars, thresholds, stats, out);
+        match extra {
+            Some(extra) => self.run(&[key, extra], &subject, vars, thresholds, stats, out),
+            None => self.run(&[key], &subject, vars, thresholds, stats, out),
+        }
     }
 
     /// Inspects a chunk of reassembled TCP data travelling `src` → `dst`.
@@ -319,50 +334,63 @@ impl DetectEngine {
         &self,
         keys: &[GroupKey],
         subject: &Subject<'_>,
-        mut vars: Option<&mut FlowVars>,
+        vars: Option<&mut FlowVars>,
         thresholds: &mut ThresholdTable,
         stats: &mut DetectStats,
         out: &mut Vec<Alert>,
     ) {
         stats.inspections += 1;
-        let mut candidates: Vec<u32> = Vec::new();
+        SCRATCH.with(|scratch| {
+            // Re-entrancy cannot happen (matching calls no user code); if it
+            // ever did, fresh buffers keep it correct.
+            let mut fresh = Scratch::default();
+            let mut guard = scratch.try_borrow_mut();
+            let buffers = match guard.as_deref_mut() {
+                Ok(b) => b,
+                Err(_) => &mut fresh,
+            };
+            self.run_with(keys, subject, vars, thresholds, stats, out, buffers);
+        });
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run_with(
+        &self,
+        keys: &[GroupKey],
+        subject: &Subject<'_>,
+        mut vars: Option<&mut FlowVars>,
+        thresholds: &mut ThresholdTable,
+        stats: &mut DetectStats,
+        out: &mut Vec<Alert>,
+        scratch: &mut Scratch,
+    ) {
+        let Scratch { candidates, pids } = scratch;
+        candidates.clear();
         for key in keys {
             let Some(group) = self.groups.get(key) else {
                 continue;
             };
-            let mut subs = vec![&group.generic];
-            if let Some((sport, dport)) = subject.ports {
-                subs.extend(group.by_dst_port.get(&dport));
-                subs.extend(group.by_src_port.get(&sport));
+            if !group.prefilter.is_empty() && !subject.payload.is_empty() {
+                stats.scanned_bytes += subject.payload.len() as u64;
+                group.prefilter.scan(subject.payload, pids, candidates);
             }
-            for sub in subs {
+            let (by_dst, by_src) = match subject.ports {
+                Some((sport, dport)) => {
+                    (group.by_dst_port.get(&dport), group.by_src_port.get(&sport))
+                }
+                None => (None, None),
+            };
+            for sub in [Some(&group.generic), by_dst, by_src].into_iter().flatten() {
                 candidates.extend_from_slice(&sub.always);
                 candidates.extend_from_slice(sub.by_src_addr.lookup(subject.src));
                 candidates.extend_from_slice(sub.by_dst_addr.lookup(subject.dst));
-                if let (Some(ac), false) = (&sub.automaton, subject.payload.is_empty()) {
-                    stats.scanned_bytes += subject.payload.len() as u64;
-                    // A short pattern can occur hundreds of times in one
-                    // payload: collect distinct patterns first, then their
-                    // rules once each.
-                    let mut pids: Vec<u32> = ac
-                        .find_overlapping_iter(subject.payload)
-                        .map(|m| m.pattern().as_u32())
-                        .collect();
-                    pids.sort_unstable();
-                    pids.dedup();
-                    for pid in pids {
-                        if let Some(sigs) = sub.by_pattern.get(pid as usize) {
-                            candidates.extend_from_slice(sigs);
-                        }
-                    }
-                }
             }
         }
         candidates.sort_unstable();
         candidates.dedup();
         stats.candidates += candidates.len() as u64;
         let mut empty = FlowVars::default();
-        for idx in candidates {
+        for &idx in candidates.iter() {
             let Some(sig) = self.sigs.get(idx as usize) else {
                 continue;
             };
@@ -639,9 +667,6 @@ fn mss(options: &[u8]) -> Option<u16> {
 }
 
 fn build_subgroup(sigs: &[Signature], idxs: &[u32]) -> SubGroup {
-    let mut patterns: Vec<Vec<u8>> = Vec::new();
-    let mut pattern_ids: HashMap<Vec<u8>, usize> = HashMap::new();
-    let mut by_pattern: Vec<Vec<u32>> = Vec::new();
     let mut always = Vec::new();
     let mut src_keyed = Vec::new();
     let mut dst_keyed = Vec::new();
@@ -649,7 +674,11 @@ fn build_subgroup(sigs: &[Signature], idxs: &[u32]) -> SubGroup {
         let Some(sig) = sigs.get(i as usize) else {
             continue;
         };
-        if sig.fast_pattern.is_none() && !sig.bidirectional {
+        if sig.fast_pattern.is_some() {
+            // Found through the group's prefilter.
+            continue;
+        }
+        if !sig.bidirectional {
             let (ss, ds) = (set_size(&sig.src), set_size(&sig.dst));
             if ss.min(ds) < SELECTIVE_ADDRESSES {
                 if ss <= ds {
@@ -660,42 +689,9 @@ fn build_subgroup(sigs: &[Signature], idxs: &[u32]) -> SubGroup {
                 continue;
             }
         }
-        match &sig.fast_pattern {
-            Some(p) => {
-                let id = *pattern_ids.entry(p.clone()).or_insert_with(|| {
-                    patterns.push(p.clone());
-                    by_pattern.push(Vec::new());
-                    patterns.len() - 1
-                });
-                if let Some(v) = by_pattern.get_mut(id) {
-                    v.push(i);
-                }
-            }
-            None => always.push(i),
-        }
+        always.push(i);
     }
-    let automaton = if patterns.is_empty() {
-        None
-    } else {
-        // A full DFA: one table lookup per byte. Prefilter automata are
-        // built once per rule load and are small (thousands of patterns), so
-        // the memory is well spent on the hottest loop of the engine.
-        AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(AcMatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&patterns)
-            .or_else(|_| {
-                AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(true)
-                    .match_kind(AcMatchKind::Standard)
-                    .build(&patterns)
-            })
-            .ok()
-    };
     SubGroup {
-        automaton,
-        by_pattern,
         always,
         by_src_addr: AddrIndex::new(src_keyed),
         by_dst_addr: AddrIndex::new(dst_keyed),
@@ -729,6 +725,12 @@ fn build_groups(sigs: &[Signature]) -> HashMap<GroupKey, Group> {
     }
     let mut groups = HashMap::new();
     for (key, idxs) in members {
+        let mut prefilter = PrefilterBuilder::default();
+        for &i in &idxs {
+            if let Some((p, nocase)) = sigs.get(i as usize).and_then(|s| s.fast_pattern.as_ref()) {
+                prefilter.add(p, *nocase, i);
+            }
+        }
         let mut generic = Vec::new();
         let mut by_dst: HashMap<u16, Vec<u32>> = HashMap::new();
         let mut by_src: HashMap<u16, Vec<u32>> = HashMap::new();
@@ -765,6 +767,7 @@ fn build_groups(sigs: &[Signature]) -> HashMap<GroupKey, Group> {
         groups.insert(
             key,
             Group {
+                prefilter: prefilter.build(),
                 generic: build_subgroup(sigs, &generic),
                 by_dst_port: by_dst
                     .into_iter()

@@ -15,6 +15,7 @@ pub mod content;
 pub mod engine;
 pub mod flowvars;
 pub mod pcre;
+mod prefilter;
 pub mod program;
 pub mod signature;
 pub mod threshold;

@@ -113,8 +113,9 @@ pub struct Signature {
     pub suppress: Vec<crate::threshold_config::Suppression>,
     /// Match without alerting.
     pub noalert: bool,
-    /// The prefilter pattern (lowercased) for the payload.
-    pub fast_pattern: Option<Vec<u8>>,
+    /// The prefilter pattern for the payload, as written, and whether it
+    /// matches without regard to case (`nocase`).
+    pub fast_pattern: Option<(Vec<u8>, bool)>,
     /// Set when the rule cannot match in this version.
     pub inactive: Option<Inactive>,
 }
@@ -468,9 +469,9 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
 }
 
 /// The content used for the prefilter: the one marked `fast_pattern`, else
-/// the longest non-negated payload content. Lowercased, because the
-/// prefilter automaton is case-insensitive (the program re-checks case).
-fn fast_pattern(rule: &Rule) -> Option<Vec<u8>> {
+/// the longest non-negated payload content; with its `nocase` flag, so that
+/// a case-sensitive prefilter stays as selective as the rule.
+fn fast_pattern(rule: &Rule) -> Option<(Vec<u8>, bool)> {
     let payload = BufferRef::PAYLOAD;
     let contents: Vec<&ast::Content> = rule
         .contents()
@@ -491,7 +492,7 @@ fn fast_pattern(rule: &Rule) -> Option<Vec<u8>> {
             pat = part.to_vec();
         }
     }
-    (!pat.is_empty()).then(|| pat.to_ascii_lowercase())
+    (!pat.is_empty()).then_some((pat, chosen.nocase))
 }
 
 /// Buffers that are a packet's own header bytes.
