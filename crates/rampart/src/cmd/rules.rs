@@ -32,6 +32,10 @@ pub struct CheckArgs {
     /// Print at most this many individual rejections (0: none).
     #[arg(long, default_value_t = 50)]
     pub show: usize,
+    /// Instead of the summary, print one line per rule that loads but
+    /// cannot be inspected yet: `gid:sid<TAB>reason`.
+    #[arg(long)]
+    pub list_inactive: bool,
 }
 
 /// Runs a `rules` subcommand.
@@ -48,6 +52,19 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
     let parse_s = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     let build = DetectEngine::build(&loaded.rules);
+    if args.list_inactive {
+        let mut rows: Vec<(u32, u32, &str)> = build
+            .engine
+            .signatures()
+            .iter()
+            .filter_map(|s| s.inactive.as_ref().map(|i| (s.gid, s.sid, i.reason.as_str())))
+            .collect();
+        rows.sort_unstable();
+        for (gid, sid, reason) in rows {
+            outln!("{gid}:{sid}\t{reason}")?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let compile_s = t1.elapsed().as_secs_f64();
     let total = loaded.rules.len() + loaded.errors.len();
     let ok = build.engine.signatures().len();
