@@ -57,7 +57,11 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
             .engine
             .signatures()
             .iter()
-            .filter_map(|s| s.inactive.as_ref().map(|i| (s.gid, s.sid, i.reason.as_str())))
+            .filter_map(|s| {
+                s.inactive
+                    .as_ref()
+                    .map(|i| (s.gid, s.sid, i.reason.as_str()))
+            })
             .collect();
         rows.sort_unstable();
         for (gid, sid, reason) in rows {
