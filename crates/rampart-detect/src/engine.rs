@@ -64,6 +64,8 @@ const SELECTIVE_ADDRESSES: u128 = 1 << 28;
 struct Scratch {
     candidates: Vec<u32>,
     pids: Vec<u32>,
+    /// Signatures that matched in an earlier pass over the same packet.
+    matched: Vec<u32>,
 }
 
 thread_local! {
@@ -248,8 +250,12 @@ impl DetectEngine {
     }
 
     /// Inspects one packet. `stream_active` says whether this packet's TCP
-    /// payload is also delivered to [`DetectEngine::inspect_stream`]; when it
-    /// is not (no reassembly), stream signatures are run on the packet.
+    /// payload goes into a reassembled stream; when it does not (no
+    /// reassembly), stream signatures are run on the packet itself.
+    /// `stream_chunk` is reassembled data of the packet's own direction that
+    /// is ready for inspection with this packet: it is inspected first, and
+    /// a signature that matched there is not tried again on the packet's
+    /// payload (one alert per signature per packet, as in Suricata).
     #[allow(clippy::too_many_arguments)]
     pub fn inspect_packet(
         &self,
@@ -258,6 +264,7 @@ impl DetectEngine {
         ts_ns: u64,
         flow: Option<FlowView>,
         stream_active: bool,
+        stream_chunk: Option<&[u8]>,
         vars: Option<&mut FlowVars>,
         thresholds: &mut ThresholdTable,
         stats: &mut DetectStats,
@@ -287,9 +294,29 @@ impl DetectEngine {
             ts_ns,
             events,
         };
-        match extra {
-            Some(extra) => self.run(&[key, extra], &subject, vars, thresholds, stats, out),
-            None => self.run(&[key], &subject, vars, thresholds, stats, out),
+        let packet_keys: &[GroupKey] = match extra {
+            Some(extra) => &[key, extra],
+            None => &[key],
+        };
+        let chunk_subject = match (stream_chunk, &pkt.transport, flow) {
+            (Some(chunk), Some(Transport::Tcp(_)), Some(_)) if !chunk.is_empty() => Some(Subject {
+                payload: chunk,
+                pkt: None,
+                stream: true,
+                events: &[],
+                ..subject
+            }),
+            _ => None,
+        };
+        match &chunk_subject {
+            Some(chunk) => self.run(
+                &[(&[GroupKey::TcpStream], chunk), (packet_keys, &subject)],
+                vars,
+                thresholds,
+                stats,
+                out,
+            ),
+            None => self.run(&[(packet_keys, &subject)], vars, thresholds, stats, out),
         }
     }
 
@@ -321,8 +348,7 @@ impl DetectEngine {
             events: &[],
         };
         self.run(
-            &[GroupKey::TcpStream],
-            &subject,
+            &[(&[GroupKey::TcpStream], &subject)],
             vars,
             thresholds,
             stats,
@@ -330,16 +356,17 @@ impl DetectEngine {
         );
     }
 
+    /// Runs inspection passes in order: each pass is the groups to consult
+    /// and the buffer to inspect; a signature that matched in an earlier
+    /// pass is skipped in later ones.
     fn run(
         &self,
-        keys: &[GroupKey],
-        subject: &Subject<'_>,
+        passes: &[(&[GroupKey], &Subject<'_>)],
         vars: Option<&mut FlowVars>,
         thresholds: &mut ThresholdTable,
         stats: &mut DetectStats,
         out: &mut Vec<Alert>,
     ) {
-        stats.inspections += 1;
         SCRATCH.with(|scratch| {
             // Re-entrancy cannot happen (matching calls no user code); if it
             // ever did, fresh buffers keep it correct.
@@ -349,7 +376,22 @@ impl DetectEngine {
                 Ok(b) => b,
                 Err(_) => &mut fresh,
             };
-            self.run_with(keys, subject, vars, thresholds, stats, out, buffers);
+            buffers.matched.clear();
+            let mut vars = vars;
+            for (keys, subject) in passes {
+                stats.inspections += 1;
+                if !self.run_with(
+                    keys,
+                    subject,
+                    vars.as_deref_mut(),
+                    thresholds,
+                    stats,
+                    out,
+                    buffers,
+                ) {
+                    break;
+                }
+            }
         });
     }
 
@@ -363,8 +405,12 @@ impl DetectEngine {
         stats: &mut DetectStats,
         out: &mut Vec<Alert>,
         scratch: &mut Scratch,
-    ) {
-        let Scratch { candidates, pids } = scratch;
+    ) -> bool {
+        let Scratch {
+            candidates,
+            pids,
+            matched,
+        } = scratch;
         candidates.clear();
         for key in keys {
             let Some(group) = self.groups.get(key) else {
@@ -391,6 +437,9 @@ impl DetectEngine {
         stats.candidates += candidates.len() as u64;
         let mut empty = FlowVars::default();
         for &idx in candidates.iter() {
+            if matched.contains(&idx) {
+                continue;
+            }
             let Some(sig) = self.sigs.get(idx as usize) else {
                 continue;
             };
@@ -402,6 +451,7 @@ impl DetectEngine {
                 continue;
             }
             stats.matches += 1;
+            matched.push(idx);
             for op in &sig.flowbits {
                 v.apply_bits(op);
             }
@@ -410,7 +460,7 @@ impl DetectEngine {
             }
             if sig.action == Action::Pass {
                 // A matching pass rule ends inspection of this packet.
-                return;
+                return false;
             }
             if sig.noalert
                 || sig
@@ -447,6 +497,7 @@ impl DetectEngine {
                 flow: subject.flow,
             });
         }
+        true
     }
 
     fn verify(
@@ -705,6 +756,9 @@ fn build_groups(sigs: &[Signature]) -> HashMap<GroupKey, Group> {
             continue;
         }
         let keys: &[GroupKey] = match (s.proto, s.stream) {
+            (ProtoClass::Tcp, true) if s.also_packets => {
+                &[GroupKey::TcpStream, GroupKey::TcpPacket]
+            }
             (ProtoClass::Tcp, true) => &[GroupKey::TcpStream],
             (ProtoClass::Tcp, false) => &[GroupKey::TcpPacket],
             (ProtoClass::Udp, _) => &[GroupKey::Udp],

@@ -101,6 +101,8 @@ pub struct Signature {
     pub header_buffers: Vec<(Buffer, Program)>,
     /// Payload is inspected on reassembled TCP stream data (else on packets).
     pub stream: bool,
+    /// A stream signature that is also inspected on packet payloads.
+    pub also_packets: bool,
     /// Flowbit conditions and actions.
     pub flowbits: Vec<FlowbitOp>,
     /// Flowint conditions and actions.
@@ -415,6 +417,18 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         || !header.is_empty()
         || !header_buffers.is_empty();
     let stream = proto == ProtoClass::Tcp && !payload.is_empty() && !packet_only;
+    // Like Suricata, a stream signature whose payload content is anchored
+    // (offset, depth, startswith), or that uses stream_size, is also tried
+    // on each packet's own payload: a reassembled chunk only starts where
+    // the packet does at the beginning of the stream. `flow:only_stream`
+    // opts out.
+    let also_packets = stream
+        && rule.flow.is_none_or(|f| f.stream != Some(true))
+        && (!stream_size.is_empty()
+            || rule.contents().any(|c| {
+                c.buffer == BufferRef::PAYLOAD
+                    && (c.startswith || c.offset.is_some() || c.depth.is_some())
+            }));
 
     Ok(Signature {
         index,
@@ -443,6 +457,7 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         payload,
         header_buffers,
         stream,
+        also_packets,
         flowbits,
         flowints,
         threshold: rule.threshold.map(|t| ThresholdSpec {

@@ -141,7 +141,13 @@ impl ThresholdTable {
             self.order.push_back(key);
         }
         let c = self.counters.entry(key).or_insert(fresh);
-        if now_ns.saturating_sub(c.window_start_ns) > window_ns {
+        // A match from before the window started (capture time going
+        // backwards, as in merged captures) starts a new window, as it does
+        // in Suricata, rather than counting against a future one.
+        let expired = now_ns
+            .checked_sub(c.window_start_ns)
+            .is_none_or(|elapsed| elapsed > window_ns);
+        if expired {
             *c = fresh;
         }
         c.count = c.count.saturating_add(1);
@@ -185,6 +191,20 @@ mod tests {
             .iter()
             .map(|s| t.check(1, &spec, S, D, s * 1_000_000_000))
             .collect()
+    }
+
+    #[test]
+    fn time_going_backwards_starts_a_new_window() {
+        let spec = ThresholdSpec {
+            kind: ThresholdKind::Limit,
+            track: Track::BySrc,
+            count: 1,
+            seconds: 300,
+        };
+        let mut t = ThresholdTable::new(16);
+        assert!(t.check(0, &spec, S, D, 1_000_000_000_000));
+        assert!(!t.check(0, &spec, S, D, 1_000_000_000_001));
+        assert!(t.check(0, &spec, S, D, 5_000_000_000));
     }
 
     #[test]

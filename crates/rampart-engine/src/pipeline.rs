@@ -17,11 +17,12 @@ use rampart_detect::{
 };
 use rampart_stream::flow::FlowState;
 
+use crate::raw_stream::{ready_stream_bytes, RawStreamState};
 use crate::stats::PipelineStats;
 
-/// Stream data held per direction before it is inspected: it is inspected
-/// when the other side answers (the data is then complete as far as the
-/// peer is concerned), at FIN/RST and flow end, or when this much is held.
+/// Stream data held per direction before it is inspected regardless of
+/// acknowledgements (a one-sided capture never acknowledges anything): a
+/// memory bound; normally data is inspected as `raw_stream` decides.
 const MAX_PENDING_STREAM: usize = 64 * 1024;
 
 /// Threshold trackers kept per worker.
@@ -46,6 +47,11 @@ pub struct PipelineConfig {
     pub reassemble: bool,
     /// The rule engine, when detection is wanted.
     pub detect: Option<Arc<DetectEngine>>,
+    /// Whether TCP connections picked up midstream (no SYN seen) count as
+    /// established streams for detection. Off, as in Suricata by default:
+    /// their packets are inspected one by one and `flow:established` does
+    /// not hold, so a capture that starts mid-connection cannot fake state.
+    pub midstream: bool,
 }
 
 impl Default for PipelineConfig {
@@ -57,6 +63,7 @@ impl Default for PipelineConfig {
             stream_memcap_bytes: 256 * 1024 * 1024,
             reassemble: true,
             detect: None,
+            midstream: false,
         }
     }
 }
@@ -79,6 +86,8 @@ pub struct FlowDetectState {
     /// Reassembled data per direction (index by [`Direction::index`]) not
     /// yet inspected.
     pub pending: [Vec<u8>; 2],
+    /// When that data becomes ready for inspection.
+    pub raw: RawStreamState,
 }
 
 /// The detection side of a worker: the shared engine and this worker's
@@ -239,6 +248,7 @@ impl Pipeline {
                         None,
                         false,
                         None,
+                        None,
                         &mut det.thresholds,
                         &mut det.stats,
                         &mut det.alerts,
@@ -336,26 +346,18 @@ impl Pipeline {
         sink.on_packet(ts, pkt, Some((flow, dir)));
         let reassembling = tcp.is_some() && config.reassemble;
         let mut state = std::mem::take(&mut flow.user.detect);
-        if let Some(det) = detection.as_mut() {
-            // The peer's data is inspected once this side speaks again.
-            if reassembling {
-                flush_pending(det, &mut state, dir.opposite(), flow, ts, sink);
-            }
-            let view = flow_view(flow, dir);
-            det.engine.inspect_packet(
-                pkt,
-                events,
-                ts.as_nanos(),
-                Some(view),
-                reassembling,
-                Some(&mut state.vars),
-                &mut det.thresholds,
-                &mut det.stats,
-                &mut det.alerts,
-            );
-            emit_alerts(det, ts, sink);
-        }
+        // A connection picked up midstream is inspected packet by packet.
+        let packet_mode = tcp.is_some() && flow.midstream && !config.midstream;
+        state.raw.packet_mode = packet_mode;
         if let (Some(t), true) = (tcp, reassembling) {
+            use rampart_packet::decode::tcp_flags::{ACK, FIN, RST, SYN};
+            if t.has(ACK) {
+                state.raw.note_ack(dir.opposite(), t.ack);
+            }
+            state.raw.session = state
+                .raw
+                .session
+                .next(dir, t.has(FIN), t.has(ACK), t.has(RST));
             let mut streams = flow
                 .user
                 .tcp
@@ -365,11 +367,11 @@ impl Pipeline {
                 Direction::ToServer => &mut streams.to_server,
                 Direction::ToClient => &mut streams.to_client,
             };
-            let rst = t.has(rampart_packet::decode::tcp_flags::RST);
+            let rst = t.has(RST);
             let seg = TcpSegment {
                 seq: t.seq,
-                syn: t.has(rampart_packet::decode::tcp_flags::SYN),
-                fin: t.has(rampart_packet::decode::tcp_flags::FIN),
+                syn: t.has(SYN),
+                fin: t.has(FIN),
                 // Data on a RST is not part of the stream: the receiver
                 // discards the connection (Suricata does not reassemble it
                 // either); packet rules still see it.
@@ -379,9 +381,7 @@ impl Pipeline {
             stream.push(budget, seg, |ev| {
                 deliver(flow, dir, ev, &mut state, det.as_deref_mut(), ts, sink)
             });
-            let closing = t.has(rampart_packet::decode::tcp_flags::RST)
-                || t.has(rampart_packet::decode::tcp_flags::FIN);
-            if t.has(rampart_packet::decode::tcp_flags::RST) {
+            if rst {
                 for (s, d) in [
                     (&mut streams.to_server, Direction::ToServer),
                     (&mut streams.to_client, Direction::ToClient),
@@ -391,13 +391,46 @@ impl Pipeline {
                     });
                 }
             }
-            if closing {
-                if let Some(det) = det {
-                    flush_pending(det, &mut state, Direction::ToServer, flow, ts, sink);
-                    flush_pending(det, &mut state, Direction::ToClient, flow, ts, sink);
+            flow.user.tcp = Some(streams);
+        }
+        if let Some(det) = detection.as_mut() {
+            let mut view = flow_view(flow, dir);
+            if packet_mode {
+                view.established = false;
+            }
+            let stream_active = reassembling && !packet_mode;
+            // Reassembled data of this packet's direction that is ready:
+            // acknowledged by the peer, and either a whole chunk or the
+            // connection is closing (Suricata's raw stream inspection).
+            let ready = if stream_active && view.established {
+                ready_stream_bytes(flow, dir, &state)
+            } else {
+                0
+            };
+            let pending = state
+                .pending
+                .get(dir.index())
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            let chunk = pending.get(..ready).filter(|c| !c.is_empty());
+            det.engine.inspect_packet(
+                pkt,
+                events,
+                ts.as_nanos(),
+                Some(view),
+                stream_active,
+                chunk,
+                Some(&mut state.vars),
+                &mut det.thresholds,
+                &mut det.stats,
+                &mut det.alerts,
+            );
+            if ready > 0 {
+                if let Some(p) = state.pending.get_mut(dir.index()) {
+                    p.drain(..ready.min(p.len()));
                 }
             }
-            flow.user.tcp = Some(streams);
+            emit_alerts(det, ts, sink);
         }
         flow.user.detect = state;
     }
@@ -584,7 +617,7 @@ fn deliver(
                     data,
                 },
             );
-            if let Some(det) = det {
+            if let (Some(det), false) = (det, state.raw.packet_mode) {
                 let full = state
                     .pending
                     .get(direction.index())

@@ -53,6 +53,11 @@ pub struct DetectArgs {
     /// Accepted for Suricata compatibility.
     #[arg(long = "runmode", value_name = "MODE", hide = true)]
     pub runmode: Option<String>,
+    /// Treat TCP connections picked up midstream (no SYN in the capture) as
+    /// established streams. Off by default, as in Suricata: their packets
+    /// are inspected one by one and `flow:established` does not match.
+    #[arg(long)]
+    pub midstream: bool,
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
@@ -160,6 +165,7 @@ pub fn run(args: &DetectArgs) -> Result<ExitCode> {
     };
     let mut config = args.pipeline.config();
     config.detect = Some(Arc::new(build.engine));
+    config.midstream = args.midstream;
     let mut pipeline = Pipeline::new(config);
     let mut cap = CaptureFile::open(&args.pcap, !args.no_progress)?;
     let mut read_error = None;
