@@ -781,8 +781,11 @@ fn build_groups(sigs: &[Signature]) -> HashMap<GroupKey, Group> {
     for (key, idxs) in members {
         let mut prefilter = PrefilterBuilder::default();
         for &i in &idxs {
-            if let Some((p, nocase)) = sigs.get(i as usize).and_then(|s| s.fast_pattern.as_ref()) {
-                prefilter.add(p, *nocase, i);
+            let Some(sig) = sigs.get(i as usize) else {
+                continue;
+            };
+            if let Some((p, nocase, bound)) = &sig.fast_pattern {
+                prefilter.add(p, *nocase, *bound, i);
             }
         }
         let mut generic = Vec::new();

@@ -16,103 +16,189 @@ use std::collections::HashMap;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind as AcMatchKind};
 use memchr::memmem::Finder;
 
+/// Patterns whose content is anchored this close to the start of the
+/// buffer (offset + depth, in bytes) are looked for in the buffer's head
+/// only: most anchored rules name a protocol header of a few bytes, and a
+/// 1,460-byte packet need not be scanned whole for them.
+const HEAD_LIMIT: usize = 64;
+
 /// Fast patterns of one group and the signatures behind each.
 #[derive(Debug, Default)]
 pub(crate) struct Prefilter {
+    /// Patterns that may occur anywhere.
+    full: Matcher,
+    /// Patterns anchored within the first bytes, and how many bytes to scan.
+    head: Option<(usize, Matcher)>,
+    /// Pattern id → signatures using it.
+    by_pattern: Vec<Vec<u32>>,
+}
+
+/// One multi-pattern search over a subset of a group's patterns.
+#[derive(Debug, Default)]
+struct Matcher {
     /// Automaton over the well-behaved patterns; its pattern index maps
     /// through `ac_ids`.
     automaton: Option<AhoCorasick>,
     /// Automaton pattern index → pattern id.
     ac_ids: Vec<u32>,
-    /// Self-overlapping or very short patterns without letters, found by
-    /// an existence check each.
+    /// Patterns of one repeated byte, found by an existence check each.
     literals: Vec<(Finder<'static>, u32)>,
-    /// Pattern id → signatures using it.
-    by_pattern: Vec<Vec<u32>>,
-    /// Hyperscan database over every pattern, when built with the
-    /// `hyperscan` feature; replaces the automaton and literal checks.
+    /// Hyperscan database over the other patterns, when built with the
+    /// `hyperscan` feature; replaces the automaton.
     #[cfg(feature = "hyperscan")]
     hs: Option<hs::HsPrefilter>,
 }
 
-/// Builds a [`Prefilter`] from `(pattern, nocase, signature)` triples.
+/// Builds a [`Prefilter`] from `(pattern, nocase, bound, signature)`.
 #[derive(Debug, Default)]
 pub(crate) struct PrefilterBuilder {
     ids: HashMap<(Vec<u8>, bool), u32>,
-    /// Each pattern as written and whether it ignores case.
-    patterns: Vec<(Vec<u8>, bool)>,
+    /// Each pattern as written, whether it ignores case, and the end of the
+    /// region it can occur in (`None`: anywhere).
+    patterns: Vec<(Vec<u8>, bool, Option<usize>)>,
     by_pattern: Vec<Vec<u32>>,
 }
 
 impl PrefilterBuilder {
     /// Registers `sig` under `pattern`. The Aho-Corasick backend folds case
     /// for every pattern (the signature re-checks case); Hyperscan honours
-    /// `nocase`, which keeps case-sensitive patterns selective.
-    pub(crate) fn add(&mut self, pattern: &[u8], nocase: bool, sig: u32) {
+    /// `nocase`, which keeps case-sensitive patterns selective. `bound` is
+    /// where the pattern must end at the latest (an anchored content's
+    /// offset + depth), when the rule says so.
+    pub(crate) fn add(&mut self, pattern: &[u8], nocase: bool, bound: Option<usize>, sig: u32) {
         let next = self.patterns.len() as u32;
         let key = (pattern.to_vec(), nocase);
         let id = *self.ids.entry(key).or_insert_with(|| {
-            self.patterns.push((pattern.to_vec(), nocase));
+            self.patterns.push((pattern.to_vec(), nocase, bound));
             self.by_pattern.push(Vec::new());
             next
         });
+        if let Some((_, _, b)) = self.patterns.get_mut(id as usize) {
+            // Shared by several rules: the loosest bound wins.
+            *b = match (*b, bound) {
+                (Some(x), Some(y)) => Some(x.max(y)),
+                _ => None,
+            };
+        }
         if let Some(v) = self.by_pattern.get_mut(id as usize) {
             v.push(sig);
         }
     }
 
-    /// Compiles the automaton and the literal checks.
+    /// Compiles the matchers.
     pub(crate) fn build(self) -> Prefilter {
-        #[cfg(feature = "hyperscan")]
-        let hs = {
-            let quiet: Vec<(u32, &[u8], bool)> = (0u32..)
-                .zip(&self.patterns)
-                .filter(|(_, (p, _))| !is_noisy(p))
-                .map(|(i, (p, nocase))| (i, p.as_slice(), *nocase))
-                .collect();
-            hs::HsPrefilter::build(&quiet)
-        };
-        let mut ac_patterns = Vec::new();
-        let mut ac_ids = Vec::new();
-        let mut literals = Vec::new();
-        for (id, (p, _)) in self.patterns.into_iter().enumerate() {
-            if is_noisy(&p) {
-                literals.push((Finder::new(&p).into_owned(), id as u32));
-            } else {
-                ac_patterns.push(p.to_ascii_lowercase());
-                ac_ids.push(id as u32);
+        let mut full = Vec::new();
+        let mut head = Vec::new();
+        let mut head_len = 0usize;
+        for (id, (p, nocase, bound)) in (0u32..).zip(&self.patterns) {
+            match bound {
+                Some(b) if *b <= HEAD_LIMIT => {
+                    head_len = head_len.max(*b);
+                    head.push((id, p.as_slice(), *nocase));
+                }
+                _ => full.push((id, p.as_slice(), *nocase)),
             }
         }
+        Prefilter {
+            full: Matcher::build(&full, true),
+            // Heads are a few dozen bytes: a Hyperscan call costs more to
+            // set up than the automaton takes to walk them.
+            head: (!head.is_empty()).then(|| (head_len, Matcher::build(&head, false))),
+            by_pattern: self.by_pattern,
+        }
+    }
+}
+
+impl Matcher {
+    /// Compiles `(id, pattern, nocase)` triples; `hyperscan` allows that
+    /// backend when the feature is on.
+    #[cfg_attr(not(feature = "hyperscan"), allow(unused_variables))]
+    fn build(patterns: &[(u32, &[u8], bool)], hyperscan: bool) -> Matcher {
+        let quiet: Vec<(u32, &[u8], bool)> = patterns
+            .iter()
+            .copied()
+            .filter(|(_, p, _)| !is_noisy(p))
+            .collect();
+        let literals = patterns
+            .iter()
+            .filter(|(_, p, _)| is_noisy(p))
+            .map(|(id, p, _)| (Finder::new(p).into_owned(), *id))
+            .collect();
+        #[cfg(feature = "hyperscan")]
+        let hs = if hyperscan {
+            hs::HsPrefilter::build(&quiet)
+        } else {
+            None
+        };
         #[cfg(feature = "hyperscan")]
         let skip_automaton = hs.is_some();
         #[cfg(not(feature = "hyperscan"))]
         let skip_automaton = false;
-        let automaton = if ac_patterns.is_empty() || skip_automaton {
-            None
+        let (automaton, ac_ids) = if quiet.is_empty() || skip_automaton {
+            (None, Vec::new())
         } else {
+            let lowered: Vec<Vec<u8>> = quiet
+                .iter()
+                .map(|(_, p, _)| p.to_ascii_lowercase())
+                .collect();
             // A full DFA: one table lookup per byte. Prefilter automata are
             // built once per rule load and hold at most a few thousand
             // patterns, so the memory is well spent on the hottest loop.
-            AhoCorasickBuilder::new()
+            let ac = AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
                 .match_kind(AcMatchKind::Standard)
                 .kind(Some(AhoCorasickKind::DFA))
-                .build(&ac_patterns)
+                .build(&lowered)
                 .or_else(|_| {
                     AhoCorasickBuilder::new()
                         .ascii_case_insensitive(true)
                         .match_kind(AcMatchKind::Standard)
-                        .build(&ac_patterns)
+                        .build(&lowered)
                 })
-                .ok()
+                .ok();
+            (ac, quiet.iter().map(|(id, _, _)| *id).collect())
         };
-        Prefilter {
+        Matcher {
             automaton,
             ac_ids,
             literals,
-            by_pattern: self.by_pattern,
             #[cfg(feature = "hyperscan")]
             hs,
+        }
+    }
+
+    /// Pushes the ids of the patterns found in `hay` (with repeats).
+    fn find(&self, hay: &[u8], pids: &mut Vec<u32>) {
+        #[cfg(feature = "hyperscan")]
+        if let Some(hs) = &self.hs {
+            let before = pids.len();
+            if hs.scan(hay, pids) {
+                self.find_literals(hay, pids);
+                return;
+            }
+            pids.truncate(before);
+        }
+        if let Some(ac) = &self.automaton {
+            let mut last = u32::MAX;
+            for m in ac.find_overlapping_iter(hay) {
+                let i = m.pattern().as_u32();
+                // Runs of the same pattern are common (a pattern repeated in
+                // the payload); skip the obvious repeats before sorting.
+                if i != last {
+                    pids.extend(self.ac_ids.get(i as usize));
+                    last = i;
+                }
+            }
+        }
+        self.find_literals(hay, pids);
+    }
+
+    /// Pushes the ids of the dense patterns that occur in `hay`.
+    fn find_literals(&self, hay: &[u8], pids: &mut Vec<u32>) {
+        for (finder, id) in &self.literals {
+            if finder.find(hay).is_some() {
+                pids.push(*id);
+            }
         }
     }
 }
@@ -148,42 +234,10 @@ impl Prefilter {
             return;
         }
         pids.clear();
-        #[cfg(feature = "hyperscan")]
-        if let Some(hs) = &self.hs {
-            if hs.scan(hay, pids) {
-                self.find_literals(hay, pids);
-                self.candidates(pids, out);
-                return;
-            }
-            pids.clear();
+        self.full.find(hay, pids);
+        if let Some((len, head)) = &self.head {
+            head.find(hay.get(..*len).unwrap_or(hay), pids);
         }
-        if let Some(ac) = &self.automaton {
-            let mut last = u32::MAX;
-            for m in ac.find_overlapping_iter(hay) {
-                let i = m.pattern().as_u32();
-                // Runs of the same pattern are common (a pattern repeated in
-                // the payload); skip the obvious repeats before sorting.
-                if i != last {
-                    pids.extend(self.ac_ids.get(i as usize));
-                    last = i;
-                }
-            }
-        }
-        self.find_literals(hay, pids);
-        self.candidates(pids, out);
-    }
-
-    /// Pushes the ids of the dense patterns that occur in `hay`.
-    fn find_literals(&self, hay: &[u8], pids: &mut Vec<u32>) {
-        for (finder, id) in &self.literals {
-            if finder.find(hay).is_some() {
-                pids.push(*id);
-            }
-        }
-    }
-
-    /// Appends the signatures of the distinct pattern ids in `pids`.
-    fn candidates(&self, pids: &mut Vec<u32>, out: &mut Vec<u32>) {
         pids.sort_unstable();
         pids.dedup();
         for pid in pids.iter() {
@@ -273,7 +327,7 @@ mod tests {
     fn build(pats: &[(&[u8], u32)]) -> Prefilter {
         let mut b = PrefilterBuilder::default();
         for (p, s) in pats {
-            b.add(p, false, *s);
+            b.add(p, false, None, *s);
         }
         b.build()
     }
@@ -294,11 +348,35 @@ mod tests {
     #[test]
     fn dense_patterns_are_found_once_by_memmem() {
         let pf = build(&[(b"\0\0\0\0", 1), (b"\x01\x00", 2), (b"\0", 3), (b"ab\0", 4)]);
-        assert_eq!(pf.literals.len(), 2);
+        assert_eq!(pf.full.literals.len(), 2);
         let zeros = vec![0u8; 4096];
         assert_eq!(scan(&pf, &zeros), vec![1, 3]);
         assert_eq!(scan(&pf, b"xx\x01\x00ab\0"), vec![2, 3, 4]);
         assert_eq!(scan(&pf, b"nothing here"), Vec::<u32>::new());
+    }
+
+    #[test]
+    fn anchored_patterns_are_looked_for_in_the_head_only() {
+        let mut b = PrefilterBuilder::default();
+        b.add(b"SMB", false, Some(8), 1);
+        b.add(b"GET", false, None, 2);
+        let pf = b.build();
+        assert!(pf.head.is_some());
+        assert_eq!(scan(&pf, b"\0\0\0\0\xffSMB GET"), vec![1, 2]);
+        let mut late = vec![b'x'; 100];
+        late.extend_from_slice(b"SMB");
+        assert_eq!(scan(&pf, &late), Vec::<u32>::new());
+    }
+
+    #[test]
+    fn a_pattern_shared_with_an_unanchored_rule_is_searched_everywhere() {
+        let mut b = PrefilterBuilder::default();
+        b.add(b"SMB", false, Some(8), 1);
+        b.add(b"SMB", false, None, 2);
+        let pf = b.build();
+        let mut late = vec![b'x'; 100];
+        late.extend_from_slice(b"SMB");
+        assert_eq!(scan(&pf, &late), vec![1, 2]);
     }
 
     #[test]

@@ -115,9 +115,11 @@ pub struct Signature {
     pub suppress: Vec<crate::threshold_config::Suppression>,
     /// Match without alerting.
     pub noalert: bool,
-    /// The prefilter pattern for the payload, as written, and whether it
-    /// matches without regard to case (`nocase`).
-    pub fast_pattern: Option<(Vec<u8>, bool)>,
+    /// The prefilter pattern for the payload, as written, whether it
+    /// matches without regard to case (`nocase`), and where in the buffer
+    /// its content must end at the latest (absolute offset + depth).
+    pub fast_pattern: Option<(Vec<u8>, bool, Option<usize>)>,
+
     /// Set when the rule cannot match in this version.
     pub inactive: Option<Inactive>,
 }
@@ -479,6 +481,7 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         suppress: Vec::new(),
         noalert,
         fast_pattern: fast_pattern(rule),
+
         inactive,
     })
 }
@@ -486,7 +489,7 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
 /// The content used for the prefilter: the one marked `fast_pattern`, else
 /// the longest non-negated payload content; with its `nocase` flag, so that
 /// a case-sensitive prefilter stays as selective as the rule.
-fn fast_pattern(rule: &Rule) -> Option<(Vec<u8>, bool)> {
+fn fast_pattern(rule: &Rule) -> Option<(Vec<u8>, bool, Option<usize>)> {
     let payload = BufferRef::PAYLOAD;
     let contents: Vec<&ast::Content> = rule
         .contents()
@@ -507,7 +510,26 @@ fn fast_pattern(rule: &Rule) -> Option<(Vec<u8>, bool)> {
             pat = part.to_vec();
         }
     }
-    (!pat.is_empty()).then_some((pat, chosen.nocase))
+    let bound = anchor_bound(chosen);
+    (!pat.is_empty()).then_some((pat, chosen.nocase, bound))
+}
+
+/// Where an absolutely anchored content must end at the latest (offset +
+/// depth, or its length for `startswith`); `None` when it may occur anywhere.
+fn anchor_bound(c: &ast::Content) -> Option<usize> {
+    if c.distance.is_some() || c.within.is_some() {
+        return None;
+    }
+    if c.startswith {
+        return Some(c.pattern.len());
+    }
+    match (&c.offset, &c.depth) {
+        (None, Some(NumOrVar::Num(d))) => usize::try_from(*d).ok(),
+        (Some(NumOrVar::Num(o)), Some(NumOrVar::Num(d))) => {
+            usize::try_from(u64::from(*o) + u64::from(*d)).ok()
+        }
+        _ => None,
+    }
 }
 
 /// Buffers that are a packet's own header bytes.
