@@ -87,7 +87,9 @@ pub(super) fn decode_ip_layer<'a>(pkt: &mut Packet<'a>, data: &'a [u8], depth: u
             // than two bytes for the next header is itself truncated, and
             // what follows is not decoded as a transport header.
             const NO_NEXT_HEADER: u8 = 59;
+            // (A real fragment's data is decoded after defragmentation.)
             ext_truncated = !ext.is_empty()
+                && fragment.is_none()
                 && payload.payload.len() < 2
                 && payload.ip_number.0 != NO_NEXT_HEADER;
             let unfragmentable_len = h.slice().len() + unfragmentable_len;
