@@ -279,6 +279,16 @@ impl DetectEngine {
             Some(Transport::Udp(_)) => (GroupKey::Udp, None),
             Some(Transport::Icmpv4(_)) => (GroupKey::Icmp, None),
             Some(Transport::Icmpv6(_)) => (GroupKey::Icmpv6, None),
+            // A transport header too short to decode still names its
+            // protocol: `alert tcp ... decode-event:tcp.pkt_too_small` must
+            // see it (as in Suricata).
+            None if !is_fragment(ip) => match ip.protocol {
+                6 => (GroupKey::TcpPacket, None),
+                17 => (GroupKey::Udp, None),
+                1 => (GroupKey::Icmp, None),
+                58 => (GroupKey::Icmpv6, None),
+                _ => (GroupKey::Other, None),
+            },
             None => (GroupKey::Other, None),
         };
         let subject = Subject {
@@ -684,6 +694,12 @@ fn header_ok(h: &HeaderCheck, pkt: &Packet<'_>, events: &[&str]) -> bool {
         }
         _ => false,
     }
+}
+
+/// Whether the packet is an IP fragment (its transport header, if any, is
+/// decoded after defragmentation).
+fn is_fragment(ip: &rampart_packet::decode::IpHeader<'_>) -> bool {
+    ip.fragment.is_some()
 }
 
 /// `flags`/`fragbits` semantics: exact (all given bits and no others,

@@ -54,7 +54,8 @@ decoder_events! {
     TcpTruncated => "tcp.pkt_too_small", "Shorter than a TCP header.";
     TcpHeaderTooSmall => "tcp.hlen_too_small", "TCP data offset below 5 (20 bytes).";
     TcpOptionsInvalid => "tcp.invalid_optlen", "TCP options whose lengths do not add up.";
-    UdpTruncated => "udp.pkt_too_small", "Shorter than a UDP header.";
+    UdpHeaderTruncated => "udp.hlen_too_small", "Shorter than a UDP header (8 bytes).";
+    UdpTruncated => "udp.pkt_too_small", "Shorter than the UDP length field says.";
     UdpLenInvalid => "udp.len_invalid", "The UDP length field disagrees with the IP payload.";
     IcmpTruncated => "icmp.pkt_too_small", "Shorter than an ICMP header.";
     Icmpv6Truncated => "icmpv6.pkt_too_small", "Shorter than an ICMPv6 header.";

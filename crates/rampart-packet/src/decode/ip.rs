@@ -306,7 +306,8 @@ fn stop_event(err: &SliceError, layer: Layer) -> DecoderEvent {
     match (err, layer) {
         (SliceError::Tcp(_), _) => DecoderEvent::TcpHeaderTooSmall,
         (_, Layer::TcpHeader) => DecoderEvent::TcpTruncated,
-        (_, Layer::UdpHeader | Layer::UdpPayload) => DecoderEvent::UdpTruncated,
+        (_, Layer::UdpHeader) => DecoderEvent::UdpHeaderTruncated,
+        (_, Layer::UdpPayload) => DecoderEvent::UdpTruncated,
         (_, Layer::Icmpv4 | Layer::Icmpv4Timestamp | Layer::Icmpv4TimestampReply) => {
             DecoderEvent::IcmpTruncated
         }

@@ -69,6 +69,8 @@ struct DetectSink<'a> {
     out: BufWriter<File>,
     classes: &'a Classifications,
     alerts: u64,
+    /// Packets seen so far: the `pcap_cnt` of alerts.
+    packets: u64,
     error: Option<std::io::Error>,
 }
 
@@ -115,6 +117,7 @@ impl PipelineSink for DetectSink<'_> {
                 }
             }),
             metadata: &sig.metadata,
+            pcap_cnt: self.packets,
         };
         let rec = eve::alert_record(&fields);
         let res = serde_json::to_writer(&mut self.out, &rec)
@@ -161,6 +164,7 @@ pub fn run(args: &DetectArgs) -> Result<ExitCode> {
         out,
         classes: &classes,
         alerts: 0,
+        packets: 0,
         error: None,
     };
     let mut config = args.pipeline.config();
@@ -176,6 +180,7 @@ pub fn run(args: &DetectArgs) -> Result<ExitCode> {
         match cap.reader.next_packet() {
             Ok(Some(p)) => {
                 last_ts = p.ts;
+                sink.packets += 1;
                 pipeline.process(p.ts, p.linktype, p.data, &mut sink);
                 n += 1;
                 if n.is_multiple_of(4096) {

@@ -38,12 +38,12 @@ pub fn flow_record(flow: &Flow<FlowData>, reason: EndReason) -> Value {
     if k.vlan != 0 {
         rec.insert("vlan".into(), json!([k.vlan]));
     }
-    rec.insert("src_ip".into(), json!(k.src.to_string()));
+    rec.insert("src_ip".into(), json!(eve_ip(k.src)));
     let has_ports = matches!(k.proto, proto::TCP | proto::UDP);
     if has_ports {
         rec.insert("src_port".into(), json!(k.src_port));
     }
-    rec.insert("dest_ip".into(), json!(k.dst.to_string()));
+    rec.insert("dest_ip".into(), json!(eve_ip(k.dst)));
     if has_ports {
         rec.insert("dest_port".into(), json!(k.dst_port));
     }
@@ -153,6 +153,22 @@ pub struct AlertFields<'a> {
     pub direction: Option<&'a str>,
     /// The rule's metadata, as `key value` strings.
     pub metadata: &'a [(String, String)],
+    /// Number of the packet (1-based, in the capture) being processed when
+    /// the alert was raised; 0 when none (omitted).
+    pub pcap_cnt: u64,
+}
+
+/// An address as Suricata's EVE writes it: IPv4 dotted, IPv6 as eight
+/// groups of four hex digits, unabbreviated (`fd01:0000:...:0101`), so that
+/// tools matching on Suricata's output match on Rampart's.
+pub fn eve_ip(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(a) => a.to_string(),
+        std::net::IpAddr::V6(a) => {
+            let [g0, g1, g2, g3, g4, g5, g6, g7] = a.segments();
+            format!("{g0:04x}:{g1:04x}:{g2:04x}:{g3:04x}:{g4:04x}:{g5:04x}:{g6:04x}:{g7:04x}")
+        }
+    }
 }
 
 /// An `event_type: "alert"` record in Suricata's EVE shape.
@@ -163,14 +179,17 @@ pub fn alert_record(a: &AlertFields<'_>) -> Value {
         rec.insert("flow_id".into(), json!(id));
     }
     rec.insert("event_type".into(), json!("alert"));
+    if a.pcap_cnt != 0 {
+        rec.insert("pcap_cnt".into(), json!(a.pcap_cnt));
+    }
     if a.vlan != 0 {
         rec.insert("vlan".into(), json!([a.vlan]));
     }
-    rec.insert("src_ip".into(), json!(a.src_ip.to_string()));
+    rec.insert("src_ip".into(), json!(eve_ip(a.src_ip)));
     if let Some((sp, _)) = a.ports {
         rec.insert("src_port".into(), json!(sp));
     }
-    rec.insert("dest_ip".into(), json!(a.dest_ip.to_string()));
+    rec.insert("dest_ip".into(), json!(eve_ip(a.dest_ip)));
     if let Some((_, dp)) = a.ports {
         rec.insert("dest_port".into(), json!(dp));
     }
@@ -204,6 +223,14 @@ pub fn alert_record(a: &AlertFields<'_>) -> Value {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ipv6_is_written_unabbreviated_like_suricata() {
+        let ip: std::net::IpAddr = "fd01::101:101".parse().unwrap();
+        assert_eq!(super::eve_ip(ip), "fd01:0000:0000:0000:0000:0000:0101:0101");
+        let ip: std::net::IpAddr = "10.0.0.1".parse().unwrap();
+        assert_eq!(super::eve_ip(ip), "10.0.0.1");
+    }
+
     use super::*;
     use std::net::{IpAddr, Ipv4Addr};
 
@@ -213,6 +240,7 @@ mod tests {
         let a = AlertFields {
             ts: Timestamp::from_secs(1_458_826_909),
             flow_id: Some(42),
+            pcap_cnt: 0,
             src_ip: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
             dest_ip: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)),
             ports: Some((1234, 80)),
