@@ -223,16 +223,15 @@ pub fn alert_record(a: &AlertFields<'_>) -> Value {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
     #[test]
     fn ipv6_is_written_unabbreviated_like_suricata() {
-        let ip: std::net::IpAddr = "fd01::101:101".parse().unwrap();
-        assert_eq!(super::eve_ip(ip), "fd01:0000:0000:0000:0000:0000:0101:0101");
-        let ip: std::net::IpAddr = "10.0.0.1".parse().unwrap();
-        assert_eq!(super::eve_ip(ip), "10.0.0.1");
+        let ip = IpAddr::V6(Ipv6Addr::new(0xfd01, 0, 0, 0, 0, 0, 0x101, 0x101));
+        assert_eq!(eve_ip(ip), "fd01:0000:0000:0000:0000:0000:0101:0101");
+        assert_eq!(eve_ip(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1))), "10.0.0.1");
     }
-
-    use super::*;
-    use std::net::{IpAddr, Ipv4Addr};
 
     #[test]
     fn alert_has_suricata_field_names() {
