@@ -4,7 +4,11 @@
 //! Input (see README.md):
 //! ```text
 //! [config]                         bit 0: tight limits instead of the
-//!                                  defaults; bit 1: reassembly off
+//!                                  defaults; bit 1: reassembly off;
+//!                                  bit 2: detection with a small rule set
+//!                                  (stream, anchored, stream_size,
+//!                                  flowbits, thresholds); bit 3: midstream
+//!                                  connections treated as established
 //! then frames, until the input ends:
 //! [time delta][len u16 LE][Ethernet frame: len bytes]
 //! ```
@@ -18,6 +22,7 @@
 #![no_main]
 
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
 use rampart_engine::{FlowData, Pipeline, PipelineConfig, PipelineSink, StreamSegment};
@@ -73,6 +78,31 @@ impl PipelineSink for Sink {
     }
 }
 
+/// Rules touching each inspection path: stream chunks, packets, both
+/// (anchored content, stream_size), flow state and rate limits.
+const RULES: &str = r#"
+alert tcp any any -> any any (msg:"stream"; flow:established,to_server; content:"GET"; sid:1;)
+alert tcp any any -> any any (msg:"anchored"; flow:to_server; content:"PING"; depth:4; flowbits:set,p; sid:2;)
+alert tcp any any -> any any (msg:"after"; flow:to_client; flowbits:isset,p; content:"PONG"; sid:3;)
+alert tcp any any -> any any (msg:"size"; stream_size:either,>,10; content:"A"; sid:4;)
+alert tcp any any -> any any (msg:"pkt"; dsize:>0; flags:PA; content:"|00 00|"; threshold:type limit, track by_src, count 1, seconds 60; sid:5;)
+alert udp any any -> any any (msg:"udp"; content:"x"; sid:6;)
+alert ip any any -> any any (msg:"ev"; decode-event:tcp.pkt_too_small; sid:7;)
+alert tcp any any -> any any (msg:"only stream"; flow:only_stream; content:"B"; pcre:"/B.{0,20}C/s"; sid:8;)
+"#;
+
+fn engine() -> Arc<rampart_detect::DetectEngine> {
+    static ENGINE: OnceLock<Arc<rampart_detect::DetectEngine>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            let vars = rampart_rules::Variables::default();
+            let set = rampart_rules::parse_rules(RULES, "fuzz.rules", &vars);
+            assert!(set.errors.is_empty(), "{:?}", set.errors);
+            Arc::new(rampart_detect::DetectEngine::build(&set.rules).engine)
+        })
+        .clone()
+}
+
 fn tight() -> PipelineConfig {
     PipelineConfig {
         flow: FlowConfig {
@@ -108,6 +138,10 @@ fuzz_target!(|data: &[u8]| {
     };
     if c & 2 != 0 {
         config.reassemble = false;
+    }
+    if c & 4 != 0 {
+        config.detect = Some(engine());
+        config.midstream = c & 8 != 0;
     }
     let mut pipeline = Pipeline::new(config);
     let mut sink = Sink::default();
