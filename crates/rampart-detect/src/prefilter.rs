@@ -100,20 +100,16 @@ impl PrefilterBuilder {
             }
         }
         Prefilter {
-            full: Matcher::build(&full, true),
-            // Heads are a few dozen bytes: a Hyperscan call costs more to
-            // set up than the automaton takes to walk them.
-            head: (!head.is_empty()).then(|| (head_len, Matcher::build(&head, false))),
+            full: Matcher::build(&full),
+            head: (!head.is_empty()).then(|| (head_len, Matcher::build(&head))),
             by_pattern: self.by_pattern,
         }
     }
 }
 
 impl Matcher {
-    /// Compiles `(id, pattern, nocase)` triples; `hyperscan` allows that
-    /// backend when the feature is on.
-    #[cfg_attr(not(feature = "hyperscan"), allow(unused_variables))]
-    fn build(patterns: &[(u32, &[u8], bool)], hyperscan: bool) -> Matcher {
+    /// Compiles `(id, pattern, nocase)` triples.
+    fn build(patterns: &[(u32, &[u8], bool)]) -> Matcher {
         let quiet: Vec<(u32, &[u8], bool)> = patterns
             .iter()
             .copied()
@@ -125,11 +121,7 @@ impl Matcher {
             .map(|(id, p, _)| (Finder::new(p).into_owned(), *id))
             .collect();
         #[cfg(feature = "hyperscan")]
-        let hs = if hyperscan {
-            hs::HsPrefilter::build(&quiet)
-        } else {
-            None
-        };
+        let hs = hs::HsPrefilter::build(&quiet);
         #[cfg(feature = "hyperscan")]
         let skip_automaton = hs.is_some();
         #[cfg(not(feature = "hyperscan"))]
