@@ -44,6 +44,11 @@ fn conversation(request: &[u8], response: &[u8], client_port: u16) -> Vec<(Times
 }
 
 fn detect(dir: &Path, pcap: &Path, rules: &str) -> (Output, Vec<Value>) {
+    detect_with(dir, pcap, rules, &[])
+}
+
+/// `rampart detect` with extra flags; returns its output and EVE records.
+fn detect_with(dir: &Path, pcap: &Path, rules: &str, extra: &[&str]) -> (Output, Vec<Value>) {
     let rules_path = dir.join("test.rules");
     std::fs::write(&rules_path, rules).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_rampart"))
@@ -53,6 +58,7 @@ fn detect(dir: &Path, pcap: &Path, rules: &str) -> (Output, Vec<Value>) {
         .arg(&rules_path)
         .arg("-l")
         .arg(dir)
+        .args(extra)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -63,6 +69,15 @@ fn detect(dir: &Path, pcap: &Path, rules: &str) -> (Output, Vec<Value>) {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     (out, records)
+}
+
+/// Five PING/PONG connections from one client.
+fn five_pings(pcap: &Path) {
+    let mut frames = Vec::new();
+    for i in 0..5u16 {
+        frames.extend(conversation(b"PING\r\n", b"PONG\r\n", 41000 + i));
+    }
+    write_frames(pcap, &frames);
 }
 
 fn alert_counts(records: &[Value]) -> HashMap<u64, usize> {
@@ -124,11 +139,7 @@ alert tcp any any -> any 80 (msg:"syn"; flags:S; sid:5;)
 fn thresholds_limit_alerts_per_source() {
     let dir = scratch("threshold");
     let pcap = dir.join("many.pcap");
-    let mut frames = Vec::new();
-    for i in 0..5u16 {
-        frames.extend(conversation(b"PING\r\n", b"PONG\r\n", 41000 + i));
-    }
-    write_frames(&pcap, &frames);
+    five_pings(&pcap);
     let rules = r#"
 alert tcp any any -> any any (msg:"ping"; flow:to_server; content:"PING"; threshold:type limit, track by_src, count 2, seconds 60; sid:10;)
 alert tcp any any -> any any (msg:"pong"; flow:to_client; content:"PONG"; sid:11;)
@@ -147,11 +158,7 @@ alert tcp any any -> any any (msg:"after 3 pings"; flow:to_server; content:"PING
 fn threshold_file_suppresses_and_overrides_rate_control() {
     let dir = scratch("threshold-file");
     let pcap = dir.join("many.pcap");
-    let mut frames = Vec::new();
-    for i in 0..5u16 {
-        frames.extend(conversation(b"PING\r\n", b"PONG\r\n", 41000 + i));
-    }
-    write_frames(&pcap, &frames);
+    five_pings(&pcap);
     let rules = r#"
 alert tcp any any -> any any (msg:"ping"; flow:to_server; content:"PING"; threshold:type limit, track by_src, count 2, seconds 60; sid:10;)
 alert tcp any any -> any any (msg:"pong"; flow:to_client; content:"PONG"; sid:11;)
@@ -169,30 +176,14 @@ alert tcp any any -> any any (msg:"ping to other"; flow:to_server; content:"PING
          suppress gen_id 1, sig_id 99\n",
     )
     .unwrap();
-    let rules_path = dir.join("test.rules");
-    std::fs::write(&rules_path, rules).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_rampart"))
-        .args(["detect", "--no-progress", "-r"])
-        .arg(&pcap)
-        .arg("-S")
-        .arg(&rules_path)
-        .arg("-l")
-        .arg(&dir)
-        .arg("--threshold-file")
-        .arg(&config)
-        .output()
-        .unwrap();
+    let config_arg = config.to_str().unwrap();
+    let (out, recs) = detect_with(&dir, &pcap, rules, &["--threshold-file", config_arg]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(
         stderr.contains("threshold.config:6: no loaded rule"),
         "{stderr}"
     );
-    let eve = std::fs::read_to_string(dir.join("eve.json")).unwrap();
-    let recs: Vec<Value> = eve
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
     let counts = alert_counts(&recs);
     assert_eq!(counts.get(&10), Some(&4));
     assert_eq!(counts.get(&11), None);
@@ -388,22 +379,8 @@ alert tcp any any -> any 6667 (msg:"any state"; flow:to_server; content:"PRIVMSG
     assert_eq!(counts.get(&1), None);
     assert_eq!(counts.get(&2), Some(&3));
 
-    let rules_path = dir.join("test.rules");
-    let out = Command::new(env!("CARGO_BIN_EXE_rampart"))
-        .args(["detect", "--no-progress", "--midstream", "-r"])
-        .arg(&pcap)
-        .arg("-S")
-        .arg(&rules_path)
-        .arg("-l")
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let (out, recs) = detect_with(&dir, &pcap, rules, &["--midstream"]);
     assert!(out.status.success());
-    let eve = std::fs::read_to_string(dir.join("eve.json")).unwrap();
-    let recs: Vec<Value> = eve
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
     let counts = alert_counts(&recs);
     assert_eq!(counts.get(&1), Some(&1));
     assert_eq!(counts.get(&2), Some(&1));
