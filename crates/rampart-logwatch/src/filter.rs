@@ -1,0 +1,695 @@
+//! The line matcher: fail2ban's `Filter.processLine` / `findFailure`
+//! semantics (date cut, line buffer, prefregex + `<F-CONTENT>`,
+//! failregex/ignoreregex, multi-line failure ids with `<F-MLFID>`,
+//! `<F-NOFAIL>`, `<F-MLFFORGET>`, `<F-MLFGAINED>`).
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+
+use aho_corasick::AhoCorasick;
+use pcre2::bytes::{CaptureLocations, Regex};
+
+use crate::config::FilterDef;
+use crate::date::{DateDetector, TimeContext};
+use crate::prefilter::required_literal;
+use crate::{pyre, CompileError};
+
+/// Entries kept in the multi-line failure-id cache (fail2ban: 100).
+const MLFID_CACHE_MAX: usize = 100;
+
+/// One compiled regex with its named groups.
+struct Compiled {
+    re: Regex,
+    locs: CaptureLocations,
+    names: Vec<(String, usize)>,
+    /// `(alt group name, target name)`, sorted (fail2ban `<F-ALT_X>`).
+    alt: Vec<(String, String)>,
+    skiplines: Vec<usize>,
+    /// A literal every match contains (None: always run the regex).
+    literal: Option<Vec<u8>>,
+    source: String,
+}
+
+impl Compiled {
+    fn new(src: &str, multiline: bool, use_dns: bool) -> Result<Compiled, String> {
+        let tagged = pyre::resolve_tags(src, use_dns);
+        if tagged.trim_start().is_empty() {
+            return Err("empty regex".to_string());
+        }
+        let re = pyre::compile(&tagged, multiline, false)?;
+        let names: Vec<(String, usize)> = re
+            .capture_names()
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| n.as_ref().map(|n| (n.clone(), i)))
+            .collect();
+        let mut alt: Vec<(String, String)> = names
+            .iter()
+            .filter_map(|(n, _)| {
+                let rest = n.strip_prefix("alt_")?;
+                // `alt_user_1` -> `user`
+                let base = match rest.rfind('_') {
+                    Some(p)
+                        if rest.get(p + 1..).is_some_and(|d| {
+                            !d.is_empty() && d.bytes().all(|c| c.is_ascii_digit())
+                        }) =>
+                    {
+                        rest.get(..p).unwrap_or(rest)
+                    }
+                    _ => rest,
+                };
+                let base = match base {
+                    "id" => "fid",
+                    "port" => "fport",
+                    b => b,
+                };
+                Some((n.clone(), base.to_string()))
+            })
+            .collect();
+        alt.sort();
+        let skiplines = names
+            .iter()
+            .filter(|(n, _)| n.starts_with("skiplines"))
+            .map(|(_, i)| *i)
+            .collect();
+        let locs = re.capture_locations();
+        Ok(Compiled {
+            literal: required_literal(&tagged),
+            re,
+            locs,
+            names,
+            alt,
+            skiplines,
+            source: src.to_string(),
+        })
+    }
+
+    fn search(&mut self, buf: &[u8]) -> Option<(usize, usize)> {
+        match self.re.captures_read(&mut self.locs, buf) {
+            Ok(Some(m)) => Some((m.start(), m.end())),
+            _ => None,
+        }
+    }
+
+    fn groups(&self, buf: &[u8]) -> FailData {
+        let mut f = FailData::default();
+        for (n, i) in &self.names {
+            let v = self
+                .locs
+                .get(*i)
+                .map(|(a, b)| String::from_utf8_lossy(buf.get(a..b).unwrap_or(&[])).into_owned());
+            f.set(n, v);
+        }
+        for (k, n) in &self.alt {
+            let v = f.get(k);
+            if v.as_deref().is_some_and(|s| !s.is_empty()) && !f.truthy(n) {
+                f.set(n, v);
+            }
+        }
+        f
+    }
+
+    fn skipped(&self, buf: &[u8]) -> Vec<Vec<u8>> {
+        let mut all = Vec::new();
+        for i in &self.skiplines {
+            if let Some((a, b)) = self.locs.get(*i) {
+                all.extend_from_slice(buf.get(a..b).unwrap_or(&[]));
+            }
+        }
+        all.split(|&c| c == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(<[u8]>::to_vec)
+            .collect()
+    }
+}
+
+/// Matched group values of one failure (a Python dict in fail2ban):
+/// ordered, a present key may hold `None` (group did not participate).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FailData {
+    /// `(name, value)`.
+    pub values: Vec<(String, Option<String>)>,
+    /// Users seen on one multi-line failure id.
+    pub users: Option<BTreeSet<String>>,
+    matches: Option<usize>,
+    nofail_matches: Option<usize>,
+}
+
+impl FailData {
+    /// Value of a key (`None`: absent or no value).
+    pub fn get(&self, k: &str) -> Option<String> {
+        self.values
+            .iter()
+            .find(|(n, _)| n == k)
+            .and_then(|(_, v)| v.clone())
+    }
+
+    /// Whether the key is present at all (even without value).
+    pub fn has(&self, k: &str) -> bool {
+        self.values.iter().any(|(n, _)| n == k)
+    }
+
+    /// Python truthiness of the value.
+    pub fn truthy(&self, k: &str) -> bool {
+        self.values
+            .iter()
+            .any(|(n, v)| n == k && v.as_deref().is_some_and(|s| !s.is_empty()))
+    }
+
+    fn set(&mut self, k: &str, v: Option<String>) {
+        if let Some(slot) = self.values.iter_mut().find(|(n, _)| n == k) {
+            slot.1 = v;
+        } else {
+            self.values.push((k.to_string(), v));
+        }
+    }
+
+    fn remove(&mut self, k: &str) -> bool {
+        let before = self.values.len();
+        self.values.retain(|(n, _)| n != k);
+        before != self.values.len()
+    }
+
+    fn update(&mut self, other: &FailData) {
+        for (k, v) in &other.values {
+            self.set(k, v.clone());
+        }
+    }
+}
+
+/// A failure found in a line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// Index of the failregex that matched.
+    pub regex_index: usize,
+    /// Failure id: address, host name or `<F-ID>` value.
+    pub host: String,
+    /// UTC epoch of the line.
+    pub time: f64,
+    /// Group values (user, ip4, ip6, dns ...).
+    pub data: FailData,
+    /// Lines that make up this failure (multi-line sessions).
+    pub attempts: usize,
+}
+
+/// Outcome of one line.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LineResult {
+    /// Failures (no `<F-NOFAIL>` helpers).
+    pub failures: Vec<Failure>,
+    /// The line was dropped by an ignoreregex.
+    pub ignored: bool,
+    /// Some failregex matched (including no-failure helpers).
+    pub matched_regex: bool,
+    /// A failregex matched but the line had no usable date.
+    pub no_date: bool,
+}
+
+type Tuple = (Vec<u8>, Vec<u8>);
+
+/// A compiled filter plus its per-log state (line buffer, last date,
+/// multi-line failure cache). One per log stream.
+pub struct Filter {
+    pref: Option<Compiled>,
+    fail: Vec<Compiled>,
+    ignore: Vec<Compiled>,
+    maxlines: usize,
+    dates: DateDetector,
+    ctx: TimeContext,
+    buffer: Vec<Tuple>,
+    last_date: Option<f64>,
+    cache: HashMap<String, FailData>,
+    cache_order: VecDeque<String>,
+    /// Literal prefilter over all failregexes (None: some regex has no
+    /// required literal, run all).
+    ac: Option<AhoCorasick>,
+    /// `ac` pattern index -> failregex index.
+    ac_map: Vec<usize>,
+    candidates: Vec<bool>,
+}
+
+impl std::fmt::Debug for Filter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Filter")
+            .field(
+                "failregex",
+                &self.fail.iter().map(|c| &c.source).collect::<Vec<_>>(),
+            )
+            .field("maxlines", &self.maxlines)
+            .finish()
+    }
+}
+
+impl Filter {
+    /// Compiles a filter definition. `ctx` gives the clock for year-less
+    /// stamps and the zone of zone-less ones.
+    pub fn new(def: &FilterDef, ctx: TimeContext) -> Result<Filter, CompileError> {
+        let ml = def.maxlines > 1;
+        let err = |key: &str, idx: usize, regex: &str, message: String| CompileError {
+            file: def.file.clone(),
+            key: key.to_string(),
+            index: idx,
+            regex: regex.to_string(),
+            message,
+        };
+        let pref = match &def.prefregex {
+            Some(p) => Some(Compiled::new(p, ml, true).map_err(|e| err("prefregex", 0, p, e))?),
+            None => None,
+        };
+        let mut fail = Vec::new();
+        for (i, r) in def.failregex.iter().enumerate() {
+            let c = Compiled::new(r, ml, true).map_err(|e| err("failregex", i, r, e))?;
+            let has_id = |c: &Compiled| {
+                c.names
+                    .iter()
+                    .any(|(n, _)| matches!(n.as_str(), "fid" | "ip4" | "ip6" | "dns" | "mlfid"))
+            };
+            if !has_id(&c) && !pref.as_ref().is_some_and(has_id) {
+                return Err(err(
+                    "failregex",
+                    i,
+                    r,
+                    "no failure-id group (<HOST>, <ADDR>, <F-ID>...)".into(),
+                ));
+            }
+            fail.push(c);
+        }
+        let mut ignore = Vec::new();
+        for (i, r) in def.ignoreregex.iter().enumerate() {
+            ignore.push(Compiled::new(r, ml, true).map_err(|e| err("ignoreregex", i, r, e))?);
+        }
+        let year = crate::date::civil_from_days(ctx.now.max(ctx.wall_clock).div_euclid(86400)).0;
+        let dates = DateDetector::new(&def.datepattern, year).map_err(|e| CompileError {
+            file: def.file.clone(),
+            key: "datepattern".into(),
+            index: 0,
+            regex: e.pattern,
+            message: e.message,
+        })?;
+        let (ac, ac_map) = if !fail.is_empty() && fail.iter().all(|c| c.literal.is_some()) {
+            let lits: Vec<&[u8]> = fail.iter().filter_map(|c| c.literal.as_deref()).collect();
+            match AhoCorasick::new(&lits) {
+                Ok(ac) => (Some(ac), (0..fail.len()).collect()),
+                Err(_) => (None, Vec::new()),
+            }
+        } else {
+            (None, Vec::new())
+        };
+        let n = fail.len();
+        Ok(Filter {
+            pref,
+            fail,
+            ignore,
+            maxlines: def.maxlines.max(1),
+            dates,
+            ctx,
+            buffer: Vec::new(),
+            last_date: None,
+            cache: HashMap::new(),
+            cache_order: VecDeque::new(),
+            ac,
+            ac_map,
+            candidates: vec![true; n],
+        })
+    }
+
+    /// Number of failregexes.
+    pub fn failregex_count(&self) -> usize {
+        self.fail.len()
+    }
+
+    /// Source text of failregex `i` (after substitution).
+    pub fn failregex_source(&self, i: usize) -> Option<&str> {
+        self.fail.get(i).map(|c| c.source.as_str())
+    }
+
+    /// Moves the reference clock (year-less stamps, journal lines).
+    pub fn set_now(&mut self, now: i64) {
+        self.ctx.now = now;
+    }
+
+    /// Processes a log file line (with its own timestamp).
+    pub fn process_line(&mut self, line: &[u8]) -> LineResult {
+        let mut l = line;
+        while let Some((&last, rest)) = l.split_last() {
+            if last == b'\n' || last == b'\r' {
+                l = rest;
+            } else {
+                break;
+            }
+        }
+        match self.dates.find(l, &self.ctx) {
+            Some(m) => {
+                let pre = l.get(..m.start).unwrap_or(&[]);
+                let post = l.get(m.end..).unwrap_or(&[]);
+                // fail2ban checks ignoreregex on the text before the date
+                // here (its tuple slicing), the full line when no date.
+                if self.ignored_text(pre) {
+                    return LineResult {
+                        ignored: true,
+                        ..LineResult::default()
+                    };
+                }
+                let date = match m.epoch {
+                    Some(e) => {
+                        self.last_date = Some(e);
+                        Some(e)
+                    }
+                    None => self.last_date,
+                };
+                self.find_failure(pre, post, date)
+            }
+            None => {
+                if self.ignored_text(l) {
+                    return LineResult {
+                        ignored: true,
+                        ..LineResult::default()
+                    };
+                }
+                let date = self.last_date;
+                self.find_failure(l, &[], date)
+            }
+        }
+    }
+
+    /// Processes a journal message (no timestamp in the text; `time` is
+    /// the entry's time).
+    pub fn process_journal_line(&mut self, line: &[u8], time: f64) -> LineResult {
+        if self.ignored_text(&[]) {
+            return LineResult {
+                ignored: true,
+                ..LineResult::default()
+            };
+        }
+        self.last_date = Some(time);
+        self.find_failure(&[], line, Some(time))
+    }
+
+    fn ignored_text(&mut self, text: &[u8]) -> bool {
+        if self.ignore.is_empty() {
+            return false;
+        }
+        let mut buf = Vec::with_capacity(text.len() + 1);
+        buf.extend_from_slice(text);
+        buf.push(b'\n');
+        self.ignore.iter_mut().any(|r| r.search(&buf).is_some())
+    }
+
+    fn ignored_lines(&mut self, lines: &[Tuple]) -> bool {
+        if self.ignore.is_empty() {
+            return false;
+        }
+        let buf = join_lines(lines);
+        self.ignore.iter_mut().any(|r| r.search(&buf).is_some())
+    }
+
+    fn find_failure(&mut self, pre: &[u8], post: &[u8], date: Option<f64>) -> LineResult {
+        let mut res = LineResult::default();
+        let tuple = (pre.to_vec(), post.to_vec());
+        if self.maxlines > 1 {
+            self.buffer.push(tuple);
+            if self.buffer.len() > self.maxlines {
+                let cut = self.buffer.len() - self.maxlines;
+                self.buffer.drain(..cut);
+            }
+        } else {
+            self.buffer.clear();
+            self.buffer.push(tuple);
+        }
+        let org: Vec<Tuple> = self.buffer.clone();
+        let mut buf: Option<Vec<u8>> = Some(join_lines(&self.buffer));
+
+        // Cheap prefilter: no failregex literal in the buffer, no failure
+        // possible (prefregex side effects only matter for maxlines > 1).
+        if let (Some(ac), Some(b)) = (&self.ac, &buf) {
+            self.candidates.iter_mut().for_each(|c| *c = false);
+            let mut any = false;
+            for m in ac.find_overlapping_iter(b.as_slice()) {
+                if let Some(&ri) = self.ac_map.get(m.pattern().as_usize()) {
+                    if let Some(c) = self.candidates.get_mut(ri) {
+                        *c = true;
+                        any = true;
+                    }
+                }
+            }
+            if !any && self.maxlines == 1 {
+                return res;
+            }
+        }
+
+        let mut pre_groups = FailData::default();
+        if let Some(p) = self.pref.as_mut() {
+            let b = buf.as_deref().unwrap_or(&[]);
+            if p.search(b).is_none() {
+                return res;
+            }
+            pre_groups = p.groups(b);
+            let content = pre_groups.get("content");
+            if let Some(c) = content.filter(|c| !c.is_empty()) {
+                pre_groups.remove("content");
+                self.buffer = vec![(Vec::new(), c.into_bytes())];
+                buf = None;
+            }
+        }
+        for i in 0..self.fail.len() {
+            if self.ac.is_some() && !self.candidates.get(i).copied().unwrap_or(true) {
+                continue;
+            }
+            if buf.is_none() {
+                buf = Some(join_lines(&self.buffer));
+            }
+            let b = buf.as_deref().unwrap_or(&[]);
+            let Some(r) = self.fail.get_mut(i) else {
+                continue;
+            };
+            let Some((ms, me)) = r.search(b) else {
+                continue;
+            };
+            let mut fail = r.groups(b);
+            let (matched, unmatched) = split_matched(b, ms, me, &org, &r.skipped(b));
+            res.matched_regex = true;
+            if self.ignored_lines(&matched) {
+                self.buffer = unmatched;
+                buf = None;
+                res.ignored = true;
+                continue;
+            }
+            let Some(date) = date else {
+                res.no_date = true;
+                continue;
+            };
+            if self.maxlines > 1 {
+                self.buffer = unmatched;
+                buf = None;
+            }
+            if !pre_groups.values.is_empty() {
+                let mut merged = pre_groups.clone();
+                merged.update(&fail);
+                fail = merged;
+            }
+            let mlfid = fail.get("mlfid");
+            if let Some(id) = &mlfid {
+                fail = self.merge_failure(id, fail, matched.len());
+            } else {
+                fail.matches = Some(fail.matches.unwrap_or(0) + matched.len());
+            }
+            let fid = fail.get("fid");
+            let host = fail
+                .get("ip4")
+                .or_else(|| fail.get("ip6"))
+                .or_else(|| fail.get("dns"));
+            let host = match host {
+                Some(h) => match &fid {
+                    Some(f) if *f != h => Some(f.clone()),
+                    _ => Some(h),
+                },
+                None => fid.clone(),
+            };
+            let Some(host) = host else {
+                continue;
+            };
+            if fail.truthy("nofail") {
+                continue;
+            }
+            let attempts = fail.matches.unwrap_or(0);
+            res.failures.push(Failure {
+                regex_index: i,
+                host,
+                time: date,
+                data: fail,
+                attempts,
+            });
+        }
+        res
+    }
+
+    fn merge_failure(&mut self, mlfid: &str, mut fail: FailData, matched: usize) -> FailData {
+        let mut nf = 0u8;
+        if fail.truthy("mlfgained") {
+            nf |= 9;
+            if !fail.truthy("nofail") {
+                let g = fail.get("mlfgained");
+                fail.set("nofail", g);
+            }
+        } else if fail.truthy("nofail") {
+            nf |= 1;
+        }
+        if fail.truthy("mlfforget") {
+            nf |= 2;
+        }
+        let user = fail.get("user").filter(|u| !u.is_empty());
+        let mut store = false;
+        let mut users_len = None;
+        let mut f = if let Some(mut cached) = self.cache.remove(mlfid) {
+            if let Some(u) = &user {
+                let set = cached.users.get_or_insert_with(BTreeSet::new);
+                set.insert(u.clone());
+                users_len = Some(set.len());
+            }
+            if cached.remove("nofail") {
+                cached.remove("mlfgained");
+            }
+            cached.update(&fail);
+            if nf & 2 == 0 {
+                store = true;
+            } else {
+                self.cache_order.retain(|k| k != mlfid);
+            }
+            cached
+        } else if nf & 2 == 0 {
+            if let Some(u) = &user {
+                let set = fail.users.get_or_insert_with(BTreeSet::new);
+                set.insert(u.clone());
+                users_len = Some(set.len());
+            }
+            store = true;
+            self.cache_order.push_back(mlfid.to_string());
+            while self.cache_order.len() > MLFID_CACHE_MAX {
+                if let Some(old) = self.cache_order.pop_front() {
+                    self.cache.remove(&old);
+                }
+            }
+            fail
+        } else {
+            fail
+        };
+        if users_len.is_some_and(|n| n > 1) && f.remove("nofail") {
+            nf &= !1;
+        }
+        if nf & 1 == 0 {
+            let mut m = f.nofail_matches.take().unwrap_or(0) + f.matches.unwrap_or(0);
+            if nf & 8 == 0 {
+                m += matched;
+            }
+            f.matches = Some(m);
+        } else if nf & 2 == 0 {
+            f.nofail_matches = Some(f.nofail_matches.unwrap_or(0) + matched);
+        }
+        if store {
+            self.cache.insert(mlfid.to_string(), f.clone());
+        }
+        f
+    }
+}
+
+fn join_lines(lines: &[Tuple]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (i, (a, b)) in lines.iter().enumerate() {
+        if i > 0 {
+            out.push(b'\n');
+        }
+        out.extend_from_slice(a);
+        out.extend_from_slice(b);
+    }
+    out.push(b'\n');
+    out
+}
+
+/// fail2ban's `Regex.search` bookkeeping: which buffered lines a match
+/// covers (minus `<SKIPLINES>`), which remain.
+fn split_matched(
+    buf: &[u8],
+    start: usize,
+    end: usize,
+    org: &[Tuple],
+    skipped: &[Vec<u8>],
+) -> (Vec<Tuple>, Vec<Tuple>) {
+    if org.len() <= 1 {
+        return (org.to_vec(), Vec::new());
+    }
+    let upto = (start + 1).min(buf.len());
+    let line_start = buf
+        .get(..upto)
+        .and_then(|s| memchr::memrchr(b'\n', s))
+        .map_or(0, |p| p + 1);
+    let from = end.saturating_sub(1).min(buf.len());
+    let line_end = buf
+        .get(from..)
+        .and_then(|s| memchr::memchr(b'\n', s))
+        .map_or(buf.len(), |p| from + p + 1);
+    let count = |n: usize| memchr::memchr_iter(b'\n', buf.get(..n).unwrap_or(buf)).count();
+    let lc1 = count(line_start).min(org.len());
+    let lc2 = count(line_end).min(org.len()).max(lc1);
+    let mut matched: Vec<Tuple> = org.get(lc1..lc2).map(<[Tuple]>::to_vec).unwrap_or_default();
+    let mut unmatched: Vec<Tuple> = org.get(..lc1).map(<[Tuple]>::to_vec).unwrap_or_default();
+    let mut n = 0;
+    for sk in skipped {
+        let pos = matched.iter().skip(n).position(|(a, b)| {
+            a.len() + b.len() == sk.len() && sk.starts_with(a) && sk.ends_with(b)
+        });
+        if let Some(m) = pos {
+            if n + m < matched.len() {
+                unmatched.push(matched.remove(n + m));
+                n += m;
+            }
+        }
+    }
+    unmatched.extend(org.get(lc2..).map(<[Tuple]>::to_vec).unwrap_or_default());
+    (matched, unmatched)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::date::PosixTz;
+
+    fn ctx() -> TimeContext {
+        TimeContext {
+            now: 1124013600,
+            wall_clock: 1124013600,
+            tz: PosixTz::parse("CET-01CEST-02,M3.5.0,M10.5.0").unwrap(),
+        }
+    }
+
+    #[test]
+    fn simple_failregex() {
+        let def = FilterDef {
+            failregex: vec![
+                r"^\s*\S+ sshd\[\d+\]: Failed password for <F-USER>\S+</F-USER> from <HOST>".into(),
+            ],
+            datepattern: vec!["{^LN-BEG}".into()],
+            maxlines: 1,
+            ..FilterDef::default()
+        };
+        let mut f = Filter::new(&def, ctx()).unwrap();
+        let r = f.process_line(b"Feb 25 14:34:10 belka sshd[31602]: Failed password for root from 194.117.26.69 port 22");
+        assert_eq!(r.failures.len(), 1);
+        assert_eq!(r.failures[0].host, "194.117.26.69");
+        assert_eq!(r.failures[0].time, 1109338450.0);
+        assert_eq!(r.failures[0].data.get("user").as_deref(), Some("root"));
+        assert!(f
+            .process_line(b"Feb 25 14:34:10 belka sshd[31602]: Accepted")
+            .failures
+            .is_empty());
+    }
+
+    #[test]
+    fn missing_id_group_is_an_error() {
+        let def = FilterDef {
+            failregex: vec!["^foo".into()],
+            maxlines: 1,
+            ..FilterDef::default()
+        };
+        assert!(Filter::new(&def, ctx()).is_err());
+    }
+}
