@@ -132,6 +132,8 @@ pub struct FailData {
     pub users: Option<BTreeSet<String>>,
     matches: Option<usize>,
     nofail_matches: Option<usize>,
+    /// A line of this id matched but had no address yet.
+    pending: bool,
 }
 
 impl FailData {
@@ -505,6 +507,9 @@ impl Filter {
                 None => fid.clone(),
             };
             let Some(host) = host else {
+                if let Some(c) = mlfid.as_deref().and_then(|id| self.cache.get_mut(id)) {
+                    c.pending = true;
+                }
                 continue;
             };
             if fail.truthy("nofail") {
@@ -522,6 +527,9 @@ impl Filter {
         res
     }
 
+    /// fail2ban's `_mergeFailure` (master): merges a failure into the
+    /// cached state of its multi-line id and decides whether it is a real
+    /// failure now (`nofail` cleared) and how many lines it carries.
     fn merge_failure(&mut self, mlfid: &str, mut fail: FailData, matched: usize) -> FailData {
         let mut nf = 0u8;
         if fail.truthy("mlfgained") {
@@ -536,6 +544,7 @@ impl Filter {
         if fail.truthy("mlfforget") {
             nf |= 2;
         }
+        fail.remove("mlfforget");
         let user = fail.get("user").filter(|u| !u.is_empty());
         let mut store = false;
         let mut users_len = None;
@@ -545,10 +554,23 @@ impl Filter {
                 set.insert(u.clone());
                 users_len = Some(set.len());
             }
-            if cached.remove("nofail") {
-                cached.remove("mlfgained");
+            if cached.truthy("nofail") {
+                nf |= 4;
             }
-            cached.update(&fail);
+            cached.remove("nofail");
+            if cached.truthy("mlfgained") {
+                nf |= 4;
+            }
+            cached.remove("mlfgained");
+            // failures reported before: their lines are not counted again
+            if nf & 4 == 0 && !cached.pending {
+                cached.matches = None;
+            }
+            for (k, v) in &fail.values {
+                if v.is_some() {
+                    cached.set(k, v.clone());
+                }
+            }
             if nf & 2 == 0 {
                 store = true;
             } else {
@@ -572,8 +594,10 @@ impl Filter {
         } else {
             fail
         };
-        if users_len.is_some_and(|n| n > 1) && f.remove("nofail") {
-            nf &= !1;
+        let pending = std::mem::take(&mut f.pending);
+        if pending || users_len.is_some_and(|n| n > 1) {
+            f.remove("nofail");
+            nf &= !9;
         }
         if nf & 1 == 0 {
             let mut m = f.nofail_matches.take().unwrap_or(0) + f.matches.unwrap_or(0);
@@ -581,7 +605,7 @@ impl Filter {
                 m += matched;
             }
             f.matches = Some(m);
-        } else if nf & 2 == 0 {
+        } else if nf & 3 == 1 {
             f.nofail_matches = Some(f.nofail_matches.unwrap_or(0) + matched);
         }
         if store {
