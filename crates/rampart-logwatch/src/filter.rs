@@ -352,6 +352,8 @@ impl Filter {
                     };
                 }
                 let date = match m.epoch {
+                    // an empty date text (`^WARNING:()**`) means "no stamp"
+                    _ if m.start == m.end => self.last_date,
                     Some(e) => {
                         self.last_date = Some(e);
                         Some(e)
