@@ -170,12 +170,6 @@ impl FailData {
         self.values.retain(|(n, _)| n != k);
         before != self.values.len()
     }
-
-    fn update(&mut self, other: &FailData) {
-        for (k, v) in &other.values {
-            self.set(k, v.clone());
-        }
-    }
 }
 
 /// A failure found in a line.
@@ -486,8 +480,14 @@ impl Filter {
                 buf = None;
             }
             if !pre_groups.values.is_empty() {
+                // values of the failregex win, but a group that did not
+                // participate keeps the prefregex value (fail2ban master)
                 let mut merged = pre_groups.clone();
-                merged.update(&fail);
+                for (k, v) in &fail.values {
+                    if v.is_some() || !merged.has(k) {
+                        merged.set(k, v.clone());
+                    }
+                }
                 fail = merged;
             }
             let mlfid = fail.get("mlfid");
