@@ -547,6 +547,9 @@ pub struct DateDetector {
     templates: Vec<Template>,
     last: Option<usize>,
     last_pos: usize,
+    /// `(template, date text, now, epoch)` of the last conversion:
+    /// consecutive lines often share their stamp.
+    memo: Option<(usize, Vec<u8>, i64, Option<f64>)>,
 }
 
 impl std::fmt::Debug for DateDetector {
@@ -584,6 +587,7 @@ impl DateDetector {
             templates: Vec::new(),
             last: None,
             last_pos: 1,
+            memo: None,
         };
         if patterns.is_empty() {
             d.add_defaults(&m, &years, false)?;
@@ -813,6 +817,16 @@ impl DateDetector {
         t.hits += 1;
         t.distance = dist;
         let (s, e) = t.locs.get(1).or_else(|| t.locs.get(0))?;
+        let raw = line.get(s..e).unwrap_or(&[]);
+        if let Some((mi, mt, mn, me)) = &self.memo {
+            if *mi == i && *mn == ctx.now && mt.as_slice() == raw {
+                return Some(DateMatch {
+                    start: s,
+                    end: e,
+                    epoch: *me,
+                });
+            }
+        }
         let text =
             |a: usize, b: usize| std::str::from_utf8(line.get(a..b).unwrap_or(&[])).unwrap_or("");
         let epoch = match t.kind {
@@ -833,6 +847,7 @@ impl DateDetector {
                 strptime_fields(&fields, ctx).map(|x| x as f64)
             }
         };
+        self.memo = Some((i, raw.to_vec(), ctx.now, epoch));
         Some(DateMatch {
             start: s,
             end: e,

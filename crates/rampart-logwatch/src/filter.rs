@@ -4,6 +4,7 @@
 //! `<F-NOFAIL>`, `<F-MLFFORGET>`, `<F-MLFGAINED>`).
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
 
 use aho_corasick::AhoCorasick;
 use pcre2::bytes::{CaptureLocations, Regex};
@@ -20,9 +21,9 @@ const MLFID_CACHE_MAX: usize = 100;
 struct Compiled {
     re: Regex,
     locs: CaptureLocations,
-    names: Vec<(String, usize)>,
+    names: Vec<(Arc<str>, usize)>,
     /// `(alt group name, target name)`, sorted (fail2ban `<F-ALT_X>`).
-    alt: Vec<(String, String)>,
+    alt: Vec<(String, Arc<str>)>,
     skiplines: Vec<usize>,
     /// A literal every match contains (None: always run the regex).
     literal: Option<Vec<u8>>,
@@ -36,13 +37,13 @@ impl Compiled {
             return Err("empty regex".to_string());
         }
         let re = pyre::compile(&tagged, multiline, false)?;
-        let names: Vec<(String, usize)> = re
+        let names: Vec<(Arc<str>, usize)> = re
             .capture_names()
             .iter()
             .enumerate()
-            .filter_map(|(i, n)| n.as_ref().map(|n| (n.clone(), i)))
+            .filter_map(|(i, n)| n.as_ref().map(|n| (Arc::from(n.as_str()), i)))
             .collect();
-        let mut alt: Vec<(String, String)> = names
+        let mut alt: Vec<(String, Arc<str>)> = names
             .iter()
             .filter_map(|(n, _)| {
                 let rest = n.strip_prefix("alt_")?;
@@ -62,7 +63,7 @@ impl Compiled {
                     "port" => "fport",
                     b => b,
                 };
-                Some((n.clone(), base.to_string()))
+                Some((n.to_string(), Arc::from(base)))
             })
             .collect();
         alt.sort();
@@ -97,15 +98,20 @@ impl Compiled {
                 .locs
                 .get(*i)
                 .map(|(a, b)| String::from_utf8_lossy(buf.get(a..b).unwrap_or(&[])).into_owned());
-            f.set(n, v);
+            f.values.push((Arc::clone(n), v));
         }
         for (k, n) in &self.alt {
             let v = f.get(k);
             if v.as_deref().is_some_and(|s| !s.is_empty()) && !f.truthy(n) {
-                f.set(n, v);
+                f.set_arc(n, v);
             }
         }
         f
+    }
+
+    fn group_range(&self, name: &str) -> Option<(usize, usize)> {
+        let (_, i) = self.names.iter().find(|(n, _)| &**n == name)?;
+        self.locs.get(*i)
     }
 
     fn skipped(&self, buf: &[u8]) -> Vec<Vec<u8>> {
@@ -127,7 +133,7 @@ impl Compiled {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FailData {
     /// `(name, value)`.
-    pub values: Vec<(String, Option<String>)>,
+    pub values: Vec<(Arc<str>, Option<String>)>,
     /// Users seen on one multi-line failure id.
     pub users: Option<BTreeSet<String>>,
     matches: Option<usize>,
@@ -141,33 +147,41 @@ impl FailData {
     pub fn get(&self, k: &str) -> Option<String> {
         self.values
             .iter()
-            .find(|(n, _)| n == k)
+            .find(|(n, _)| &**n == k)
             .and_then(|(_, v)| v.clone())
     }
 
     /// Whether the key is present at all (even without value).
     pub fn has(&self, k: &str) -> bool {
-        self.values.iter().any(|(n, _)| n == k)
+        self.values.iter().any(|(n, _)| &**n == k)
     }
 
     /// Python truthiness of the value.
     pub fn truthy(&self, k: &str) -> bool {
         self.values
             .iter()
-            .any(|(n, v)| n == k && v.as_deref().is_some_and(|s| !s.is_empty()))
+            .any(|(n, v)| &**n == k && v.as_deref().is_some_and(|s| !s.is_empty()))
     }
 
     fn set(&mut self, k: &str, v: Option<String>) {
+        if let Some(slot) = self.values.iter_mut().find(|(n, _)| &**n == k) {
+            slot.1 = v;
+        } else {
+            self.values.push((Arc::from(k), v));
+        }
+    }
+
+    fn set_arc(&mut self, k: &Arc<str>, v: Option<String>) {
         if let Some(slot) = self.values.iter_mut().find(|(n, _)| n == k) {
             slot.1 = v;
         } else {
-            self.values.push((k.to_string(), v));
+            self.values.push((Arc::clone(k), v));
         }
     }
 
     fn remove(&mut self, k: &str) -> bool {
         let before = self.values.len();
-        self.values.retain(|(n, _)| n != k);
+        self.values.retain(|(n, _)| &**n != k);
         before != self.values.len()
     }
 }
@@ -221,6 +235,8 @@ pub struct Filter {
     /// `ac` pattern index -> failregex index.
     ac_map: Vec<usize>,
     candidates: Vec<bool>,
+    scratch: Vec<u8>,
+    scratch2: Vec<u8>,
 }
 
 impl std::fmt::Debug for Filter {
@@ -257,7 +273,7 @@ impl Filter {
             let has_id = |c: &Compiled| {
                 c.names
                     .iter()
-                    .any(|(n, _)| matches!(n.as_str(), "fid" | "ip4" | "ip6" | "dns" | "mlfid"))
+                    .any(|(n, _)| matches!(&**n, "fid" | "ip4" | "ip6" | "dns" | "mlfid"))
             };
             if !has_id(&c) && !pref.as_ref().is_some_and(has_id) {
                 return Err(err(
@@ -305,6 +321,8 @@ impl Filter {
             ac,
             ac_map,
             candidates: vec![true; n],
+            scratch: Vec::new(),
+            scratch2: Vec::new(),
         })
     }
 
@@ -401,38 +419,18 @@ impl Filter {
     }
 
     fn find_failure(&mut self, pre: &[u8], post: &[u8], date: Option<f64>) -> LineResult {
+        if self.maxlines == 1 {
+            return self.find_failure_single(pre, post, date);
+        }
         let mut res = LineResult::default();
-        let tuple = (pre.to_vec(), post.to_vec());
-        if self.maxlines > 1 {
-            self.buffer.push(tuple);
-            if self.buffer.len() > self.maxlines {
-                let cut = self.buffer.len() - self.maxlines;
-                self.buffer.drain(..cut);
-            }
-        } else {
-            self.buffer.clear();
-            self.buffer.push(tuple);
+        self.buffer.push((pre.to_vec(), post.to_vec()));
+        if self.buffer.len() > self.maxlines {
+            let cut = self.buffer.len() - self.maxlines;
+            self.buffer.drain(..cut);
         }
         let org: Vec<Tuple> = self.buffer.clone();
         let mut buf: Option<Vec<u8>> = Some(join_lines(&self.buffer));
-
-        // Cheap prefilter: no failregex literal in the buffer, no failure
-        // possible (prefregex side effects only matter for maxlines > 1).
-        if let (Some(ac), Some(b)) = (&self.ac, &buf) {
-            self.candidates.iter_mut().for_each(|c| *c = false);
-            let mut any = false;
-            for m in ac.find_overlapping_iter(b.as_slice()) {
-                if let Some(&ri) = self.ac_map.get(m.pattern().as_usize()) {
-                    if let Some(c) = self.candidates.get_mut(ri) {
-                        *c = true;
-                        any = true;
-                    }
-                }
-            }
-            if !any && self.maxlines == 1 {
-                return res;
-            }
-        }
+        self.mark_candidates(buf.as_deref().unwrap_or(&[]));
 
         let mut pre_groups = FailData::default();
         if let Some(p) = self.pref.as_mut() {
@@ -449,7 +447,7 @@ impl Filter {
             }
         }
         for i in 0..self.fail.len() {
-            if self.ac.is_some() && !self.candidates.get(i).copied().unwrap_or(true) {
+            if !self.candidates.get(i).copied().unwrap_or(true) {
                 continue;
             }
             if buf.is_none() {
@@ -462,7 +460,7 @@ impl Filter {
             let Some((ms, me)) = r.search(b) else {
                 continue;
             };
-            let mut fail = r.groups(b);
+            let fail = r.groups(b);
             let (matched, unmatched) = split_matched(b, ms, me, &org, &r.skipped(b));
             res.matched_regex = true;
             if self.ignored_lines(&matched) {
@@ -475,64 +473,199 @@ impl Filter {
                 res.no_date = true;
                 continue;
             };
-            if self.maxlines > 1 {
-                self.buffer = unmatched;
-                buf = None;
-            }
-            if !pre_groups.values.is_empty() {
-                // values of the failregex win, but a group that did not
-                // participate keeps the prefregex value (fail2ban master)
-                let mut merged = pre_groups.clone();
-                for (k, v) in &fail.values {
-                    if v.is_some() || !merged.has(k) {
-                        merged.set(k, v.clone());
-                    }
-                }
-                fail = merged;
-            }
-            let mlfid = fail.get("mlfid");
-            if let Some(id) = &mlfid {
-                fail = self.merge_failure(id, fail, matched.len());
-            } else {
-                fail.matches = Some(fail.matches.unwrap_or(0) + matched.len());
-            }
-            let fid = fail.get("fid");
-            let host = fail
-                .get("ip4")
-                .or_else(|| fail.get("ip6"))
-                .or_else(|| fail.get("dns"));
-            let host = match host {
-                Some(h) => match &fid {
-                    Some(f) if *f != h => Some(f.clone()),
-                    _ => Some(h),
-                },
-                None => fid.clone(),
-            };
-            let Some(host) = host else {
-                if let Some(c) = mlfid.as_deref().and_then(|id| self.cache.get_mut(id)) {
-                    c.pending = true;
-                }
-                continue;
-            };
-            if fail.truthy("nofail") {
-                continue;
-            }
-            let attempts = fail.matches.unwrap_or(0);
-            res.failures.push(Failure {
-                regex_index: i,
-                host,
-                time: date,
-                data: fail,
-                attempts,
-            });
+            self.buffer = unmatched;
+            buf = None;
+            self.emit(i, fail, &pre_groups, matched.len(), date, &mut res);
         }
         res
+    }
+
+    /// Sets `candidates` from the literal prefilter (all true without one).
+    /// Returns false when no failregex can match.
+    fn mark_candidates(&mut self, buf: &[u8]) -> bool {
+        let Some(ac) = &self.ac else {
+            self.candidates.iter_mut().for_each(|c| *c = true);
+            return true;
+        };
+        self.candidates.iter_mut().for_each(|c| *c = false);
+        let mut any = false;
+        for m in ac.find_overlapping_iter(buf) {
+            if let Some(&ri) = self.ac_map.get(m.pattern().as_usize()) {
+                if let Some(c) = self.candidates.get_mut(ri) {
+                    *c = true;
+                    any = true;
+                }
+            }
+        }
+        any
+    }
+
+    /// `maxlines = 1`: no line buffer, no copies of the line.
+    fn find_failure_single(&mut self, pre: &[u8], post: &[u8], date: Option<f64>) -> LineResult {
+        let mut res = LineResult::default();
+        let mut line = std::mem::take(&mut self.scratch);
+        line.clear();
+        line.extend_from_slice(pre);
+        line.extend_from_slice(post);
+        line.push(b'\n');
+        let mut content = std::mem::take(&mut self.scratch2);
+        self.single_inner(&line, &mut content, date, &mut res);
+        self.scratch = line;
+        self.scratch2 = content;
+        res
+    }
+
+    fn single_inner(
+        &mut self,
+        line: &[u8],
+        content: &mut Vec<u8>,
+        date: Option<f64>,
+        res: &mut LineResult,
+    ) {
+        if let Some(ac) = &self.ac {
+            // one literal scan rejects most lines without any regex
+            if ac.find(line).is_none() {
+                return;
+            }
+        }
+        if !self.mark_candidates(line) {
+            return;
+        }
+        let mut pre_groups = FailData::default();
+        let mut use_content = false;
+        if let Some(p) = self.pref.as_mut() {
+            if p.search(line).is_none() {
+                return;
+            }
+            pre_groups = p.groups(line);
+            if let Some((a, b)) = p.group_range("content") {
+                if b > a {
+                    pre_groups.remove("content");
+                    content.clear();
+                    content.extend_from_slice(line.get(a..b).unwrap_or(&[]));
+                    content.push(b'\n');
+                    use_content = true;
+                }
+            }
+        }
+        if use_content && !self.candidates_in(content) {
+            return;
+        }
+        for i in 0..self.fail.len() {
+            if !self.candidates.get(i).copied().unwrap_or(true) {
+                continue;
+            }
+            let b: &[u8] = if use_content { content } else { line };
+            let Some(r) = self.fail.get_mut(i) else {
+                continue;
+            };
+            if r.search(b).is_none() {
+                continue;
+            }
+            let fail = r.groups(b);
+            res.matched_regex = true;
+            if !self.ignore.is_empty() && self.ignore.iter_mut().any(|x| x.search(line).is_some()) {
+                res.ignored = true;
+                continue;
+            }
+            let Some(date) = date else {
+                res.no_date = true;
+                continue;
+            };
+            self.emit(i, fail, &pre_groups, 1, date, res);
+        }
+    }
+
+    /// Re-checks candidates against the (shorter) content.
+    fn candidates_in(&mut self, content: &[u8]) -> bool {
+        if self.ac.is_none() {
+            return true;
+        }
+        self.mark_candidates(content)
+    }
+
+    /// Merges prefregex groups and the multi-line state, then records the
+    /// failure (or the pending state when no address is known yet).
+    fn emit(
+        &mut self,
+        i: usize,
+        mut fail: FailData,
+        pre_groups: &FailData,
+        matched: usize,
+        date: f64,
+        res: &mut LineResult,
+    ) {
+        if !pre_groups.values.is_empty() {
+            // values of the failregex win, but a group that did not
+            // participate keeps the prefregex value (fail2ban master)
+            let mut merged = pre_groups.clone();
+            for (k, v) in &fail.values {
+                if v.is_some() || !merged.has(k) {
+                    merged.set_arc(k, v.clone());
+                }
+            }
+            fail = merged;
+        }
+        let mlfid = fail.get("mlfid");
+        let owned;
+        let f: &FailData = match &mlfid {
+            Some(id) => match self.merge_failure(id, fail, matched) {
+                Some(o) => {
+                    owned = o;
+                    &owned
+                }
+                None => match self.cache.get(id.as_str()) {
+                    Some(c) => c,
+                    None => return,
+                },
+            },
+            None => {
+                fail.matches = Some(fail.matches.unwrap_or(0) + matched);
+                owned = fail;
+                &owned
+            }
+        };
+        let fid = f.get("fid");
+        let host = f
+            .get("ip4")
+            .or_else(|| f.get("ip6"))
+            .or_else(|| f.get("dns"));
+        let host = match host {
+            Some(h) => match &fid {
+                Some(x) if *x != h => Some(x.clone()),
+                _ => Some(h),
+            },
+            None => fid,
+        };
+        let Some(host) = host else {
+            if let Some(c) = mlfid.as_deref().and_then(|id| self.cache.get_mut(id)) {
+                c.pending = true;
+            }
+            return;
+        };
+        if f.truthy("nofail") {
+            return;
+        }
+        let attempts = f.matches.unwrap_or(0);
+        let data = f.clone();
+        res.failures.push(Failure {
+            regex_index: i,
+            host,
+            time: date,
+            data,
+            attempts,
+        });
     }
 
     /// fail2ban's `_mergeFailure` (master): merges a failure into the
     /// cached state of its multi-line id and decides whether it is a real
     /// failure now (`nofail` cleared) and how many lines it carries.
-    fn merge_failure(&mut self, mlfid: &str, mut fail: FailData, matched: usize) -> FailData {
+    fn merge_failure(
+        &mut self,
+        mlfid: &str,
+        mut fail: FailData,
+        matched: usize,
+    ) -> Option<FailData> {
         let mut nf = 0u8;
         if fail.truthy("mlfgained") {
             nf |= 9;
@@ -570,7 +703,7 @@ impl Filter {
             }
             for (k, v) in &fail.values {
                 if v.is_some() {
-                    cached.set(k, v.clone());
+                    cached.set_arc(k, v.clone());
                 }
             }
             if nf & 2 == 0 {
@@ -611,9 +744,10 @@ impl Filter {
             f.nofail_matches = Some(f.nofail_matches.unwrap_or(0) + matched);
         }
         if store {
-            self.cache.insert(mlfid.to_string(), f.clone());
+            self.cache.insert(mlfid.to_string(), f);
+            return None;
         }
-        f
+        Some(f)
     }
 }
 
