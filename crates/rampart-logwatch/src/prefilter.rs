@@ -54,10 +54,9 @@ pub fn required_literal(regex: &str) -> Option<Vec<u8>> {
             b'*' | b'+' | b'?' | b'{' => {
                 // quantifier without an atom we track (after a group, ...)
                 flush(&mut cur, &mut runs);
-                i = skip_quantifier(b, i);
-                if i == 0 {
-                    return None;
-                }
+                let j = skip_quantifier(b, i);
+                // a `{` that is no quantifier is a literal brace
+                i = if j == i { i + 1 } else { j };
             }
             _ => {
                 i += 1;
@@ -187,5 +186,7 @@ mod tests {
         assert_eq!(lit(r"(?i)abcdef"), None);
         assert_eq!(lit(r"User \S+ from\."), Some(" from.".into()));
         assert_eq!(lit(r"xx{0,3}yyyy"), Some("yyyy".into()));
+        assert_eq!(lit(r"%d{HH:mm} [x]"), Some("HH:mm} ".into()));
+        assert_eq!(lit(r"a{"), None);
     }
 }
