@@ -212,6 +212,9 @@ pub struct LineResult {
     pub matched_regex: bool,
     /// A failregex matched but the line had no usable date.
     pub no_date: bool,
+    /// Failregexes that matched a real failure whose address is not known
+    /// yet (multi-line ids): fail2ban-regex counts such lines as matched.
+    pub pending: Vec<usize>,
 }
 
 type Tuple = (Vec<u8>, Vec<u8>);
@@ -638,6 +641,11 @@ impl Filter {
             None => fid,
         };
         let Some(host) = host else {
+            // fail2ban reports such a match without id (fail2ban-regex
+            // counts the line as matched) and waits for the address
+            if !f.truthy("nofail") {
+                res.pending.push(i);
+            }
             if let Some(c) = mlfid.as_deref().and_then(|id| self.cache.get_mut(id)) {
                 c.pending = true;
             }

@@ -157,8 +157,13 @@ fn test(a: &TestArgs) -> Result<ExitCode> {
             }
         }
         let r = filter.process_line(&line);
-        if !r.failures.is_empty() {
+        if !r.failures.is_empty() || !r.pending.is_empty() {
             matched += 1;
+            for i in &r.pending {
+                if let Some(h) = hits.get_mut(*i) {
+                    *h += 1;
+                }
+            }
             for f in &r.failures {
                 if let Some(h) = hits.get_mut(f.regex_index) {
                     *h += 1;
