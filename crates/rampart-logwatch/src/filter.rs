@@ -11,7 +11,7 @@ use pcre2::bytes::{CaptureLocations, Regex};
 
 use crate::config::FilterDef;
 use crate::date::{DateDetector, TimeContext};
-use crate::prefilter::required_literal;
+use crate::prefilter::required_literals;
 use crate::{pyre, CompileError};
 
 /// Entries kept in the multi-line failure-id cache (fail2ban: 100).
@@ -25,8 +25,8 @@ struct Compiled {
     /// `(alt group name, target name)`, sorted (fail2ban `<F-ALT_X>`).
     alt: Vec<(String, Arc<str>)>,
     skiplines: Vec<usize>,
-    /// A literal every match contains (None: always run the regex).
-    literal: Option<Vec<u8>>,
+    /// Literals of which every match contains one (None: always run).
+    literal: Option<Vec<Vec<u8>>>,
     source: String,
 }
 
@@ -74,7 +74,7 @@ impl Compiled {
             .collect();
         let locs = re.capture_locations();
         Ok(Compiled {
-            literal: required_literal(&tagged),
+            literal: required_literals(&tagged),
             re,
             locs,
             names,
@@ -237,6 +237,8 @@ pub struct Filter {
     ac: Option<AhoCorasick>,
     /// `ac` pattern index -> failregex index.
     ac_map: Vec<usize>,
+    /// Failregexes without literals: run on every line.
+    always: Vec<usize>,
     candidates: Vec<bool>,
     scratch: Vec<u8>,
     scratch2: Vec<u8>,
@@ -300,15 +302,28 @@ impl Filter {
             regex: e.pattern,
             message: e.message,
         })?;
-        let (ac, ac_map) = if !fail.is_empty() && fail.iter().all(|c| c.literal.is_some()) {
-            let lits: Vec<&[u8]> = fail.iter().filter_map(|c| c.literal.as_deref()).collect();
-            match AhoCorasick::new(&lits) {
-                Ok(ac) => (Some(ac), (0..fail.len()).collect()),
-                Err(_) => (None, Vec::new()),
+        let mut lits: Vec<&[u8]> = Vec::new();
+        let mut ac_map = Vec::new();
+        let mut always = Vec::new();
+        for (i, c) in fail.iter().enumerate() {
+            match &c.literal {
+                Some(set) => {
+                    for l in set {
+                        lits.push(l);
+                        ac_map.push(i);
+                    }
+                }
+                None => always.push(i),
             }
+        }
+        let ac = if lits.is_empty() {
+            None
         } else {
-            (None, Vec::new())
+            AhoCorasick::new(&lits).ok()
         };
+        if ac.is_none() {
+            always = (0..fail.len()).collect();
+        }
         let n = fail.len();
         Ok(Filter {
             pref,
@@ -323,6 +338,7 @@ impl Filter {
             cache_order: VecDeque::new(),
             ac,
             ac_map,
+            always,
             candidates: vec![true; n],
             scratch: Vec::new(),
             scratch2: Vec::new(),
@@ -492,6 +508,12 @@ impl Filter {
         };
         self.candidates.iter_mut().for_each(|c| *c = false);
         let mut any = false;
+        for &i in &self.always {
+            if let Some(c) = self.candidates.get_mut(i) {
+                *c = true;
+                any = true;
+            }
+        }
         for m in ac.find_overlapping_iter(buf) {
             if let Some(&ri) = self.ac_map.get(m.pattern().as_usize()) {
                 if let Some(c) = self.candidates.get_mut(ri) {
@@ -527,7 +549,7 @@ impl Filter {
     ) {
         if let Some(ac) = &self.ac {
             // one literal scan rejects most lines without any regex
-            if ac.find(line).is_none() {
+            if self.always.is_empty() && ac.find(line).is_none() {
                 return;
             }
         }
@@ -859,5 +881,38 @@ mod tests {
             ..FilterDef::default()
         };
         assert!(Filter::new(&def, ctx()).is_err());
+    }
+}
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod lit_debug {
+    #[test]
+    #[ignore]
+    fn show_literals() {
+        let read = |p: &str| std::fs::read_to_string(p).ok();
+        let def =
+            crate::load_filter(&read, "/work/shared/corpus/logs/filter.d/sshd.conf", &[]).unwrap();
+        let f = super::Filter::new(
+            &def,
+            super::TimeContext {
+                now: 0,
+                wall_clock: 0,
+                tz: crate::PosixTz::utc(),
+            },
+        )
+        .unwrap();
+        for c in &f.fail {
+            println!(
+                "{:?}",
+                c.literal.as_ref().map(|l| l
+                    .iter()
+                    .map(|x| String::from_utf8_lossy(x).into_owned())
+                    .collect::<Vec<_>>())
+            );
+        }
+        println!(
+            "pref {:?}",
+            f.pref.as_ref().map(|p| p.re.as_str().to_string())
+        );
     }
 }

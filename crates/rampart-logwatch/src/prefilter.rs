@@ -1,98 +1,209 @@
-//! Literal prefilter: a byte string every match of a regex must contain,
-//! found by walking the regex's top-level sequence. Lines without any
-//! failregex literal never reach PCRE2.
+//! Literal prefilter: byte strings of which every match of a regex must
+//! contain at least one, found by walking the regex (mandatory groups and
+//! alternations included). Lines without any failregex literal never reach
+//! PCRE2.
 
-/// Longest literal that every match of `regex` contains, if one of at
-/// least 3 bytes can be proven from the top-level sequence. Conservative:
-/// top-level alternation, inline flags or anything unclear give `None`.
-pub fn required_literal(regex: &str) -> Option<Vec<u8>> {
-    let b = regex.as_bytes();
+/// Shortest literal worth prefiltering on.
+const MIN_LEN: usize = 3;
+
+/// Literals of which every match of `regex` contains at least one, when
+/// such a set with literals of at least 3 bytes can be proven.
+/// Conservative: inline flags or anything unclear give `None`.
+pub fn required_literals(regex: &str) -> Option<Vec<Vec<u8>>> {
     if regex.contains("(?i") || regex.contains("(?x") || regex.contains("(?-") {
         return None;
     }
-    let mut runs: Vec<Vec<u8>> = Vec::new();
+    let b = regex.as_bytes();
+    let (set, end) = alternation(b, 0, 0)?;
+    if end != b.len() {
+        return None;
+    }
+    set
+}
+
+/// Longest single literal (compatibility helper for tests).
+#[cfg(test)]
+fn required_literal(regex: &str) -> Option<Vec<u8>> {
+    let set = required_literals(regex)?;
+    if set.len() == 1 {
+        set.into_iter().next()
+    } else {
+        None
+    }
+}
+
+type Set = Option<Vec<Vec<u8>>>;
+
+fn score(s: &[Vec<u8>]) -> (usize, usize) {
+    let min = s.iter().map(Vec::len).min().unwrap_or(0);
+    // longer shortest literal first, then fewer alternatives
+    (min, usize::MAX - s.len())
+}
+
+fn better(a: Set, b: Set) -> Set {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(if score(&y) > score(&x) { y } else { x }),
+        (Some(x), None) => Some(x),
+        (None, y) => y,
+    }
+}
+
+/// Parses `branch ('|' branch)*` from `i` up to a `)` at this depth or
+/// the end. Returns the union of the branches' sets (None if a branch has
+/// none) and the position of the closing `)` (or the end).
+fn alternation(b: &[u8], mut i: usize, depth: usize) -> Option<(Set, usize)> {
+    if depth > 64 {
+        return None;
+    }
+    let mut union: Vec<Vec<u8>> = Vec::new();
+    let mut all = true;
+    loop {
+        let (set, end) = sequence(b, i, depth)?;
+        match set {
+            Some(s) => union.extend(s),
+            None => all = false,
+        }
+        match b.get(end) {
+            Some(b'|') => i = end + 1,
+            _ => {
+                let res = if all && !union.is_empty() {
+                    Some(union)
+                } else {
+                    None
+                };
+                return Some((res, end));
+            }
+        }
+    }
+}
+
+/// Parses one branch: returns its best required set and where it stopped
+/// (`|`, `)` or end).
+fn sequence(b: &[u8], mut i: usize, depth: usize) -> Option<(Set, usize)> {
+    let mut best: Set = None;
     let mut cur: Vec<u8> = Vec::new();
-    let mut i = 0;
-    let flush = |cur: &mut Vec<u8>, runs: &mut Vec<Vec<u8>>| {
-        if !cur.is_empty() {
-            runs.push(std::mem::take(cur));
+    let flush = |cur: &mut Vec<u8>, best: &mut Set| {
+        if cur.len() >= MIN_LEN {
+            *best = better(best.take(), Some(vec![std::mem::take(cur)]));
+        } else {
+            cur.clear();
         }
     };
     while i < b.len() {
         let c = *b.get(i)?;
         match c {
+            b'|' | b')' => break,
             b'\\' => {
                 let n = *b.get(i + 1)?;
-                if n.is_ascii_alphanumeric() {
-                    // class escapes, anchors, back references, \xHH ...
-                    flush(&mut cur, &mut runs);
-                    i += 2;
-                    // a quantifier after it applies to the escape: skip
-                    i = skip_quantifier(b, i);
-                    continue;
-                }
                 i += 2;
-                i = literal_char(b, i, n, &mut cur, &mut runs);
+                if n.is_ascii_alphanumeric() {
+                    flush(&mut cur, &mut best);
+                    i = skip_quantifier(b, i);
+                } else {
+                    i = literal_char(b, i, n, &mut cur, &mut best);
+                }
             }
             b'(' => {
-                flush(&mut cur, &mut runs);
-                i = skip_group(b, i)?;
-                i = skip_quantifier(b, i);
+                flush(&mut cur, &mut best);
+                let (kind, body) = group_kind(b, i)?;
+                let (set, close) = match kind {
+                    GroupKind::Consuming => alternation(b, body, depth + 1)?,
+                    GroupKind::Other => (None, skip_group(b, i)? - 1),
+                };
+                if b.get(close) != Some(&b')') {
+                    return None;
+                }
+                let after = close + 1;
+                let q = skip_quantifier(b, after);
+                let optional = q > after
+                    && (matches!(b.get(after), Some(b'?') | Some(b'*'))
+                        || (b.get(after) == Some(&b'{')
+                            && matches!(b.get(after + 1), Some(b'0') | Some(b','))));
+                if !optional {
+                    best = better(best, set);
+                }
+                i = q;
             }
             b'[' => {
-                flush(&mut cur, &mut runs);
+                flush(&mut cur, &mut best);
                 i = skip_class(b, i)?;
                 i = skip_quantifier(b, i);
             }
-            b'|' => return None,
-            b')' => return None,
             b'.' | b'^' | b'$' => {
-                flush(&mut cur, &mut runs);
+                flush(&mut cur, &mut best);
                 i += 1;
                 i = skip_quantifier(b, i);
             }
             b'*' | b'+' | b'?' | b'{' => {
-                // quantifier without an atom we track (after a group, ...)
-                flush(&mut cur, &mut runs);
+                flush(&mut cur, &mut best);
                 let j = skip_quantifier(b, i);
                 // a `{` that is no quantifier is a literal brace
                 i = if j == i { i + 1 } else { j };
             }
             _ => {
                 i += 1;
-                i = literal_char(b, i, c, &mut cur, &mut runs);
+                i = literal_char(b, i, c, &mut cur, &mut best);
             }
         }
     }
-    flush(&mut cur, &mut runs);
-    runs.into_iter()
-        .filter(|r| r.len() >= 3)
-        .max_by_key(Vec::len)
+    flush(&mut cur, &mut best);
+    Some((best, i))
+}
+
+enum GroupKind {
+    /// Its body must match (capturing, non-capturing, named).
+    Consuming,
+    /// Lookaround, conditional, back reference, comment, flags.
+    Other,
+}
+
+/// Kind of the group opening at `i` and where its body starts.
+fn group_kind(b: &[u8], i: usize) -> Option<(GroupKind, usize)> {
+    if b.get(i + 1) != Some(&b'?') {
+        return Some((GroupKind::Consuming, i + 1));
+    }
+    match b.get(i + 2)? {
+        b':' => Some((GroupKind::Consuming, i + 3)),
+        b'P' if b.get(i + 3) == Some(&b'<') => {
+            let rel = b.get(i + 4..)?.iter().position(|&c| c == b'>')?;
+            Some((GroupKind::Consuming, i + 4 + rel + 1))
+        }
+        _ => Some((GroupKind::Other, i + 1)),
+    }
 }
 
 /// Adds literal `c` (already consumed; `i` is past it), honouring a
 /// following quantifier.
-fn literal_char(b: &[u8], i: usize, c: u8, cur: &mut Vec<u8>, runs: &mut Vec<Vec<u8>>) -> usize {
+fn literal_char(b: &[u8], i: usize, c: u8, cur: &mut Vec<u8>, best: &mut Set) -> usize {
+    let mut end_run = |cur: &mut Vec<u8>| {
+        if cur.len() >= MIN_LEN {
+            *best = better(best.take(), Some(vec![std::mem::take(cur)]));
+        } else {
+            cur.clear();
+        }
+    };
     match b.get(i) {
         Some(b'?') | Some(b'*') => {
-            if !cur.is_empty() {
-                runs.push(std::mem::take(cur));
-            }
+            end_run(cur);
             skip_quantifier(b, i)
         }
         Some(b'{') => {
-            let min_zero = b.get(i + 1) == Some(&b'0') || b.get(i + 1) == Some(&b',');
+            let j = skip_quantifier(b, i);
+            if j == i {
+                // literal brace follows: c is a plain literal
+                cur.push(c);
+                return i;
+            }
+            let min_zero = matches!(b.get(i + 1), Some(b'0') | Some(b','));
             if !min_zero {
                 cur.push(c);
             }
-            if !cur.is_empty() {
-                runs.push(std::mem::take(cur));
-            }
-            skip_quantifier(b, i)
+            end_run(cur);
+            j
         }
         Some(b'+') => {
             cur.push(c);
-            runs.push(std::mem::take(cur));
+            end_run(cur);
             skip_quantifier(b, i)
         }
         _ => {
@@ -143,6 +254,7 @@ fn skip_class(b: &[u8], mut i: usize) -> Option<usize> {
     None
 }
 
+/// Position just past the `)` closing the group opening at `i`.
 fn skip_group(b: &[u8], mut i: usize) -> Option<usize> {
     let mut depth = 0usize;
     while i < b.len() {
@@ -174,6 +286,14 @@ mod tests {
         required_literal(s).map(|v| String::from_utf8_lossy(&v).into_owned())
     }
 
+    fn lits(s: &str) -> Option<Vec<String>> {
+        required_literals(s).map(|v| {
+            v.iter()
+                .map(|x| String::from_utf8_lossy(x).into_owned())
+                .collect()
+        })
+    }
+
     #[test]
     fn literals() {
         assert_eq!(lit(r"^Failed (?:a|b) for user"), Some(" for user".into()));
@@ -182,11 +302,24 @@ mod tests {
             Some("uthentication failure".into())
         );
         assert_eq!(lit(r"abcd?e"), Some("abc".into()));
-        assert_eq!(lit(r"a|bcdef"), None);
         assert_eq!(lit(r"(?i)abcdef"), None);
         assert_eq!(lit(r"User \S+ from\."), Some(" from.".into()));
         assert_eq!(lit(r"xx{0,3}yyyy"), Some("yyyy".into()));
         assert_eq!(lit(r"%d{HH:mm} [x]"), Some("HH:mm} ".into()));
         assert_eq!(lit(r"a{"), None);
+        assert_eq!(lit(r"(?P<x>(?P<y>Accepted \w+))"), Some("Accepted ".into()));
+        assert_eq!(lit(r"(?:Accepted)? \w+"), None);
+        assert_eq!(lit(r"(?=abcdef)x"), None);
+    }
+
+    #[test]
+    fn alternations() {
+        assert_eq!(lits(r"a|bcdef"), None);
+        assert_eq!(lits(r"abc|bcdef"), Some(vec!["abc".into(), "bcdef".into()]));
+        assert_eq!(
+            lits(r"^(?P<n>(?:Connection (?:closed|reset)|Disconnect(?:ed|ing))) x"),
+            Some(vec!["Connection ".into(), "Disconnect".into()])
+        );
+        assert_eq!(lits(r"(abc|d)xy"), None);
     }
 }
