@@ -319,7 +319,10 @@ impl Filter {
         let ac = if lits.is_empty() {
             None
         } else {
-            AhoCorasick::new(&lits).ok()
+            AhoCorasick::builder()
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                .build(&lits)
+                .ok()
         };
         if ac.is_none() {
             always = (0..fail.len()).collect();
@@ -553,7 +556,7 @@ impl Filter {
                 return;
             }
         }
-        if !self.mark_candidates(line) {
+        if self.pref.is_none() && !self.mark_candidates(line) {
             return;
         }
         let mut pre_groups = FailData::default();
@@ -573,8 +576,11 @@ impl Filter {
                 }
             }
         }
-        if use_content && !self.candidates_in(content) {
-            return;
+        if self.pref.is_some() {
+            let hay: &[u8] = if use_content { content } else { line };
+            if !self.mark_candidates(hay) {
+                return;
+            }
         }
         for i in 0..self.fail.len() {
             if !self.candidates.get(i).copied().unwrap_or(true) {
@@ -599,14 +605,6 @@ impl Filter {
             };
             self.emit(i, fail, &pre_groups, 1, date, res);
         }
-    }
-
-    /// Re-checks candidates against the (shorter) content.
-    fn candidates_in(&mut self, content: &[u8]) -> bool {
-        if self.ac.is_none() {
-            return true;
-        }
-        self.mark_candidates(content)
     }
 
     /// Merges prefregex groups and the multi-line state, then records the
