@@ -11,8 +11,9 @@ use pcre2::bytes::{CaptureLocations, Regex};
 
 use crate::config::FilterDef;
 use crate::date::{DateDetector, TimeContext};
-use crate::prefilter::required_literals;
+use crate::prefilter::{anchored_prefix, required_literals};
 use crate::{pyre, CompileError};
+use memchr::memmem;
 
 /// Entries kept in the multi-line failure-id cache (fail2ban: 100).
 const MLFID_CACHE_MAX: usize = 100;
@@ -27,6 +28,8 @@ struct Compiled {
     skiplines: Vec<usize>,
     /// Literals of which every match contains one (None: always run).
     literal: Option<Vec<Vec<u8>>>,
+    /// Cheapest per-line test that the regex can match at all.
+    check: Check,
     source: String,
 }
 
@@ -73,8 +76,19 @@ impl Compiled {
             .map(|(_, i)| *i)
             .collect();
         let locs = re.capture_locations();
+        let literal = required_literals(&tagged);
+        let check = match (multiline, anchored_prefix(&tagged), &literal) {
+            (false, Some(p), _) => Check::Prefix(p),
+            (_, _, Some(set)) => Check::Any(
+                set.iter()
+                    .map(|l| memmem::Finder::new(l).into_owned())
+                    .collect(),
+            ),
+            _ => Check::Always,
+        };
         Ok(Compiled {
-            literal: required_literals(&tagged),
+            check,
+            literal,
             re,
             locs,
             names,
@@ -125,6 +139,26 @@ impl Compiled {
             .filter(|l| !l.is_empty())
             .map(<[u8]>::to_vec)
             .collect()
+    }
+}
+
+/// A cheap necessary condition for a regex to match a buffer.
+enum Check {
+    /// The buffer starts with these bytes (`^literal` regexes).
+    Prefix(Vec<u8>),
+    /// One of these literals occurs.
+    Any(Vec<memmem::Finder<'static>>),
+    /// No shortcut.
+    Always,
+}
+
+impl Check {
+    fn may_match(&self, hay: &[u8]) -> bool {
+        match self {
+            Check::Prefix(p) => hay.starts_with(p),
+            Check::Any(fs) => fs.iter().any(|f| f.find(hay).is_some()),
+            Check::Always => true,
+        }
     }
 }
 
@@ -556,9 +590,6 @@ impl Filter {
                 return;
             }
         }
-        if self.pref.is_none() && !self.mark_candidates(line) {
-            return;
-        }
         let mut pre_groups = FailData::default();
         let mut use_content = false;
         if let Some(p) = self.pref.as_mut() {
@@ -576,21 +607,12 @@ impl Filter {
                 }
             }
         }
-        if self.pref.is_some() {
-            let hay: &[u8] = if use_content { content } else { line };
-            if !self.mark_candidates(hay) {
-                return;
-            }
-        }
         for i in 0..self.fail.len() {
-            if !self.candidates.get(i).copied().unwrap_or(true) {
-                continue;
-            }
             let b: &[u8] = if use_content { content } else { line };
             let Some(r) = self.fail.get_mut(i) else {
                 continue;
             };
-            if r.search(b).is_none() {
+            if !r.check.may_match(b) || r.search(b).is_none() {
                 continue;
             }
             let fail = r.groups(b);

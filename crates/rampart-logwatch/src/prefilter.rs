@@ -21,6 +21,98 @@ pub fn required_literals(regex: &str) -> Option<Vec<Vec<u8>>> {
     set
 }
 
+/// Literal text a match must start with when the regex is anchored with
+/// `^` (single-line buffers only: `^` then means the buffer start).
+/// Mandatory groups without alternation are entered; `None` when fewer
+/// than 3 literal bytes lead.
+pub fn anchored_prefix(regex: &str) -> Option<Vec<u8>> {
+    if regex.contains("(?i")
+        || regex.contains("(?x")
+        || regex.contains("(?m")
+        || regex.contains("(?-")
+    {
+        return None;
+    }
+    let b = regex.as_bytes();
+    if b.first() != Some(&b'^') {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut i = 1;
+    while i < b.len() {
+        let c = *b.get(i)?;
+        match c {
+            b'(' => {
+                let (kind, body) = group_kind(b, i)?;
+                let GroupKind::Consuming = kind else { break };
+                let end = skip_group(b, i)?;
+                // no alternation at the group's top level, not optional
+                if has_top_level_bar(b, body, end - 1) {
+                    break;
+                }
+                let q = skip_quantifier(b, end);
+                if q > end && !matches!(b.get(end), Some(b'+')) {
+                    break;
+                }
+                i = body;
+            }
+            b')' => {
+                // end of an entered group: only continue when it is not
+                // quantified
+                if skip_quantifier(b, i + 1) > i + 1 {
+                    break;
+                }
+                i += 1;
+            }
+            b'\\' => {
+                let n = *b.get(i + 1)?;
+                if n.is_ascii_alphanumeric() || quantified(b, i + 2) {
+                    break;
+                }
+                out.push(n);
+                i += 2;
+            }
+            b'[' | b'.' | b'^' | b'$' | b'|' | b'*' | b'+' | b'?' | b'{' => break,
+            _ => {
+                if quantified(b, i + 1) {
+                    break;
+                }
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    (out.len() >= MIN_LEN).then_some(out)
+}
+
+fn quantified(b: &[u8], i: usize) -> bool {
+    skip_quantifier(b, i) > i
+}
+
+fn has_top_level_bar(b: &[u8], mut i: usize, end: usize) -> bool {
+    let mut depth = 0usize;
+    while i < end {
+        match b.get(i) {
+            Some(b'\\') => i += 2,
+            Some(b'[') => match skip_class(b, i) {
+                Some(j) => i = j,
+                None => return true,
+            },
+            Some(b'(') => {
+                depth += 1;
+                i += 1;
+            }
+            Some(b')') => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            Some(b'|') if depth == 0 => return true,
+            _ => i += 1,
+        }
+    }
+    false
+}
+
 /// Longest single literal (compatibility helper for tests).
 #[cfg(test)]
 fn required_literal(regex: &str) -> Option<Vec<u8>> {
@@ -321,5 +413,21 @@ mod tests {
             Some(vec!["Connection ".into(), "Disconnect".into()])
         );
         assert_eq!(lits(r"(abc|d)xy"), None);
+    }
+
+    #[test]
+    fn prefixes() {
+        let p = |s: &str| anchored_prefix(s).map(|v| String::from_utf8_lossy(&v).into_owned());
+        assert_eq!(p(r"^Failed \S+"), Some("Failed ".into()));
+        assert_eq!(
+            p(r"^(?P<nofail>Connection from) (?P<x>a)"),
+            Some("Connection from a".into())
+        );
+        assert_eq!(p(r"^(?:Connection|Disconnect)"), None);
+        assert_eq!(p(r"^User (?:x)?y"), Some("User ".into()));
+        assert_eq!(p(r"^abcd?"), Some("abc".into()));
+        assert_eq!(p(r"Failed"), None);
+        assert_eq!(p(r"^(?:abc)?def"), None);
+        assert_eq!(p(r"^\[abc\]"), Some("[abc]".into()));
     }
 }
