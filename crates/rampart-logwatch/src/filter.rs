@@ -108,11 +108,16 @@ impl Compiled {
     fn groups(&self, buf: &[u8]) -> FailData {
         let mut f = FailData::default();
         for (n, i) in &self.names {
-            let v = self
-                .locs
-                .get(*i)
-                .map(|(a, b)| String::from_utf8_lossy(buf.get(a..b).unwrap_or(&[])).into_owned());
-            f.values.push((Arc::clone(n), v));
+            // groups that did not participate stay absent (same as a
+            // Python `None` for every use fail2ban makes of them)
+            if let Some((a, b)) = self.locs.get(*i) {
+                let bytes = buf.get(a..b).unwrap_or(&[]);
+                let v = match std::str::from_utf8(bytes) {
+                    Ok(s) => s.to_owned(),
+                    Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+                };
+                f.values.push((Arc::clone(n), Some(v)));
+            }
         }
         for (k, n) in &self.alt {
             let v = f.get(k);
@@ -640,16 +645,12 @@ impl Filter {
         date: f64,
         res: &mut LineResult,
     ) {
-        if !pre_groups.values.is_empty() {
-            // values of the failregex win, but a group that did not
-            // participate keeps the prefregex value (fail2ban master)
-            let mut merged = pre_groups.clone();
-            for (k, v) in &fail.values {
-                if v.is_some() || !merged.has(k) {
-                    merged.set_arc(k, v.clone());
-                }
+        // values of the failregex win, but a group that did not
+        // participate keeps the prefregex value (fail2ban master)
+        for (k, v) in &pre_groups.values {
+            if v.is_some() && !fail.values.iter().any(|(n, x)| n == k && x.is_some()) {
+                fail.set_arc(k, v.clone());
             }
-            fail = merged;
         }
         let mlfid = fail.get("mlfid");
         let owned;
@@ -731,12 +732,11 @@ impl Filter {
         }
         fail.remove("mlfforget");
         let user = fail.get("user").filter(|u| !u.is_empty());
-        let mut store = false;
-        let mut users_len = None;
-        let mut f = if let Some(mut cached) = self.cache.remove(mlfid) {
-            if let Some(u) = &user {
+        if let Some(cached) = self.cache.get_mut(mlfid) {
+            let mut users_len = None;
+            if let Some(u) = user {
                 let set = cached.users.get_or_insert_with(BTreeSet::new);
-                set.insert(u.clone());
+                set.insert(u);
                 users_len = Some(set.len());
             }
             if cached.truthy("nofail") {
@@ -751,53 +751,57 @@ impl Filter {
             if nf & 4 == 0 && !cached.pending {
                 cached.matches = None;
             }
-            for (k, v) in &fail.values {
+            for (k, v) in fail.values {
                 if v.is_some() {
-                    cached.set_arc(k, v.clone());
+                    cached.set_arc(&k, v);
                 }
             }
-            if nf & 2 == 0 {
-                store = true;
-            } else {
+            finish_merge(cached, nf, users_len, matched);
+            if nf & 2 != 0 {
                 self.cache_order.retain(|k| k != mlfid);
+                return self.cache.remove(mlfid);
             }
-            cached
-        } else if nf & 2 == 0 {
-            if let Some(u) = &user {
+            return None;
+        }
+        let mut users_len = None;
+        if let Some(u) = user {
+            if nf & 2 == 0 {
                 let set = fail.users.get_or_insert_with(BTreeSet::new);
-                set.insert(u.clone());
+                set.insert(u);
                 users_len = Some(set.len());
             }
-            store = true;
+        }
+        finish_merge(&mut fail, nf, users_len, matched);
+        if nf & 2 == 0 {
             self.cache_order.push_back(mlfid.to_string());
             while self.cache_order.len() > MLFID_CACHE_MAX {
                 if let Some(old) = self.cache_order.pop_front() {
                     self.cache.remove(&old);
                 }
             }
-            fail
-        } else {
-            fail
-        };
-        let pending = std::mem::take(&mut f.pending);
-        if pending || users_len.is_some_and(|n| n > 1) {
-            f.remove("nofail");
-            nf &= !9;
-        }
-        if nf & 1 == 0 {
-            let mut m = f.nofail_matches.take().unwrap_or(0) + f.matches.unwrap_or(0);
-            if nf & 8 == 0 {
-                m += matched;
-            }
-            f.matches = Some(m);
-        } else if nf & 3 == 1 {
-            f.nofail_matches = Some(f.nofail_matches.unwrap_or(0) + matched);
-        }
-        if store {
-            self.cache.insert(mlfid.to_string(), f);
+            self.cache.insert(mlfid.to_string(), fail);
             return None;
         }
-        Some(f)
+        Some(fail)
+    }
+}
+
+/// Tail of fail2ban's `_mergeFailure`: a pending id or several users turn
+/// a no-failure into a failure; matched lines are counted.
+fn finish_merge(f: &mut FailData, mut nf: u8, users_len: Option<usize>, matched: usize) {
+    let pending = std::mem::take(&mut f.pending);
+    if pending || users_len.is_some_and(|n| n > 1) {
+        f.remove("nofail");
+        nf &= !9;
+    }
+    if nf & 1 == 0 {
+        let mut m = f.nofail_matches.take().unwrap_or(0) + f.matches.unwrap_or(0);
+        if nf & 8 == 0 {
+            m += matched;
+        }
+        f.matches = Some(m);
+    } else if nf & 3 == 1 {
+        f.nofail_matches = Some(f.nofail_matches.unwrap_or(0) + matched);
     }
 }
 
