@@ -274,6 +274,8 @@ pub struct Filter {
     /// Literal prefilter over all failregexes (None: some regex has no
     /// required literal, run all).
     ac: Option<AhoCorasick>,
+    /// The same literals in a SIMD searcher (line rejection).
+    teddy: Option<aho_corasick::packed::Searcher>,
     /// `ac` pattern index -> failregex index.
     ac_map: Vec<usize>,
     /// Failregexes without literals: run on every line.
@@ -366,6 +368,14 @@ impl Filter {
         if ac.is_none() {
             always = (0..fail.len()).collect();
         }
+        // SIMD (Teddy) searcher for the rejection scan when available
+        let teddy = if lits.is_empty() {
+            None
+        } else {
+            let mut b = aho_corasick::packed::Config::new().builder();
+            b.extend(lits.iter());
+            b.build()
+        };
         let n = fail.len();
         Ok(Filter {
             pref,
@@ -379,6 +389,7 @@ impl Filter {
             cache: HashMap::new(),
             cache_order: VecDeque::new(),
             ac,
+            teddy,
             ac_map,
             always,
             candidates: vec![true; n],
@@ -589,9 +600,14 @@ impl Filter {
         date: Option<f64>,
         res: &mut LineResult,
     ) {
-        if let Some(ac) = &self.ac {
+        if self.always.is_empty() {
             // one literal scan rejects most lines without any regex
-            if self.always.is_empty() && ac.find(line).is_none() {
+            let hit = match (&self.teddy, &self.ac) {
+                (Some(t), _) => t.find(line).is_some(),
+                (None, Some(ac)) => ac.find(line).is_some(),
+                (None, None) => true,
+            };
+            if !hit {
                 return;
             }
         }
