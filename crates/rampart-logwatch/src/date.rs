@@ -549,7 +549,7 @@ pub struct DateDetector {
     last_pos: usize,
     /// `(template, date text, now, epoch)` of the last conversion:
     /// consecutive lines often share their stamp.
-    memo: Option<(usize, Vec<u8>, i64, Option<f64>)>,
+    memo: Option<Memo>,
 }
 
 impl std::fmt::Debug for DateDetector {
@@ -561,6 +561,32 @@ impl std::fmt::Debug for DateDetector {
             )
             .finish()
     }
+}
+
+/// The last converted stamp: consecutive lines often share it, or differ
+/// only in their seconds.
+#[derive(Debug, Clone)]
+struct Memo {
+    template: usize,
+    text: Vec<u8>,
+    now: i64,
+    epoch: Option<f64>,
+    /// Range of the `%S` digits within `text` and their value.
+    seconds: Option<(usize, usize, i64)>,
+}
+
+fn parse_digits(b: &[u8]) -> Option<i64> {
+    if b.is_empty() || b.len() > 2 {
+        return None;
+    }
+    let mut v = 0i64;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + i64::from(c - b'0');
+    }
+    Some(v)
 }
 
 /// A timestamp found in a line: where it is and what it means.
@@ -818,13 +844,41 @@ impl DateDetector {
         t.distance = dist;
         let (s, e) = t.locs.get(1).or_else(|| t.locs.get(0))?;
         let raw = line.get(s..e).unwrap_or(&[]);
-        if let Some((mi, mt, mn, me)) = &self.memo {
-            if *mi == i && *mn == ctx.now && mt.as_slice() == raw {
-                return Some(DateMatch {
-                    start: s,
-                    end: e,
-                    epoch: *me,
-                });
+        // seconds range of this match, relative to the date text
+        let sec = t
+            .names
+            .iter()
+            .find(|(n, _)| n == "S")
+            .and_then(|(_, idx)| t.locs.get(*idx))
+            .filter(|&(a, b)| a >= s && b <= e)
+            .map(|(a, b)| (a - s, b - s));
+        if let Some(m) = &self.memo {
+            if m.template == i && m.now == ctx.now && m.text.len() == raw.len() {
+                if m.text.as_slice() == raw {
+                    return Some(DateMatch {
+                        start: s,
+                        end: e,
+                        epoch: m.epoch,
+                    });
+                }
+                // same stamp but for the seconds: shift (a DST change or
+                // a day roll never happens within one minute's text)
+                if let (Some((a, b, old)), Some((na, nb)), Some(ep)) = (m.seconds, sec, m.epoch) {
+                    if (a, b) == (na, nb)
+                        && m.text.get(..a) == raw.get(..a)
+                        && m.text.get(b..) == raw.get(b..)
+                    {
+                        if let Some(v) = raw.get(a..b).and_then(parse_digits) {
+                            if v < 60 && old < 60 {
+                                return Some(DateMatch {
+                                    start: s,
+                                    end: e,
+                                    epoch: Some(ep + (v - old) as f64),
+                                });
+                            }
+                        }
+                    }
+                }
             }
         }
         let text =
@@ -847,7 +901,15 @@ impl DateDetector {
                 strptime_fields(&fields, ctx).map(|x| x as f64)
             }
         };
-        self.memo = Some((i, raw.to_vec(), ctx.now, epoch));
+        let seconds =
+            sec.and_then(|(a, b)| raw.get(a..b).and_then(parse_digits).map(|v| (a, b, v)));
+        self.memo = Some(Memo {
+            template: i,
+            text: raw.to_vec(),
+            now: ctx.now,
+            epoch,
+            seconds,
+        });
         Some(DateMatch {
             start: s,
             end: e,

@@ -133,30 +133,25 @@ fn test(a: &TestArgs) -> Result<ExitCode> {
     } else {
         None
     };
-    let mut reader = BufReader::with_capacity(1 << 20, file);
-    let mut line: Vec<u8> = Vec::with_capacity(4096);
+    let mut lines = LineReader::new(file);
     let (mut read, mut matched, mut ignored, mut missed) = (0u64, 0u64, 0u64, 0u64);
     let mut hits = vec![0u64; filter.failregex_count()];
     let mut hosts: HashMap<String, u64> = HashMap::new();
     let mut missed_samples: Vec<String> = Vec::new();
     let mut bytes_done = 0u64;
     let t0 = Instant::now();
-    loop {
-        line.clear();
-        let n = reader
-            .read_until(b'\n', &mut line)
-            .with_context(|| format!("reading {}", a.logfile.display()))?;
-        if n == 0 {
-            break;
-        }
+    while let Some(line) = lines
+        .next_line()
+        .with_context(|| format!("reading {}", a.logfile.display()))?
+    {
         read += 1;
-        bytes_done += n as u64;
+        bytes_done += line.len() as u64;
         if let Some(b) = &bar {
             if read % 65536 == 0 {
                 b.set_position(bytes_done);
             }
         }
-        let r = filter.process_line(&line);
+        let r = filter.process_line(line);
         if !r.failures.is_empty() || !r.pending.is_empty() {
             matched += 1;
             for i in &r.pending {
@@ -179,7 +174,7 @@ fn test(a: &TestArgs) -> Result<ExitCode> {
         } else {
             missed += 1;
             if missed_samples.len() < a.show_missed {
-                missed_samples.push(String::from_utf8_lossy(&line).trim_end().to_string());
+                missed_samples.push(String::from_utf8_lossy(line).trim_end().to_string());
             }
         }
     }
@@ -215,6 +210,68 @@ fn test(a: &TestArgs) -> Result<ExitCode> {
     let rate = if secs > 0.0 { read as f64 / secs } else { 0.0 };
     outln!("Throughput: {rate:.0} lines/s ({secs:.3} s)")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Streams lines out of a reader with one reusable buffer (bounded memory:
+/// a line longer than `MAX_LINE` is cut into pieces).
+struct LineReader<R> {
+    inner: R,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    eof: bool,
+}
+
+const MAX_LINE: usize = 16 << 20;
+
+impl<R: Read> LineReader<R> {
+    fn new(inner: R) -> Self {
+        LineReader {
+            inner,
+            buf: vec![0; 1 << 20],
+            start: 0,
+            end: 0,
+            eof: false,
+        }
+    }
+
+    /// The next line including its `\n` (the last one may lack it).
+    fn next_line(&mut self) -> std::io::Result<Option<&[u8]>> {
+        loop {
+            let pending = self.buf.get(self.start..self.end).unwrap_or(&[]);
+            let cut = match memchr::memchr(b'\n', pending) {
+                Some(p) => Some(p + 1),
+                None if self.eof && !pending.is_empty() => Some(pending.len()),
+                None if pending.len() >= MAX_LINE => Some(pending.len()),
+                None => None,
+            };
+            if let Some(n) = cut {
+                let s = self.start;
+                self.start += n;
+                return Ok(self.buf.get(s..s + n));
+            }
+            if self.eof {
+                return Ok(None);
+            }
+            if self.start > 0 {
+                self.buf.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            }
+            if self.end == self.buf.len() {
+                let grow = (self.buf.len() * 2).min(MAX_LINE + 1);
+                self.buf.resize(grow, 0);
+            }
+            let n = match self.buf.get_mut(self.end..) {
+                Some(dst) => self.inner.read(dst)?,
+                None => 0,
+            };
+            if n == 0 {
+                self.eof = true;
+            }
+            self.end += n;
+        }
+    }
 }
 
 struct Run {
