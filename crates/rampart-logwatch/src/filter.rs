@@ -923,36 +923,3 @@ mod tests {
         assert!(Filter::new(&def, ctx()).is_err());
     }
 }
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod lit_debug {
-    #[test]
-    #[ignore]
-    fn show_literals() {
-        let read = |p: &str| std::fs::read_to_string(p).ok();
-        let def =
-            crate::load_filter(&read, "/work/shared/corpus/logs/filter.d/sshd.conf", &[]).unwrap();
-        let f = super::Filter::new(
-            &def,
-            super::TimeContext {
-                now: 0,
-                wall_clock: 0,
-                tz: crate::PosixTz::utc(),
-            },
-        )
-        .unwrap();
-        for c in &f.fail {
-            println!(
-                "{:?}",
-                c.literal.as_ref().map(|l| l
-                    .iter()
-                    .map(|x| String::from_utf8_lossy(x).into_owned())
-                    .collect::<Vec<_>>())
-            );
-        }
-        println!(
-            "pref {:?}",
-            f.pref.as_ref().map(|p| p.re.as_str().to_string())
-        );
-    }
-}
