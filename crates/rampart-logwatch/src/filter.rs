@@ -106,8 +106,16 @@ impl Compiled {
     }
 
     fn groups(&self, buf: &[u8]) -> FailData {
+        self.groups_skip(buf, "")
+    }
+
+    /// Groups except `skip` (the prefregex's `content`, used as a range).
+    fn groups_skip(&self, buf: &[u8], skip: &str) -> FailData {
         let mut f = FailData::default();
         for (n, i) in &self.names {
+            if !skip.is_empty() && &**n == skip {
+                continue;
+            }
             // groups that did not participate stay absent (same as a
             // Python `None` for every use fail2ban makes of them)
             if let Some((a, b)) = self.locs.get(*i) {
@@ -160,11 +168,17 @@ enum Check {
 impl Check {
     fn may_match(&self, hay: &[u8]) -> bool {
         match self {
-            Check::Prefix(p) => hay.starts_with(p),
+            // first byte inline: most regexes are rejected without memcmp
+            Check::Prefix(p) => hay.first() == p.first() && hay.starts_with(p),
             Check::Any(fs) => fs.iter().any(|f| f.find(hay).is_some()),
             Check::Always => true,
         }
     }
+}
+
+/// Key equality with a cheap first-byte test before `memcmp`.
+fn key_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
 }
 
 /// Matched group values of one failure (a Python dict in fail2ban):
@@ -186,24 +200,24 @@ impl FailData {
     pub fn get(&self, k: &str) -> Option<String> {
         self.values
             .iter()
-            .find(|(n, _)| &**n == k)
+            .find(|(n, _)| key_eq(n, k))
             .and_then(|(_, v)| v.clone())
     }
 
     /// Whether the key is present at all (even without value).
     pub fn has(&self, k: &str) -> bool {
-        self.values.iter().any(|(n, _)| &**n == k)
+        self.values.iter().any(|(n, _)| key_eq(n, k))
     }
 
     /// Python truthiness of the value.
     pub fn truthy(&self, k: &str) -> bool {
         self.values
             .iter()
-            .any(|(n, v)| &**n == k && v.as_deref().is_some_and(|s| !s.is_empty()))
+            .any(|(n, v)| key_eq(n, k) && v.as_deref().is_some_and(|s| !s.is_empty()))
     }
 
     fn set(&mut self, k: &str, v: Option<String>) {
-        if let Some(slot) = self.values.iter_mut().find(|(n, _)| &**n == k) {
+        if let Some(slot) = self.values.iter_mut().find(|(n, _)| key_eq(n, k)) {
             slot.1 = v;
         } else {
             self.values.push((Arc::from(k), v));
@@ -211,7 +225,7 @@ impl FailData {
     }
 
     fn set_arc(&mut self, k: &Arc<str>, v: Option<String>) {
-        if let Some(slot) = self.values.iter_mut().find(|(n, _)| n == k) {
+        if let Some(slot) = self.values.iter_mut().find(|(n, _)| key_eq(n, k)) {
             slot.1 = v;
         } else {
             self.values.push((Arc::clone(k), v));
@@ -220,7 +234,7 @@ impl FailData {
 
     fn remove(&mut self, k: &str) -> bool {
         let before = self.values.len();
-        self.values.retain(|(n, _)| &**n != k);
+        self.values.retain(|(n, _)| !key_eq(n, k));
         before != self.values.len()
     }
 }
@@ -269,7 +283,7 @@ pub struct Filter {
     ctx: TimeContext,
     buffer: Vec<Tuple>,
     last_date: Option<f64>,
-    cache: HashMap<String, FailData>,
+    cache: HashMap<String, FailData, foldhash::fast::RandomState>,
     cache_order: VecDeque<String>,
     /// Literal prefilter over all failregexes (None: some regex has no
     /// required literal, run all).
@@ -386,7 +400,7 @@ impl Filter {
             ctx,
             buffer: Vec::new(),
             last_date: None,
-            cache: HashMap::new(),
+            cache: HashMap::default(),
             cache_order: VecDeque::new(),
             ac,
             teddy,
@@ -617,15 +631,22 @@ impl Filter {
             if p.search(line).is_none() {
                 return;
             }
-            pre_groups = p.groups(line);
+            pre_groups = p.groups_skip(line, "content");
+            let mut content_value = None;
             if let Some((a, b)) = p.group_range("content") {
+                if b == a {
+                    content_value = Some(String::new());
+                }
                 if b > a {
-                    pre_groups.remove("content");
                     content.clear();
                     content.extend_from_slice(line.get(a..b).unwrap_or(&[]));
                     content.push(b'\n');
                     use_content = true;
                 }
+            }
+            if content_value.is_some() {
+                // an empty content stays a group value, as in fail2ban
+                pre_groups.set("content", content_value);
             }
         }
         for i in 0..self.fail.len() {
@@ -664,7 +685,7 @@ impl Filter {
         // values of the failregex win, but a group that did not
         // participate keeps the prefregex value (fail2ban master)
         for (k, v) in &pre_groups.values {
-            if v.is_some() && !fail.values.iter().any(|(n, x)| n == k && x.is_some()) {
+            if v.is_some() && !fail.values.iter().any(|(n, x)| key_eq(n, k) && x.is_some()) {
                 fail.set_arc(k, v.clone());
             }
         }
