@@ -11,7 +11,7 @@ use pcre2::bytes::{CaptureLocations, Regex};
 
 use crate::config::FilterDef;
 use crate::date::{DateDetector, TimeContext};
-use crate::prefilter::{anchored_prefix, required_literals};
+use crate::prefilter::{anchored_first_bytes, anchored_prefix, required_literals};
 use crate::{pyre, CompileError};
 use memchr::memmem;
 
@@ -30,6 +30,8 @@ struct Compiled {
     literal: Option<Vec<Vec<u8>>>,
     /// Cheapest per-line test that the regex can match at all.
     check: Check,
+    /// First bytes a match can start with (`^` regexes, single line).
+    first: Option<[u64; 4]>,
     source: String,
 }
 
@@ -86,8 +88,14 @@ impl Compiled {
             ),
             _ => Check::Always,
         };
+        let first = if multiline {
+            None
+        } else {
+            anchored_first_bytes(&tagged)
+        };
         Ok(Compiled {
             check,
+            first,
             literal,
             re,
             locs,
@@ -654,6 +662,15 @@ impl Filter {
             let Some(r) = self.fail.get_mut(i) else {
                 continue;
             };
+            if let Some(set) = &r.first {
+                let c = b.first().copied().unwrap_or(b'\n');
+                if set
+                    .get(usize::from(c >> 6))
+                    .is_none_or(|w| w & (1u64 << (c & 63)) == 0)
+                {
+                    continue;
+                }
+            }
             if !r.check.may_match(b) || r.search(b).is_none() {
                 continue;
             }

@@ -85,6 +85,116 @@ pub fn anchored_prefix(regex: &str) -> Option<Vec<u8>> {
     (out.len() >= MIN_LEN).then_some(out)
 }
 
+/// Bytes a match of a `^`-anchored regex can start with (single-line
+/// buffers), as a 256-bit set; `None` when not provable.
+pub fn anchored_first_bytes(regex: &str) -> Option<[u64; 4]> {
+    if regex.contains("(?i")
+        || regex.contains("(?x")
+        || regex.contains("(?m")
+        || regex.contains("(?-")
+    {
+        return None;
+    }
+    let b = regex.as_bytes();
+    if b.first() != Some(&b'^') {
+        return None;
+    }
+    let mut set = [0u64; 4];
+    first_at(b, 1, &mut set, 0)?;
+    Some(set)
+}
+
+fn add(set: &mut [u64; 4], c: u8) {
+    if let Some(w) = set.get_mut(usize::from(c >> 6)) {
+        *w |= 1u64 << (c & 63);
+    }
+}
+
+/// Adds the possible first bytes of the item at `i` (which must be
+/// mandatory) to `set`.
+fn first_at(b: &[u8], i: usize, set: &mut [u64; 4], depth: usize) -> Option<()> {
+    if depth > 16 {
+        return None;
+    }
+    let c = *b.get(i)?;
+    match c {
+        b'(' => {
+            let (kind, body) = group_kind(b, i)?;
+            let GroupKind::Consuming = kind else {
+                return None;
+            };
+            let end = skip_group(b, i)?;
+            let q = skip_quantifier(b, end);
+            if q > end && !matches!(b.get(end), Some(b'+')) {
+                return None;
+            }
+            // every top-level branch of the group
+            let mut j = body;
+            let mut start = body;
+            let mut d = 0usize;
+            while j < end - 1 {
+                match b.get(j)? {
+                    b'\\' => j += 2,
+                    b'[' => j = skip_class(b, j)?,
+                    b'(' => {
+                        d += 1;
+                        j += 1;
+                    }
+                    b')' => {
+                        d = d.checked_sub(1)?;
+                        j += 1;
+                    }
+                    b'|' if d == 0 => {
+                        first_at(b, start, set, depth + 1)?;
+                        j += 1;
+                        start = j;
+                    }
+                    _ => j += 1,
+                }
+            }
+            first_at(b, start, set, depth + 1)
+        }
+        b'[' => {
+            let end = skip_class(b, i)?;
+            if quantified(b, end) && !matches!(b.get(end), Some(b'+')) {
+                return None;
+            }
+            let body = b.get(i + 1..end - 1)?;
+            if body.is_empty() || body.first() == Some(&b'^') {
+                return None;
+            }
+            let mut k = 0;
+            while k < body.len() {
+                let x = *body.get(k)?;
+                if x == b'\\' || body.get(k + 1) == Some(&b'-') && k + 2 < body.len() {
+                    return None;
+                }
+                add(set, x);
+                k += 1;
+            }
+            Some(())
+        }
+        b'\\' => {
+            let n = *b.get(i + 1)?;
+            if n.is_ascii_alphanumeric()
+                || (quantified(b, i + 2) && !matches!(b.get(i + 2), Some(b'+')))
+            {
+                return None;
+            }
+            add(set, n);
+            Some(())
+        }
+        b'.' | b'^' | b'$' | b'|' | b')' | b'*' | b'+' | b'?' | b'{' => None,
+        _ => {
+            if quantified(b, i + 1) && !matches!(b.get(i + 1), Some(b'+')) {
+                return None;
+            }
+            add(set, c);
+            Some(())
+        }
+    }
+}
+
 fn quantified(b: &[u8], i: usize) -> bool {
     skip_quantifier(b, i) > i
 }
@@ -413,6 +523,25 @@ mod tests {
             Some(vec!["Connection ".into(), "Disconnect".into()])
         );
         assert_eq!(lits(r"(abc|d)xy"), None);
+    }
+
+    #[test]
+    fn first_bytes() {
+        let f = |s: &str| {
+            anchored_first_bytes(s).map(|set| {
+                (0u8..=255)
+                    .filter(|c| set[usize::from(c >> 6)] & (1 << (c & 63)) != 0)
+                    .map(char::from)
+                    .collect::<String>()
+            })
+        };
+        assert_eq!(f(r"^[aA]uth"), Some("Aa".into()));
+        assert_eq!(f(r"^(?P<x>(?:Connection|Disconnect)) "), Some("CD".into()));
+        assert_eq!(f(r"^[iI](?:llegal|nvalid)"), Some("Ii".into()));
+        assert_eq!(f(r"^(?:a|[0-9])"), None);
+        assert_eq!(f(r"^a?b"), None);
+        assert_eq!(f(r"^\s"), None);
+        assert_eq!(f(r"x"), None);
     }
 
     #[test]
