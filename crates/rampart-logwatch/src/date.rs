@@ -573,6 +573,26 @@ struct Memo {
     epoch: Option<f64>,
     /// Range of the `%S` digits within `text` and their value.
     seconds: Option<(usize, usize, i64)>,
+    /// Range of the `%f` digits within `text`.
+    frac: Option<(usize, usize)>,
+}
+
+/// `a == b` except inside the two byte ranges (same length slices).
+fn eq_outside(a: &[u8], b: &[u8], r1: (usize, usize), r2: Option<(usize, usize)>) -> bool {
+    let mut ranges = [r1, r2.unwrap_or((r1.1, r1.1))];
+    ranges.sort_unstable();
+    let mut pos = 0;
+    for (x, y) in ranges {
+        if x < pos {
+            // overlapping ranges: be conservative
+            return false;
+        }
+        if a.get(pos..x) != b.get(pos..x) {
+            return false;
+        }
+        pos = pos.max(y);
+    }
+    a.get(pos..) == b.get(pos..)
 }
 
 fn parse_digits(b: &[u8]) -> Option<i64> {
@@ -845,13 +865,21 @@ impl DateDetector {
         let (s, e) = t.locs.get(1).or_else(|| t.locs.get(0))?;
         let raw = line.get(s..e).unwrap_or(&[]);
         // seconds range of this match, relative to the date text
-        let sec = t
-            .names
-            .iter()
-            .find(|(n, _)| n == "S")
-            .and_then(|(_, idx)| t.locs.get(*idx))
-            .filter(|&(a, b)| a >= s && b <= e)
-            .map(|(a, b)| (a - s, b - s));
+        let rel = |name: &str| {
+            t.names
+                .iter()
+                .find(|(n, _)| n == name)
+                .and_then(|(_, idx)| t.locs.get(*idx))
+                .filter(|&(a, b)| a >= s && b <= e)
+                .map(|(a, b)| (a - s, b - s))
+        };
+        let sec = rel("S");
+        // fail2ban ignores sub-seconds (`%f`): they never change the epoch
+        let frac = if t.kind == Kind::Pattern {
+            rel("f")
+        } else {
+            None
+        };
         if let Some(m) = &self.memo {
             if m.template == i && m.now == ctx.now && m.text.len() == raw.len() {
                 if m.text.as_slice() == raw {
@@ -861,12 +889,13 @@ impl DateDetector {
                         epoch: m.epoch,
                     });
                 }
-                // same stamp but for the seconds: shift (a DST change or
-                // a day roll never happens within one minute's text)
+                // same stamp but for the seconds (and sub-seconds): shift
+                // (a DST change or a day roll never happens within one
+                // minute's text)
                 if let (Some((a, b, old)), Some((na, nb)), Some(ep)) = (m.seconds, sec, m.epoch) {
                     if (a, b) == (na, nb)
-                        && m.text.get(..a) == raw.get(..a)
-                        && m.text.get(b..) == raw.get(b..)
+                        && m.frac == frac
+                        && eq_outside(&m.text, raw, (a, b), frac)
                     {
                         if let Some(v) = raw.get(a..b).and_then(parse_digits) {
                             if v < 60 && old < 60 {
@@ -909,6 +938,7 @@ impl DateDetector {
             now: ctx.now,
             epoch,
             seconds,
+            frac,
         });
         Some(DateMatch {
             start: s,
@@ -1181,6 +1211,38 @@ mod tests {
         let m = d.find(line, &ctx()).unwrap();
         assert_eq!((m.start, m.end), (0, 15));
         assert_eq!(m.epoch, Some(1109338450.0));
+    }
+
+    #[test]
+    fn memo_helpers() {
+        assert!(eq_outside(
+            b"10:00:05.123 x",
+            b"10:00:07.999 x",
+            (6, 8),
+            Some((9, 12))
+        ));
+        assert!(!eq_outside(
+            b"10:00:05.123 x",
+            b"10:01:07.999 x",
+            (6, 8),
+            Some((9, 12))
+        ));
+        assert!(eq_outside(b"10:00:05 x", b"10:00:07 x", (6, 8), None));
+        assert!(!eq_outside(b"10:00:05 x", b"10:00:07 y", (6, 8), None));
+        // consecutive stamps through the memo equal fresh conversions
+        let mut d = DateDetector::new(&["{^LN-BEG}".to_string()], 2026).unwrap();
+        let mut fresh = DateDetector::new(&["{^LN-BEG}".to_string()], 2026).unwrap();
+        for l in [
+            "Feb 25 14:34:10 a",
+            "Feb 25 14:34:59 a",
+            "Feb 25 14:35:01 a",
+            "Mar 27 02:59:59 a",
+        ] {
+            let a = d.find(l.as_bytes(), &ctx()).unwrap().epoch;
+            fresh.memo = None;
+            let b = fresh.find(l.as_bytes(), &ctx()).unwrap().epoch;
+            assert_eq!(a, b, "{l}");
+        }
     }
 
     #[test]
