@@ -328,6 +328,9 @@ struct Template {
     names: Vec<(String, usize)>,
     anchored: bool,
     kind: Kind,
+    /// Group indices of `%S` and `%f` (memo shortcuts).
+    sec_idx: Option<usize>,
+    frac_idx: Option<usize>,
     hits: u64,
     distance: usize,
     key: String,
@@ -679,14 +682,24 @@ impl DateDetector {
             pattern: key.clone(),
             message: e,
         })?;
-        let names = rx
+        let names: Vec<(String, usize)> = rx
             .capture_names()
             .iter()
             .enumerate()
             .filter_map(|(i, n)| n.as_ref().map(|n| (n.clone(), i)))
             .collect();
         let locs = rx.capture_locations();
+        let idx = |name: &str| {
+            names
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, i)| *i)
+        };
+        let sec_idx = idx("S");
+        let frac_idx = if kind == Kind::Pattern { idx("f") } else { None };
         self.templates.push(Template {
+            sec_idx,
+            frac_idx,
             re: rx,
             locs,
             names,
@@ -865,21 +878,14 @@ impl DateDetector {
         let (s, e) = t.locs.get(1).or_else(|| t.locs.get(0))?;
         let raw = line.get(s..e).unwrap_or(&[]);
         // seconds range of this match, relative to the date text
-        let rel = |name: &str| {
-            t.names
-                .iter()
-                .find(|(n, _)| n == name)
-                .and_then(|(_, idx)| t.locs.get(*idx))
+        let rel = |idx: Option<usize>| {
+            idx.and_then(|i| t.locs.get(i))
                 .filter(|&(a, b)| a >= s && b <= e)
                 .map(|(a, b)| (a - s, b - s))
         };
-        let sec = rel("S");
+        let sec = rel(t.sec_idx);
         // fail2ban ignores sub-seconds (`%f`): they never change the epoch
-        let frac = if t.kind == Kind::Pattern {
-            rel("f")
-        } else {
-            None
-        };
+        let frac = rel(t.frac_idx);
         if let Some(m) = &self.memo {
             if m.template == i && m.now == ctx.now && m.text.len() == raw.len() {
                 if m.text.as_slice() == raw {
