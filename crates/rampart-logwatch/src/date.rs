@@ -689,14 +689,13 @@ impl DateDetector {
             .filter_map(|(i, n)| n.as_ref().map(|n| (n.clone(), i)))
             .collect();
         let locs = rx.capture_locations();
-        let idx = |name: &str| {
-            names
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, i)| *i)
-        };
+        let idx = |name: &str| names.iter().find(|(n, _)| n == name).map(|(_, i)| *i);
         let sec_idx = idx("S");
-        let frac_idx = if kind == Kind::Pattern { idx("f") } else { None };
+        let frac_idx = if kind == Kind::Pattern {
+            idx("f")
+        } else {
+            None
+        };
         self.templates.push(Template {
             sec_idx,
             frac_idx,

@@ -305,6 +305,7 @@ pub struct Filter {
     candidates: Vec<bool>,
     scratch: Vec<u8>,
     scratch2: Vec<u8>,
+    collect_fields: bool,
 }
 
 impl std::fmt::Debug for Filter {
@@ -417,6 +418,7 @@ impl Filter {
             candidates: vec![true; n],
             scratch: Vec::new(),
             scratch2: Vec::new(),
+            collect_fields: true,
         })
     }
 
@@ -428,6 +430,13 @@ impl Filter {
     /// Source text of failregex `i` (after substitution).
     pub fn failregex_source(&self, i: usize) -> Option<&str> {
         self.fail.get(i).map(|c| c.source.as_str())
+    }
+
+    /// Whether failures carry their group values (`Failure::data`, on by
+    /// default). Counting tools that only need hosts turn it off and save
+    /// a copy per failure.
+    pub fn set_collect_fields(&mut self, yes: bool) {
+        self.collect_fields = yes;
     }
 
     /// Moves the reference clock (year-less stamps, journal lines).
@@ -752,7 +761,11 @@ impl Filter {
             return;
         }
         let attempts = f.matches.unwrap_or(0);
-        let data = f.clone();
+        let data = if self.collect_fields {
+            f.clone()
+        } else {
+            FailData::default()
+        };
         res.failures.push(Failure {
             regex_index: i,
             host,
