@@ -31,6 +31,9 @@ const MAX_INCLUDE_DEPTH: usize = 16;
 /// `%(name)s` interpolation depth bound (Python's configparser uses 10;
 /// a little slack costs nothing).
 const MAX_INTERPOLATION_DEPTH: usize = 24;
+/// Largest value interpolation or tag substitution may build (a filter
+/// line is a few KiB; this stops exponential self-references).
+const MAX_VALUE_LEN: usize = 1 << 20;
 /// Per-tag replacement bound of the `<tag>` substitution (fail2ban: 25).
 const MAX_TAG_REPLACE_COUNT: usize = 25;
 
@@ -384,6 +387,14 @@ impl Config {
                 // references it.
                 let v = self.interpolate(&raw, &sec, vars, depth + 1, &key)?;
                 out.push_str(&v);
+                if out.len() > MAX_VALUE_LEN {
+                    return Err(LoadError::Interpolation {
+                        file: self.file.clone(),
+                        section: section.to_string(),
+                        key: opt.to_string(),
+                        message: "interpolated value too large".to_string(),
+                    });
+                }
             } else {
                 // Lenient: a lone `%` stays (Python would refuse it).
                 out.push('%');
@@ -608,7 +619,7 @@ fn substitute_tags(
                 };
                 value = value.replace(&format!("<{tag}>"), &repl);
                 *rplc.entry(tag).or_insert(0) += 1;
-                if value.len() > 1 << 22 {
+                if value.len() > MAX_VALUE_LEN {
                     return Err(LoadError::Interpolation {
                         file: file.to_string(),
                         section: "Definition".to_string(),
@@ -679,6 +690,24 @@ mod tests {
         assert_eq!(f.failregex, vec!["^F:sshd N".to_string()]);
         let f = load_filter(&s, "d/x.conf", &[("mode".into(), "aggressive".into())]).unwrap();
         assert_eq!(f.failregex, vec!["^F:sshd A".to_string()]);
+    }
+
+    #[test]
+    fn exponential_interpolation_is_bounded() {
+        let mut text = String::from("[Definition]\nfailregex = %(a0)s\n");
+        for i in 0..20 {
+            text.push_str(&format!("a{i} = %(a{})s%(a{})s\n", i + 1, i + 1));
+        }
+        text.push_str("a20 = xxxxxxxx\n");
+        let s = move |p: &str| (p == "a.conf").then(|| text.clone());
+        assert!(load_filter(&s, "a.conf", &[]).is_err());
+        let mut tags = String::from("[Definition]\nfailregex = <a0>\n");
+        for i in 0..20 {
+            tags.push_str(&format!("a{i} = <a{}><a{}>\n", i + 1, i + 1));
+        }
+        tags.push_str("a20 = xxxxxxxx\n");
+        let s = move |p: &str| (p == "a.conf").then(|| tags.clone());
+        assert!(load_filter(&s, "a.conf", &[]).is_err());
     }
 
     #[test]
