@@ -642,17 +642,15 @@ impl Filter {
                 return;
             }
         }
-        let mut pre_groups = FailData::default();
         let mut use_content = false;
+        let mut empty_content = false;
         if let Some(p) = self.pref.as_mut() {
             if p.search(line).is_none() {
                 return;
             }
-            pre_groups = p.groups_skip(line, "content");
-            let mut content_value = None;
             if let Some((a, b)) = p.group_range("content") {
                 if b == a {
-                    content_value = Some(String::new());
+                    empty_content = true;
                 }
                 if b > a {
                     content.clear();
@@ -661,11 +659,10 @@ impl Filter {
                     use_content = true;
                 }
             }
-            if content_value.is_some() {
-                // an empty content stays a group value, as in fail2ban
-                pre_groups.set("content", content_value);
-            }
         }
+        // prefregex groups are only built once some failregex matched (the
+        // prefregex capture locations stay valid for this line)
+        let mut pre_groups: Option<FailData> = None;
         for i in 0..self.fail.len() {
             let b: &[u8] = if use_content { content } else { line };
             let Some(r) = self.fail.get_mut(i) else {
@@ -693,7 +690,20 @@ impl Filter {
                 res.no_date = true;
                 continue;
             };
-            self.emit(i, fail, &pre_groups, 1, date, res);
+            let pg = pre_groups.get_or_insert_with(|| match &self.pref {
+                Some(p) => {
+                    let mut g = p.groups_skip(line, "content");
+                    if empty_content {
+                        // an empty content stays a group value, as in fail2ban
+                        g.set("content", Some(String::new()));
+                    }
+                    g
+                }
+                None => FailData::default(),
+            });
+            let pg = std::mem::take(pg);
+            self.emit(i, fail, &pg, 1, date, res);
+            pre_groups = Some(pg);
         }
     }
 
