@@ -745,10 +745,14 @@ impl Filter {
             }
         };
         let fid = f.get("fid");
-        let host = f
-            .get("ip4")
-            .or_else(|| f.get("ip6"))
-            .or_else(|| f.get("dns"));
+        let host = match f.get("ip4").or_else(|| f.get("ip6")) {
+            // `<SUBNET>` / `<ADDR>/<CIDR>`: fail2ban reports the network
+            Some(ip) => Some(match f.get("cidr") {
+                Some(c) => with_prefix(&ip, &c),
+                None => ip,
+            }),
+            None => f.get("dns"),
+        };
         let host = match host {
             Some(h) => match &fid {
                 Some(x) if *x != h => Some(x.clone()),
@@ -882,6 +886,25 @@ fn finish_merge(f: &mut FailData, mut nf: u8, users_len: Option<usize>, matched:
     }
 }
 
+/// `addr/prefix` as fail2ban's `IPAddr(addr, cidr)` prints it: the
+/// network address, without a suffix for a full-length prefix.
+fn with_prefix(ip: &str, cidr: &str) -> String {
+    let Ok(bits) = cidr.parse::<u32>() else {
+        return ip.to_string();
+    };
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(a)) if bits < 32 => {
+            let mask = u32::MAX.checked_shl(32 - bits).unwrap_or(0);
+            format!("{}/{bits}", std::net::Ipv4Addr::from(u32::from(a) & mask))
+        }
+        Ok(std::net::IpAddr::V6(a)) if bits < 128 => {
+            let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
+            format!("{}/{bits}", std::net::Ipv6Addr::from(u128::from(a) & mask))
+        }
+        _ => ip.to_string(),
+    }
+}
+
 fn join_lines(lines: &[Tuple]) -> Vec<u8> {
     let mut out = Vec::new();
     for (i, (a, b)) in lines.iter().enumerate() {
@@ -972,6 +995,23 @@ mod tests {
             .process_line(b"Feb 25 14:34:10 belka sshd[31602]: Accepted")
             .failures
             .is_empty());
+    }
+
+    #[test]
+    fn subnet_hosts() {
+        assert_eq!(with_prefix("192.0.2.77", "24"), "192.0.2.0/24");
+        assert_eq!(with_prefix("192.0.2.77", "32"), "192.0.2.77");
+        assert_eq!(with_prefix("2001:db8::1", "64"), "2001:db8::/64");
+        assert_eq!(with_prefix("192.0.2.77", "0"), "0.0.0.0/0");
+        assert_eq!(with_prefix("x", "8"), "x");
+        let def = FilterDef {
+            failregex: vec![r"^\s*block <SUBNET>$".into()],
+            maxlines: 1,
+            ..FilterDef::default()
+        };
+        let mut f = Filter::new(&def, ctx()).unwrap();
+        let r = f.process_line(b"Feb 25 14:34:10 block 10.1.2.3/16");
+        assert_eq!(r.failures[0].host, "10.1.0.0/16");
     }
 
     #[test]
