@@ -35,6 +35,21 @@ sys.exit(0 if pct >= 99.0 else 1)
 PY
 "$bin" rules check "$corpus/rules/snort-community/community-dedup-all-uncommented.rules" --show 0 | head -1
 
+echo "-- fail2ban log filters: run_cases.py conformance (all 1612 cases must pass)"
+if [ -d "$corpus/logs" ]; then
+  python3 "$corpus/logs/run_cases.py" --show 10 --adapter "$PWD/$bin logs match --jsonl" \
+    | tee /tmp/rampart-logs-cases.txt | tail -1
+  python3 - /tmp/rampart-logs-cases.txt <<'PY' || status=1
+import re, sys
+last = open(sys.argv[1]).read().strip().splitlines()[-1]
+m = re.match(r"(\d+) passed, (\d+) failed", last)
+passed = int(m.group(1)) if m else 0
+sys.exit(0 if passed >= 1612 else 1)
+PY
+else
+  echo "$corpus/logs not found: fail2ban conformance skipped"
+fi
+
 echo "-- suricata-verify: no regression on the tests that pass today (scripts/sv-expected-pass-*.txt)"
 for tier in a b; do
   python3 "$corpus/suricata-verify/run.py" --tier $tier --jobs 2 --report "bench/out/sv-tier-$tier.csv" \
@@ -54,7 +69,7 @@ for set in et-hits et-open-enabled; do
 done
 
 if [ $status -eq 0 ]; then
-  echo "acceptance: 9 passed, 0 failed"
+  echo "acceptance: 10 passed, 0 failed"
 else
   echo "acceptance: one or more enforced checks failed (see FAIL lines above)"
 fi

@@ -43,6 +43,10 @@ enum Command {
     /// Work with rule files.
     #[command(subcommand)]
     Rules(cmd::rules::RulesCommand),
+    /// fail2ban-compatible log matching: test a filter on a log file, or
+    /// serve the JSON-lines matching protocol.
+    #[command(subcommand)]
+    Logs(cmd::logs::LogsCommand),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +56,7 @@ fn main() -> ExitCode {
         Command::Craft(args) => craft_cmd::run(args).map(|()| ExitCode::SUCCESS),
         Command::Detect(args) => cmd::detect::run(args),
         Command::Rules(cmd) => cmd::rules::run(cmd),
+        Command::Logs(cmd) => cmd::logs::run(cmd),
     };
     match result {
         Ok(code) => code,

@@ -2,4 +2,5 @@
 
 pub mod detect;
 pub mod inspect;
+pub mod logs;
 pub mod rules;
