@@ -13,7 +13,7 @@ echo "-- packet counts vs tshark: every suricata-verify capture"
 scripts/compare-packet-counts.sh "$bin" "$corpus/suricata-verify" || status=1
 
 echo "-- packet count vs tshark: the benchmark capture"
-mkdir -p bench/data
+mkdir -p bench/data bench/out
 [ -f bench/data/bench-real.pcap ] || zstd -d -q "$corpus/pcaps/bench-real.pcap.zst" -o bench/data/bench-real.pcap
 scripts/compare-packet-counts.sh "$bin" bench/data || status=1
 
