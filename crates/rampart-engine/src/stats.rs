@@ -63,6 +63,8 @@ pub struct ProtocolCounters {
     pub teredo: Count,
     /// Frames that crossed IP-in-IP.
     pub ipip: Count,
+    /// Frames that carried a Network Service Header.
+    pub nsh: Count,
     /// Frames with at least one decoder event.
     pub invalid: Count,
 }
@@ -83,6 +85,7 @@ impl ProtocolCounters {
                 Tunnel::Vxlan => self.vxlan.add(n),
                 Tunnel::Teredo => self.teredo.add(n),
                 Tunnel::IpInIp => self.ipip.add(n),
+                Tunnel::Nsh => self.nsh.add(n),
             }
         }
         if !pkt.events.is_empty() {
@@ -135,6 +138,7 @@ impl ProtocolCounters {
             ("vxlan", self.vxlan),
             ("teredo", self.teredo),
             ("ipip", self.ipip),
+            ("nsh", self.nsh),
             ("invalid", self.invalid),
         ];
         all.into_iter().filter(|(_, c)| c.packets > 0).collect()

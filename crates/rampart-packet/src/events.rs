@@ -63,6 +63,7 @@ decoder_events! {
     GreTruncated => "gre.pkt_too_small", "A GRE header was cut off.";
     GreUnsupported => "gre.version_unsupported", "A GRE version or flag set Rampart does not follow.";
     MplsTruncated => "mpls.pkt_too_small", "An MPLS label stack was cut off.";
+    NshInvalid => "nsh.bad_header_length", "A Network Service Header that is cut off, of an unknown version or MD type, or followed by an unknown protocol.";
     PppoeTruncated => "pppoe.pkt_too_small", "A PPPoE header was cut off.";
     TunnelTooDeep => "tunnel.too_deep", "More nested encapsulations than Rampart follows.";
     MacsecInvalid => "macsec.invalid", "A malformed MACsec header.";

@@ -15,6 +15,7 @@ pub(super) const ETH_VLAN: u16 = 0x8100;
 pub(super) const ETH_QINQ: u16 = 0x88a8;
 pub(super) const ETH_QINQ_OLD: u16 = 0x9100;
 pub(super) const ETH_TEB: u16 = 0x6558;
+pub(super) const ETH_NSH: u16 = 0x894f;
 
 pub(super) fn decode_link<'a>(pkt: &mut Packet<'a>, linktype: LinkType, data: &'a [u8]) {
     match linktype {
@@ -103,6 +104,7 @@ pub(super) fn decode_ether_type<'a>(
         ETH_MPLS_UC | ETH_MPLS_MC => tunnel::decode_mpls(pkt, data, depth),
         ETH_PPPOE_SESSION => tunnel::decode_pppoe(pkt, data, depth),
         ETH_PPPOE_DISCOVERY => {}
+        ETH_NSH => tunnel::decode_nsh(pkt, data, depth),
         ETH_TEB => {
             if let Some(d) = tunnel::deeper(pkt, depth) {
                 decode_ethernet(pkt, data, d);

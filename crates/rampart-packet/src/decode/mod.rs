@@ -153,6 +153,8 @@ pub enum Tunnel {
     Teredo,
     /// IPv4 or IPv6 directly inside IP (protocols 4 and 41).
     IpInIp,
+    /// A Network Service Header (service function chaining).
+    Nsh,
 }
 
 /// The tunnels crossed by one packet, outermost first.

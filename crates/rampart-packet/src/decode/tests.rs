@@ -260,3 +260,28 @@ proptest::proptest! {
         let _ = decode_ip(&data);
     }
 }
+
+#[test]
+fn nsh_md_type_1_and_2_carry_ip() {
+    let inner = &tcp_v4_frame(b"nsh")[14..];
+    for (md_type, words, meta) in [(1u8, 6u8, 16usize), (2, 2, 0)] {
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&[0x89, 0x4f]);
+        // Version 0, TTL 63, length in words, MD type, next protocol IPv4.
+        f.extend_from_slice(&[0x0f, 0xc0 | words, md_type, 0x01]);
+        f.extend_from_slice(&[0, 0, 1, 255]); // service path 1, index 255
+        f.extend(std::iter::repeat_n(0u8, meta));
+        f.extend_from_slice(inner);
+        let p = decode(LinkType::Ethernet, &f);
+        assert!(p.events.is_empty(), "md {md_type}: {:?}", p.events);
+        assert_eq!(p.tunnels.iter().collect::<Vec<_>>(), vec![Tunnel::Nsh]);
+        assert_eq!(p.payload(), b"nsh");
+    }
+    // MD type 1 with a wrong length is flagged, not decoded.
+    let mut bad = vec![0u8; 12];
+    bad.extend_from_slice(&[0x89, 0x4f, 0x0f, 0xc2, 0x01, 0x01, 0, 0, 1, 255]);
+    bad.extend_from_slice(inner);
+    let p = decode(LinkType::Ethernet, &bad);
+    assert!(p.events.contains(DecoderEvent::NshInvalid));
+    assert!(p.ip.is_none());
+}

@@ -157,6 +157,40 @@ pub(super) fn decode_mpls<'a>(pkt: &mut Packet<'a>, data: &'a [u8], depth: u8) {
     }
 }
 
+/// Network Service Header (RFC 8300, EtherType 0x894F): service function
+/// chaining metadata in front of an IPv4, IPv6, Ethernet or MPLS payload.
+/// The header length field (in 4-byte words) says where the payload starts;
+/// MD type 1 headers are exactly 24 bytes.
+pub(super) fn decode_nsh<'a>(pkt: &mut Packet<'a>, data: &'a [u8], depth: u8) {
+    let Some(&[b0, b1, b2, next]) = data.get(..4) else {
+        pkt.event(DecoderEvent::NshInvalid);
+        return;
+    };
+    let version = b0 >> 6;
+    let words = usize::from(b1 & 0x3f);
+    let md_type = b2 & 0x0f;
+    let len = words * 4;
+    let valid = version == 0
+        && len >= 8
+        && match md_type {
+            1 => len == 24,
+            2 => true,
+            _ => false,
+        };
+    let Some(inner) = data.get(len..).filter(|_| valid) else {
+        pkt.event(DecoderEvent::NshInvalid);
+        return;
+    };
+    let Some(d) = deeper(pkt, depth) else { return };
+    pkt.tunnels.push(Tunnel::Nsh);
+    match next {
+        1 | 2 => ip::decode_ip_layer(pkt, inner, d),
+        3 => link::decode_ethernet(pkt, inner, d),
+        5 => decode_mpls(pkt, inner, d),
+        _ => pkt.event(DecoderEvent::NshInvalid),
+    }
+}
+
 /// VXLAN (UDP 4789) and Teredo (UDP 3544) carried in a UDP datagram.
 pub(super) fn decode_udp_tunnel<'a>(
     pkt: &mut Packet<'a>,
