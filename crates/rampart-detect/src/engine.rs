@@ -154,6 +154,30 @@ pub struct Alert {
     pub proto: u8,
     /// The flow, when there is one.
     pub flow: Option<FlowView>,
+    /// Whether the data came with a captured packet or from a flow being
+    /// flushed at its end (EVE `pkt_src`).
+    pub source: AlertSource,
+}
+
+/// Where the inspected data came from, as EVE's `pkt_src` reports it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AlertSource {
+    /// A captured packet (or stream data inspected with one).
+    #[default]
+    Wire,
+    /// Stream data flushed when its flow ended (timeout, eviction, end of
+    /// input): Suricata's pseudo packets.
+    FlowEnd,
+}
+
+impl AlertSource {
+    /// Suricata's `pkt_src` string.
+    pub fn as_eve(self) -> &'static str {
+        match self {
+            AlertSource::Wire => "wire/pcap",
+            AlertSource::FlowEnd => "stream (flow timeout)",
+        }
+    }
 }
 
 /// What is being inspected: a packet, or a chunk of stream data.
@@ -509,6 +533,7 @@ impl DetectEngine {
                 ports: subject.ports,
                 proto: subject.proto,
                 flow: subject.flow,
+                source: AlertSource::Wire,
             });
         }
         true

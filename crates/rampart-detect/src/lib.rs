@@ -21,7 +21,7 @@ pub mod signature;
 pub mod threshold;
 pub mod threshold_config;
 
-pub use engine::{Alert, Build, CompileError, DetectEngine, DetectStats, FlowView};
+pub use engine::{Alert, AlertSource, Build, CompileError, DetectEngine, DetectStats, FlowView};
 pub use flowvars::FlowVars;
 pub use signature::Signature;
 pub use threshold::ThresholdTable;

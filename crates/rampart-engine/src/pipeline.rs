@@ -13,7 +13,7 @@ use rampart_stream::{
 use std::sync::Arc;
 
 use rampart_detect::{
-    Alert, DetectEngine, DetectStats, FlowVars, FlowView, Signature, ThresholdTable,
+    Alert, AlertSource, DetectEngine, DetectStats, FlowVars, FlowView, Signature, ThresholdTable,
 };
 use rampart_stream::flow::FlowState;
 
@@ -500,8 +500,9 @@ fn end_flow(
         streams.release_memory(budget);
     }
     if let Some(det) = det {
-        flush_pending(det, &mut state, Direction::ToServer, flow, ts, sink);
-        flush_pending(det, &mut state, Direction::ToClient, flow, ts, sink);
+        for d in [Direction::ToServer, Direction::ToClient] {
+            flush_pending(det, &mut state, d, flow, ts, AlertSource::FlowEnd, sink);
+        }
     }
     flow.user.detect = state;
     sink.on_flow_end(flow, reason);
@@ -553,6 +554,7 @@ fn flush_pending(
     dir: Direction,
     flow: &Flow<FlowData>,
     ts: Timestamp,
+    source: AlertSource,
     sink: &mut impl PipelineSink,
 ) {
     let Some(pending) = state.pending.get_mut(dir.index()) else {
@@ -583,6 +585,9 @@ fn flush_pending(
     data.clear();
     if let Some(p) = state.pending.get_mut(dir.index()) {
         *p = data;
+    }
+    for a in &mut det.alerts {
+        a.source = source;
     }
     emit_alerts(det, ts, sink);
 }
@@ -623,7 +628,7 @@ fn deliver(
                     .get(direction.index())
                     .is_some_and(|p| p.len() + data.len() > MAX_PENDING_STREAM);
                 if full {
-                    flush_pending(det, state, direction, flow, ts, sink);
+                    flush_pending(det, state, direction, flow, ts, AlertSource::Wire, sink);
                 }
                 if let Some(p) = state.pending.get_mut(direction.index()) {
                     p.extend_from_slice(data);

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use rampart_detect::{Alert, DetectEngine, Signature};
+use rampart_detect::{Alert, AlertSource, DetectEngine, Signature};
 use rampart_engine::{Pipeline, PipelineSink};
 use rampart_packet::Timestamp;
 use rampart_rules::{Action, Classifications};
@@ -117,7 +117,12 @@ impl PipelineSink for DetectSink<'_> {
                 }
             }),
             metadata: &sig.metadata,
-            pcap_cnt: self.packets,
+            pcap_cnt: if a.source == AlertSource::FlowEnd {
+                0
+            } else {
+                self.packets
+            },
+            pkt_src: a.source.as_eve(),
         };
         let rec = eve::alert_record(&fields);
         let res = serde_json::to_writer(&mut self.out, &rec)

@@ -156,6 +156,9 @@ pub struct AlertFields<'a> {
     /// Number of the packet (1-based, in the capture) being processed when
     /// the alert was raised; 0 when none (omitted).
     pub pcap_cnt: u64,
+    /// Suricata's `pkt_src`: "wire/pcap", or "stream (flow timeout)" for
+    /// data flushed when its flow ended.
+    pub pkt_src: &'a str,
 }
 
 /// An address as Suricata's EVE writes it: IPv4 dotted, IPv6 as eight
@@ -194,6 +197,7 @@ pub fn alert_record(a: &AlertFields<'_>) -> Value {
         rec.insert("dest_port".into(), json!(dp));
     }
     rec.insert("proto".into(), json!(proto_name(a.proto)));
+    rec.insert("pkt_src".into(), json!(a.pkt_src));
     if let Some(d) = a.direction {
         rec.insert("direction".into(), json!(d));
     }
@@ -240,6 +244,7 @@ mod tests {
             ts: Timestamp::from_secs(1_458_826_909),
             flow_id: Some(42),
             pcap_cnt: 0,
+            pkt_src: "wire/pcap",
             src_ip: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
             dest_ip: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)),
             ports: Some((1234, 80)),
