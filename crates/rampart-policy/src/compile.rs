@@ -233,7 +233,7 @@ fn compile_rule(p: &Policy, index: usize, r: &Rule, sets: &mut Vec<Value>, rules
         match (&r.rate, fam) {
             (Some(rate), Some(f)) => {
                 let set = rate_set_name(index, f);
-                let mut s = set_obj(p, &set, f, &["dynamic", "timeout"]);
+                let mut s = set_obj(p, &set, f, &["timeout"]);
                 s.insert("timeout".into(), json!(RATE_SET_TIMEOUT));
                 s.insert("size".into(), json!(RATE_SET_SIZE));
                 sets.push(json!({"add": {"set": s}}));

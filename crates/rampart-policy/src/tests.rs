@@ -204,7 +204,7 @@ burst = 20
     assert_eq!(
         set,
         json!({"family": "inet", "table": "rampart", "name": "rl0_v4", "type": "ipv4_addr",
-            "flags": ["dynamic", "timeout"], "timeout": 60, "size": 65535})
+            "flags": ["timeout"], "timeout": 60, "size": 65535})
     );
     let rules = rules_of(&v);
     assert_eq!(
