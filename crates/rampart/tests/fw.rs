@@ -1,0 +1,268 @@
+//! `rampart fw`: validation and rendering everywhere; as root with `nft`
+//! and `ip`, the example policy applied for real inside a network namespace
+//! the test creates (and always removes), next to an unrelated table that
+//! must come through untouched.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn example() -> PathBuf {
+    repo().join("docs/policy-example.toml")
+}
+
+fn rampart(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn check_and_render_the_example() {
+    let ex = example();
+    let out = rampart(&["fw", "check", ex.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.contains("valid"), "{s}");
+    assert!(s.contains("table      inet rampart"), "{s}");
+    assert!(s.contains("--queue-balance 0:1 --queue-bypass"), "{s}");
+    let out = rampart(&["fw", "render", ex.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cmds = v["nftables"].as_array().unwrap();
+    assert_eq!(
+        cmds[1],
+        serde_json::json!({"delete": {"table": {"family": "inet", "name": "rampart"}}})
+    );
+    assert!(!text(&out.stdout).contains("flush"));
+}
+
+#[test]
+fn check_names_the_bad_key() {
+    let dir = std::env::temp_dir().join(format!("rampart-fw-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("bad.toml");
+    std::fs::write(
+        &f,
+        "[[rules]]\naction = \"allow\"\nprotocol = \"tcp\"\nto = { ports = [70000] }\n",
+    )
+    .unwrap();
+    let out = rampart(&["fw", "check", f.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let e = text(&out.stderr);
+    assert!(
+        e.contains("rules[0].to.ports: port 70000 out of range"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A network namespace that is deleted when dropped, test failure or not.
+struct Netns(String);
+
+impl Netns {
+    fn create() -> Result<Netns, String> {
+        let name = format!("rampart-test-{}", std::process::id());
+        let out = Command::new("ip")
+            .args(["netns", "add", &name])
+            .output()
+            .map_err(|e| format!("cannot run ip: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("ip netns add failed: {}", text(&out.stderr).trim()));
+        }
+        Ok(Netns(name))
+    }
+
+    /// `ip netns exec NAME PROGRAM ARGS...` with optional standard input.
+    fn exec(&self, program: &str, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", &self.0, program])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        {
+            let mut sin = child.stdin.take().unwrap();
+            if let Some(s) = stdin {
+                sin.write_all(s.as_bytes()).unwrap();
+            }
+        }
+        child.wait_with_output().unwrap()
+    }
+
+    fn nft_json(&self, args: &[&str]) -> serde_json::Value {
+        let mut a = vec!["-j"];
+        a.extend_from_slice(args);
+        let out = self.exec("nft", &a, None);
+        assert!(out.status.success(), "nft {args:?}: {}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+    }
+}
+
+fn skip_reason() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let root = status
+        .lines()
+        .find(|l| l.starts_with("Uid:"))
+        .and_then(|l| l.split_whitespace().nth(2))
+        == Some("0");
+    if !root {
+        return Some("not running as root".into());
+    }
+    for tool in ["nft", "ip"] {
+        let ok = Command::new(tool)
+            .arg(if tool == "nft" { "--version" } else { "-V" })
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !ok {
+            return Some(format!("`{tool}` is not available"));
+        }
+    }
+    None
+}
+
+/// Objects of one kind in a listing, by name.
+fn names(listing: &serde_json::Value, kind: &str) -> Vec<String> {
+    listing["nftables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i.get(kind))
+        .filter_map(|o| o["name"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn apply_in_a_network_namespace() {
+    if let Some(why) = skip_reason() {
+        eprintln!("skipping the namespace test: {why}");
+        return;
+    }
+    let ns = match Netns::create() {
+        Ok(ns) => ns,
+        Err(why) => {
+            eprintln!("skipping the namespace test: {why}");
+            return;
+        }
+    };
+    // An unrelated table that must survive every apply untouched.
+    let other = r#"{"nftables":[
+        {"add":{"table":{"family":"ip","name":"other"}}},
+        {"add":{"set":{"family":"ip","table":"other","name":"keep","type":"ipv4_addr","elem":["192.0.2.1"]}}},
+        {"add":{"chain":{"family":"ip","table":"other","name":"c","type":"filter","hook":"input","prio":5,"policy":"accept"}}},
+        {"add":{"rule":{"family":"ip","table":"other","chain":"c","expr":[{"counter":null}]}}}
+    ]}"#;
+    let out = ns.exec("nft", &["-j", "-f", "-"], Some(other));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let other_before = ns.nft_json(&["list", "table", "ip", "other"]);
+
+    let bin = env!("CARGO_BIN_EXE_rampart");
+    let ex = example();
+    let ex = ex.to_str().unwrap();
+    let out = ns.exec(bin, &["fw", "diff", ex], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("(not present)"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let out = ns.exec(bin, &["fw", "apply", ex], None);
+    assert!(out.status.success(), "apply: {}", text(&out.stderr));
+
+    let listing = ns.nft_json(&["list", "table", "inet", "rampart"]);
+    let chains = names(&listing, "chain");
+    for c in ["input", "forward", "output"] {
+        assert!(
+            chains.contains(&c.to_string()),
+            "chain {c} missing: {chains:?}"
+        );
+    }
+    let sets = names(&listing, "set");
+    for s in ["bans_v4", "bans_v6", "allow_v4", "allow_v6"] {
+        assert!(sets.contains(&s.to_string()), "set {s} missing: {sets:?}");
+    }
+    let input = listing["nftables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|i| i.get("chain").filter(|c| c["name"] == "input"))
+        .unwrap();
+    assert_eq!(input["policy"], "drop");
+    assert_eq!(input["hook"], "input");
+    assert_eq!(ns.nft_json(&["list", "table", "ip", "other"]), other_before);
+
+    let out = ns.exec(bin, &["fw", "diff", ex], None);
+    assert!(
+        text(&out.stdout).contains("no changes"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // A ban survives a re-apply (the table is recreated, bans carried).
+    let out = ns.exec(
+        "nft",
+        &[
+            "add",
+            "element",
+            "inet",
+            "rampart",
+            "bans_v4",
+            "{ 198.51.100.7 }",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = ns.exec(bin, &["fw", "apply", ex], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let bans = ns.nft_json(&["list", "set", "inet", "rampart", "bans_v4"]);
+    assert!(bans.to_string().contains("198.51.100.7"), "{bans}");
+
+    // An unconfirmed apply is rolled back.
+    let changed = std::env::temp_dir().join(format!("rampart-fw-ns-{}.toml", std::process::id()));
+    let src = std::fs::read_to_string(example()).unwrap();
+    std::fs::write(
+        &changed,
+        src.replace("input = \"drop\"", "input = \"accept\""),
+    )
+    .unwrap();
+    let changed_s = changed.to_str().unwrap();
+    let out = ns.exec(bin, &["fw", "diff", changed_s], None);
+    assert!(
+        text(&out.stdout).contains("~ chain input: policy drop -> accept"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = ns.exec(
+        bin,
+        &["fw", "apply", changed_s, "--confirm-within", "3s"],
+        Some("no\n"),
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let out = ns.exec(bin, &["fw", "diff", ex], None);
+    assert!(
+        text(&out.stdout).contains("no changes"),
+        "{}",
+        text(&out.stdout)
+    );
+    let _ = std::fs::remove_file(&changed);
+    assert_eq!(ns.nft_json(&["list", "table", "ip", "other"]), other_before);
+}
