@@ -78,7 +78,7 @@ impl Cidr {
     }
 
     /// The prefix length in bits.
-    pub fn len(&self) -> u8 {
+    pub fn prefix_len(&self) -> u8 {
         self.len
     }
 
@@ -171,7 +171,7 @@ mod tests {
             "10.0.0.0/8".parse::<Cidr>().unwrap().to_string(),
             "10.0.0.0/8"
         );
-        assert_eq!("192.0.2.7".parse::<Cidr>().unwrap().len(), 32);
+        assert_eq!("192.0.2.7".parse::<Cidr>().unwrap().prefix_len(), 32);
         assert_eq!(
             "2001:db8::/32".parse::<Cidr>().unwrap().to_string(),
             "2001:db8::/32"

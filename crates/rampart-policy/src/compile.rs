@@ -68,7 +68,7 @@ pub fn cidr_json(c: &Cidr) -> Value {
     if c.is_host() {
         json!(c.addr().to_string())
     } else {
-        json!({"prefix": {"addr": c.addr().to_string(), "len": c.len()}})
+        json!({"prefix": {"addr": c.addr().to_string(), "len": c.prefix_len()}})
     }
 }
 
