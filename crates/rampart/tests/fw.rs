@@ -265,4 +265,70 @@ fn apply_in_a_network_namespace() {
     );
     let _ = std::fs::remove_file(&changed);
     assert_eq!(ns.nft_json(&["list", "table", "ip", "other"]), other_before);
+
+    // Ban batches from the library: timeouts, IPv6 widening, deletion.
+    use rampart_policy::{ban_elements, Ban, BanOp};
+    let bans = [
+        Ban::address("203.0.113.9".parse().unwrap(), 64, Some(120)),
+        Ban::address("2001:db8:5:6::77".parse().unwrap(), 64, Some(300)),
+        Ban {
+            cidr: "192.0.2.128/25".parse().unwrap(),
+            timeout: None,
+        },
+    ];
+    let batch = ban_elements("rampart", BanOp::Add, &bans).unwrap();
+    let out = ns.exec("nft", &["-j", "-f", "-"], Some(&batch.to_string()));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v4 = ns
+        .nft_json(&["list", "set", "inet", "rampart", "bans_v4"])
+        .to_string();
+    let v6 = ns
+        .nft_json(&["list", "set", "inet", "rampart", "bans_v6"])
+        .to_string();
+    assert!(
+        v4.contains("\"203.0.113.9\"") && v4.contains("\"timeout\":120"),
+        "{v4}"
+    );
+    assert!(v4.contains("\"addr\":\"192.0.2.128\",\"len\":25"), "{v4}");
+    assert!(
+        v6.contains("\"addr\":\"2001:db8:5:6::\",\"len\":64"),
+        "{v6}"
+    );
+    let batch = ban_elements("rampart", BanOp::Delete, &bans).unwrap();
+    let out = ns.exec("nft", &["-j", "-f", "-"], Some(&batch.to_string()));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v4 = ns
+        .nft_json(&["list", "set", "inet", "rampart", "bans_v4"])
+        .to_string();
+    assert!(
+        !v4.contains("203.0.113.9") && v4.contains("198.51.100.7"),
+        "{v4}"
+    );
+
+    // 100,000 bans in one batch: one nft spawn.
+    let many: Vec<Ban> = (0..100_000u32)
+        .map(|i| {
+            Ban::address(
+                std::net::Ipv4Addr::from(0x0a00_0000 + i * 2).into(),
+                64,
+                Some(600),
+            )
+        })
+        .collect();
+    let t0 = std::time::Instant::now();
+    let batch = ban_elements("rampart", BanOp::Add, &many)
+        .unwrap()
+        .to_string();
+    let out = ns.exec("nft", &["-j", "-f", "-"], Some(&batch));
+    let took = t0.elapsed();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    eprintln!(
+        "100,000 bans (build + nft -j -f -): {:.3} s",
+        took.as_secs_f64()
+    );
+    let v4 = ns.nft_json(&["list", "set", "inet", "rampart", "bans_v4"]);
+    let n = v4["nftables"][1]["set"]["elem"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(n, 100_001);
 }
