@@ -447,7 +447,7 @@ pub enum BanOp {
 pub struct Ban {
     /// What is banned.
     pub cidr: Cidr,
-    /// Seconds until it expires.
+    /// Seconds until it expires (None or 0: the set's default timeout).
     pub timeout: Option<u64>,
 }
 
@@ -473,7 +473,7 @@ pub fn ban_elements(table: &str, op: BanOp, bans: &[Ban]) -> Option<Value> {
         let elems: Vec<Value> = bans
             .iter()
             .filter(|b| b.cidr.is_v4() == f && seen.insert(b.cidr))
-            .map(|b| match (op, b.timeout) {
+            .map(|b| match (op, b.timeout.filter(|&t| t > 0)) {
                 (BanOp::Add, Some(t)) => json!({"elem": {"val": cidr_json(&b.cidr), "timeout": t}}),
                 _ => cidr_json(&b.cidr),
             })

@@ -640,6 +640,32 @@ fn families_of(ep: &Endpoint) -> Option<BTreeSet<Family>> {
 }
 
 impl Policy {
+    /// Things that are valid but probably a mistake, for `fw check` to
+    /// print: a default-drop hook with no rule accepting established
+    /// traffic cuts every reply (and the SSH session applying the policy).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for hook in [Hook::Input, Hook::Forward] {
+            if self.defaults.get(&hook) != Some(&Verdict::Drop) {
+                continue;
+            }
+            let allows_established = self.rules.iter().any(|r| {
+                r.chain == hook
+                    && r.action == Action::Allow
+                    && r.state.contains(&CtState::Established)
+                    && r.from.addresses.is_empty()
+                    && r.from.interfaces.is_empty()
+            });
+            if !allows_established {
+                out.push(format!(
+                    "defaults.{0}: drop, but no {0} rule allows state \"established\" from anywhere: replies to this host's connections (and the current SSH session) would be dropped; apply with --confirm-within",
+                    hook.as_str()
+                ));
+            }
+        }
+        out
+    }
+
     /// Parses and validates a policy from TOML text.
     pub fn from_toml(text: &str) -> Result<Policy, PolicyError> {
         let raw: RawPolicy = toml::from_str(text)

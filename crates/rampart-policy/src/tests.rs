@@ -346,6 +346,23 @@ fn validation_errors_name_the_key() {
 }
 
 #[test]
+fn lockout_warnings() {
+    let p = policy("[defaults]\ninput = \"drop\"\n");
+    let w = p.warnings();
+    assert_eq!(w.len(), 1);
+    assert!(
+        w[0].starts_with("defaults.input: drop, but no input rule allows state"),
+        "{w:?}"
+    );
+    let p = policy(
+        "[defaults]\ninput = \"drop\"\n[[rules]]\naction = \"allow\"\nstate = [\"established\", \"related\"]\n",
+    );
+    assert!(p.warnings().is_empty());
+    let ex = include_str!("../../../docs/policy-example.toml");
+    assert_eq!(policy(ex).warnings(), Vec::<String>::new());
+}
+
+#[test]
 fn ban_batches_with_timeouts_and_widening() {
     let bans = vec![
         Ban::address("192.0.2.7".parse().unwrap(), 64, Some(600)),

@@ -149,6 +149,9 @@ fn check(path: &Path) -> Result<ExitCode> {
         )?;
     }
     outln!("  nft batch  {n} commands")?;
+    for w in p.warnings() {
+        outln!("warning: {w}")?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
