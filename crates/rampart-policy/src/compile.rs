@@ -385,17 +385,12 @@ pub fn compile(p: &Policy) -> Value {
             (Some(a), _) => json!(a),
             _ => json!(0),
         };
-        let mut flags = Vec::new();
-        if q.fail_open {
-            flags.push("bypass");
-        }
-        if q.numbers.len() > 1 {
-            flags.push("fanout");
-        }
+        // Several queues are balanced by flow hash, like iptables'
+        // --queue-balance (nft's `fanout` flag would pick by CPU instead).
         let mut stmt = Map::new();
         stmt.insert("num".into(), num);
-        if !flags.is_empty() {
-            stmt.insert("flags".into(), json!(flags));
+        if q.fail_open {
+            stmt.insert("flags".into(), json!(["bypass"]));
         }
         rules.push(rule_cmd(
             p,

@@ -284,6 +284,17 @@ fn queue_kept_out_unless_asked() {
         rules.last().unwrap()["expr"],
         json!([{"queue": {"num": 3}}])
     );
+    // Several queues: balanced by flow hash (no CPU `fanout`), fail-open.
+    let p = policy("[queue]\nnumbers = [2, 1]\nqueue_statement = true\n");
+    let rules = rules_of(&compile(&p));
+    assert_eq!(
+        rules.last().unwrap()["expr"],
+        json!([{"queue": {"num": {"range": [1, 2]}, "flags": ["bypass"]}}])
+    );
+    assert!(Policy::from_toml("[queue]\nnumbers = [1, 3]\n")
+        .unwrap_err()
+        .to_string()
+        .starts_with("queue.numbers: queues [1, 3] are not contiguous"));
 }
 
 #[test]
