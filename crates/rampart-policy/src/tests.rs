@@ -572,7 +572,34 @@ mod generated {
         }
     }
 
+    /// Values of the fields users type as strings, with junk mixed in.
+    fn fieldish() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[0-9./:a-f-]{0,20}",
+            "[0-9]{1,6}/(second|minute|hour|fortnight)",
+            "[0-9]{0,12}[smhdx]?",
+            ".{0,12}",
+        ]
+    }
+
     proptest! {
+        /// Nothing a policy file says can panic the loader or compiler.
+        #[test]
+        fn arbitrary_field_values_never_panic(
+            a in fieldish(), b in fieldish(), c in fieldish(), d in fieldish(), n in any::<i64>(),
+        ) {
+            let text = format!(
+                "[bans]\ntimeout = {c:?}\n[zones.z]\ninterfaces = [{d:?}]\naddresses = [{a:?}]\n\
+                 [[rules]]\naction = \"allow\"\nprotocol = \"udp\"\nfrom = {{ zone = \"z\" }}\n\
+                 to = {{ addresses = [{b:?}], ports = [{n}, {a:?}] }}\nrate = {b:?}\n"
+            );
+            if let Ok(p) = Policy::from_toml(&text) {
+                let mut count = 0;
+                check_addresses(&compile(&p), false, &mut count);
+            }
+            let _ = Policy::from_toml(&a);
+        }
+
         #[test]
         fn valid_policies_compile_to_reparsable_addresses(
             rules in prop::collection::vec(rule(), 0..6),
