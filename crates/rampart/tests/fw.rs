@@ -263,6 +263,35 @@ fn apply_in_a_network_namespace() {
         "{}",
         text(&out.stdout)
     );
+    // The rollback also happens when `apply` itself dies before the
+    // deadline (an SSH session cut by the new policy): its watchdog, in
+    // its own process group, restores the previous table.
+    let mut child = Command::new("ip")
+        .args(["netns", "exec", &ns.0, bin, "fw", "apply", changed_s])
+        .args(["--confirm-within", "3s"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The prompt comes after the new table is in and the watchdog started.
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    assert!(
+        lines.any(|l| l.is_ok_and(|l| l.contains("type `yes`"))),
+        "apply did not prompt"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let mut restored = false;
+    for _ in 0..80 {
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        let out = ns.exec(bin, &["fw", "diff", ex], None);
+        if text(&out.stdout).contains("no changes") {
+            restored = true;
+            break;
+        }
+    }
+    assert!(restored, "the watchdog did not restore the previous table");
     let _ = std::fs::remove_file(&changed);
     assert_eq!(ns.nft_json(&["list", "table", "ip", "other"]), other_before);
 

@@ -34,6 +34,21 @@ pub enum FwCommand {
     Diff(PolicyArg),
     /// Replace Rampart's table with the policy in one atomic transaction.
     Apply(ApplyArgs),
+    /// Internal: the rollback watchdog of `apply --confirm-within`, started
+    /// in its own process group so that it outlives a dropped SSH session.
+    #[command(hide = true)]
+    RollbackWatch(WatchArgs),
+}
+
+/// Arguments of the hidden rollback watchdog.
+#[derive(Args, Debug)]
+pub struct WatchArgs {
+    /// The restore batch (deleted by whoever restores or confirms).
+    #[arg(long)]
+    pub file: PathBuf,
+    /// Seconds to wait before restoring.
+    #[arg(long)]
+    pub after: u64,
 }
 
 /// A policy file argument.
@@ -65,6 +80,7 @@ pub fn run(cmd: &FwCommand) -> Result<ExitCode> {
         FwCommand::Render(a) => render(&a.policy),
         FwCommand::Diff(a) => diff_cmd(&a.policy),
         FwCommand::Apply(a) => apply(a),
+        FwCommand::RollbackWatch(a) => rollback_watch(a),
     }
 }
 
@@ -212,6 +228,16 @@ fn apply(args: &ApplyArgs) -> Result<ExitCode> {
     let Some(secs) = args.confirm_within else {
         return Ok(ExitCode::SUCCESS);
     };
+    let t = json!({"family": FAMILY, "name": p.table});
+    let restore = match previous.as_ref().and_then(restore_batch) {
+        Some(b) => b,
+        // There was no table: the previous state is no table.
+        None => json!({"nftables": [{"add": {"table": t.clone()}}, {"delete": {"table": t}}]}),
+    };
+    // A watchdog in its own process group restores the previous state even
+    // if this process dies first (the SSH session carrying it hung up
+    // because of the new policy, which is what the deadline is for).
+    let mut watchdog = start_watchdog(&restore, secs)?;
     outln!("type `yes` within {secs} s to keep it; otherwise the previous state is restored")?;
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -219,20 +245,80 @@ fn apply(args: &ApplyArgs) -> Result<ExitCode> {
         let ok = std::io::stdin().lock().read_line(&mut line).is_ok();
         let _ = tx.send(ok && line.trim().eq_ignore_ascii_case("yes"));
     });
-    if rx.recv_timeout(Duration::from_secs(secs)).unwrap_or(false) {
+    let confirmed = rx.recv_timeout(Duration::from_secs(secs)).unwrap_or(false);
+    // Stop the watchdog before acting, so the two never both restore.
+    watchdog.stop();
+    if confirmed {
         outln!("confirmed: keeping the new policy")?;
         return Ok(ExitCode::SUCCESS);
     }
-    let t = json!({"family": FAMILY, "name": p.table});
-    let restore = match previous.as_ref().and_then(restore_batch) {
-        Some(b) => b,
-        // There was no table: the previous state is no table.
-        None => json!({"nftables": [{"add": {"table": t.clone()}}, {"delete": {"table": t}}]}),
-    };
     nft::run_batch(&restore).context("restoring the previous table")?;
     outln!(
         "not confirmed: previous state of table {FAMILY} {} restored",
         p.table
     )?;
+    Ok(ExitCode::from(3))
+}
+
+/// The rollback watchdog process and its restore file. Dropping it
+/// without [`Watchdog::stop`] (an error, or this process killed) leaves the
+/// watchdog running, so the rollback still happens.
+struct Watchdog {
+    child: std::process::Child,
+    file: PathBuf,
+}
+
+impl Watchdog {
+    /// Kills the watchdog (the process this command started, by its
+    /// handle) and removes its restore file.
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.file);
+    }
+}
+
+fn start_watchdog(restore: &Value, secs: u64) -> Result<Watchdog> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    use std::os::unix::process::CommandExt as _;
+    let file =
+        std::env::temp_dir().join(format!("rampart-fw-rollback-{}.json", std::process::id()));
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&file)
+        .with_context(|| format!("creating the rollback file {}", file.display()))?;
+    f.write_all(restore.to_string().as_bytes())
+        .and_then(|()| f.sync_all())
+        .with_context(|| format!("writing the rollback file {}", file.display()))?;
+    let exe = std::env::current_exe().context("locating the rampart binary")?;
+    let child = std::process::Command::new(exe)
+        .args(["fw", "rollback-watch", "--after"])
+        .arg((secs + 2).to_string())
+        .arg("--file")
+        .arg(&file)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .spawn()
+        .context("starting the rollback watchdog")?;
+    Ok(Watchdog { child, file })
+}
+
+/// The watchdog: after the deadline, restore from the file if it is still
+/// there (the file is removed by whoever confirms or restores first).
+fn rollback_watch(args: &WatchArgs) -> Result<ExitCode> {
+    std::thread::sleep(Duration::from_secs(args.after));
+    let text = match std::fs::read_to_string(&args.file) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ExitCode::SUCCESS),
+        Err(e) => return Err(e).context("reading the rollback file"),
+    };
+    let batch: Value = serde_json::from_str(&text).context("parsing the rollback file")?;
+    nft::run_batch(&batch).context("restoring the previous table")?;
+    let _ = std::fs::remove_file(&args.file);
     Ok(ExitCode::from(3))
 }
