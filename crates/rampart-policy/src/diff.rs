@@ -67,6 +67,8 @@ pub enum Change {
         chain: String,
         /// The rule's comment (name and fingerprint).
         rule: String,
+        /// The rule in nft-like text.
+        text: String,
     },
     /// A rule would be removed.
     RemoveRule {
@@ -75,6 +77,8 @@ pub enum Change {
         /// Its comment, or a description when it has none (a rule not made
         /// by Rampart).
         rule: String,
+        /// The rule in nft-like text.
+        text: String,
     },
     /// The same rules, in another order.
     ReorderRules(String),
@@ -108,8 +112,20 @@ impl fmt::Display for Change {
                 from,
                 to,
             } => write!(f, "~ chain {name}: {what} {from} -> {to}"),
-            Change::AddRule { chain, rule } => write!(f, "+ rule {chain}: {rule}"),
-            Change::RemoveRule { chain, rule } => write!(f, "- rule {chain}: {rule}"),
+            Change::AddRule { chain, rule, text } => {
+                write!(f, "+ rule {chain}: {}", short(rule))?;
+                if !text.is_empty() {
+                    write!(f, ": {text}")?;
+                }
+                Ok(())
+            }
+            Change::RemoveRule { chain, rule, text } => {
+                write!(f, "- rule {chain}: {}", short(rule))?;
+                if !text.is_empty() {
+                    write!(f, ": {text}")?;
+                }
+                Ok(())
+            }
             Change::ReorderRules(c) => write!(f, "~ chain {c}: rules reordered"),
         }
     }
@@ -146,7 +162,7 @@ struct Shape<'a> {
     table: Option<String>,
     sets: BTreeMap<String, &'a Map<String, Value>>,
     chains: BTreeMap<String, &'a Map<String, Value>>,
-    rules: BTreeMap<String, Vec<String>>,
+    rules: BTreeMap<String, Vec<(String, String)>>,
 }
 
 fn shape(v: &Value) -> Shape<'_> {
@@ -178,12 +194,127 @@ fn shape(v: &Value) -> Shape<'_> {
                         o.get("handle").map(|h| h.to_string()).unwrap_or_default()
                     ),
                 };
-                s.rules.entry(chain).or_default().push(key);
+                let text = o.get("expr").map(rule_text).unwrap_or_default();
+                s.rules.entry(chain).or_default().push((key, text));
             }
             _ => {}
         }
     }
     s
+}
+
+/// A rule key for people: the comment without the `rampart:` prefix and
+/// the fingerprint.
+fn short(key: &str) -> &str {
+    let k = key
+        .strip_prefix(crate::compile::COMMENT_PREFIX)
+        .unwrap_or(key);
+    k.split_once('#').map_or(k, |(name, _)| name)
+}
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Object(m) => {
+            if let (Some(a), Some(l)) = (
+                v.pointer("/prefix/addr").and_then(Value::as_str),
+                v.pointer("/prefix/len"),
+            ) {
+                return format!("{a}/{l}");
+            }
+            if let Some([a, b]) = m.get("range").and_then(Value::as_array).map(Vec::as_slice) {
+                return format!("{}-{}", value_text(a), value_text(b));
+            }
+            if let Some(items) = m.get("set").and_then(Value::as_array) {
+                let v: Vec<String> = items.iter().map(value_text).collect();
+                return format!("{{ {} }}", v.join(", "));
+            }
+            if let Some(p) = m.get("payload") {
+                return format!("{} {}", show(p.get("protocol")), show(p.get("field")));
+            }
+            if let Some(k) = m
+                .get("meta")
+                .and_then(|x| x.get("key"))
+                .and_then(Value::as_str)
+            {
+                return match k {
+                    "iifname" | "oifname" => k.to_string(),
+                    _ => format!("meta {k}"),
+                };
+            }
+            if let Some(k) = m.get("ct").and_then(|x| x.get("key")) {
+                return format!("ct {}", show(Some(k)));
+            }
+            v.to_string()
+        }
+        other => other.to_string(),
+    }
+}
+
+fn stmt_text(st: &Value) -> String {
+    let Some((k, v)) = st.as_object().and_then(|m| m.iter().next()) else {
+        return st.to_string();
+    };
+    match k.as_str() {
+        "match" => {
+            let op = v.get("op").and_then(Value::as_str).unwrap_or("==");
+            let l = v.get("left").map(value_text).unwrap_or_default();
+            let r = v.get("right").map(value_text).unwrap_or_default();
+            if op == "==" || op == "in" {
+                format!("{l} {r}")
+            } else {
+                format!("{l} {op} {r}")
+            }
+        }
+        "accept" | "drop" | "counter" if !v.is_object() => k.clone(),
+        "reject" => match v.get("type").and_then(Value::as_str) {
+            Some("tcp reset") => "reject with tcp reset".into(),
+            Some(t) => format!("reject with {t} {}", show(v.get("expr"))),
+            None => "reject".into(),
+        },
+        "limit" => {
+            let over = if v.get("inv").and_then(Value::as_bool) == Some(true) {
+                "over "
+            } else {
+                ""
+            };
+            let burst = v
+                .get("burst")
+                .map(|b| format!(" burst {b} packets"))
+                .unwrap_or_default();
+            format!(
+                "limit rate {over}{}/{}{burst}",
+                show(v.get("rate")),
+                show(v.get("per"))
+            )
+        }
+        "set" => {
+            let stmts: Vec<String> = v
+                .get("stmt")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().map(stmt_text).collect())
+                .unwrap_or_default();
+            format!(
+                "{} {} {{ {} {} }}",
+                show(v.get("op")),
+                show(v.get("set")),
+                v.get("elem").map(value_text).unwrap_or_default(),
+                stmts.join(" ")
+            )
+        }
+        "queue" => format!(
+            "queue num {}",
+            v.get("num").map(value_text).unwrap_or_default()
+        ),
+        _ => st.to_string(),
+    }
+}
+
+/// A rule body (`expr` array) in nft-like text, for people reading a diff.
+pub fn rule_text(expr: &Value) -> String {
+    expr.as_array()
+        .map(|a| a.iter().map(stmt_text).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
 }
 
 fn show(v: Option<&Value>) -> String {
@@ -326,27 +457,30 @@ pub fn diff(current: Option<&Value>, desired: &Value) -> Vec<Change> {
     for chain in chains {
         let cr = c.rules.get(chain).unwrap_or(&empty);
         let dr = d.rules.get(chain).unwrap_or(&empty);
-        let mut remaining: Vec<&String> = cr.iter().collect();
+        let mut remaining: Vec<&(String, String)> = cr.iter().collect();
         let mut changed = false;
-        for r in dr {
-            if let Some(i) = remaining.iter().position(|x| *x == r) {
+        for (r, text) in dr {
+            if let Some(i) = remaining.iter().position(|x| x.0 == *r) {
                 remaining.remove(i);
             } else {
                 changed = true;
                 out.push(Change::AddRule {
                     chain: chain.clone(),
                     rule: r.clone(),
+                    text: text.clone(),
                 });
             }
         }
-        for r in remaining {
+        for (r, text) in remaining {
             changed = true;
             out.push(Change::RemoveRule {
                 chain: chain.clone(),
                 rule: r.clone(),
+                text: text.clone(),
             });
         }
-        if !changed && cr != dr {
+        let keys = |v: &[(String, String)]| v.iter().map(|x| x.0.clone()).collect::<Vec<_>>();
+        if !changed && keys(cr) != keys(dr) {
             out.push(Change::ReorderRules(chain.clone()));
         }
     }

@@ -437,9 +437,9 @@ fn diff_against_listing() {
         .collect();
     assert_eq!(changes.len(), 3, "{changes:?}");
     assert_eq!(changes[0], "~ chain input: policy accept -> drop");
-    assert!(
-        changes[1].starts_with("+ rule input: rampart:ssh#"),
-        "{changes:?}"
+    assert_eq!(
+        changes[1],
+        "+ rule input: ssh: meta l4proto tcp tcp dport 22 accept"
     );
     assert_eq!(
         changes[2],
@@ -449,6 +449,19 @@ fn diff_against_listing() {
     let same = json!({"nftables": desired["nftables"].as_array().unwrap().iter().skip(2)
         .map(|c| c["add"].clone()).collect::<Vec<_>>()});
     assert_eq!(diff(Some(&same), &desired), vec![]);
+}
+
+#[test]
+fn rule_text_reads_like_nft() {
+    let p = policy(
+        "[[rules]]\nname = \"w\"\naction = \"allow\"\nprotocol = \"tcp\"\nfrom = { addresses = [\"10.0.0.0/8\", \"192.0.2.1\"] }\nto = { ports = [80, \"8000-8080\"] }\nrate = \"3/minute\"\nburst = 2\n",
+    );
+    let rules = rules_of(&compile(&p));
+    assert_eq!(
+        crate::diff::rule_text(&rules[4]["expr"]),
+        "meta nfproto ipv4 ip saddr { 10.0.0.0/8, 192.0.2.1 } meta l4proto tcp tcp dport { 80, 8000-8080 } \
+         update @rl0_v4 { ip saddr limit rate over 3/minute burst 2 packets } drop"
+    );
 }
 
 #[test]
