@@ -93,6 +93,8 @@ struct RawZone {
 struct RawAddrs {
     #[serde(default)]
     addresses: Vec<String>,
+    #[serde(default)]
+    host_addresses: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -394,6 +396,10 @@ pub struct Policy {
     pub zones: BTreeMap<String, Zone>,
     /// Addresses that are accepted before the ban sets are consulted.
     pub allowlist: AddrList,
+    /// Add the host's own addresses to the allowlist (the binary looks
+    /// them up and calls [`Policy::allow_addresses`]; this crate does no
+    /// I/O).
+    pub allow_host_addresses: bool,
     /// Ban-set settings.
     pub bans: Bans,
     /// NFQUEUE hook, if any.
@@ -666,6 +672,21 @@ impl Policy {
         out
     }
 
+    /// Adds addresses (the host's own, typically) to the allowlist as
+    /// single-address prefixes, keeping it normalised.
+    pub fn allow_addresses(&mut self, addrs: impl IntoIterator<Item = std::net::IpAddr>) {
+        for a in addrs {
+            let c = Cidr::host(a);
+            if c.is_v4() {
+                self.allowlist.v4.push(c);
+            } else {
+                self.allowlist.v6.push(c);
+            }
+        }
+        normalise(&mut self.allowlist.v4);
+        normalise(&mut self.allowlist.v6);
+    }
+
     /// Parses and validates a policy from TOML text.
     pub fn from_toml(text: &str) -> Result<Policy, PolicyError> {
         let raw: RawPolicy = toml::from_str(text)
@@ -888,6 +909,7 @@ impl Policy {
                 defaults,
                 zones,
                 allowlist,
+                allow_host_addresses: raw.allowlist.host_addresses,
                 bans: Bans {
                     timeout,
                     ipv6_prefix,

@@ -452,6 +452,21 @@ fn diff_against_listing() {
 }
 
 #[test]
+fn host_addresses_join_the_allowlist() {
+    let mut p = policy("[allowlist]\naddresses = [\"192.0.2.0/24\"]\nhost_addresses = true\n");
+    assert!(p.allow_host_addresses);
+    p.allow_addresses(["192.0.2.2".parse().unwrap(), "fd00::2".parse().unwrap()]);
+    let s: Vec<String> = p
+        .allowlist
+        .v4
+        .iter()
+        .chain(&p.allowlist.v6)
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(s, ["192.0.2.0/24", "fd00::2"]);
+}
+
+#[test]
 fn rule_text_reads_like_nft() {
     let p = policy(
         "[[rules]]\nname = \"w\"\naction = \"allow\"\nprotocol = \"tcp\"\nfrom = { addresses = [\"10.0.0.0/8\", \"192.0.2.1\"] }\nto = { ports = [80, \"8000-8080\"] }\nrate = \"3/minute\"\nburst = 2\n",

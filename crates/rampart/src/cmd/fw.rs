@@ -87,7 +87,37 @@ pub fn run(cmd: &FwCommand) -> Result<ExitCode> {
 fn load(path: &Path) -> Result<Policy> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading policy {}", path.display()))?;
-    Policy::from_toml(&text).with_context(|| format!("invalid policy {}", path.display()))
+    let mut p =
+        Policy::from_toml(&text).with_context(|| format!("invalid policy {}", path.display()))?;
+    if p.allow_host_addresses {
+        p.allow_addresses(host_addresses()?);
+    }
+    Ok(p)
+}
+
+/// The host's own addresses, from `ip -j addr show` (fixed argv, no shell);
+/// each one parsed before use.
+fn host_addresses() -> Result<Vec<std::net::IpAddr>> {
+    let out = std::process::Command::new("ip")
+        .args(["-j", "addr", "show"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .context("running `ip -j addr show` for allowlist.host_addresses")?;
+    if !out.status.success() {
+        anyhow::bail!(
+            "ip -j addr show failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    let v: Value = serde_json::from_slice(&out.stdout).context("parsing `ip -j addr show`")?;
+    Ok(v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i.get("addr_info").and_then(Value::as_array))
+        .flatten()
+        .filter_map(|a| a.get("local").and_then(Value::as_str))
+        .filter_map(|s| s.parse().ok())
+        .collect())
 }
 
 fn check(path: &Path) -> Result<ExitCode> {
