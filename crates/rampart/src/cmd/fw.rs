@@ -243,7 +243,28 @@ fn apply(args: &ApplyArgs) -> Result<ExitCode> {
     let previous = nft::list_table(FAMILY, &p.table)?;
     let changes = diff(previous.as_ref(), &compile(&p));
     let (batch, kept) = batch_keeping_bans(&p, previous.as_ref());
-    nft::run_batch(&batch).context("applying the policy")?;
+    // With a deadline, the rollback is armed before the change: a watchdog
+    // in its own process group restores the previous state even if this
+    // process dies first (the SSH session carrying it hung up because of
+    // the new policy, which is what the deadline is for).
+    let mut armed = None;
+    if let Some(secs) = args.confirm_within {
+        let t = json!({"family": FAMILY, "name": p.table});
+        let restore = match previous.as_ref().and_then(restore_batch) {
+            Some(b) => b,
+            // There was no table: the previous state is no table.
+            None => json!({"nftables": [{"add": {"table": t.clone()}}, {"delete": {"table": t}}]}),
+        };
+        let watchdog = start_watchdog(&restore, secs)?;
+        armed = Some((secs, restore, watchdog));
+    }
+    if let Err(e) = nft::run_batch(&batch) {
+        // Nothing changed (one transaction): disarm.
+        if let Some((_, _, mut w)) = armed {
+            w.stop();
+        }
+        return Err(e.context("applying the policy"));
+    }
     outln!(
         "applied table {FAMILY} {}: {} changes, {kept} bans kept",
         p.table,
@@ -255,19 +276,9 @@ fn apply(args: &ApplyArgs) -> Result<ExitCode> {
             argv.join(" ")
         )?;
     }
-    let Some(secs) = args.confirm_within else {
+    let Some((secs, restore, mut watchdog)) = armed else {
         return Ok(ExitCode::SUCCESS);
     };
-    let t = json!({"family": FAMILY, "name": p.table});
-    let restore = match previous.as_ref().and_then(restore_batch) {
-        Some(b) => b,
-        // There was no table: the previous state is no table.
-        None => json!({"nftables": [{"add": {"table": t.clone()}}, {"delete": {"table": t}}]}),
-    };
-    // A watchdog in its own process group restores the previous state even
-    // if this process dies first (the SSH session carrying it hung up
-    // because of the new policy, which is what the deadline is for).
-    let mut watchdog = start_watchdog(&restore, secs)?;
     outln!("type `yes` within {secs} s to keep it; otherwise the previous state is restored")?;
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -326,7 +337,7 @@ fn start_watchdog(restore: &Value, secs: u64) -> Result<Watchdog> {
     let exe = std::env::current_exe().context("locating the rampart binary")?;
     let child = std::process::Command::new(exe)
         .args(["fw", "rollback-watch", "--after"])
-        .arg((secs + 2).to_string())
+        .arg((secs + 5).to_string())
         .arg("--file")
         .arg(&file)
         .stdin(std::process::Stdio::null())
