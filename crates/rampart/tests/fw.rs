@@ -139,6 +139,83 @@ fn skip_reason() -> Option<String> {
     None
 }
 
+/// Policies covering every construct the compiler emits, for `nft -c`.
+const TRICKY: &[&str] = &[
+    r#"
+[table]
+name = "rampart_alt"
+priority = -10
+[defaults]
+input = "drop"
+forward = "drop"
+output = "drop"
+[zones.wan]
+interfaces = ["eth0", "ppp*"]
+[zones.lan]
+interfaces = ["eth1"]
+addresses = ["10.1.0.0/16", "fd00:1::/48"]
+[[rules]]
+action = "allow"
+state = ["established", "related"]
+[[rules]]
+action = "deny"
+state = ["invalid"]
+[[rules]]
+action = "reject"
+protocol = "udp"
+from = { addresses = ["198.51.100.0/24", "2001:db8:ffff::/48"], ports = ["1-1023"] }
+to = { ports = [53, 123, "5000-5100"] }
+[[rules]]
+action = "reject"
+protocol = "any"
+from = { zone = "wan" }
+[[rules]]
+action = "reject"
+protocol = "icmp"
+icmp_types = ["timestamp-request", "address-mask-request"]
+[[rules]]
+action = "deny"
+protocol = "icmpv6"
+icmp_types = ["router-renumbering"]
+rate = "1/hour"
+[[rules]]
+chain = "forward"
+action = "allow"
+from = { zone = "lan" }
+to = { zone = "wan" }
+[[rules]]
+chain = "forward"
+action = "deny"
+protocol = "tcp"
+to = { addresses = ["203.0.113.5"], ports = [25] }
+rate = "30/minute"
+burst = 10
+[[rules]]
+chain = "output"
+action = "allow"
+protocol = "udp"
+to = { addresses = ["::1", "127.0.0.1"], ports = [53] }
+[[rules]]
+chain = "output"
+action = "reject"
+protocol = "tcp"
+to = { zone = "lan", ports = [23] }
+"#,
+    r#"
+[allowlist]
+addresses = ["0.0.0.0/0", "::/0"]
+[bans]
+timeout = "7d"
+[[rules]]
+action = "allow"
+protocol = "tcp"
+rate = "5/second"
+[[rules]]
+action = "allow"
+protocol = "icmp"
+"#,
+];
+
 /// Objects of one kind in a listing, by name.
 fn names(listing: &serde_json::Value, kind: &str) -> Vec<String> {
     listing["nftables"]
@@ -294,6 +371,20 @@ fn apply_in_a_network_namespace() {
     assert!(restored, "the watchdog did not restore the previous table");
     let _ = std::fs::remove_file(&changed);
     assert_eq!(ns.nft_json(&["list", "table", "ip", "other"]), other_before);
+
+    // The kernel and nft accept every construct the compiler emits
+    // (`nft -c`: checked in a transaction that is then aborted).
+    for (i, policy) in TRICKY.iter().enumerate() {
+        let p = rampart_policy::Policy::from_toml(policy)
+            .unwrap_or_else(|e| panic!("TRICKY[{i}] does not load: {e}"));
+        let batch = rampart_policy::compile(&p).to_string();
+        let out = ns.exec("nft", &["-c", "-j", "-f", "-"], Some(&batch));
+        assert!(
+            out.status.success(),
+            "TRICKY[{i}] refused by nft: {}\n{policy}",
+            text(&out.stderr)
+        );
+    }
 
     // Ban batches from the library: timeouts, IPv6 widening, deletion.
     use rampart_policy::{ban_elements, Ban, BanOp};
