@@ -535,16 +535,28 @@ mod generated {
             prop::collection::vec(addr(), 0..4),
             prop::collection::vec(1u16..=65535, 0..3),
             any::<bool>(),
+            (
+                prop::sample::select(vec!["input", "forward", "output"]),
+                prop::sample::subsequence(vec!["new", "established", "related", "invalid"], 0..3),
+                any::<bool>(),
+            ),
         )
-            .prop_map(|(action, proto, from, to, ports, rate)| {
+            .prop_map(|(action, proto, from, to, ports, rate, (chain, state, zone))| {
                 let q = |v: &[String]| {
                     v.iter()
                         .map(|s| format!("{s:?}"))
                         .collect::<Vec<_>>()
                         .join(", ")
                 };
-                let mut s = format!("[[rules]]\naction = \"{action}\"\nprotocol = \"{proto}\"\n");
-                if !from.is_empty() {
+                let mut s = format!(
+                    "[[rules]]\naction = \"{action}\"\nprotocol = \"{proto}\"\nchain = \"{chain}\"\n"
+                );
+                if !state.is_empty() {
+                    s += &format!("state = {state:?}\n");
+                }
+                if zone && chain != "output" {
+                    s += "from = { zone = \"z\" }\n";
+                } else if !from.is_empty() {
                     s += &format!("from = {{ addresses = [{}] }}\n", q(&from));
                 }
                 let mut to_parts = Vec::new();
@@ -634,7 +646,12 @@ mod generated {
             allow in prop::collection::vec(addr(), 0..5),
         ) {
             let allow: Vec<String> = allow.iter().map(|s| format!("{s:?}")).collect();
-            let text = format!("[allowlist]\naddresses = [{}]\n{}", allow.join(", "), rules.concat());
+            let text = format!(
+                "[zones.z]\ninterfaces = [\"eth0\"]\naddresses = [\"10.0.0.0/8\", \"fd00::/8\"]\n\
+                 [allowlist]\naddresses = [{}]\n{}",
+                allow.join(", "),
+                rules.concat()
+            );
             match Policy::from_toml(&text) {
                 Ok(p) => {
                     let v = compile(&p);
@@ -642,6 +659,10 @@ mod generated {
                     check_addresses(&v, false, &mut n);
                     let expected: usize = p.allowlist.v4.len() + p.allowlist.v6.len();
                     prop_assert!(n >= expected);
+                    // A listing of exactly this batch differs in nothing.
+                    let listing = serde_json::json!({"nftables": v["nftables"].as_array().unwrap()
+                        .iter().skip(2).map(|c| c["add"].clone()).collect::<Vec<_>>()});
+                    prop_assert_eq!(diff(Some(&listing), &v), vec![]);
                 }
                 // Only family conflicts may reject a generated policy.
                 Err(e) => prop_assert!(e.to_string().contains("conflicting families"), "{}", e),
