@@ -756,7 +756,10 @@ impl Policy {
             numbers.dedup();
             if numbers.is_empty() {
                 c.err("queue.numbers", "empty queue list");
-            } else if numbers.windows(2).any(|w| w[1] != w[0] + 1) {
+            } else if numbers
+                .windows(2)
+                .any(|w| w[0].checked_add(1) != Some(w[1]))
+            {
                 c.err(
                     "queue.numbers",
                     format!(
