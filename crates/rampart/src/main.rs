@@ -14,6 +14,7 @@ macro_rules! outln {
 mod capture_file;
 mod cmd;
 mod craft_cmd;
+mod nft;
 mod output;
 mod rules_load;
 
@@ -47,6 +48,10 @@ enum Command {
     /// serve the JSON-lines matching protocol.
     #[command(subcommand)]
     Logs(cmd::logs::LogsCommand),
+    /// nftables firewall policy: check, render, diff and apply Rampart's
+    /// own table (docs/firewall.md).
+    #[command(subcommand)]
+    Fw(cmd::fw::FwCommand),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +62,7 @@ fn main() -> ExitCode {
         Command::Detect(args) => cmd::detect::run(args),
         Command::Rules(cmd) => cmd::rules::run(cmd),
         Command::Logs(cmd) => cmd::logs::run(cmd),
+        Command::Fw(cmd) => cmd::fw::run(cmd),
     };
     match result {
         Ok(code) => code,

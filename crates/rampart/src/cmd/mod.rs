@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod detect;
+pub mod fw;
 pub mod inspect;
 pub mod logs;
 pub mod rules;
