@@ -569,6 +569,7 @@ struct Side {
     state: State,
     line: Vec<u8>,
     line_overflow: bool,
+    tail: Vec<u8>,
     prev_cr: bool,
     /// The transaction this side is filling.
     tx: Option<u64>,
@@ -582,6 +583,7 @@ impl Side {
             state: State::Line,
             line: Vec::new(),
             line_overflow: false,
+            tail: Vec::new(),
             prev_cr: false,
             tx: None,
             headers_dropped: false,
@@ -598,7 +600,12 @@ struct Line {
     too_long: bool,
     /// Ended with a bare LF.
     bare_lf: bool,
+    /// For a too-long line, its last bytes (at most [`TAIL`]).
+    tail: Vec<u8>,
 }
+
+/// How many bytes of the end of an over-long line are kept.
+const TAIL: usize = 32;
 
 /// The HTTP/1.x parser of one connection.
 ///
@@ -694,6 +701,7 @@ impl HttpParser {
     pub fn finish(&mut self, dir: Direction, out: &mut Vec<HttpEvent>) {
         let side = self.side(dir);
         side.line.clear();
+        side.tail.clear();
         side.line_overflow = false;
         let state = side.state;
         let tx = side.tx;
@@ -745,6 +753,16 @@ impl HttpParser {
             side.line
                 .extend_from_slice(content.get(..room).unwrap_or_default());
             side.line_overflow = true;
+            // Keep the end of an over-long line: the protocol of a request
+            // line is there.
+            side.tail
+                .extend_from_slice(content.get(room..).unwrap_or_default());
+            let excess = side.tail.len().saturating_sub(TAIL);
+            side.tail.drain(..excess);
+        } else if side.line_overflow {
+            side.tail.extend_from_slice(content);
+            let excess = side.tail.len().saturating_sub(TAIL);
+            side.tail.drain(..excess);
         } else {
             side.line.extend_from_slice(content);
         }
@@ -755,6 +773,10 @@ impl HttpParser {
         side.prev_cr = cr_before;
         nl?;
         let mut bytes = std::mem::take(&mut side.line);
+        let mut tail = std::mem::take(&mut side.tail);
+        if tail.last() == Some(&b'\r') {
+            tail.pop();
+        }
         let too_long = side.line_overflow || bytes.len() > max + usize::from(cr_before);
         side.line_overflow = false;
         side.prev_cr = false;
@@ -766,6 +788,7 @@ impl HttpParser {
             bytes,
             too_long,
             bare_lf: !cr_before,
+            tail,
         })
     }
 
@@ -853,8 +876,21 @@ impl HttpParser {
         if line.bare_lf {
             anomalies.push(HttpAnomaly::BareLf);
         }
+        // The protocol of a truncated line is taken from the line's tail.
+        let tail_proto = if line.too_long {
+            line.tail
+                .iter()
+                .rposition(|&b| b == b' ' || b == b'\t')
+                .and_then(|i| line.tail.get(i + 1..))
+                .filter(|p| {
+                    p.len() >= 5 && p.get(..5).is_some_and(|h| h.eq_ignore_ascii_case(b"HTTP/"))
+                })
+        } else {
+            None
+        };
         // The protocol is the last space-separated word if it looks like one.
         let (uri, proto) = match rest.iter().rposition(|&b| b == b' ' || b == b'\t') {
+            _ if tail_proto.is_some() => (rest, tail_proto.unwrap_or_default()),
             Some(i)
                 if rest.get(i + 1..).is_some_and(|p| {
                     p.len() >= 5 && p.get(..5).is_some_and(|h| h.eq_ignore_ascii_case(b"HTTP/"))
