@@ -682,15 +682,24 @@ impl HttpParser {
     /// rest arrives. Events for whatever completed are appended to `out`.
     pub fn feed(&mut self, dir: Direction, data: &[u8], out: &mut Vec<HttpEvent>) {
         let mut pos = 0;
+        let mut stalled = 0;
         while pos < data.len() {
             let before = pos;
             match dir {
                 Direction::ToServer => self.step_request(data, &mut pos, out),
                 Direction::ToClient => self.step_response(data, &mut pos, out),
             }
+            // A step either consumes input or changes state (a body whose
+            // transaction was dropped goes back to expecting a start line);
+            // two steps in a row without progress would be a bug, and must
+            // not hang.
             if pos == before {
-                // Every step consumes input; this guards the loop anyway.
-                break;
+                stalled += 1;
+                if stalled > 2 {
+                    break;
+                }
+            } else {
+                stalled = 0;
             }
         }
     }
@@ -909,7 +918,7 @@ impl HttpParser {
         let single_spaced = trimmed.len()
             == method.len() + 1 + uri.len() + if proto.is_empty() { 0 } else { proto.len() + 1 };
         if uri.iter().any(|&b| b == b' ' || b == b'\t')
-            || !single_spaced
+            || (!single_spaced && !line.too_long)
             || trimmed.len() != l.len()
         {
             anomalies.push(HttpAnomaly::UriDelimNonCompliant);

@@ -462,3 +462,26 @@ proptest! {
         prop_assert!(p.transactions().count() <= 8);
     }
 }
+
+#[test]
+fn body_of_a_dropped_transaction_does_not_stall() {
+    let mut p = HttpParser::new(HttpConfig {
+        max_transactions: 1,
+        ..HttpConfig::default()
+    });
+    let mut ev = Vec::new();
+    p.feed(
+        TS,
+        b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\nabc",
+        &mut ev,
+    );
+    p.feed(
+        TC,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+        &mut ev,
+    );
+    p.feed(TS, b"\r\nGET /x HTTP/1.1\r\nHost: h\r\n\r\n", &mut ev);
+    let txs: Vec<_> = p.transactions().collect();
+    assert_eq!(txs.len(), 1);
+    assert_eq!(txs[0].uri(), b"/x");
+}
