@@ -145,10 +145,13 @@ impl Decoder {
     }
 
     fn write(&mut self, data: &[u8], body: &mut Vec<u8>) -> Option<Stop> {
+        // flate2's writers hold back the output of the last write until the
+        // next one; flushing makes everything decodable so far visible now,
+        // so what a body shows never depends on how the stream was split.
         let res = match self.inner.as_mut()? {
-            Inner::Gzip(d) => d.write_all(data),
-            Inner::Zlib(d) => d.write_all(data),
-            Inner::Raw(d) => d.write_all(data),
+            Inner::Gzip(d) => d.write_all(data).and_then(|()| d.flush()),
+            Inner::Zlib(d) => d.write_all(data).and_then(|()| d.flush()),
+            Inner::Raw(d) => d.write_all(data).and_then(|()| d.flush()),
         };
         self.collect(body);
         let over = self.sink_mut().is_some_and(|s| s.over);

@@ -485,3 +485,15 @@ fn body_of_a_dropped_transaction_does_not_stall() {
     assert_eq!(txs.len(), 1);
     assert_eq!(txs[0].uri(), b"/x");
 }
+
+#[test]
+fn decompressed_output_is_visible_before_the_body_ends() {
+    // Found by fuzzing: flate2's writers held back the last write's output.
+    let mut p = HttpParser::new(HttpConfig::default());
+    let mut ev = Vec::new();
+    p.feed(TS, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", &mut ev);
+    let mut resp = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n".to_vec();
+    resp.extend_from_slice(&gzip(b"visible now"));
+    p.feed(TC, &resp, &mut ev);
+    assert_eq!(p.transaction(0).unwrap().response_body(), b"visible now");
+}
