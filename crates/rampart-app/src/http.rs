@@ -114,7 +114,9 @@ pub enum HttpAnomaly {
     ResponseLineTooLong,
     /// A header line longer than [`HttpConfig::max_header_line`].
     HeaderLineTooLong,
-    /// A line that is not a request line where one was expected (skipped).
+    /// A line that is not a request line where one was expected (skipped),
+    /// or junk bytes before the method on a request line (skipped, the
+    /// request is parsed).
     RequestLineInvalid,
     /// A line that is not a status line where one was expected (skipped).
     ResponseLineInvalid,
@@ -150,13 +152,18 @@ pub enum HttpAnomaly {
 
 impl HttpAnomaly {
     /// The Suricata-style event name (`http.<name>`) for EVE output and
-    /// `app-layer-event:` rules.
+    /// `app-layer-event:` rules. Names are Suricata's where this anomaly
+    /// has a Suricata event we know of (e.g. `http.request_header_invalid`,
+    /// `http.invalid_content_length`, `http.request_line_invalid`,
+    /// `http.unable_to_match_response_to_request`); the others are
+    /// Rampart's own, in the same style, and should be checked against
+    /// Suricata's `http-events.rules` before rules depend on them.
     pub fn event_name(self) -> &'static str {
         match self {
             HttpAnomaly::RequestHeaderInvalid => "http.request_header_invalid",
             HttpAnomaly::ResponseHeaderInvalid => "http.response_header_invalid",
             HttpAnomaly::InvalidContentLength => "http.invalid_content_length",
-            HttpAnomaly::ContentLengthAndChunked => "http.request_header_repetition",
+            HttpAnomaly::ContentLengthAndChunked => "http.content_length_and_chunked",
             HttpAnomaly::ChunkLengthInvalid => "http.chunk_length_invalid",
             HttpAnomaly::ChunkDelimiterInvalid => "http.chunk_delimiter_invalid",
             HttpAnomaly::TooManyHeaders => "http.too_many_headers",
@@ -865,7 +872,15 @@ impl HttpParser {
             // Empty lines between requests are tolerated (RFC 9112 §2.2).
             return;
         }
-        let trimmed = trim(l);
+        let spaced = trim(l);
+        // Bytes that cannot start a method (NULs, binary junk) before it on
+        // the same line are skipped and reported, so that junk cannot hide
+        // a request from inspection.
+        let junk = spaced
+            .iter()
+            .position(|&b| is_tchar(b))
+            .unwrap_or(spaced.len());
+        let trimmed = spaced.get(junk..).unwrap_or_default();
         let method_end = trimmed
             .iter()
             .position(|&b| b == b' ' || b == b'\t')
@@ -879,6 +894,9 @@ impl HttpParser {
         let id = self.new_tx(out);
         let rest = trim(trimmed.get(method_end..).unwrap_or_default());
         let mut anomalies = Vec::new();
+        if junk > 0 {
+            anomalies.push(HttpAnomaly::RequestLineInvalid);
+        }
         if line.too_long {
             anomalies.push(HttpAnomaly::RequestLineTooLong);
         }
@@ -919,7 +937,7 @@ impl HttpParser {
             == method.len() + 1 + uri.len() + if proto.is_empty() { 0 } else { proto.len() + 1 };
         if uri.iter().any(|&b| b == b' ' || b == b'\t')
             || (!single_spaced && !line.too_long)
-            || trimmed.len() != l.len()
+            || spaced.len() != l.len()
         {
             anomalies.push(HttpAnomaly::UriDelimNonCompliant);
         }

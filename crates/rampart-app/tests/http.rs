@@ -497,3 +497,17 @@ fn decompressed_output_is_visible_before_the_body_ends() {
     p.feed(TC, &resp, &mut ev);
     assert_eq!(p.transaction(0).unwrap().response_body(), b"visible now");
 }
+
+#[test]
+fn junk_before_the_method_on_the_same_line() {
+    let (txs, _) = run(b"\x00\x16\x03GET /j HTTP/1.1\r\nHost: h\r\n\r\n", b"");
+    assert_eq!(txs.len(), 1);
+    assert_eq!(txs[0].method(), b"GET");
+    assert_eq!(txs[0].uri(), b"/j");
+    assert!(txs[0]
+        .anomalies()
+        .contains(&HttpAnomaly::RequestLineInvalid));
+    assert!(!txs[0]
+        .anomalies()
+        .contains(&HttpAnomaly::UriDelimNonCompliant));
+}
