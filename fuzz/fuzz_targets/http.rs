@@ -60,10 +60,13 @@ fn check(cfg: &HttpConfig, p: &HttpParser) {
         assert!(t.response_body().len() <= cfg.response_body_depth);
         for dir in [Direction::ToServer, Direction::ToClient] {
             assert!(t.headers(dir).len() <= cfg.max_headers);
-            assert!(t.header_raw(dir).len() <= cfg.max_raw_headers);
+            assert!(t.header_raw(dir).len() <= cfg.max_header_block);
+            let mut kept = 0;
             for h in t.headers(dir) {
                 assert!(h.name.len() <= cfg.max_header_line);
+                kept += h.name.len() + h.value.len();
             }
+            assert!(kept <= cfg.max_header_block);
             let _ = (t.header(dir), t.header_names(dir), t.start(dir), t.cookie(dir));
             let _ = (t.content_type(dir), t.content_len(dir), t.progress(dir));
         }
@@ -87,7 +90,7 @@ fuzz_target!(|data: &[u8]| {
             max_request_line: 64,
             max_header_line: 64,
             max_headers: 8,
-            max_raw_headers: 256,
+            max_header_block: 256,
             request_body_depth: 256,
             response_body_depth: 256,
             decompress_cap: 4096,

@@ -47,9 +47,12 @@ pub struct HttpConfig {
     /// reported once as [`HttpAnomaly::TooManyHeaders`] and ignored, while
     /// the message goes on being parsed.
     pub max_headers: usize,
-    /// Most bytes of a raw header block (`http.header.raw`) kept
-    /// (default 64 KiB).
-    pub max_raw_headers: usize,
+    /// Most bytes of one message's header block kept (default 64 KiB):
+    /// bounds the raw block (`http.header.raw`) and, separately, the total
+    /// of the parsed headers' names and values, so that 512 maximal header
+    /// lines cannot cost 4 MiB. Headers past it are ignored and reported as
+    /// [`HttpAnomaly::TooManyHeaders`].
+    pub max_header_block: usize,
     /// Request body bytes kept for inspection (default 100 KiB).
     pub request_body_depth: usize,
     /// Response body bytes kept for inspection, after decompression
@@ -78,7 +81,7 @@ impl Default for HttpConfig {
             max_request_line: 8 * 1024,
             max_header_line: 8 * 1024,
             max_headers: 512,
-            max_raw_headers: 64 * 1024,
+            max_header_block: 64 * 1024,
             request_body_depth: 100 * 1024,
             response_body_depth: 100 * 1024,
             decompress_cap: 1024 * 1024,
@@ -106,7 +109,8 @@ pub enum HttpAnomaly {
     ChunkLengthInvalid,
     /// Chunk data was not followed by an empty line.
     ChunkDelimiterInvalid,
-    /// More than [`HttpConfig::max_headers`] headers in one message.
+    /// More than [`HttpConfig::max_headers`] headers in one message, or
+    /// more than [`HttpConfig::max_header_block`] bytes of them.
     TooManyHeaders,
     /// A request line longer than [`HttpConfig::max_request_line`].
     RequestLineTooLong,
@@ -497,7 +501,7 @@ impl HttpTransaction {
 
     /// `http.header.raw`: the header block exactly as received (after the
     /// start line, up to and including the empty line that ends it; at most
-    /// [`HttpConfig::max_raw_headers`] bytes).
+    /// [`HttpConfig::max_header_block`] bytes).
     pub fn header_raw(&self, dir: Direction) -> &[u8] {
         &self.msg(dir).raw_headers
     }
@@ -581,6 +585,8 @@ struct Side {
     /// The transaction this side is filling.
     tx: Option<u64>,
     headers_dropped: bool,
+    /// Name and value bytes of the headers kept for the current message.
+    header_bytes: usize,
     decoder: Option<Decoder>,
 }
 
@@ -594,6 +600,7 @@ impl Side {
             prev_cr: false,
             tx: None,
             headers_dropped: false,
+            header_bytes: 0,
             decoder: None,
         }
     }
@@ -854,7 +861,7 @@ impl HttpParser {
 
     /// Appends bytes to the current message's raw header block, bounded.
     fn raw_append(&mut self, dir: Direction, bytes: &[u8]) {
-        let cap = self.cfg.max_raw_headers;
+        let cap = self.cfg.max_header_block;
         let Some(id) = self.side(dir).tx else { return };
         if let Some(t) = self.tx_mut(id) {
             let raw = match dir {
@@ -962,6 +969,7 @@ impl HttpParser {
         }
         self.req.tx = Some(id);
         self.req.headers_dropped = false;
+        self.req.header_bytes = 0;
         if http09 {
             // HTTP/0.9: no headers, no body.
             self.head_done(Direction::ToServer, id, out);
@@ -1063,6 +1071,7 @@ impl HttpParser {
         }
         self.resp.tx = Some(id);
         self.resp.headers_dropped = false;
+        self.resp.header_bytes = 0;
         self.resp.state = State::Headers;
     }
 
@@ -1081,7 +1090,9 @@ impl HttpParser {
             return;
         }
         let max_headers = self.cfg.max_headers;
+        let budget = self.cfg.max_header_block;
         let dropped = self.side(dir).headers_dropped;
+        let mut used = self.side(dir).header_bytes;
         let folded = matches!(l.first(), Some(b' ' | b'\t'));
         let mut anomaly = None;
         if let Some(t) = self.tx_mut(id) {
@@ -1093,12 +1104,12 @@ impl HttpParser {
                 if !dropped {
                     if let Some(h) = msg.headers.last_mut() {
                         let cont = trim(&l);
-                        let room = MAX_FOLDED_VALUE.saturating_sub(h.value.len());
-                        if !cont.is_empty() && room > cont.len() {
+                        if !cont.is_empty() && used + cont.len() < budget {
                             if !h.value.is_empty() {
                                 h.value.push(b' ');
                             }
                             h.value.extend_from_slice(cont);
+                            used += cont.len() + 1;
                         }
                     }
                 }
@@ -1122,9 +1133,16 @@ impl HttpParser {
                         }
                     }
                 };
-                msg.headers.push(h);
+                let size = h.name.len() + h.value.len();
+                if used + size > budget {
+                    anomaly = Some(HttpAnomaly::TooManyHeaders);
+                } else {
+                    used += size;
+                    msg.headers.push(h);
+                }
             }
         }
+        self.side(dir).header_bytes = used;
         if anomaly == Some(HttpAnomaly::TooManyHeaders) {
             self.side(dir).headers_dropped = true;
         } else if !folded {
@@ -1451,10 +1469,6 @@ fn stop_anomaly(s: Stop) -> HttpAnomaly {
         Stop::Bomb => HttpAnomaly::CompressionBomb,
     }
 }
-
-/// Bound on a header value grown by obsolete line folding, so that folding
-/// cannot build an unbounded value.
-const MAX_FOLDED_VALUE: usize = 64 * 1024;
 
 /// Runs the strict httparse parser over a reassembled head.
 fn strict_check(dir: Direction, line: &[u8], raw: &[u8], max_headers: usize) -> bool {

@@ -511,3 +511,23 @@ fn junk_before_the_method_on_the_same_line() {
         .anomalies()
         .contains(&HttpAnomaly::UriDelimNonCompliant));
 }
+
+#[test]
+fn header_bytes_are_bounded_per_message() {
+    let mut req = b"GET / HTTP/1.1\r\nHost: h\r\n".to_vec();
+    let value = "v".repeat(8000);
+    for i in 0..500 {
+        req.extend_from_slice(format!("X-{i}: {value}\r\n").as_bytes());
+    }
+    req.extend_from_slice(b"\r\n");
+    let (txs, _) = run(&req, b"");
+    let kept: usize = txs[0]
+        .headers(TS)
+        .iter()
+        .map(|h| h.name.len() + h.value.len())
+        .sum();
+    assert!(kept <= 64 * 1024, "{kept}");
+    assert!(txs[0].headers(TS).len() < 10);
+    assert!(txs[0].anomalies().contains(&HttpAnomaly::TooManyHeaders));
+    assert_eq!(txs[0].progress(TS), rampart_app::Progress::Complete);
+}
