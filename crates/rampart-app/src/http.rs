@@ -720,14 +720,44 @@ impl HttpParser {
 
     /// Marks the end of one direction (FIN / RST / end of capture): a body
     /// running to the connection's close is complete, decompression is
-    /// flushed. Partial lines are dropped.
+    /// flushed, a head cut short ends (its unterminated last line counted).
+    /// Other partial lines are dropped.
     pub fn finish(&mut self, dir: Direction, out: &mut Vec<HttpEvent>) {
         let side = self.side(dir);
-        side.line.clear();
+        let partial = std::mem::take(&mut side.line);
+        let too_long = side.line_overflow;
         side.tail.clear();
         side.line_overflow = false;
+        side.prev_cr = false;
         let state = side.state;
         let tx = side.tx;
+        if let (State::Headers, Some(id)) = (state, tx) {
+            // A head cut short is still inspected: its last, unterminated
+            // line counts, and the head ends here.
+            {
+                let mut bytes = partial;
+                if bytes.last() == Some(&b'\r') {
+                    bytes.pop();
+                }
+                bytes.truncate(self.cfg.max_header_line);
+                if !bytes.is_empty() {
+                    let line = Line {
+                        bytes,
+                        too_long,
+                        bare_lf: false,
+                        tail: Vec::new(),
+                    };
+                    self.header_line(dir, line, &[], out);
+                }
+            }
+            if self.side(dir).tx == Some(id) && self.side(dir).state == State::Headers {
+                self.head_done(dir, id, out);
+            }
+            if self.side(dir).tx == Some(id) {
+                self.complete(dir, id, out);
+            }
+            return;
+        }
         let in_body = matches!(
             state,
             State::UntilClose
@@ -738,7 +768,7 @@ impl HttpParser {
                 | State::Trailers
         );
         if let Some(id) = tx {
-            if in_body || state == State::Headers {
+            if in_body {
                 self.complete(dir, id, out);
             }
         }

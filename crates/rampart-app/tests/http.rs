@@ -531,3 +531,22 @@ fn header_bytes_are_bounded_per_message() {
     assert!(txs[0].anomalies().contains(&HttpAnomaly::TooManyHeaders));
     assert_eq!(txs[0].progress(TS), rampart_app::Progress::Complete);
 }
+
+#[test]
+fn head_cut_short_is_still_inspected() {
+    let mut p = HttpParser::new(HttpConfig::default());
+    let mut ev = Vec::new();
+    p.feed(
+        TS,
+        b"GET /cut HTTP/1.1\r\nHost: h\r\nUser-Agent: evil",
+        &mut ev,
+    );
+    p.finish(TS, &mut ev);
+    let t = p.transaction(0).unwrap();
+    assert_eq!(t.user_agent().unwrap().as_ref(), b"evil");
+    assert_eq!(t.progress(TS), rampart_app::Progress::Complete);
+    assert_eq!(
+        ev,
+        vec![HttpEvent::RequestHeaders(0), HttpEvent::RequestComplete(0)]
+    );
+}
