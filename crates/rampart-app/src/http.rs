@@ -734,21 +734,19 @@ impl HttpParser {
         if let (State::Headers, Some(id)) = (state, tx) {
             // A head cut short is still inspected: its last, unterminated
             // line counts, and the head ends here.
-            {
-                let mut bytes = partial;
-                if bytes.last() == Some(&b'\r') {
-                    bytes.pop();
-                }
-                bytes.truncate(self.cfg.max_header_line);
-                if !bytes.is_empty() {
-                    let line = Line {
-                        bytes,
-                        too_long,
-                        bare_lf: false,
-                        tail: Vec::new(),
-                    };
-                    self.header_line(dir, line, &[], out);
-                }
+            let mut bytes = partial;
+            if bytes.last() == Some(&b'\r') {
+                bytes.pop();
+            }
+            bytes.truncate(self.cfg.max_header_line);
+            if !bytes.is_empty() {
+                let line = Line {
+                    bytes,
+                    too_long,
+                    bare_lf: false,
+                    tail: Vec::new(),
+                };
+                self.header_line(dir, line, &[], out);
             }
             if self.side(dir).tx == Some(id) && self.side(dir).state == State::Headers {
                 self.head_done(dir, id, out);
