@@ -1036,15 +1036,40 @@ impl HttpParser {
 
     fn status_line(&mut self, line: Line, out: &mut Vec<HttpEvent>) {
         let l = &line.bytes;
+        let trimmed = trim_start(l);
+        let is_status = trimmed.len() >= 5
+            && trimmed
+                .get(..5)
+                .is_some_and(|p| p.eq_ignore_ascii_case(b"HTTP/"));
+        // An HTTP/0.9 request is answered by a bare body up to the close.
+        let pending_09 = self
+            .txs
+            .iter()
+            .find(|t| {
+                t.id >= self.next_response
+                    && t.response.progress == Progress::None
+                    && t.request.progress != Progress::None
+            })
+            .filter(|t| t.protocol.is_empty())
+            .map(|t| t.id);
+        if let (false, Some(id)) = (is_status, pending_09) {
+            if let Some(t) = self.tx_mut(id) {
+                t.response.progress = Progress::Body;
+            }
+            self.next_response = id;
+            self.resp.tx = Some(id);
+            self.resp.state = State::UntilClose;
+            out.push(HttpEvent::ResponseHeaders(id));
+            let mut bytes = line.bytes;
+            let ending: &[u8] = if line.bare_lf { b"\n" } else { b"\r\n" };
+            bytes.extend_from_slice(ending);
+            self.body(Direction::ToClient, id, &bytes, out);
+            return;
+        }
         if l.iter().all(|b| b.is_ascii_whitespace()) {
             return;
         }
-        let trimmed = trim_start(l);
-        if !(trimmed.len() >= 5
-            && trimmed
-                .get(..5)
-                .is_some_and(|p| p.eq_ignore_ascii_case(b"HTTP/")))
-        {
+        if !is_status {
             self.anomaly(self.resp.tx, HttpAnomaly::ResponseLineInvalid, out);
             return;
         }

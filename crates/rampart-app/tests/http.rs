@@ -550,3 +550,18 @@ fn head_cut_short_is_still_inspected() {
         vec![HttpEvent::RequestHeaders(0), HttpEvent::RequestComplete(0)]
     );
 }
+
+#[test]
+fn http09_request_and_bare_response() {
+    let (txs, ev) = run(b"GET /old\r\n", b"<html>\r\nold</html>");
+    assert_eq!(txs.len(), 1);
+    let t = &txs[0];
+    assert_eq!(t.uri(), b"/old");
+    assert_eq!(t.protocol(), b"");
+    assert!(t
+        .anomalies()
+        .contains(&HttpAnomaly::RequestLineMissingProtocol));
+    assert_eq!(t.response_body(), b"<html>\r\nold</html>");
+    assert!(t.is_complete());
+    assert!(ev.contains(&HttpEvent::ResponseComplete(0)));
+}
