@@ -341,9 +341,16 @@ impl HttpTransaction {
         &self.uri_raw
     }
 
-    /// `http.uri`: the normalised URI (unreserved `%XX` decoded, `/./`,
-    /// `/../` and `//` resolved in the path; see the crate's `uri` module
-    /// docs for the exact rules).
+    /// `http.uri`: the normalised URI. Exactly this is done to the raw URI:
+    /// it is split at the first `?` into path and query (the query is only
+    /// percent-decoded); for an absolute-form URI the `scheme://authority`
+    /// prefix is kept as sent; `%XX` escapes of unreserved characters
+    /// (`A-Z a-z 0-9 - . _ ~`) are decoded, other escapes stay encoded; then,
+    /// in a path starting with `/`, `.` segments are removed, `..` removes
+    /// the segment before it (never above the root) and runs of `/` collapse
+    /// to one. Decoding comes first, so `/%2e%2e/` is resolved like `/../`.
+    /// Example: `/a//b/./c/../%7Ex?q=%41` becomes `/a/b/~x?q=A`. Not done:
+    /// decoding of `%2F`, `+`, `%u` escapes or UTF-8, backslashes, case.
     pub fn uri(&self) -> &[u8] {
         &self.uri
     }
