@@ -247,6 +247,47 @@ def seeds_pipeline(pk):
     write("pipeline", "http", pipeline_input(0, http))
 
 
+# ---------------------------------------------------------------- http
+def http_feed(dirn, data):
+    """Feed ops of the http target: [dir][len u8][data], 255 bytes at most."""
+    out = b""
+    while data:
+        c, data = data[:255], data[255:]
+        out += bytes([dirn, len(c)]) + c
+    return out
+
+
+def http_finish(dirn):
+    return bytes([2 | dirn])
+
+
+def seeds_http():
+    import gzip
+
+    req = (b"GET /a/../b%2e%2E/?q=%41 HTTP/1.1\r\nHost: Example.COM:80\r\n"
+           b"User-Agent: curl/8.5\r\nCookie: a=b\r\n\r\n"
+           b"POST /p HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+           b"4;x\r\nbody\r\n0\r\n\r\n")
+    body = gzip.compress(b"<html>hello</html>" * 5, mtime=0)
+    resp = (b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n"
+            % len(body) + body +
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n")
+    write("http", "pipelined_gzip", b"\x00" + http_feed(0, req) + http_feed(1, resp)
+          + http_finish(0) + http_finish(1))
+    mal = (b"\x00junk\r\nGET /a b HTTP/1.0\nHost: h\nNoColon\nX: 1\n 2\n"
+           b"Content-Length: zz\n\n")
+    mresp = (b"HTTP/1.0 200\nContent-Length: 3\n\nabcHTTP/1.1 200 OK\r\n"
+             b"Transfer-Encoding: chunked\r\n\r\nxyz\r\n")
+    write("http", "malformed_tiny", b"\x01" + http_feed(0, mal[:20]) + http_feed(1, mresp[:10])
+          + http_feed(0, mal[20:]) + http_feed(1, mresp[10:]) + http_finish(1))
+    bomb = gzip.compress(b"\0" * 200000, mtime=0)
+    bresp = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n" + bomb
+    write("http", "gzip_until_close", b"\x01"
+          + http_feed(0, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+          + http_feed(1, bresp) + http_finish(1) + http_finish(0))
+
+
 def main():
     _, pk = read_pcap(SAMPLE)
     assert len(pk) == 268, len(pk)
@@ -257,6 +298,7 @@ def main():
     seeds_defrag()
     seeds_reassembly()
     seeds_pipeline(pk)
+    seeds_http()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,45 @@
+//! Application-layer inspection for Rampart: cheap protocol detection from
+//! the first bytes of a TCP direction, and an HTTP/1.0 / 1.1 parser that
+//! turns reassembled stream chunks into transactions whose fields are the
+//! byte buffers Suricata's `http.*` sticky buffers expose.
+//!
+//! The crate is pure and sans-I/O: it never reads a socket or a file, it
+//! only receives byte slices (in order, per direction) from whatever does
+//! reassembly, which is why it depends on no other Rampart crate. Every
+//! buffer it keeps is bounded by a named limit in [`http::HttpConfig`], and
+//! malformed input is reported as [`http::HttpAnomaly`] values rather than
+//! errors or panics, because an IDS must keep inspecting hostile traffic.
+//! (There is no error type: nothing the parser is given can fail it.)
+//!
+//! Sticky buffer to accessor ([`HttpTransaction`]); "dir" means the buffer
+//! exists for requests (`ToServer`) and responses (`ToClient`):
+//!
+//! | buffer | accessor | bytes |
+//! | --- | --- | --- |
+//! | `http.method` | `method()` | method as sent |
+//! | `http.uri` | `uri()` | normalised URI (unreserved `%XX` decoded, dot segments and `//` resolved) |
+//! | `http.uri.raw` | `uri_raw()` | URI as on the request line |
+//! | `http.protocol` | `protocol()` | `HTTP/1.1` etc. |
+//! | `http.request_line` | `request_line()` | request line without CRLF |
+//! | `http.host` / `http.host.raw` | `host()` / `host_raw()` | lowercased, port stripped / as sent |
+//! | `http.user_agent`, `http.referer`, `http.accept` | `user_agent()`, `referer()`, `accept()` | header values |
+//! | `http.cookie` | `cookie(dir)` | `Cookie` / `Set-Cookie` value |
+//! | `http.content_type`, `http.content_len` | `content_type(dir)`, `content_len(dir)` | header values |
+//! | `http.header` | `header(dir)` | `Name: value\r\n` per header, Cookie / Set-Cookie left out |
+//! | `http.header.raw` | `header_raw(dir)` | header block as received |
+//! | `http.header_names` | `header_names(dir)` | `\r\nName1\r\nName2\r\n\r\n` |
+//! | `http.start` | `start(dir)` | start line, headers, empty line |
+//! | `http.request_body` | `request_body()` | de-chunked, up to depth |
+//! | `http.stat_code`, `http.stat_msg` | `stat_code()`, `stat_msg()` | status code, reason |
+//! | `http.response_line` | `response_line()` | status line without CRLF |
+//! | `http.response_body` | `response_body()` | de-chunked, decompressed, up to depth |
+
+mod decompress;
+pub mod http;
+pub mod protocol;
+mod uri;
+
+pub use http::{
+    Direction, Header, HttpAnomaly, HttpConfig, HttpEvent, HttpParser, HttpTransaction, Progress,
+};
+pub use protocol::{detect_protocol, AppProto};

@@ -1,0 +1,133 @@
+//! Port-independent application protocol detection from the first bytes of
+//! one direction of a TCP connection.
+//!
+//! Detection is deliberately cheap (a few byte comparisons) so that it can
+//! run on every new flow: it looks only at fixed prefixes, never buffers, and
+//! answers `None` when the bytes seen so far do not match any known start
+//! (the caller may call again once more bytes arrived).
+
+/// An application protocol recognised by [`detect_protocol`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AppProto {
+    /// HTTP/1.x: a request method followed by a space (to server) or a
+    /// status line starting with `HTTP/1.` (to client).
+    Http,
+    /// TLS (or SSLv3): a handshake record header `0x16 0x03 0x00..=0x04`.
+    Tls,
+    /// SSH: the identification string starting with `SSH-`.
+    Ssh,
+    /// SMB1 (`\xffSMB`) or SMB2/3 (`\xfeSMB`) after a 4-byte NetBIOS session
+    /// header whose type byte is 0 (session message).
+    Smb,
+}
+
+/// Request methods recognised at the start of a to-server direction. The
+/// list covers RFC 9110, WebDAV and a few common extensions; a method must
+/// be followed by a space to count, so `GETX` does not match.
+const METHODS: &[&[u8]] = &[
+    b"GET",
+    b"POST",
+    b"HEAD",
+    b"PUT",
+    b"DELETE",
+    b"OPTIONS",
+    b"CONNECT",
+    b"TRACE",
+    b"PATCH",
+    b"PROPFIND",
+    b"PROPPATCH",
+    b"MKCOL",
+    b"COPY",
+    b"MOVE",
+    b"LOCK",
+    b"UNLOCK",
+    b"SEARCH",
+    b"REPORT",
+    b"CHECKOUT",
+    b"MERGE",
+    b"MKACTIVITY",
+    b"SUBSCRIBE",
+    b"NOTIFY",
+    b"M-SEARCH",
+];
+
+/// Guesses the application protocol of a direction from its first bytes.
+///
+/// `to_server` says which direction `first_bytes` came from: HTTP requests
+/// and responses look different, the other protocols are recognised in
+/// either direction (SSH and TLS servers also speak first-ish). The answer
+/// depends only on the bytes, never on ports, so services on unusual ports
+/// are still inspected. Returns `None` when nothing matches (yet).
+pub fn detect_protocol(first_bytes: &[u8], to_server: bool) -> Option<AppProto> {
+    let b = first_bytes;
+    if is_http(b, to_server) {
+        return Some(AppProto::Http);
+    }
+    if b.starts_with(b"SSH-") {
+        return Some(AppProto::Ssh);
+    }
+    if let [0x16, 0x03, minor, ..] = b {
+        if *minor <= 0x04 {
+            return Some(AppProto::Tls);
+        }
+    }
+    if let [0x00, _, _, _, 0xff | 0xfe, b'S', b'M', b'B', ..] = b {
+        return Some(AppProto::Smb);
+    }
+    None
+}
+
+/// Whether `b` starts like an HTTP/1.x message of the given direction.
+fn is_http(b: &[u8], to_server: bool) -> bool {
+    if to_server {
+        METHODS.iter().any(|m| {
+            b.len() > m.len()
+                && b.get(..m.len()).is_some_and(|p| p.eq_ignore_ascii_case(m))
+                && matches!(b.get(m.len()), Some(b' ' | b'\t'))
+        })
+    } else {
+        b.len() >= 7
+            && b.get(..7)
+                .is_some_and(|p| p.eq_ignore_ascii_case(b"HTTP/1."))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_each_protocol() {
+        assert_eq!(
+            detect_protocol(b"GET / HTTP/1.1\r\n", true),
+            Some(AppProto::Http)
+        );
+        assert_eq!(detect_protocol(b"post /x", true), Some(AppProto::Http));
+        assert_eq!(
+            detect_protocol(b"HTTP/1.1 200 OK", false),
+            Some(AppProto::Http)
+        );
+        assert_eq!(detect_protocol(b"HTTP/1.1 200 OK", true), None);
+        assert_eq!(detect_protocol(b"GETX / HTTP/1.1", true), None);
+        assert_eq!(detect_protocol(b"GET", true), None);
+        assert_eq!(
+            detect_protocol(&[0x16, 3, 1, 0, 0x50], true),
+            Some(AppProto::Tls)
+        );
+        assert_eq!(detect_protocol(&[0x16, 3, 5, 0, 0x50], true), None);
+        assert_eq!(
+            detect_protocol(b"SSH-2.0-OpenSSH_9.6", false),
+            Some(AppProto::Ssh)
+        );
+        assert_eq!(
+            detect_protocol(b"\x00\x00\x00\x85\xffSMBr", true),
+            Some(AppProto::Smb)
+        );
+        assert_eq!(
+            detect_protocol(b"\x00\x00\x00\x85\xfeSMB@", false),
+            Some(AppProto::Smb)
+        );
+        assert_eq!(detect_protocol(b"", true), None);
+        assert_eq!(detect_protocol(b"\x00\x00", true), None);
+    }
+}

@@ -1,0 +1,567 @@
+//! HTTP parser tests with real-world shaped traffic.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::io::Write;
+
+use proptest::prelude::*;
+use rampart_app::{Direction, HttpAnomaly, HttpConfig, HttpEvent, HttpParser, HttpTransaction};
+
+const TS: Direction = Direction::ToServer;
+const TC: Direction = Direction::ToClient;
+
+/// Feeds whole directions (request bytes then response bytes) and finishes.
+fn run(req: &[u8], resp: &[u8]) -> (Vec<HttpTransaction>, Vec<HttpEvent>) {
+    run_cfg(HttpConfig::default(), req, resp)
+}
+
+fn run_cfg(cfg: HttpConfig, req: &[u8], resp: &[u8]) -> (Vec<HttpTransaction>, Vec<HttpEvent>) {
+    let mut p = HttpParser::new(cfg);
+    let mut ev = Vec::new();
+    p.feed(TS, req, &mut ev);
+    p.feed(TC, resp, &mut ev);
+    p.finish(TS, &mut ev);
+    p.finish(TC, &mut ev);
+    (p.transactions().cloned().collect(), ev)
+}
+
+/// Feeds each direction split at the given points, interleaving directions.
+fn run_split(
+    req: &[u8],
+    resp: &[u8],
+    req_cuts: &[usize],
+    resp_cuts: &[usize],
+) -> Vec<HttpTransaction> {
+    let mut p = HttpParser::new(HttpConfig::default());
+    let mut ev = Vec::new();
+    let pieces = |data: &[u8], cuts: &[usize]| {
+        let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (data.len() + 1)).collect();
+        cuts.sort_unstable();
+        cuts.dedup();
+        let mut out = Vec::new();
+        let mut last = 0;
+        for c in cuts.into_iter().chain([data.len()]) {
+            out.push(data[last..c].to_vec());
+            last = c;
+        }
+        out
+    };
+    // All request pieces first, then responses: responses pair with
+    // requests, so requests must be known (same as real traffic order).
+    for piece in pieces(req, req_cuts) {
+        p.feed(TS, &piece, &mut ev);
+    }
+    for piece in pieces(resp, resp_cuts) {
+        p.feed(TC, &piece, &mut ev);
+    }
+    p.finish(TS, &mut ev);
+    p.finish(TC, &mut ev);
+    p.transactions().cloned().collect()
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+const REQ: &[u8] = b"GET /a//b/./c/../%7Euser/index.php?q=%41+b HTTP/1.1\r\n\
+Host: WWW.Example.COM:8080\r\n\
+User-Agent: Mozilla/5.0 (X11; Linux x86_64)\r\n\
+Accept: text/html\r\n\
+Cookie: sid=abc123\r\n\
+Referer: http://ref.example/\r\n\
+X-Dup: one\r\n\
+X-Dup: two\r\n\
+\r\n";
+
+const RESP: &[u8] = b"HTTP/1.1 404 Not Found\r\n\
+Content-Type: text/html; charset=utf-8\r\n\
+Set-Cookie: a=1\r\n\
+Content-Length: 11\r\n\
+\r\n\
+hello world";
+
+#[test]
+fn simple_get_buffers() {
+    let (txs, ev) = run(REQ, RESP);
+    assert_eq!(txs.len(), 1);
+    let t = &txs[0];
+    assert!(t.is_complete());
+    assert_eq!(t.method(), b"GET");
+    assert_eq!(t.uri_raw(), b"/a//b/./c/../%7Euser/index.php?q=%41+b");
+    assert_eq!(t.uri(), b"/a/b/~user/index.php?q=A+b");
+    assert_eq!(t.protocol(), b"HTTP/1.1");
+    assert_eq!(
+        t.request_line(),
+        b"GET /a//b/./c/../%7Euser/index.php?q=%41+b HTTP/1.1"
+    );
+    assert_eq!(t.host(), Some(&b"www.example.com"[..]));
+    assert_eq!(t.host_raw(), Some(&b"WWW.Example.COM:8080"[..]));
+    assert_eq!(
+        t.user_agent().unwrap().as_ref(),
+        b"Mozilla/5.0 (X11; Linux x86_64)"
+    );
+    assert_eq!(t.accept().unwrap().as_ref(), b"text/html");
+    assert_eq!(t.referer().unwrap().as_ref(), b"http://ref.example/");
+    assert_eq!(t.cookie(TS).unwrap().as_ref(), b"sid=abc123");
+    assert_eq!(t.cookie(TC).unwrap().as_ref(), b"a=1");
+    assert_eq!(t.header_value(TS, "x-dup").unwrap().as_ref(), b"one, two");
+    assert_eq!(t.headers(TS).len(), 7);
+    assert_eq!(
+        t.header(TS),
+        b"Host: WWW.Example.COM:8080\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64)\r\n\
+Accept: text/html\r\nReferer: http://ref.example/\r\nX-Dup: one, two\r\n"
+            .to_vec()
+    );
+    assert_eq!(
+        t.header_names(TS),
+        b"\r\nHost\r\nUser-Agent\r\nAccept\r\nCookie\r\nReferer\r\nX-Dup\r\nX-Dup\r\n\r\n".to_vec()
+    );
+    let raw_start = REQ.iter().position(|&b| b == b'\n').unwrap() + 1;
+    assert_eq!(t.header_raw(TS), &REQ[raw_start..]);
+    assert!(t
+        .start(TS)
+        .starts_with(b"GET /a//b/./c/../%7Euser/index.php?q=%41+b HTTP/1.1\r\nHost: "));
+    assert!(t.start(TS).ends_with(
+        b"Cookie: sid=abc123\r\nReferer: http://ref.example/\r\nX-Dup: one, two\r\n\r\n"
+    ));
+    assert_eq!(t.stat_code(), b"404");
+    assert_eq!(t.stat_msg(), b"Not Found");
+    assert_eq!(t.response_line(), b"HTTP/1.1 404 Not Found");
+    assert_eq!(t.response_body(), b"hello world");
+    assert_eq!(
+        t.content_type(TC).unwrap().as_ref(),
+        b"text/html; charset=utf-8"
+    );
+    assert_eq!(t.content_len(TC).unwrap().as_ref(), b"11");
+    assert_eq!(
+        t.header(TC),
+        b"Content-Type: text/html; charset=utf-8\r\nContent-Length: 11\r\n".to_vec()
+    );
+    assert!(t.anomalies().is_empty(), "{:?}", t.anomalies());
+    assert_eq!(t.request_strict(), Some(true));
+    assert_eq!(t.response_strict(), Some(true));
+    assert_eq!(
+        ev,
+        vec![
+            HttpEvent::RequestHeaders(0),
+            HttpEvent::RequestComplete(0),
+            HttpEvent::ResponseHeaders(0),
+            HttpEvent::ResponseComplete(0)
+        ]
+    );
+}
+
+#[test]
+fn pipelined_keep_alive_pairs_in_order() {
+    let req = b"GET /one HTTP/1.1\r\nHost: a\r\n\r\nPOST /two HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhelloHEAD /three HTTP/1.1\r\nHost: a\r\n\r\n";
+    let resp = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\noneHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n";
+    let (txs, _) = run(req, resp);
+    assert_eq!(txs.len(), 3);
+    assert_eq!(txs[0].uri(), b"/one");
+    assert_eq!(txs[0].response_body(), b"one");
+    assert_eq!(txs[1].method(), b"POST");
+    assert_eq!(txs[1].request_body(), b"hello");
+    assert_eq!(txs[1].stat_code(), b"201");
+    assert_eq!(txs[2].method(), b"HEAD");
+    assert_eq!(txs[2].stat_code(), b"200");
+    assert!(txs[2].response_body().is_empty());
+    assert!(txs.iter().all(HttpTransaction::is_complete));
+}
+
+#[test]
+fn chunked_request_and_gzip_chunked_response() {
+    let req = b"POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: x\r\n\r\n";
+    let body = gzip(b"<html>secret payload</html>");
+    let mut resp =
+        b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let (a, b) = body.split_at(10);
+    for part in [a, b] {
+        resp.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+        resp.extend_from_slice(part);
+        resp.extend_from_slice(b"\r\n");
+    }
+    resp.extend_from_slice(b"0\r\n\r\n");
+    let (txs, _) = run(req, &resp);
+    assert_eq!(txs.len(), 1);
+    assert_eq!(txs[0].request_body(), b"hello world");
+    assert_eq!(txs[0].response_body(), b"<html>secret payload</html>");
+    assert_eq!(txs[0].body_len(TC), body.len() as u64);
+    assert!(txs[0].is_complete());
+    assert!(txs[0].anomalies().is_empty(), "{:?}", txs[0].anomalies());
+}
+
+#[test]
+fn deflate_zlib_and_raw() {
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(b"zlib body").unwrap();
+    let z = z.finish().unwrap();
+    let mut r = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    r.write_all(b"raw body").unwrap();
+    let r = r.finish().unwrap();
+    let req = b"GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n";
+    let mut resp = Vec::new();
+    for b in [&z, &r] {
+        resp.extend_from_slice(
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\nContent-Length: {}\r\n\r\n",
+                b.len()
+            )
+            .as_bytes(),
+        );
+        resp.extend_from_slice(b);
+    }
+    let (txs, _) = run(req, &resp);
+    assert_eq!(txs[0].response_body(), b"zlib body");
+    assert_eq!(txs[1].response_body(), b"raw body");
+}
+
+#[test]
+fn bad_gzip_is_an_anomaly() {
+    let (txs, _) = run(
+        b"GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 10\r\n\r\nnot gzip!!",
+    );
+    assert!(txs[0]
+        .anomalies()
+        .contains(&HttpAnomaly::GzipDecompressionFailed));
+    assert!(txs[0].is_complete());
+}
+
+#[test]
+fn gzip_bomb_stays_bounded() {
+    // 64 MiB of zeros compresses to ~64 KiB.
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..64 {
+        e.write_all(&zeros).unwrap();
+    }
+    let bomb = e.finish().unwrap();
+    let mut resp = format!(
+        "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
+        bomb.len()
+    )
+    .into_bytes();
+    resp.extend_from_slice(&bomb);
+    let (txs, ev) = run(b"GET /bomb HTTP/1.1\r\nHost: h\r\n\r\n", &resp);
+    let t = &txs[0];
+    assert!(t.anomalies().contains(&HttpAnomaly::CompressionBomb));
+    assert_eq!(t.response_body().len(), 100 * 1024);
+    assert!(t.is_complete());
+    assert!(ev.contains(&HttpEvent::Anomaly {
+        tx: Some(0),
+        anomaly: HttpAnomaly::CompressionBomb
+    }));
+}
+
+#[test]
+fn hundred_thousand_headers_stay_bounded() {
+    let mut req = b"GET / HTTP/1.1\r\nHost: h\r\n".to_vec();
+    for i in 0..100_000 {
+        req.extend_from_slice(format!("X-H{i}: v\r\n").as_bytes());
+    }
+    req.extend_from_slice(b"\r\nGET /next HTTP/1.1\r\nHost: h\r\n\r\n");
+    let (txs, ev) = run(&req, b"");
+    assert_eq!(txs.len(), 2);
+    assert_eq!(txs[0].headers(TS).len(), 512);
+    assert!(txs[0].header_raw(TS).len() <= 64 * 1024);
+    assert!(txs[0].anomalies().contains(&HttpAnomaly::TooManyHeaders));
+    assert_eq!(txs[1].uri(), b"/next");
+    assert!(ev.len() < 10, "{}", ev.len());
+}
+
+#[test]
+fn long_lines_are_truncated() {
+    let mut req = b"GET /".to_vec();
+    req.extend(std::iter::repeat_n(b'a', 20_000));
+    req.extend_from_slice(b" HTTP/1.1\r\nHost: h\r\nX-Long: ");
+    req.extend(std::iter::repeat_n(b'b', 20_000));
+    req.extend_from_slice(b"\r\n\r\n");
+    let (txs, _) = run(&req, b"");
+    let t = &txs[0];
+    assert!(t.request_line().len() <= 8 * 1024);
+    assert!(t.anomalies().contains(&HttpAnomaly::RequestLineTooLong));
+    assert!(t.anomalies().contains(&HttpAnomaly::HeaderLineTooLong));
+    assert!(t.headers(TS)[1].value.len() <= 8 * 1024);
+    assert_eq!(t.progress(TS), rampart_app::http::Progress::Complete);
+}
+
+#[test]
+fn lenient_malformed_traffic() {
+    let req = b"\x00\x01garbage\r\n\r\nGET /a b.html HTTP/1.0\nHost: h\nNoColonHere\nX-Fold: one\n  two\n\n";
+    let resp = b"HTTP/1.0 200\nContent-Length: 2\n\nok";
+    let (txs, ev) = run(req, resp);
+    assert_eq!(txs.len(), 1);
+    let t = &txs[0];
+    assert_eq!(t.uri_raw(), b"/a b.html");
+    assert_eq!(t.protocol(), b"HTTP/1.0");
+    assert_eq!(t.header_value(TS, "x-fold").unwrap().as_ref(), b"one two");
+    assert_eq!(t.headers(TS)[1].name, b"NoColonHere");
+    assert_eq!(t.stat_code(), b"200");
+    assert_eq!(t.stat_msg(), b"");
+    assert_eq!(t.response_body(), b"ok");
+    for a in [
+        HttpAnomaly::BareLf,
+        HttpAnomaly::UriDelimNonCompliant,
+        HttpAnomaly::RequestHeaderInvalid,
+        HttpAnomaly::LineFolding,
+        HttpAnomaly::ResponseMissingReason,
+    ] {
+        assert!(
+            t.anomalies().contains(&a),
+            "{a:?} missing from {:?}",
+            t.anomalies()
+        );
+    }
+    assert!(ev.contains(&HttpEvent::Anomaly {
+        tx: None,
+        anomaly: HttpAnomaly::RequestLineInvalid
+    }));
+    assert_eq!(t.request_strict(), Some(false));
+    assert_eq!(
+        HttpAnomaly::RequestHeaderInvalid.event_name(),
+        "http.request_header_invalid"
+    );
+}
+
+#[test]
+fn invalid_lengths() {
+    let (txs, _) = run(
+        b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 12abc\r\n\r\nGET /x HTTP/1.1\r\nHost: h\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    );
+    assert!(txs[0]
+        .anomalies()
+        .contains(&HttpAnomaly::InvalidContentLength));
+    assert!(txs[0]
+        .anomalies()
+        .contains(&HttpAnomaly::ChunkLengthInvalid));
+    assert_eq!(txs[1].uri(), b"/x");
+}
+
+#[test]
+fn interim_and_until_close_and_unmatched() {
+    let (txs, _) = run(
+        b"POST /u HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi",
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 200 OK\r\n\r\nbody until close",
+    );
+    assert_eq!(txs.len(), 1);
+    assert_eq!(txs[0].stat_code(), b"200");
+    assert_eq!(txs[0].response_body(), b"body until close");
+    assert!(txs[0].is_complete());
+
+    let (txs, _) = run(b"", b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    assert!(txs[0].anomalies().contains(&HttpAnomaly::UnmatchedResponse));
+}
+
+#[test]
+fn absolute_uri_and_missing_host() {
+    let (txs, _) = run(
+        b"GET http://User@Proxy.Example:3128/x/../y HTTP/1.1\r\n\r\n",
+        b"",
+    );
+    assert_eq!(txs[0].uri(), b"http://User@Proxy.Example:3128/y");
+    assert_eq!(txs[0].host(), Some(&b"proxy.example"[..]));
+    let (txs, _) = run(b"GET / HTTP/1.1\r\n\r\n", b"");
+    assert!(txs[0].anomalies().contains(&HttpAnomaly::MissingHost));
+    assert_eq!(txs[0].host(), None);
+}
+
+#[test]
+fn remove_completed_and_transaction_cap() {
+    let mut p = HttpParser::new(HttpConfig {
+        max_transactions: 4,
+        ..HttpConfig::default()
+    });
+    let mut ev = Vec::new();
+    for _ in 0..10 {
+        p.feed(TS, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", &mut ev);
+    }
+    assert_eq!(p.transactions().count(), 4);
+    assert!(ev.iter().any(|e| matches!(
+        e,
+        HttpEvent::Anomaly {
+            anomaly: HttpAnomaly::TooManyTransactions,
+            ..
+        }
+    )));
+    p.feed(TC, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", &mut ev);
+    assert_eq!(p.transaction(6).unwrap().stat_code(), b"200");
+    assert_eq!(p.remove_completed().len(), 1);
+    assert_eq!(p.transactions().count(), 3);
+}
+
+#[test]
+fn every_single_split_point() {
+    let body = gzip(b"compressed body text");
+    let mut resp = format!(
+        "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    resp.extend_from_slice(&body);
+    resp.extend_from_slice(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n",
+    );
+    let mut req = REQ.to_vec();
+    req.extend_from_slice(
+        b"POST /p HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nxyz\r\n0\r\n\r\n",
+    );
+    let whole = run_split(&req, &resp, &[], &[]);
+    assert_eq!(whole.len(), 2);
+    assert_eq!(whole[0].response_body(), b"compressed body text");
+    assert_eq!(whole[1].request_body(), b"xyz");
+    for i in 0..=req.len() {
+        assert_eq!(
+            run_split(&req, &resp, &[i], &[]),
+            whole,
+            "request split at {i}"
+        );
+    }
+    for i in 0..=resp.len() {
+        assert_eq!(
+            run_split(&req, &resp, &[], &[i]),
+            whole,
+            "response split at {i}"
+        );
+    }
+    let all_req: Vec<usize> = (0..req.len()).collect();
+    let all_resp: Vec<usize> = (0..resp.len()).collect();
+    assert_eq!(
+        run_split(&req, &resp, &all_req, &all_resp),
+        whole,
+        "byte by byte"
+    );
+}
+
+proptest! {
+    #[test]
+    fn chunking_does_not_change_transactions(
+        req_cuts in proptest::collection::vec(0usize..400, 0..20),
+        resp_cuts in proptest::collection::vec(0usize..400, 0..20),
+    ) {
+        let req = b"GET /x/../y?a=%62 HTTP/1.1\nHost: h\r\nX: a\r\n b\r\nbad\r\n\r\nPOST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n\r\nbodyGET /z HTTP/1.0\r\n\r\n";
+        let resp = b"HTTP/1.1 200\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nHTTP/1.1 302 Found\r\nContent-Length: 1\r\n\r\nxHTTP/1.0 200 OK\r\n\r\nuntil close";
+        let whole = run_split(req, resp, &[], &[]);
+        prop_assert_eq!(whole.len(), 3);
+        prop_assert_eq!(run_split(req, resp, &req_cuts, &resp_cuts), whole);
+    }
+
+    #[test]
+    fn arbitrary_input_never_panics(
+        chunks in proptest::collection::vec((any::<bool>(), proptest::collection::vec(any::<u8>(), 0..64)), 0..40),
+    ) {
+        let mut p = HttpParser::new(HttpConfig { max_transactions: 8, ..HttpConfig::default() });
+        let mut ev = Vec::new();
+        for (to_server, data) in chunks {
+            let dir = if to_server { TS } else { TC };
+            p.feed(dir, &data, &mut ev);
+        }
+        p.finish(TS, &mut ev);
+        p.finish(TC, &mut ev);
+        prop_assert!(p.transactions().count() <= 8);
+    }
+}
+
+#[test]
+fn body_of_a_dropped_transaction_does_not_stall() {
+    let mut p = HttpParser::new(HttpConfig {
+        max_transactions: 1,
+        ..HttpConfig::default()
+    });
+    let mut ev = Vec::new();
+    p.feed(
+        TS,
+        b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\nabc",
+        &mut ev,
+    );
+    p.feed(
+        TC,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+        &mut ev,
+    );
+    p.feed(TS, b"\r\nGET /x HTTP/1.1\r\nHost: h\r\n\r\n", &mut ev);
+    let txs: Vec<_> = p.transactions().collect();
+    assert_eq!(txs.len(), 1);
+    assert_eq!(txs[0].uri(), b"/x");
+}
+
+#[test]
+fn decompressed_output_is_visible_before_the_body_ends() {
+    // Found by fuzzing: flate2's writers held back the last write's output.
+    let mut p = HttpParser::new(HttpConfig::default());
+    let mut ev = Vec::new();
+    p.feed(TS, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", &mut ev);
+    let mut resp = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n".to_vec();
+    resp.extend_from_slice(&gzip(b"visible now"));
+    p.feed(TC, &resp, &mut ev);
+    assert_eq!(p.transaction(0).unwrap().response_body(), b"visible now");
+}
+
+#[test]
+fn junk_before_the_method_on_the_same_line() {
+    let (txs, _) = run(b"\x00\x16\x03GET /j HTTP/1.1\r\nHost: h\r\n\r\n", b"");
+    assert_eq!(txs.len(), 1);
+    assert_eq!(txs[0].method(), b"GET");
+    assert_eq!(txs[0].uri(), b"/j");
+    assert!(txs[0]
+        .anomalies()
+        .contains(&HttpAnomaly::RequestLineInvalid));
+    assert!(!txs[0]
+        .anomalies()
+        .contains(&HttpAnomaly::UriDelimNonCompliant));
+}
+
+#[test]
+fn header_bytes_are_bounded_per_message() {
+    let mut req = b"GET / HTTP/1.1\r\nHost: h\r\n".to_vec();
+    let value = "v".repeat(8000);
+    for i in 0..500 {
+        req.extend_from_slice(format!("X-{i}: {value}\r\n").as_bytes());
+    }
+    req.extend_from_slice(b"\r\n");
+    let (txs, _) = run(&req, b"");
+    let kept: usize = txs[0]
+        .headers(TS)
+        .iter()
+        .map(|h| h.name.len() + h.value.len())
+        .sum();
+    assert!(kept <= 64 * 1024, "{kept}");
+    assert!(txs[0].headers(TS).len() < 10);
+    assert!(txs[0].anomalies().contains(&HttpAnomaly::TooManyHeaders));
+    assert_eq!(txs[0].progress(TS), rampart_app::Progress::Complete);
+}
+
+#[test]
+fn head_cut_short_is_still_inspected() {
+    let mut p = HttpParser::new(HttpConfig::default());
+    let mut ev = Vec::new();
+    p.feed(
+        TS,
+        b"GET /cut HTTP/1.1\r\nHost: h\r\nUser-Agent: evil",
+        &mut ev,
+    );
+    p.finish(TS, &mut ev);
+    let t = p.transaction(0).unwrap();
+    assert_eq!(t.user_agent().unwrap().as_ref(), b"evil");
+    assert_eq!(t.progress(TS), rampart_app::Progress::Complete);
+    assert_eq!(
+        ev,
+        vec![HttpEvent::RequestHeaders(0), HttpEvent::RequestComplete(0)]
+    );
+}
+
+#[test]
+fn http09_request_and_bare_response() {
+    let (txs, ev) = run(b"GET /old\r\n", b"<html>\r\nold</html>");
+    assert_eq!(txs.len(), 1);
+    let t = &txs[0];
+    assert_eq!(t.uri(), b"/old");
+    assert_eq!(t.protocol(), b"");
+    assert!(t
+        .anomalies()
+        .contains(&HttpAnomaly::RequestLineMissingProtocol));
+    assert_eq!(t.response_body(), b"<html>\r\nold</html>");
+    assert!(t.is_complete());
+    assert!(ev.contains(&HttpEvent::ResponseComplete(0)));
+}
