@@ -7,7 +7,8 @@
 //!                                  defaults; bit 1: reassembly off;
 //!                                  bit 2: detection with a small rule set
 //!                                  (stream, anchored, stream_size,
-//!                                  flowbits, thresholds); bit 3: midstream
+//!                                  flowbits, thresholds, HTTP buffers);
+//!                                  bit 3: midstream
 //!                                  connections treated as established
 //! then frames, until the input ends:
 //! [time delta][len u16 LE][Ethernet frame: len bytes]
@@ -89,6 +90,8 @@ alert tcp any any -> any any (msg:"pkt"; dsize:>0; flags:PA; content:"|00 00|"; 
 alert udp any any -> any any (msg:"udp"; content:"x"; sid:6;)
 alert ip any any -> any any (msg:"ev"; decode-event:tcp.pkt_too_small; sid:7;)
 alert tcp any any -> any any (msg:"only stream"; flow:only_stream; content:"B"; pcre:"/B.{0,20}C/s"; sid:8;)
+alert http any any -> any any (msg:"http"; http.uri; content:"/"; http.host; content:"a"; sid:9;)
+alert http any any -> any any (msg:"http resp"; flow:to_client; http.stat_code; content:"200"; file.data; content:"x"; sid:10;)
 "#;
 
 fn engine() -> Arc<rampart_detect::DetectEngine> {

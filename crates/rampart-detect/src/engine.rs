@@ -17,6 +17,7 @@ use rampart_packet::Packet;
 use rampart_rules::{ast, Action, Buffer, MatchKind, PortSet, Rule};
 
 use crate::addrindex::{set_size, AddrIndex};
+use crate::app::{TxBuffers, TxSide};
 use crate::flowvars::FlowVars;
 use crate::prefilter::{Prefilter, PrefilterBuilder};
 use crate::program::{EvalStats, MAX_VARS};
@@ -200,7 +201,18 @@ struct Subject<'a> {
 pub struct DetectEngine {
     sigs: Vec<Signature>,
     groups: HashMap<GroupKey, Group>,
+    /// Application-layer signatures, by the transaction side they inspect.
+    app_groups: HashMap<TxSide, AppGroup>,
     names: Names,
+}
+
+/// Application-layer signatures of one transaction side: a prefilter per
+/// buffer over the fast patterns that live in it, and the signatures
+/// without a fast pattern.
+#[derive(Debug, Default)]
+struct AppGroup {
+    by_buffer: Vec<(Buffer, Prefilter)>,
+    always: Vec<u32>,
 }
 
 /// The result of building an engine.
@@ -251,10 +263,12 @@ impl DetectEngine {
             s.index = i as u32;
         }
         let groups = build_groups(&sigs);
+        let app_groups = build_app_groups(&sigs);
         Build {
             engine: DetectEngine {
                 sigs,
                 groups,
+                app_groups,
                 names,
             },
             errors,
@@ -394,6 +408,88 @@ impl DetectEngine {
         );
     }
 
+    /// Inspects one side of an application-layer transaction (an HTTP
+    /// request once complete, or its response). `client` and `server` are
+    /// the connection's endpoints; each signature sees them in the
+    /// orientation its side implies (requests client → server, responses
+    /// server → client unless the rule says `flow:to_server`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn inspect_tx(
+        &self,
+        tx: &dyn TxBuffers,
+        side: TxSide,
+        client: (IpAddr, u16),
+        server: (IpAddr, u16),
+        ts_ns: u64,
+        flow: FlowView,
+        vars: Option<&mut FlowVars>,
+        thresholds: &mut ThresholdTable,
+        stats: &mut DetectStats,
+        out: &mut Vec<Alert>,
+    ) {
+        let Some(group) = self.app_groups.get(&side) else {
+            return;
+        };
+        stats.inspections += 1;
+        let subject = |from: (IpAddr, u16), to: (IpAddr, u16), to_server: bool| Subject {
+            payload: &[],
+            src: from.0,
+            dst: to.0,
+            ports: Some((from.1, to.1)),
+            proto: 6,
+            ip_version: if from.0.is_ipv4() { 4 } else { 6 },
+            pkt: None,
+            flow: Some(FlowView { to_server, ..flow }),
+            stream: false,
+            ts_ns,
+            events: &[],
+        };
+        let request = subject(client, server, true);
+        let response = subject(server, client, false);
+        let mut candidates: Vec<u32> = group.always.clone();
+        let mut pids = Vec::new();
+        for (buffer, pf) in &group.by_buffer {
+            if let Some(bytes) = tx.get(*buffer) {
+                stats.scanned_bytes += bytes.len() as u64;
+                pf.scan(&bytes, &mut pids, &mut candidates);
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        stats.candidates += candidates.len() as u64;
+        let mut empty = FlowVars::default();
+        let mut vars = vars;
+        for idx in candidates {
+            let Some(sig) = self.sigs.get(idx as usize) else {
+                continue;
+            };
+            let Some(app) = &sig.app else { continue };
+            let wants_request_view =
+                side == TxSide::Request || sig.flow.is_some_and(|f| f.to_server == Some(true));
+            let s = if wants_request_view {
+                &request
+            } else {
+                &response
+            };
+            let v: &mut FlowVars = match vars.as_deref_mut() {
+                Some(v) => v,
+                None => &mut empty,
+            };
+            if !self.verify(sig, s, v, &mut stats.eval) {
+                continue;
+            }
+            let mut byte_vars = [0i64; MAX_VARS];
+            let buffers_match = app.buffers.iter().all(|(buffer, program)| {
+                tx.get(*buffer).is_some_and(|bytes| {
+                    program.matches_with(&bytes, &mut byte_vars, &mut stats.eval)
+                })
+            });
+            if buffers_match && !Self::on_match(sig, s, v, thresholds, stats, out) {
+                return;
+            }
+        }
+    }
+
     /// Runs inspection passes in order: each pass is the groups to consult
     /// and the buffer to inspect; a signature that matched in an earlier
     /// pass is skipped in later ones.
@@ -488,43 +584,57 @@ impl DetectEngine {
             if !self.verify(sig, subject, v, &mut stats.eval) {
                 continue;
             }
-            stats.matches += 1;
             matched.push(idx);
-            for op in &sig.flowbits {
-                v.apply_bits(op);
-            }
-            for op in &sig.flowints {
-                v.apply_int(op);
-            }
-            if sig.action == Action::Pass {
-                // A matching pass rule ends inspection of this packet.
+            if !Self::on_match(sig, subject, v, thresholds, stats, out) {
                 return false;
             }
-            if sig.noalert
-                || sig
-                    .suppress
-                    .iter()
-                    .any(|x| x.mutes(subject.src, subject.dst))
-            {
-                continue;
-            }
-            let mut allowed = true;
-            if let Some(spec) = &sig.threshold {
-                allowed &=
-                    thresholds.check(sig.index, spec, subject.src, subject.dst, subject.ts_ns);
-            }
-            if let Some(spec) = &sig.detection_filter {
-                allowed &= thresholds.check(
-                    sig.index | 0x8000_0000,
-                    spec,
-                    subject.src,
-                    subject.dst,
-                    subject.ts_ns,
-                );
-            }
-            if !allowed {
-                continue;
-            }
+        }
+        true
+    }
+
+    /// What follows a signature's match: flowbits and flowints take effect,
+    /// then suppression and rate control decide whether it alerts. Returns
+    /// `false` when a pass rule matched (inspection of this packet stops).
+    fn on_match(
+        sig: &Signature,
+        subject: &Subject<'_>,
+        v: &mut FlowVars,
+        thresholds: &mut ThresholdTable,
+        stats: &mut DetectStats,
+        out: &mut Vec<Alert>,
+    ) -> bool {
+        stats.matches += 1;
+        for op in &sig.flowbits {
+            v.apply_bits(op);
+        }
+        for op in &sig.flowints {
+            v.apply_int(op);
+        }
+        if sig.action == Action::Pass {
+            return false;
+        }
+        if sig.noalert
+            || sig
+                .suppress
+                .iter()
+                .any(|x| x.mutes(subject.src, subject.dst))
+        {
+            return true;
+        }
+        let mut allowed = true;
+        if let Some(spec) = &sig.threshold {
+            allowed &= thresholds.check(sig.index, spec, subject.src, subject.dst, subject.ts_ns);
+        }
+        if let Some(spec) = &sig.detection_filter {
+            allowed &= thresholds.check(
+                sig.index | 0x8000_0000,
+                spec,
+                subject.src,
+                subject.dst,
+                subject.ts_ns,
+            );
+        }
+        if allowed {
             stats.alerts += 1;
             out.push(Alert {
                 sig: sig.index,
@@ -813,6 +923,39 @@ fn build_subgroup(
     }
 }
 
+/// Groups the application-layer signatures by side, with one prefilter
+/// per buffer holding fast patterns.
+fn build_app_groups(sigs: &[Signature]) -> HashMap<TxSide, AppGroup> {
+    let mut builders: HashMap<(TxSide, Buffer), PrefilterBuilder> = HashMap::new();
+    let mut groups: HashMap<TxSide, AppGroup> = HashMap::new();
+    for s in sigs {
+        let (None, Some(app)) = (&s.inactive, &s.app) else {
+            continue;
+        };
+        match &app.fast_pattern {
+            Some((buffer, p, nocase)) => {
+                builders
+                    .entry((app.side, *buffer))
+                    .or_default()
+                    .add(p, *nocase, None, s.index);
+            }
+            None => groups.entry(app.side).or_default().always.push(s.index),
+        }
+    }
+    let mut keys: Vec<(TxSide, Buffer)> = builders.keys().copied().collect();
+    keys.sort_by_key(|(side, b)| (*side == TxSide::Response, b.name()));
+    for key in keys {
+        if let Some(b) = builders.remove(&key) {
+            groups
+                .entry(key.0)
+                .or_default()
+                .by_buffer
+                .push((key.1, b.build()));
+        }
+    }
+    groups
+}
+
 /// A prefilter over the fast patterns of `idxs`.
 fn prefilter_of(sigs: &[Signature], idxs: &[u32]) -> Prefilter {
     let mut prefilter = PrefilterBuilder::default();
@@ -828,7 +971,7 @@ fn prefilter_of(sigs: &[Signature], idxs: &[u32]) -> Prefilter {
 fn build_groups(sigs: &[Signature]) -> HashMap<GroupKey, Group> {
     let mut members: HashMap<GroupKey, Vec<u32>> = HashMap::new();
     for s in sigs {
-        if s.inactive.is_some() {
+        if s.inactive.is_some() || s.app.is_some() {
             continue;
         }
         let keys: &[GroupKey] = match (s.proto, s.stream) {

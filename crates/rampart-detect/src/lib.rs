@@ -10,6 +10,7 @@
 #![cfg_attr(not(test), warn(clippy::indexing_slicing))]
 
 pub mod addrindex;
+pub mod app;
 pub mod bytes;
 pub mod content;
 pub mod engine;
@@ -21,6 +22,7 @@ pub mod signature;
 pub mod threshold;
 pub mod threshold_config;
 
+pub use app::{TxBuffers, TxSide};
 pub use engine::{Alert, AlertSource, Build, CompileError, DetectEngine, DetectStats, FlowView};
 pub use flowvars::FlowVars;
 pub use signature::Signature;

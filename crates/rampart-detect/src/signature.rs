@@ -103,6 +103,8 @@ pub struct Signature {
     pub stream: bool,
     /// A stream signature that is also inspected on packet payloads.
     pub also_packets: bool,
+    /// For signatures on application-layer buffers: what they inspect.
+    pub app: Option<crate::app::AppInspect>,
     /// Flowbit conditions and actions.
     pub flowbits: Vec<FlowbitOp>,
     /// Flowint conditions and actions.
@@ -185,6 +187,8 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         Protocol::Icmp => (ProtoClass::Icmp, None),
         Protocol::Icmpv6 => (ProtoClass::Icmpv6, None),
         Protocol::Sctp => (ProtoClass::Sctp, None),
+        // HTTP rules inspect transactions of TCP flows (checked below).
+        Protocol::Http | Protocol::Http1 => (ProtoClass::Tcp, None),
         other => {
             mark(format!("app-layer protocol {}", other.name()));
             (ProtoClass::Tcp, None)
@@ -199,7 +203,10 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
     for m in &rule.matches {
         let mut target = Buffer::Payload;
         if let Some(b) = m.buffer() {
-            if b.buffer != Buffer::Payload && !is_packet_header_buffer(b.buffer) {
+            if b.buffer != Buffer::Payload
+                && !is_packet_header_buffer(b.buffer)
+                && !crate::app::is_http_buffer(b.buffer)
+            {
                 mark(format!("buffer {}", b.buffer.name()));
                 continue;
             }
@@ -405,20 +412,24 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
 
     let mut payload = Program::default();
     let mut header_buffers = Vec::new();
+    let mut app_buffers = Vec::new();
     for (b, steps) in by_buffer {
         if b == Buffer::Payload {
             payload = Program::new(steps);
+        } else if crate::app::is_http_buffer(b) {
+            app_buffers.push((b, Program::new(steps)));
         } else {
             header_buffers.push((b, Program::new(steps)));
         }
     }
+    let app = app_inspect(rule, app_buffers, &mut mark);
     // Packet keywords (dsize, flags, ttl, header buffers, ...) pin the
     // payload to the packet, as do `tcp-pkt` and `flow:no_stream`.
     let packet_only = matches!(rule.protocol, Protocol::TcpPkt)
         || rule.flow.is_some_and(|f| f.stream == Some(false))
         || !header.is_empty()
         || !header_buffers.is_empty();
-    let stream = proto == ProtoClass::Tcp && !payload.is_empty() && !packet_only;
+    let stream = proto == ProtoClass::Tcp && !payload.is_empty() && !packet_only && app.is_none();
     // Like Suricata, a stream signature whose payload content is anchored
     // (offset, depth, startswith), or that uses stream_size, is also tried
     // on each packet's own payload: a reassembled chunk only starts where
@@ -459,7 +470,8 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         payload,
         header_buffers,
         stream,
-        also_packets,
+        also_packets: also_packets && app.is_none(),
+        app,
         flowbits,
         flowints,
         threshold: rule.threshold.map(|t| ThresholdSpec {
@@ -530,6 +542,68 @@ fn anchor_bound(c: &ast::Content) -> Option<usize> {
         }
         _ => None,
     }
+}
+
+/// The application-layer part of a rule: its HTTP buffer programs, the
+/// transaction side they need, and the prefilter pattern. An `alert http`
+/// rule without HTTP buffers, or one mixing HTTP buffers with raw payload
+/// content, is left inactive (raw-stream matching for app-layer rules is
+/// not implemented).
+fn app_inspect(
+    rule: &Rule,
+    buffers: Vec<(Buffer, Program)>,
+    mark: &mut impl FnMut(String),
+) -> Option<crate::app::AppInspect> {
+    use crate::app::{is_response_buffer, AppInspect, TxSide};
+    let http_rule = matches!(rule.protocol, Protocol::Http | Protocol::Http1);
+    if buffers.is_empty() {
+        if http_rule {
+            mark("app-layer protocol http without http buffers".into());
+        }
+        return None;
+    }
+    if !matches!(
+        rule.protocol,
+        Protocol::Http | Protocol::Http1 | Protocol::Tcp
+    ) {
+        mark(format!("http buffers in a {} rule", rule.protocol.name()));
+        return None;
+    }
+    let raw = rule
+        .matches
+        .iter()
+        .any(|m| m.buffer() == Some(&BufferRef::PAYLOAD));
+    if raw {
+        mark("raw payload content in an http rule".into());
+        return None;
+    }
+    let to_client = rule.flow.is_some_and(|f| f.to_server == Some(false));
+    let to_server = rule.flow.is_some_and(|f| f.to_server == Some(true));
+    // `file.data` is the response body, or the request body in a rule
+    // written for the client's direction.
+    let file_data_response = buffers.iter().any(|(b, _)| *b == Buffer::FileData) && !to_server;
+    let side =
+        if to_client || file_data_response || buffers.iter().any(|(b, _)| is_response_buffer(*b)) {
+            TxSide::Response
+        } else {
+            TxSide::Request
+        };
+    let contents: Vec<&ast::Content> = rule
+        .contents()
+        .filter(|c| {
+            crate::app::is_http_buffer(c.buffer.buffer) && !c.negated && !c.pattern.is_empty()
+        })
+        .collect();
+    let fast_pattern = contents
+        .iter()
+        .find(|c| c.fast_pattern.is_some())
+        .or_else(|| contents.iter().max_by_key(|c| c.pattern.len()))
+        .map(|c| (c.buffer.buffer, c.pattern.clone(), c.nocase));
+    Some(AppInspect {
+        side,
+        buffers,
+        fast_pattern,
+    })
 }
 
 /// Buffers that are a packet's own header bytes.

@@ -7,6 +7,7 @@
 //! the offline and live paths cannot drift apart, and a crafted packet
 //! sequence always produces the same events (which the tests rely on).
 
+pub mod app_layer;
 pub mod pipeline;
 pub mod raw_stream;
 pub mod stats;

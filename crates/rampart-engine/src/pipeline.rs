@@ -17,6 +17,7 @@ use rampart_detect::{
 };
 use rampart_stream::flow::FlowState;
 
+use crate::app_layer::{AppState, HttpTxView, ReadyTx};
 use crate::raw_stream::{ready_stream_bytes, RawStreamState};
 use crate::stats::PipelineStats;
 
@@ -88,6 +89,8 @@ pub struct FlowDetectState {
     pub pending: [Vec<u8>; 2],
     /// When that data becomes ready for inspection.
     pub raw: RawStreamState,
+    /// Application-layer protocol and parser state.
+    pub app: AppState,
 }
 
 /// The detection side of a worker: the shared engine and this worker's
@@ -500,6 +503,11 @@ fn end_flow(
         streams.release_memory(budget);
     }
     if let Some(det) = det {
+        if !state.raw.packet_mode {
+            let mut ready = Vec::new();
+            state.app.finish(&mut ready);
+            inspect_transactions(det, &mut state, flow, &ready, ts, sink);
+        }
         for d in [Direction::ToServer, Direction::ToClient] {
             flush_pending(det, &mut state, d, flow, ts, AlertSource::FlowEnd, sink);
         }
@@ -592,6 +600,46 @@ fn flush_pending(
     emit_alerts(det, ts, sink);
 }
 
+/// Runs the application-layer signatures on transaction sides that just
+/// completed, then frees fully inspected transactions.
+fn inspect_transactions(
+    det: &mut Detection,
+    state: &mut FlowDetectState,
+    flow: &Flow<FlowData>,
+    ready: &[ReadyTx],
+    ts: Timestamp,
+    sink: &mut impl PipelineSink,
+) {
+    if ready.is_empty() {
+        return;
+    }
+    let k = &flow.key;
+    for r in ready {
+        let Some(tx) = state.app.transaction(r.id) else {
+            continue;
+        };
+        let view = HttpTxView { tx, side: r.side };
+        let dir = match r.side {
+            rampart_detect::TxSide::Request => Direction::ToServer,
+            rampart_detect::TxSide::Response => Direction::ToClient,
+        };
+        det.engine.inspect_tx(
+            &view,
+            r.side,
+            (k.src, k.src_port),
+            (k.dst, k.dst_port),
+            ts.as_nanos(),
+            flow_view(flow, dir),
+            Some(&mut state.vars),
+            &mut det.thresholds,
+            &mut det.stats,
+            &mut det.alerts,
+        );
+        emit_alerts(det, ts, sink);
+    }
+    state.app.release_completed();
+}
+
 fn emit_alerts(det: &mut Detection, ts: Timestamp, sink: &mut impl PipelineSink) {
     let engine = &det.engine;
     for a in det.alerts.drain(..) {
@@ -633,6 +681,9 @@ fn deliver(
                 if let Some(p) = state.pending.get_mut(direction.index()) {
                     p.extend_from_slice(data);
                 }
+                let mut ready = Vec::new();
+                state.app.feed(direction, data, &mut ready);
+                inspect_transactions(det, state, flow, &ready, ts, sink);
             }
         }
         StreamEvent::Gap { offset, len } => sink.on_stream_gap(flow, direction, offset, len),

@@ -65,6 +65,8 @@ pub struct ProtocolCounters {
     pub ipip: Count,
     /// Frames that carried a Network Service Header.
     pub nsh: Count,
+    /// Frames that crossed Geneve.
+    pub geneve: Count,
     /// Frames with at least one decoder event.
     pub invalid: Count,
 }
@@ -86,6 +88,7 @@ impl ProtocolCounters {
                 Tunnel::Teredo => self.teredo.add(n),
                 Tunnel::IpInIp => self.ipip.add(n),
                 Tunnel::Nsh => self.nsh.add(n),
+                Tunnel::Geneve => self.geneve.add(n),
             }
         }
         if !pkt.events.is_empty() {
@@ -139,6 +142,7 @@ impl ProtocolCounters {
             ("teredo", self.teredo),
             ("ipip", self.ipip),
             ("nsh", self.nsh),
+            ("geneve", self.geneve),
             ("invalid", self.invalid),
         ];
         all.into_iter().filter(|(_, c)| c.packets > 0).collect()

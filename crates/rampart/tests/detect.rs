@@ -385,3 +385,39 @@ alert tcp any any -> any 6667 (msg:"any state"; flow:to_server; content:"PRIVMSG
     assert_eq!(counts.get(&1), Some(&1));
     assert_eq!(counts.get(&2), Some(&1));
 }
+
+/// HTTP rules inspect parsed transactions: request buffers once the
+/// request is complete, response buffers once the response is.
+#[test]
+fn http_buffers_match_parsed_transactions() {
+    let dir = scratch("http");
+    let pcap = dir.join("http.pcap");
+    write_frames(
+        &pcap,
+        &conversation(
+            b"GET /a/./b/../admin.php?x=1 HTTP/1.1\r\nHost: Example.COM:8080\r\nUser-Agent: evilbot/1.0\r\nCookie: s=1\r\n\r\n",
+            b"HTTP/1.1 404 Not Found\r\nServer: tiny\r\nContent-Length: 5\r\n\r\nnope!",
+            41000,
+        ),
+    );
+    let rules = r#"
+alert http any any -> any any (msg:"uri normalised"; flow:established,to_server; http.uri; content:"/a/admin.php"; startswith; sid:1;)
+alert http any any -> any any (msg:"method+host"; http.method; content:"GET"; http.host; content:"example.com"; endswith; sid:2;)
+alert http any any -> any any (msg:"ua"; http.user_agent; content:"evilbot"; nocase; sid:3;)
+alert http any any -> any any (msg:"404 after admin"; flow:established,to_client; http.stat_code; content:"404"; http.uri; content:"admin"; sid:4;)
+alert http any any -> any any (msg:"body"; flow:to_client; http.response_body; content:"nope"; sid:5;)
+alert http any any -> any any (msg:"no match"; http.uri; content:"/nothere"; sid:6;)
+alert tcp any any -> any any (msg:"modifier style"; flow:to_server; content:"admin"; http_uri; content:"s=1"; http_cookie; sid:7;)
+"#;
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = alert_counts(&recs);
+    for sid in [1, 2, 3, 4, 5, 7] {
+        assert_eq!(counts.get(&sid), Some(&1), "sid {sid}: {counts:?}");
+    }
+    assert_eq!(counts.get(&6), None);
+}

@@ -155,6 +155,8 @@ pub enum Tunnel {
     IpInIp,
     /// A Network Service Header (service function chaining).
     Nsh,
+    /// Geneve over UDP port 6081.
+    Geneve,
 }
 
 /// The tunnels crossed by one packet, outermost first.

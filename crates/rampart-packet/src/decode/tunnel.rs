@@ -4,6 +4,8 @@
 use super::{be16, ip, link, Packet, Tunnel, MAX_TUNNEL_DEPTH};
 use crate::DecoderEvent;
 
+/// Geneve's IANA port.
+const GENEVE_PORT: u16 = 6081;
 const VXLAN_PORT: u16 = 4789;
 const TEREDO_PORT: u16 = 3544;
 const PPP_IPV4: u16 = 0x0021;
@@ -208,6 +210,8 @@ pub(super) fn decode_udp_tunnel<'a>(
                 link::decode_ethernet(pkt, eth, d);
             }
         }
+    } else if dst_port == GENEVE_PORT {
+        decode_geneve(pkt, payload, depth);
     } else if src_port == TEREDO_PORT || dst_port == TEREDO_PORT {
         if let Some(inner) = teredo_inner(payload) {
             if let Some(d) = deeper(pkt, depth) {
@@ -216,6 +220,33 @@ pub(super) fn decode_udp_tunnel<'a>(
                 ip::decode_ip_layer(pkt, inner, d);
             }
         }
+    }
+}
+
+/// Geneve (RFC 8926, UDP 6081): an 8-byte header plus options (length in
+/// 4-byte words), then Ethernet (protocol 0x6558) or IP.
+fn decode_geneve<'a>(pkt: &mut Packet<'a>, payload: &'a [u8], depth: u8) {
+    let (Some(&b0), Some(proto)) = (payload.first(), be16(payload, 2)) else {
+        return;
+    };
+    let version = b0 >> 6;
+    let options = usize::from(b0 & 0x3f) * 4;
+    let Some(inner) = payload.get(8 + options..).filter(|_| version == 0) else {
+        return;
+    };
+    let Some(d) = deeper(pkt, depth) else { return };
+    match proto {
+        0x6558 => {
+            pkt.tunnels.push(Tunnel::Geneve);
+            pkt.transport = None;
+            link::decode_ethernet(pkt, inner, d);
+        }
+        0x0800 | 0x86dd => {
+            pkt.tunnels.push(Tunnel::Geneve);
+            pkt.transport = None;
+            ip::decode_ip_layer(pkt, inner, d);
+        }
+        _ => {}
     }
 }
 
