@@ -262,8 +262,13 @@ impl DetectEngine {
         for (i, s) in sigs.iter_mut().enumerate() {
             s.index = i as u32;
         }
-        let groups = build_groups(&sigs);
-        let app_groups = build_app_groups(&sigs);
+        // Compiling the prefilters is most of the load time: the packet and
+        // stream groups and the application-layer groups build side by side.
+        let (groups, app_groups) = std::thread::scope(|scope| {
+            let app = scope.spawn(|| build_app_groups(&sigs));
+            let groups = build_groups(&sigs);
+            (groups, app.join().unwrap_or_default())
+        });
         Build {
             engine: DetectEngine {
                 sigs,
