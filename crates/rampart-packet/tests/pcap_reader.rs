@@ -141,6 +141,39 @@ fn pcapng_with_two_interfaces_and_resolutions() {
     assert_eq!(r.format(), CaptureFormat::Pcapng);
 }
 
+/// Wireshark's section headers carry hardware, OS and application options
+/// (over 100 bytes): the reader must see the whole block before deciding.
+#[test]
+fn pcapng_section_header_with_long_options() {
+    let mut body = Vec::new();
+    body.extend_from_slice(&0x1a2b_3c4du32.to_le_bytes());
+    body.extend_from_slice(&1u16.to_le_bytes());
+    body.extend_from_slice(&0u16.to_le_bytes());
+    body.extend_from_slice(&(-1i64).to_le_bytes());
+    for (code, text) in [
+        (
+            2u16,
+            "Intel(R) Core(TM) i7 CPU with a rather long hardware description",
+        ),
+        (3, "Linux 6.1.0-28-amd64 #1 SMP PREEMPT_DYNAMIC Debian"),
+        (4, "TShark (Wireshark) 4.0.17"),
+    ] {
+        body.extend_from_slice(&code.to_le_bytes());
+        body.extend_from_slice(&(text.len() as u16).to_le_bytes());
+        body.extend_from_slice(text.as_bytes());
+        while !body.len().is_multiple_of(4) {
+            body.push(0);
+        }
+    }
+    body.extend_from_slice(&[0, 0, 0, 0]);
+    let mut b = pcapng_block(0x0a0d_0d0a, &body);
+    assert!(b.len() > 150);
+    b.extend(idb(1, None));
+    b.extend(epb(0, 1_500_000_000_250_000, &frame(1, 61)));
+    let packets = read_all(&b).unwrap();
+    assert_eq!(packets.len(), 1);
+}
+
 #[test]
 fn pcapng_packet_on_undeclared_interface_is_an_error_with_offset() {
     let mut b = shb();

@@ -150,14 +150,20 @@ pub struct CaptureReader<'r> {
     packets: u64,
 }
 
+/// Bytes read before handing the stream to pcap-parser: enough for any
+/// realistic pcapng section header block with its options.
+const HEAD_BYTES: usize = 64 * 1024;
+
 impl<'r> CaptureReader<'r> {
     /// Opens a capture, recognising pcap or pcapng from its first bytes.
     pub fn new<R: Read + Send + 'r>(mut reader: R) -> Result<Self, CaptureError> {
         // pcap-parser decides on the first read; make sure it sees a full
-        // header even from a pipe that returns short reads.
-        let mut head = Vec::with_capacity(64);
+        // header even from a pipe that returns short reads. A pcapng section
+        // header carries options (Wireshark writes its name, OS and
+        // hardware: 100+ bytes), so read well beyond the fixed part.
+        let mut head = Vec::with_capacity(HEAD_BYTES);
         (&mut reader)
-            .take(64)
+            .take(HEAD_BYTES as u64)
             .read_to_end(&mut head)
             .map_err(|e| CaptureError::Io {
                 offset: 0,
