@@ -206,6 +206,34 @@ pub struct DetectEngine {
     names: Names,
 }
 
+/// A transaction's buffers, each fetched from [`TxBuffers`] at most once.
+struct BufferCache<'a> {
+    tx: &'a dyn TxBuffers,
+    fetched: Vec<(Buffer, Option<std::borrow::Cow<'a, [u8]>>)>,
+}
+
+impl<'a> BufferCache<'a> {
+    fn new(tx: &'a dyn TxBuffers) -> Self {
+        BufferCache {
+            tx,
+            fetched: Vec::new(),
+        }
+    }
+
+    fn get(&mut self, buffer: Buffer) -> Option<&[u8]> {
+        let pos = match self.fetched.iter().position(|(b, _)| *b == buffer) {
+            Some(pos) => pos,
+            None => {
+                self.fetched.push((buffer, self.tx.get(buffer)));
+                self.fetched.len() - 1
+            }
+        };
+        self.fetched
+            .get(pos)
+            .and_then(|(_, bytes)| bytes.as_deref())
+    }
+}
+
 /// Application-layer signatures of one transaction side: a prefilter per
 /// buffer over the fast patterns that live in it, and the signatures
 /// without a fast pattern.
@@ -451,12 +479,15 @@ impl DetectEngine {
         };
         let request = subject(client, server, true);
         let response = subject(server, client, false);
+        // Some buffers are assembled on request (`http.header`): fetch each
+        // once per transaction, not once per candidate signature.
+        let mut buffers = BufferCache::new(tx);
         let mut candidates: Vec<u32> = group.always.clone();
         let mut pids = Vec::new();
         for (buffer, pf) in &group.by_buffer {
-            if let Some(bytes) = tx.get(*buffer) {
+            if let Some(bytes) = buffers.get(*buffer) {
                 stats.scanned_bytes += bytes.len() as u64;
-                pf.scan(&bytes, &mut pids, &mut candidates);
+                pf.scan(bytes, &mut pids, &mut candidates);
             }
         }
         candidates.sort_unstable();
@@ -485,8 +516,8 @@ impl DetectEngine {
             }
             let mut byte_vars = [0i64; MAX_VARS];
             let buffers_match = app.buffers.iter().all(|(buffer, program)| {
-                tx.get(*buffer).is_some_and(|bytes| {
-                    program.matches_with(&bytes, &mut byte_vars, &mut stats.eval)
+                buffers.get(*buffer).is_some_and(|bytes| {
+                    program.matches_with(bytes, &mut byte_vars, &mut stats.eval)
                 })
             });
             if buffers_match && !Self::on_match(sig, s, v, thresholds, stats, out) {
