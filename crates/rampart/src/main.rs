@@ -14,7 +14,6 @@ macro_rules! outln {
 mod capture_file;
 mod cmd;
 mod craft_cmd;
-mod nft;
 mod output;
 mod rules_load;
 

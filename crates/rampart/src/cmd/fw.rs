@@ -21,7 +21,7 @@ use rampart_policy::{
 };
 use serde_json::{json, Value};
 
-use crate::nft;
+use rampart_sys::nft;
 
 /// `rampart fw ...`
 #[derive(Subcommand, Debug)]
@@ -263,7 +263,7 @@ fn apply(args: &ApplyArgs) -> Result<ExitCode> {
         if let Some((_, _, mut w)) = armed {
             w.stop();
         }
-        return Err(e.context("applying the policy"));
+        return Err(anyhow::Error::new(e).context("applying the policy"));
     }
     outln!(
         "applied table {FAMILY} {}: {} changes, {kept} bans kept",
