@@ -459,6 +459,7 @@ fn problems_push(err: &mut impl FnMut(&str, String), line: &str) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

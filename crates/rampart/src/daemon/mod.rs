@@ -263,6 +263,13 @@ pub fn check(path: &std::path::Path) -> Result<ExitCode> {
     for w in cfg.firewall.warnings() {
         outln!("  warning    {w}")?;
     }
+    for (i, b) in cfg.ban_on_alert.iter().enumerate() {
+        if let config::BanSelector::Sid(sid) = b.selector {
+            if !built.engine.signatures().iter().any(|s| s.sid == sid) {
+                outln!("  warning    ban_on_alert[{i}].sid: no loaded rule has sid {sid}")?;
+            }
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -342,6 +349,38 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
                 .spawn(move || worker::run_inline(queue, s, st, pc))
                 .context("starting a queue worker")?;
             workers.push((format!("nfqueue-{n}"), stats));
+        }
+    }
+    if let Some((ifaces, threads)) = &cfg.capture {
+        use rampart_sys::afpacket::{AfPacket, Fanout, FanoutMode, RingConfig};
+        for (i, iface) in ifaces.iter().enumerate() {
+            // One fanout group per interface; ids only need to be unique
+            // among this host's sockets.
+            let group_id = (std::process::id() as u16).wrapping_add(i as u16);
+            for t in 0..*threads {
+                let ring_cfg = RingConfig {
+                    promiscuous: true,
+                    fanout: (*threads > 1).then_some(Fanout {
+                        group_id,
+                        mode: FanoutMode::Hash,
+                    }),
+                    ..RingConfig::default()
+                };
+                let ring = match AfPacket::open(iface, &ring_cfg) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        hook.remove();
+                        return Err(e.into());
+                    }
+                };
+                let stats = Arc::new(WorkerStats::default());
+                let (s, st, pc) = (shared.clone(), stats.clone(), pipeline_cfg.clone());
+                std::thread::Builder::new()
+                    .name(format!("cap-{iface}-{t}"))
+                    .spawn(move || worker::run_capture(ring, s, st, pc))
+                    .context("starting a capture worker")?;
+                workers.push((format!("capture-{iface}-{t}"), stats));
+            }
         }
     }
     if workers.is_empty() {

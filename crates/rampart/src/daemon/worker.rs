@@ -310,6 +310,27 @@ impl WorkerPipeline {
     }
 }
 
+/// Runs one live-capture (IDS) worker until shutdown: alerts only.
+pub fn run_capture(
+    mut ring: rampart_sys::afpacket::AfPacket,
+    shared: Arc<Shared>,
+    stats: Arc<WorkerStats>,
+    config: PipelineConfig,
+) {
+    let mut wp = WorkerPipeline::new(&shared, config);
+    let timeout = std::time::Duration::from_millis(200);
+    while !shared.stop.load(Ordering::Relaxed) {
+        let res = ring.for_each_packet(timeout, |ts, frame, _len| {
+            wp.process(&shared, &stats, false, Some(ts), LinkType::Ethernet, frame);
+        });
+        if let Err(e) = res {
+            stats.errors.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!("{e}");
+            std::thread::sleep(timeout);
+        }
+    }
+}
+
 /// Runs one inline worker until shutdown: receive, inspect, answer.
 pub fn run_inline(
     mut queue: InlineQueue,
