@@ -2,8 +2,9 @@
 """Helpers for bench/inline.sh (standard library only).
 
   echo-server PORT                   TCP echo server (one thread per connection)
-  echo-client HOST PORT COUNT SIZE   sequential request/response round trips on
+  echo-client HOST PORT COUNT SIZE [SRC]  sequential request/response round trips on
                                      one connection; prints JSON with p50/p99 (us)
+  tcp-probe SRC HOST PORT            one 64-byte round trip from source address SRC
   iperf JSON_FILE                    prints "gbit_per_s retransmits bytes" of an
                                      iperf3 -J result (receiver side)
   suricata-stats EVE_JSON            prints "pkts bytes" of Suricata's last stats
@@ -57,8 +58,8 @@ def pct(sorted_vals, p):
     return sorted_vals[k]
 
 
-def echo_client(host, port, count, size):
-    s = socket.create_connection((host, port), timeout=5)
+def echo_client(host, port, count, size, src=None):
+    s = socket.create_connection((host, port), timeout=5, source_address=(src, 0) if src else None)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     msg = b"x" * size
     for _ in range(min(200, count)):  # warm-up: flow set up, caches, paths
@@ -80,6 +81,16 @@ def echo_client(host, port, count, size):
         "mean_us": round(statistics.fmean(rtts), 1),
         "max_us": round(rtts[-1], 1),
     }))
+
+
+def tcp_probe(src, host, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.bind((src, 0))
+    s.connect((host, port))
+    s.sendall(b"p" * 64)
+    recv_exact(s, 64)
+    s.close()
 
 
 def iperf(path):
@@ -208,7 +219,9 @@ def main():
     if cmd == "echo-server":
         echo_server(int(a[1]))
     elif cmd == "echo-client":
-        echo_client(a[1], int(a[2]), int(a[3]), int(a[4]))
+        echo_client(a[1], int(a[2]), int(a[3]), int(a[4]), a[5] if len(a) > 5 else None)
+    elif cmd == "tcp-probe":
+        tcp_probe(a[1], a[2], int(a[3]))
     elif cmd == "iperf":
         iperf(a[1])
     elif cmd == "suricata-stats":

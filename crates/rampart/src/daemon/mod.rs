@@ -122,11 +122,18 @@ impl Daemon {
                 self.bans.reconcile()?;
             }
             self.bans.set_policy(bans::ban_policy(&cfg, &firewall));
-            self.shared.swap(
+            let retired = self.shared.swap(
                 built.engine.clone(),
                 built.classes.clone(),
                 built.triggers.clone(),
             );
+            // Workers let go of the old engine on their next packet; the
+            // last reference (and the time freeing it takes) stays here,
+            // off the packet path.
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_secs(10));
+                drop(retired);
+            });
             self.rules_loaded
                 .store(built.loaded as u64, Ordering::Relaxed);
             self.reloads.fetch_add(1, Ordering::Relaxed);

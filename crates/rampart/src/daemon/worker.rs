@@ -104,16 +104,19 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// Installs a new engine (and its tables) for every worker.
+    /// Installs a new engine (and its tables) for every worker and returns
+    /// the old one: the caller drops it off the packet path (freeing a
+    /// large engine takes long enough to back up a queue).
     pub fn swap(
         &self,
         engine: Arc<DetectEngine>,
         classes: Arc<Classifications>,
         triggers: Arc<BanTriggers>,
-    ) {
-        if let Ok(mut e) = self.engine.write() {
-            *e = engine;
-        }
+    ) -> Option<Arc<DetectEngine>> {
+        let old = match self.engine.write() {
+            Ok(mut e) => Some(std::mem::replace(&mut *e, engine)),
+            Err(_) => None,
+        };
         if let Ok(mut c) = self.classes.write() {
             *c = classes;
         }
@@ -121,6 +124,7 @@ impl Shared {
             *t = triggers;
         }
         self.generation.fetch_add(1, Ordering::Release);
+        old
     }
 
     fn snapshot(&self) -> (Arc<DetectEngine>, Arc<Classifications>, Arc<BanTriggers>) {
