@@ -13,15 +13,25 @@
 # Environment:
 #   N=3              iperf3 runs per mode and stream count (median reported)
 #   T=10             seconds per iperf3 run
-#   STREAMS="1 2"    parallel iperf3 streams to measure (-P); one stream only
-#                    ever lands on one queue, so 2 queues need P=2 to matter
+#   STREAMS="1 2"    parallel streams to measure (P). P streams are P iperf3
+#                    clients, each from its own client address to its own
+#                    server port: NFQUEUE's --queue-balance hashes on the
+#                    address pair (and protocol) only, so every stream between
+#                    one pair of hosts lands on the same queue. In multi-queue
+#                    modes the client addresses are picked by probing so that
+#                    the streams spread over the queues, as many hosts would.
 #   LAT_N=5000       request/response round trips for the latency figures
 #   RULES=FILE       rule file for both engines (default: 2 rules, written
 #                    here, like the 1.06 Gbit/s Suricata reference figure);
 #                    e.g. RULES=/work/shared/corpus/rules/et-open-enabled.rules
 #   HOME_NET=CIDR    HOME_NET for both engines (default: the server subnet, so
 #                    client->server traffic is EXTERNAL_NET -> HOME_NET)
-#   MODES="plain suricata rampart-1q rampart-2q"   (also: suricata-2q)
+#   MODES="plain suricata rampart-1q rampart-2q rampart-1q-fc rampart-2q-fc"
+#                    also: suricata-2q, suricata-fc. "-fc" runs fail-closed (no
+#                    --queue-bypass, no fail-open: what the engine can really
+#                    inspect); the others fail open as configured in production,
+#                    where an engine that cannot keep up lets packets through
+#                    uninspected (the "inspected" column shows how many).
 #   RAMPART=PATH     rampart binary (default: build and use target/release)
 #   SURICATA_YAML=   Suricata's base config (default /etc/suricata/suricata.yaml;
 #                    NFQ settings are overridden with --set)
@@ -39,7 +49,7 @@ N=${N:-3}
 T=${T:-10}
 STREAMS=${STREAMS:-"1 2"}
 LAT_N=${LAT_N:-5000}
-MODES=${MODES:-"plain suricata rampart-1q rampart-2q"}
+MODES=${MODES:-"plain suricata rampart-1q rampart-2q rampart-1q-fc rampart-2q-fc"}
 READY_TIMEOUT=${READY_TIMEOUT:-180}
 SURICATA_YAML=${SURICATA_YAML:-/etc/suricata/suricata.yaml}
 PERF=${PERF:-0}
@@ -91,10 +101,15 @@ if [ -n "${RULES:-}" ]; then
 else
   rules=$work/bench.rules
   cat > "$rules" <<'EOF'
-alert tcp any any -> any 5201 (msg:"bench: content on the iperf3 port, never matches"; flow:established,to_server; content:"RAMPART-BENCH-NEVER-MATCHES"; sid:9100001; rev:1;)
+alert tcp any any -> any 5201:5216 (msg:"bench: content on the iperf3 port, never matches"; flow:established,to_server; content:"RAMPART-BENCH-NEVER-MATCHES"; sid:9100001; rev:1;)
 alert http any any -> any any (msg:"bench: http uri, never matches"; flow:established,to_server; http.uri; content:"/rampart-bench-never"; sid:9100002; rev:1;)
 EOF
 fi
+maxp=1
+for p in $STREAMS; do
+  [[ $p =~ ^[0-9]+$ ]] && [ "$p" -ge 1 ] && [ "$p" -le 16 ] || die "STREAMS: $p is not in 1..16"
+  [ "$p" -gt "$maxp" ] && maxp=$p
+done
 nrules=$(grep -cE '^[[:space:]]*(alert|drop|reject|pass)' "$rules" || true)
 
 # ---- namespaces -----------------------------------------------------------
@@ -104,7 +119,6 @@ ns_r=rbench-$id-router
 ns_s=rbench-$id-server
 c_if=rb${id}c; rc_if=rb${id}rc; s_if=rb${id}s; rs_if=rb${id}rs
 net_c=10.213.101; net_s=10.213.102
-client_ip=$net_c.2
 server_ip=$net_s.2
 HOME_NET=${HOME_NET:-$net_s.0/24}
 
@@ -150,7 +164,7 @@ ip link add "$c_if" type veth peer name "$rc_if"
 ip link add "$s_if" type veth peer name "$rs_if"
 ip link set "$c_if" netns "$ns_c"; ip link set "$rc_if" netns "$ns_r"
 ip link set "$s_if" netns "$ns_s"; ip link set "$rs_if" netns "$ns_r"
-ip -n "$ns_c" addr add "$client_ip/24" dev "$c_if"
+for k in $(seq 2 17); do ip -n "$ns_c" addr add "$net_c.$k/24" dev "$c_if"; done
 ip -n "$ns_r" addr add "$net_c.1/24" dev "$rc_if"
 ip -n "$ns_r" addr add "$net_s.1/24" dev "$rs_if"
 ip -n "$ns_s" addr add "$server_ip/24" dev "$s_if"
@@ -163,7 +177,9 @@ ip -n "$ns_c" route add default via "$net_c.1"
 ip -n "$ns_s" route add default via "$net_s.1"
 ip netns exec "$ns_r" sysctl -qw net.ipv4.ip_forward=1
 
-ip netns exec "$ns_s" iperf3 -s -p "$IPERF_PORT" >"$work/iperf3-server.log" 2>&1 &
+for k in $(seq 0 $((maxp - 1))); do
+  ip netns exec "$ns_s" iperf3 -s -p $((IPERF_PORT + k)) >"$work/iperf3-server-$k.log" 2>&1 &
+done
 ip netns exec "$ns_s" python3 "$helper" echo-server "$ECHO_PORT" >"$work/echo-server.log" 2>&1 &
 
 wait_for() { # seconds description command...
@@ -174,7 +190,7 @@ wait_for() { # seconds description command...
     sleep 0.2
   done
 }
-wait_for 10 "servers" ip netns exec "$ns_c" bash -c "exec 3<>/dev/tcp/$server_ip/$IPERF_PORT && exec 4<>/dev/tcp/$server_ip/$ECHO_PORT" \
+wait_for 10 "servers" ip netns exec "$ns_c" bash -c "exec 3<>/dev/tcp/$server_ip/$((IPERF_PORT + maxp - 1)) && exec 4<>/dev/tcp/$server_ip/$ECHO_PORT" \
   || die "iperf3 or echo server did not come up in the server namespace (see $work)"
 
 # ---- measurements ---------------------------------------------------------
@@ -185,19 +201,66 @@ cpu_ticks() { # pid -> utime+stime of the whole process
 }
 peak_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
-# mode streams run [ips_pid]
+# Client source addresses for this mode's streams (set by choose_addrs).
+CLIENT_ADDRS=()
+default_addrs() { CLIENT_ADDRS=(); for k in $(seq 2 17); do CLIENT_ADDRS+=("$net_c.$k"); done; }
+default_addrs
+
+queue_ids() { # "queue id_sequence" lines of the router's NFQUEUE queues
+  ip netns exec "$ns_r" cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null | awk '{print $1, $8}'
+}
+
+choose_addrs() { # queues: order the client addresses so that stream k lands on queue k % queues
+  local q=$1 addr before after qn
+  [ "$q" -gt 1 ] || { default_addrs; return; }
+  declare -A onq=()
+  for k in $(seq 2 17); do
+    addr=$net_c.$k
+    before=$(queue_ids)
+    ip netns exec "$ns_c" python3 "$helper" tcp-probe "$addr" "$server_ip" "$ECHO_PORT" \
+      || die "TCP probe from $addr through the router failed"
+    after=$(queue_ids)
+    qn=$(join <(echo "$before") <(echo "$after") | awk '$3 > $2 {print $1; exit}')
+    [ -n "$qn" ] && onq[$qn]="${onq[$qn]:-} $addr"
+  done
+  CLIENT_ADDRS=()
+  local round=0 added=1
+  while [ $added = 1 ]; do
+    added=0
+    for n in $(seq 0 $((q - 1))); do
+      read -r -a list <<<"${onq[$n]:-}"
+      if [ "${#list[@]}" -gt $round ]; then CLIENT_ADDRS+=("${list[$round]}"); added=1; fi
+    done
+    round=$((round + 1))
+  done
+  local summary=""
+  for n in $(seq 0 $((q - 1))); do summary="$summary q$n:$(wc -w <<<"${onq[$n]:-}")"; done
+  echo "   client addresses per queue (of 16 probed):$summary; streams use ${CLIENT_ADDRS[*]:0:$maxp}" >&2
+  [ "${#CLIENT_ADDRS[@]}" -ge "$maxp" ] || die "probing placed only ${#CLIENT_ADDRS[@]} client addresses on queues"
+}
+
+# mode streams run [ips_pid]: P iperf3 clients at once, summed
 iperf_once() {
   local mode=$1 p=$2 i=$3 pid=${4:-}
-  local j="$work/iperf-$mode-P$p-$i.json" c0 c1 t0 t1
+  local base="$work/iperf-$mode-P$p-$i" c0 c1 t0 t1 k pids=() failed=0
   c0=$(cpu_ticks "$pid"); t0=$(date +%s.%N)
-  if ! timeout $((T + 30)) ip netns exec "$ns_c" iperf3 -c "$server_ip" -p "$IPERF_PORT" \
-      -t "$T" -P "$p" -J --connect-timeout 5000 >"$j" 2>"$j.err"; then
-    echo "iperf3 failed in mode $mode (P=$p run $i): $(head -c 300 "$j.err") $(grep -m1 '"error"' "$j" || true)" >&2
+  for k in $(seq 0 $((p - 1))); do
+    timeout $((T + 30)) ip netns exec "$ns_c" iperf3 -c "$server_ip" -p $((IPERF_PORT + k)) \
+      -B "${CLIENT_ADDRS[$k]}" -t "$T" -J --connect-timeout 5000 >"$base-$k.json" 2>"$base-$k.err" &
+    pids+=($!)
+  done
+  for k in "${!pids[@]}"; do wait "${pids[$k]}" || failed=1; done
+  c1=$(cpu_ticks "$pid"); t1=$(date +%s.%N)
+  if [ $failed = 1 ]; then
+    echo "iperf3 failed in mode $mode (P=$p run $i): $(cat "$base"-*.err | head -c 300) $(grep -h -m1 '"error"' "$base"-*.json || true)" >&2
     return 1
   fi
-  c1=$(cpu_ticks "$pid"); t1=$(date +%s.%N)
-  local gbps retr bytes cpu=null
-  read -r gbps retr bytes < <(python3 "$helper" iperf "$j")
+  local gbps=0 retr=0 bytes=0 g r b cpu=null
+  for k in $(seq 0 $((p - 1))); do
+    read -r g r b < <(python3 "$helper" iperf "$base-$k.json")
+    gbps=$(awk -v a="$gbps" -v b="$g" 'BEGIN{printf "%.3f", a + b}')
+    retr=$((retr + r)); bytes=$((bytes + b))
+  done
   if [ -n "$pid" ]; then
     cpu=$(awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" -v hz="$clk_tck" 'BEGIN{printf "%.1f", (b-a)/hz/(t1-t0)*100}')
   fi
@@ -208,7 +271,7 @@ iperf_once() {
 
 latency() { # mode
   local out
-  out=$(timeout 120 ip netns exec "$ns_c" python3 "$helper" echo-client "$server_ip" "$ECHO_PORT" "$LAT_N" 64) \
+  out=$(timeout 120 ip netns exec "$ns_c" python3 "$helper" echo-client "$server_ip" "$ECHO_PORT" "$LAT_N" 64 "${CLIENT_ADDRS[0]}") \
     || { echo "latency client failed in mode $1" >&2; return 1; }
   echo "   $1 latency: $out" >&2
   python3 -c 'import json,sys; d=json.loads(sys.argv[2]); d.update(mode=sys.argv[1], kind="latency", streams=1); print(json.dumps(d))' \
@@ -238,7 +301,7 @@ measure() { # mode [ips_pid]
 
 nfq_rule_bytes() { # bytes the NFQUEUE rules in FORWARD sent to the queue
   ip netns exec "$ns_r" iptables -w 5 -L FORWARD -v -x -n 2>/dev/null \
-    | awk '/NFQUEUE/ {b += $2} END {print b + 0}'
+    | awk '/NFQUEUE/ {b += $2} END {printf "%.0f\n", b}'
 }
 nfq_proc() {
   ip netns exec "$ns_r" cat /proc/net/netfilter/nfnetlink_queue >"$work/nfq.proc" 2>/dev/null || : >"$work/nfq.proc"
@@ -286,18 +349,20 @@ check_queued() { # mode: the queue must have seen traffic, else the figures mean
 
 run_plain() {
   note "plain forwarding"
+  default_addrs
   measure plain
 }
 
-run_suricata() { # mode queues
-  local mode=$1 q=$2 dir=$work/$1 args=() qarg
+run_suricata() { # mode queues fail_open(yes|no)
+  local mode=$1 q=$2 fo=$3 dir=$work/$1 args=() qarg
   mkdir -p "$dir"
   for n in $(seq 0 $((q - 1))); do args+=(-q "$n"); done
   if [ "$q" = 1 ]; then qarg=(--queue-num 0); else qarg=(--queue-balance "0:$((q - 1))"); fi
-  note "$mode: Suricata $(suricata -V 2>/dev/null | awk '{print $5}') NFQ, $q queue(s), $nrules rules"
+  [ "$fo" = yes ] && qarg+=(--queue-bypass)
+  note "$mode: Suricata $(suricata -V 2>/dev/null | awk '{print $5}') NFQ, $q queue(s), fail-open $fo, $nrules rules"
   ip netns exec "$ns_r" suricata -c "$SURICATA_YAML" "${args[@]}" -S "$rules" -l "$dir" \
     --runmode workers \
-    --set nfq.mode=accept --set nfq.fail-open=yes \
+    --set nfq.mode=accept --set "nfq.fail-open=$fo" \
     --set stats.interval=1 \
     --set "vars.address-groups.HOME_NET=[$HOME_NET]" \
     --set "vars.address-groups.EXTERNAL_NET=!\$HOME_NET" \
@@ -310,22 +375,22 @@ run_suricata() { # mode queues
     sleep 0.5
   done
   grep -iE "rules successfully loaded|signatures processed" "$dir/suricata.log" | tail -2 | sed 's/^/   /' >&2 || true
-  ip netns exec "$ns_r" iptables -w 5 -I FORWARD -j NFQUEUE "${qarg[@]}" --queue-bypass
+  ip netns exec "$ns_r" iptables -w 5 -I FORWARD -j NFQUEUE "${qarg[@]}"
+  choose_addrs "$q"
   measure "$mode" "$pid"
   check_queued "$mode"
   sleep 2.5 # one more stats record (interval 1 s)
   local pkts bytes
   read -r pkts bytes < <(python3 "$helper" suricata-stats "$dir/eve.json")
   info_row "$mode" "$pid" "$bytes"
-  echo "   kernel queues: $(nfq_proc)" >&2
-  ip netns exec "$ns_r" iptables -w 5 -D FORWARD -j NFQUEUE "${qarg[@]}" --queue-bypass
+  echo "   suricata decoder: packets $pkts bytes $bytes; kernel queues (id_sequence = ids handed out): $(nfq_proc)" >&2
+  ip netns exec "$ns_r" iptables -w 5 -D FORWARD -j NFQUEUE "${qarg[@]}"
   stop_pid "$pid"
   router_clean
 }
 
-rampart_status_file=""
-run_rampart() { # mode queues
-  local mode=$1 q=$2 dir=$work/$1 nums
+run_rampart() { # mode queues fail_open(true|false)
+  local mode=$1 q=$2 fo=$3 dir=$work/$1 nums
   mkdir -p "$dir/state"
   nums=$(seq -s, 0 $((q - 1)))
   cat >"$dir/rampart.toml" <<EOF
@@ -344,9 +409,9 @@ stats_interval = "1s"
 [firewall.queue]
 numbers = [$nums]
 chain = "forward"
-fail_open = true
+fail_open = $fo
 EOF
-  note "$mode: rampart run, $q queue(s), $nrules rules ($RAMPART)"
+  note "$mode: rampart run, $q queue(s), fail-open $fo, $nrules rules ($RAMPART)"
   "$RAMPART" config check -c "$dir/rampart.toml" >"$dir/config-check.log" 2>&1 \
     || { cat "$dir/config-check.log" >&2; die "rampart config check failed ($dir/rampart.toml)"; }
   ip netns exec "$ns_r" "$RAMPART" run -c "$dir/rampart.toml" >"$dir/daemon.log" 2>&1 &
@@ -360,6 +425,7 @@ EOF
   grep -E "rules loaded|queue hook" "$dir/daemon.log" | sed 's/\x1b\[[0-9;]*m//g; s/^/   /' >&2 || true
   ip netns exec "$ns_r" iptables -w 5 -S FORWARD | grep -q NFQUEUE \
     || die "rampart is up but no NFQUEUE rule is in the router's FORWARD chain"
+  choose_addrs "$q"
   measure "$mode" "$pid"
   check_queued "$mode"
   sleep 1.5
@@ -389,11 +455,14 @@ note "rules: $rules ($nrules rules); HOME_NET=$HOME_NET; N=$N, T=${T}s, streams:
 for mode in $MODES; do
   case $mode in
     plain) run_plain;;
-    suricata) run_suricata suricata 1;;
-    suricata-2q) run_suricata suricata-2q 2;;
-    rampart-1q) run_rampart rampart-1q 1;;
-    rampart-2q) run_rampart rampart-2q 2;;
-    *) die "unknown mode $mode (plain, suricata, suricata-2q, rampart-1q, rampart-2q)";;
+    suricata) run_suricata suricata 1 yes;;
+    suricata-2q) run_suricata suricata-2q 2 yes;;
+    suricata-fc) run_suricata suricata-fc 1 no;;
+    rampart-1q) run_rampart rampart-1q 1 true;;
+    rampart-2q) run_rampart rampart-2q 2 true;;
+    rampart-1q-fc) run_rampart rampart-1q-fc 1 false;;
+    rampart-2q-fc) run_rampart rampart-2q-fc 2 false;;
+    *) die "unknown mode $mode (plain, suricata, suricata-2q, suricata-fc, rampart-1q, rampart-2q, rampart-1q-fc, rampart-2q-fc)";;
   esac
 done
 
