@@ -13,13 +13,29 @@
 
 pub mod config;
 pub mod date;
+pub mod early;
 pub mod filter;
+pub mod jail;
 mod prefilter;
 pub mod pyre;
+pub mod scenario;
 
 pub use config::{load_filter, FileSource, FilterDef};
 pub use date::{PosixTz, TimeContext};
+pub use early::{
+    EarlyWarning, EarlyWarningConfig, EarlyWarningConfigError, EarlyWarningStats, Warning,
+};
 pub use filter::{FailData, Failure, Filter, LineResult};
+pub use jail::{
+    parse_duration, parse_host, Aggregator, AggregatorConfig, AggregatorStats, BanTimeIncrement,
+    IncrementFormula, Jail, JailBan, JailConfig, JailConfigError, JailEvent, JailStats, Prefix,
+    RangeBan, SkipReason,
+};
+pub use scenario::{
+    DistinctCounter, DistinctCounterConfig, DistributedBruteForce, DistributedBruteForceConfig,
+    LeakyBucket, LeakyBucketConfig, Scenario, ScenarioConfigError, ScenarioEvent, SlowBruteForce,
+    SlowBruteForceConfig,
+};
 
 /// A filter file could not be loaded.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
