@@ -27,3 +27,4 @@ impl KernelBans {
         self.add(b).map(|_| ReconcileReport)
     }
 }
+pub const MAX_TIMEOUT_SECS: u64 = 100 * 365 * 24 * 3600;

@@ -185,6 +185,20 @@ impl BanService {
         Ok(record_json(&d.record, now))
     }
 
+    /// Bans one target for exactly `duration` (a jail that escalates by
+    /// itself, `bantime.increment`): the book's own escalation is not
+    /// applied on top. None: permanent.
+    pub fn ban_exact(
+        &self,
+        target: BanTarget,
+        duration: Option<u64>,
+        reason: &str,
+        origin: &str,
+    ) -> Result<Value, BanError> {
+        let d = duration.unwrap_or(rampart_sys::bans::MAX_TIMEOUT_SECS);
+        self.ban(target, Some(d), reason, origin)
+    }
+
     /// Bans what alerts asked for, in one store transaction and one kernel
     /// batch. Returns how many bans changed.
     pub fn ban_alerts(&self, reqs: &[AlertBan]) -> usize {

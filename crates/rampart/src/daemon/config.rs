@@ -31,6 +31,64 @@ struct RawConfig {
     ban_on_alert: Vec<RawBanOnAlert>,
     #[serde(default)]
     firewall: PolicySource,
+    #[serde(default)]
+    logs: RawLogs,
+    #[serde(default)]
+    jails: BTreeMap<String, toml::Table>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLogs {
+    filter_dir: Option<PathBuf>,
+    poll_ms: Option<u64>,
+    recidive: Option<bool>,
+    aggregate: Option<bool>,
+}
+
+/// Where a jail reads its lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JailSource {
+    /// Its log files when one exists, else the systemd journal (fail2ban's
+    /// `backend = auto`, made to work on Debian 12 where sshd logs only to
+    /// the journal).
+    Auto,
+    /// Its log files only (`polling`, `pyinotify`).
+    File,
+    /// The systemd journal only (`systemd`), with the filter's
+    /// `journalmatch`.
+    Journal,
+}
+
+/// One `[jails.NAME]` table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JailSpec {
+    /// The jail's name.
+    pub name: String,
+    /// Filter name (in `[logs] filter_dir`) or path, with options.
+    pub filter: String,
+    /// Log files.
+    pub logpath: Vec<PathBuf>,
+    /// Files, journal, or whichever exists.
+    pub source: JailSource,
+    /// fail2ban jail options (`maxretry`, `findtime`, `bantime`,
+    /// `bantime.increment` ...), as text.
+    pub options: Vec<(String, String)>,
+}
+
+/// The `[logs]` section and the jails.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogsConfig {
+    /// fail2ban's filter.d.
+    pub filter_dir: PathBuf,
+    /// Milliseconds between polls of the watched files.
+    pub poll_ms: u64,
+    /// Run fail2ban's recidive jail over the other jails' bans.
+    pub recidive: bool,
+    /// Turn many offenders of one range into one range ban (budgeted).
+    pub aggregate: bool,
+    /// Enabled jails.
+    pub jails: Vec<JailSpec>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -186,6 +244,8 @@ pub struct Config {
     pub ban_on_alert: Vec<BanOnAlert>,
     /// The firewall policy (table, sets, queue hook).
     pub firewall: Policy,
+    /// Log watching (jails).
+    pub logs: LogsConfig,
 }
 
 /// Inline worker settings.
@@ -417,6 +477,29 @@ impl Config {
             });
         }
 
+        let mut jails = Vec::new();
+        for (name, table) in &raw.jails {
+            let key = format!("jails.{name}");
+            if let Some(spec) = jail_spec(name, table, &rel, &mut |k: &str, m: String| {
+                err(&format!("{key}.{k}"), m)
+            }) {
+                if spec.0 {
+                    jails.push(spec.1);
+                }
+            }
+        }
+        let logs = LogsConfig {
+            filter_dir: rel(raw
+                .logs
+                .filter_dir
+                .as_deref()
+                .unwrap_or(Path::new("/etc/fail2ban/filter.d"))),
+            poll_ms: raw.logs.poll_ms.unwrap_or(10).clamp(1, 10_000),
+            recidive: raw.logs.recidive.unwrap_or(false),
+            aggregate: raw.logs.aggregate.unwrap_or(false),
+            jails,
+        };
+
         if !problems.is_empty() {
             bail!("{}", problems.join("\n"));
         }
@@ -439,6 +522,7 @@ impl Config {
             escalation,
             ban_on_alert,
             firewall,
+            logs,
         })
     }
 
@@ -447,6 +531,119 @@ impl Config {
         let v: Vec<String> = self.vars.iter().map(|(k, v)| format!("{k}={v}")).collect();
         crate::rules_load::variables(&v)
     }
+}
+
+/// Checks one `[jails.NAME]` table: (enabled, spec), or None when it has
+/// errors (reported through `err` with the key inside the table).
+fn jail_spec(
+    name: &str,
+    t: &toml::Table,
+    rel: &dyn Fn(&Path) -> PathBuf,
+    err: &mut dyn FnMut(&str, String),
+) -> Option<(bool, JailSpec)> {
+    use rampart_logwatch::jail::JailConfig;
+    let mut ok = true;
+    let mut enabled = true;
+    let mut filter = name.to_string();
+    let mut logpath = Vec::new();
+    let mut source = JailSource::Auto;
+    let mut options = Vec::new();
+    for (k, v) in t {
+        let text = match v {
+            toml::Value::String(s) => Some(s.clone()),
+            toml::Value::Integer(i) => Some(i.to_string()),
+            toml::Value::Float(f) => Some(f.to_string()),
+            toml::Value::Boolean(b) => Some(b.to_string()),
+            _ => None,
+        };
+        match k.as_str() {
+            "enabled" => match v.as_bool() {
+                Some(b) => enabled = b,
+                None => {
+                    err(k, format!("expected true or false, found {v}"));
+                    ok = false;
+                }
+            },
+            "filter" => match v.as_str() {
+                Some(s) if !s.trim().is_empty() => filter = s.trim().to_string(),
+                _ => {
+                    err(k, format!("expected a filter name or path, found {v}"));
+                    ok = false;
+                }
+            },
+            "logpath" => {
+                let list: Option<Vec<String>> = match v {
+                    toml::Value::String(s) => {
+                        Some(s.split_whitespace().map(str::to_string).collect())
+                    }
+                    toml::Value::Array(a) => {
+                        a.iter().map(|x| x.as_str().map(str::to_string)).collect()
+                    }
+                    _ => None,
+                };
+                match list {
+                    Some(l) => logpath = l.iter().map(|p| rel(Path::new(p))).collect(),
+                    None => {
+                        err(k, format!("expected a path or a list of paths, found {v}"));
+                        ok = false;
+                    }
+                }
+            }
+            "backend" => {
+                source = match v.as_str() {
+                    Some("auto") => JailSource::Auto,
+                    Some("polling" | "pyinotify" | "gamin" | "file") => JailSource::File,
+                    Some("systemd" | "journal") => JailSource::Journal,
+                    _ => {
+                        err(
+                            k,
+                            format!("{v} is not auto, polling, systemd (or file, journal)"),
+                        );
+                        ok = false;
+                        JailSource::Auto
+                    }
+                }
+            }
+            other if JailConfig::KNOWN_KEYS.contains(&other) => match text {
+                Some(s) => options.push((other.to_string(), s)),
+                None => {
+                    err(k, format!("expected a number or text, found {v}"));
+                    ok = false;
+                }
+            },
+            _ => {
+                err(k, "unknown jail option (filter, logpath, backend, enabled, or a fail2ban jail option: maxretry, findtime, bantime, bantime.increment ...)".into());
+                ok = false;
+            }
+        }
+    }
+    if source == JailSource::File && logpath.is_empty() {
+        err(
+            "logpath",
+            "backend polling needs at least one log file".into(),
+        );
+        ok = false;
+    }
+    let opts: Vec<(&str, &str)> = options
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    if let Err(e) = JailConfig::from_options(name, &opts) {
+        err(&e.key, format!("{:?}: {}", e.value, e.message));
+        ok = false;
+    }
+    ok.then(|| {
+        (
+            enabled,
+            JailSpec {
+                name: name.to_string(),
+                filter,
+                logpath,
+                source,
+                options,
+            },
+        )
+    })
 }
 
 /// Policy problems come as `key: message`; prefix the key with the

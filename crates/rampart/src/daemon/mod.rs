@@ -15,6 +15,7 @@ pub mod config;
 pub mod control;
 pub mod eve_out;
 pub mod firewall;
+pub mod logwatch;
 pub mod worker;
 
 use std::path::PathBuf;
@@ -93,6 +94,7 @@ pub struct Daemon {
     rules_loaded: AtomicU64,
     reloads: AtomicU64,
     reload_failures: AtomicU64,
+    logs: Option<logwatch::LogWatch>,
 }
 
 impl Daemon {
@@ -107,6 +109,7 @@ impl Daemon {
         let res = (|| -> Result<Value> {
             let cfg = Config::load(&path)?;
             let built = build_engine(&cfg)?;
+            logwatch::check_filters(&cfg.logs)?;
             let firewall = firewall::prepare(cfg.firewall.clone())?;
             let old_fw = self
                 .config
@@ -193,6 +196,7 @@ impl Daemon {
             "workers": workers,
             "kernel_queues": queues,
             "bans_active": self.bans.count(),
+            "jails": self.logs.as_ref().map(|l| l.status_json()),
             "eve_lost": self.shared.eve.lost(),
         })
     }
@@ -229,6 +233,7 @@ fn init_tracing(level: &str) {
 pub fn check(path: &std::path::Path) -> Result<ExitCode> {
     let cfg = Config::load(path)?;
     let built = build_engine(&cfg)?;
+    logwatch::check_filters(&cfg.logs)?;
     outln!("{}: ok", path.display())?;
     outln!(
         "  rules      {} loaded, {} rejected, built in {:.2} s",
@@ -262,6 +267,27 @@ pub fn check(path: &std::path::Path) -> Result<ExitCode> {
         cfg.ban_on_alert.len(),
         cfg.state_dir.join("bans.db").display()
     )?;
+    for j in &cfg.logs.jails {
+        let src = match j.source {
+            config::JailSource::Journal => "journal".to_string(),
+            _ if j.logpath.is_empty() => "journal".to_string(),
+            config::JailSource::Auto => format!(
+                "{} (journal if absent)",
+                j.logpath
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            config::JailSource::File => j
+                .logpath
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        outln!("  jail       {}: filter {}, {src}", j.name, j.filter)?;
+    }
     outln!("  control    {}", cfg.control_socket.display())?;
     match &cfg.outputs.eve {
         Some(p) => outln!("  eve        {}", p.display())?,
@@ -390,8 +416,22 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
             }
         }
     }
-    if workers.is_empty() {
-        tracing::warn!("no inline queue and no capture interface configured: only bans and the control API run");
+    let logs = if cfg.logs.jails.is_empty() {
+        None
+    } else {
+        let stop = Arc::new(AtomicBool::new(false));
+        let lw = logwatch::start(
+            &cfg.logs,
+            &cfg.state_dir,
+            bans.clone(),
+            shared.eve.clone(),
+            stop,
+        )?;
+        tracing::info!("{} jails watching their logs", cfg.logs.jails.len());
+        Some(lw)
+    };
+    if workers.is_empty() && logs.is_none() {
+        tracing::warn!("no inline queue, capture interface or jail configured: only bans and the control API run");
     }
 
     let daemon = Arc::new(Daemon {
@@ -404,6 +444,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         rules_loaded: AtomicU64::new(built.loaded as u64),
         reloads: AtomicU64::new(0),
         reload_failures: AtomicU64::new(0),
+        logs,
     });
 
     let rt = tokio::runtime::Builder::new_current_thread()
