@@ -13,15 +13,21 @@
 //! * [`ban_elements`] batches ban-set updates (IPv6 widening in
 //!   [`Ban::address`]).
 //! * [`diff()`] says what an apply would change.
+//! * [`BanBook`] decides bans: allowlist, IPv6 widening, escalation,
+//!   expiry, restore from the store.
 
 #![forbid(unsafe_code)]
 
 pub mod addr;
+pub mod banlist;
 pub mod compile;
 pub mod diff;
 pub mod model;
 
 pub use addr::{widen, Cidr, CidrError};
+pub use banlist::{
+    BanBook, BanDecision, BanEntry, BanPolicy, BanRecord, BanRefused, BanTarget, RestoreReport,
+};
 pub use compile::{ban_elements, compile, queue_iptables_args, Ban, BanOp};
 pub use diff::{diff, listed_bans, restore_batch, Change};
 pub use model::{
