@@ -5,5 +5,7 @@
 //! * [`nfqueue`]: inline packets and their verdicts (NFQUEUE).
 //! * [`nft`]: running `nft` with JSON on standard input, never a shell.
 
+pub mod bans;
 pub mod nfqueue;
 pub mod nft;
+pub mod store;
