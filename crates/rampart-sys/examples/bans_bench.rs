@@ -155,7 +155,7 @@ fn main() -> Res<()> {
     }
     let policy = Policy::from_toml(&format!("[table]\nname = \"{TABLE}\"\n"))?;
     nft::run_batch(&compile(&policy))?;
-    let kb = KernelBans::new(TABLE)?;
+    let kb = KernelBans::try_new(TABLE)?;
     let dir = tempfile::tempdir()?;
     let mut store = BanStore::open(&dir.path().join("bans.db"))?;
 

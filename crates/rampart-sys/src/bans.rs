@@ -123,23 +123,36 @@ impl Op {
 }
 
 impl KernelBans {
-    /// The ban sets of table `inet TABLE`. The name is checked here
-    /// because it also goes on nft's command line when listing.
-    pub fn new(table: &str) -> Result<KernelBans, BanError> {
-        let ok = table.len() <= 64
-            && table
-                .bytes()
+    /// The ban sets of table `inet TABLE` (a validated policy's table
+    /// name). An invalid name is not refused here but by every call
+    /// ([`BanError::TableName`]); [`KernelBans::try_new`] checks at once.
+    pub fn new(table: &str) -> KernelBans {
+        KernelBans {
+            table: table.to_string(),
+        }
+    }
+
+    /// Like [`KernelBans::new`], refusing a name nft would not accept
+    /// (it also goes on nft's command line in [`KernelBans::list_via_nft`]).
+    pub fn try_new(table: &str) -> Result<KernelBans, BanError> {
+        let kb = KernelBans::new(table);
+        kb.check()?;
+        Ok(kb)
+    }
+
+    fn check(&self) -> Result<(), BanError> {
+        let t = &self.table;
+        let ok = t.len() <= 64
+            && t.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-            && table
-                .bytes()
+            && t.bytes()
                 .next()
                 .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_');
-        if !ok {
-            return Err(BanError::TableName(table.to_string()));
+        if ok {
+            Ok(())
+        } else {
+            Err(BanError::TableName(t.clone()))
         }
-        Ok(KernelBans {
-            table: table.to_string(),
-        })
     }
 
     /// The table name.
@@ -214,6 +227,7 @@ impl KernelBans {
     /// The same as [`KernelBans::list`], through `nft -j list table`: a
     /// second opinion for tests and tools.
     pub fn list_via_nft(&self) -> Result<Vec<Ban>, BanError> {
+        self.check()?;
         Ok(nft::list_table(FAMILY, &self.table)?
             .map(|l| listed_bans(&l))
             .unwrap_or_default())
@@ -221,6 +235,7 @@ impl KernelBans {
 
     /// Every element of one set, as the kernel holds them.
     fn dump(&self, set: &'static str) -> Result<Vec<RawElem>, BanError> {
+        self.check()?;
         let sock_err = |source| BanError::Socket {
             table: self.table.clone(),
             source,
@@ -310,6 +325,7 @@ impl KernelBans {
 
     /// Builds and sends one batch, then reads every answer.
     fn send(&self, ops: &[(Op, &[Ban])]) -> Result<(), BanError> {
+        self.check()?;
         let sock_err = |source| BanError::Socket {
             table: self.table.clone(),
             source,
@@ -979,13 +995,20 @@ mod tests {
 
     #[test]
     fn table_names() {
-        assert!(KernelBans::new("rampart").is_ok());
-        assert!(KernelBans::new("rampart_test-1").is_ok());
+        assert!(KernelBans::try_new("rampart").is_ok());
+        assert!(KernelBans::try_new("rampart_test-1").is_ok());
         for bad in ["", "1x", "a b", "a;b", "x\0", &"a".repeat(65)] {
             assert!(
-                matches!(KernelBans::new(bad), Err(BanError::TableName(_))),
+                matches!(KernelBans::try_new(bad), Err(BanError::TableName(_))),
                 "{bad:?}"
             );
+            // new() takes it, every call refuses it before any I/O.
+            let kb = KernelBans::new(bad);
+            assert!(matches!(
+                kb.add(&[ban("192.0.2.1", 1)]),
+                Err(BanError::TableName(_))
+            ));
+            assert!(matches!(kb.list(), Err(BanError::TableName(_))));
         }
     }
 
@@ -1247,7 +1270,7 @@ mod tests {
             let p = rampart_policy::Policy::from_toml(&format!("[table]\nname = \"{table}\"\n"))
                 .unwrap();
             nft::run_batch(&rampart_policy::compile(&p)).unwrap();
-            let kb = KernelBans::new(&table).unwrap();
+            let kb = KernelBans::try_new(&table).unwrap();
             f(&kb);
             let out = std::process::Command::new("nft")
                 .args(["delete", "table", "inet", &table])
@@ -1402,7 +1425,7 @@ mod tests {
     #[test]
     fn missing_table_is_a_clear_error() {
         in_netns(|kb| {
-            let other = KernelBans::new("rampart_absent").unwrap();
+            let other = KernelBans::new("rampart_absent");
             let e = other.add(&[ban("198.51.100.7", 60)]).unwrap_err();
             assert!(
                 matches!(
