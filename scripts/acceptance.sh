@@ -68,8 +68,11 @@ for set in et-hits et-open-enabled; do
     | sed -E "s/^sids: /$set sids: /" || status=1
 done
 
+echo "-- the daemon under load: ET Open reload during a transfer, SIGKILL fail-open and fail-closed"
+RAMPART="$bin" scripts/daemon-resilience.sh "$corpus/rules/et-open-enabled.rules" || status=1
+
 if [ $status -eq 0 ]; then
-  echo "acceptance: 10 passed, 0 failed"
+  echo "acceptance: 11 passed, 0 failed"
 else
   echo "acceptance: one or more enforced checks failed (see FAIL lines above)"
 fi

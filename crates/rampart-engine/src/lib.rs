@@ -12,5 +12,7 @@ pub mod pipeline;
 pub mod raw_stream;
 pub mod stats;
 
-pub use pipeline::{FlowData, Pipeline, PipelineConfig, PipelineSink, StreamSegment};
+pub use pipeline::{
+    FlowData, PacketVerdict, Pipeline, PipelineConfig, PipelineSink, StreamSegment,
+};
 pub use stats::{PipelineStats, ProtocolCounters};

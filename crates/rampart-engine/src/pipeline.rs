@@ -53,6 +53,13 @@ pub struct PipelineConfig {
     /// their packets are inspected one by one and `flow:established` does
     /// not hold, so a capture that starts mid-connection cannot fake state.
     pub midstream: bool,
+    /// Inline (IPS) timing: reassembled stream data is inspected on the
+    /// packet that carries it, before that packet is let through, instead
+    /// of once the peer acknowledged it (which is too late to drop it).
+    /// Like Suricata's inline stream mode, minus its overlap window: a
+    /// pattern split across two segments is seen by application-layer
+    /// rules (parsed transactions) but not by raw stream content.
+    pub inline: bool,
 }
 
 impl Default for PipelineConfig {
@@ -65,6 +72,7 @@ impl Default for PipelineConfig {
             reassemble: true,
             detect: None,
             midstream: false,
+            inline: false,
         }
     }
 }
@@ -91,6 +99,40 @@ pub struct FlowDetectState {
     pub raw: RawStreamState,
     /// Application-layer protocol and parser state.
     pub app: AppState,
+    /// The engine generation `vars` belong to: flowbit and flowint ids are
+    /// numbered per engine, so after a reload the old ones mean nothing.
+    pub engine_gen: u64,
+    /// Set once a drop or reject rule matched on this flow: every later
+    /// packet of the flow gets the same verdict (Suricata's flow drop).
+    pub verdict: PacketVerdict,
+}
+
+/// What an inline deployment should do with the packet just processed,
+/// from the actions of the rules that matched it (or earlier packets of its
+/// flow). Ordered: a stronger verdict wins.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PacketVerdict {
+    /// Let it through.
+    #[default]
+    Accept,
+    /// Discard it silently.
+    Drop,
+    /// Discard it and tell the sender (TCP reset or ICMP unreachable).
+    Reject,
+}
+
+impl PacketVerdict {
+    /// The verdict a matching rule action asks for.
+    pub fn of_action(a: rampart_rules::Action) -> PacketVerdict {
+        use rampart_rules::Action;
+        match a {
+            Action::Drop => PacketVerdict::Drop,
+            Action::Reject | Action::RejectSrc | Action::RejectDst | Action::RejectBoth => {
+                PacketVerdict::Reject
+            }
+            Action::Alert | Action::Pass => PacketVerdict::Accept,
+        }
+    }
 }
 
 /// The detection side of a worker: the shared engine and this worker's
@@ -101,6 +143,10 @@ struct Detection {
     thresholds: ThresholdTable,
     stats: DetectStats,
     alerts: Vec<Alert>,
+    /// Strongest action of the rules that matched the current packet.
+    verdict: PacketVerdict,
+    /// Bumped on every engine swap (see [`FlowDetectState::engine_gen`]).
+    generation: u64,
 }
 
 /// Reassembled TCP data handed to consumers.
@@ -175,6 +221,8 @@ impl Pipeline {
                 thresholds: ThresholdTable::new(MAX_THRESHOLD_TRACKERS),
                 stats: DetectStats::default(),
                 alerts: Vec::new(),
+                verdict: PacketVerdict::Accept,
+                generation: 0,
             }),
             last_expire_ns: 0,
             now_ns: 0,
@@ -215,6 +263,42 @@ impl Pipeline {
         &self.budget
     }
 
+    /// Replaces the rule engine (a hot reload): later packets are inspected
+    /// with `engine`. Threshold trackers start afresh, and each flow's
+    /// flowbits and flowints are cleared on its next packet because their
+    /// ids are numbered per engine; stream and application-layer state is
+    /// kept, so no connection is lost.
+    pub fn set_engine(&mut self, engine: Arc<DetectEngine>) {
+        self.config.detect = Some(engine.clone());
+        match self.detection.as_mut() {
+            Some(det) => {
+                det.engine = engine;
+                det.thresholds = ThresholdTable::new(MAX_THRESHOLD_TRACKERS);
+                det.generation += 1;
+            }
+            None => {
+                self.detection = Some(Detection {
+                    engine,
+                    thresholds: ThresholdTable::new(MAX_THRESHOLD_TRACKERS),
+                    stats: DetectStats::default(),
+                    alerts: Vec::new(),
+                    verdict: PacketVerdict::Accept,
+                    generation: 1,
+                })
+            }
+        }
+    }
+
+    /// The verdict for the packet last given to [`Pipeline::process`]:
+    /// the strongest action among the drop and reject rules that matched
+    /// it or, earlier, its flow. Always `Accept` without detection.
+    pub fn verdict(&self) -> PacketVerdict {
+        self.detection
+            .as_ref()
+            .map(|d| d.verdict)
+            .unwrap_or_default()
+    }
+
     /// Processes one captured frame.
     pub fn process(
         &mut self,
@@ -223,6 +307,9 @@ impl Pipeline {
         frame: &[u8],
         sink: &mut impl PipelineSink,
     ) {
+        if let Some(det) = self.detection.as_mut() {
+            det.verdict = PacketVerdict::Accept;
+        }
         let pkt = decode(linktype, frame);
         self.stats.protocols.account(&pkt);
         for e in pkt.events.iter() {
@@ -349,6 +436,13 @@ impl Pipeline {
         sink.on_packet(ts, pkt, Some((flow, dir)));
         let reassembling = tcp.is_some() && config.reassemble;
         let mut state = std::mem::take(&mut flow.user.detect);
+        if let Some(det) = detection.as_mut() {
+            if state.engine_gen != det.generation {
+                state.vars = FlowVars::default();
+                state.engine_gen = det.generation;
+            }
+            det.verdict = det.verdict.max(state.verdict);
+        }
         // A connection picked up midstream is inspected packet by packet.
         let packet_mode = tcp.is_some() && flow.midstream && !config.midstream;
         state.raw.packet_mode = packet_mode;
@@ -406,7 +500,11 @@ impl Pipeline {
             // acknowledged by the peer, and either a whole chunk or the
             // connection is closing (Suricata's raw stream inspection).
             let ready = if stream_active && view.established {
-                ready_stream_bytes(flow, dir, &state)
+                if config.inline {
+                    state.pending.get(dir.index()).map_or(0, Vec::len)
+                } else {
+                    ready_stream_bytes(flow, dir, &state)
+                }
             } else {
                 0
             };
@@ -434,6 +532,7 @@ impl Pipeline {
                 }
             }
             emit_alerts(det, ts, sink);
+            state.verdict = state.verdict.max(det.verdict);
         }
         flow.user.detect = state;
     }
@@ -489,6 +588,9 @@ fn end_flow(
 ) {
     let ts = Timestamp::from_nanos(flow.last_ns);
     let mut state = std::mem::take(&mut flow.user.detect);
+    // Alerts raised while flushing another flow do not decide the verdict
+    // of the packet being processed.
+    let saved_verdict = detection.as_ref().map(|d| d.verdict);
     let mut det = detection.as_mut();
     if let Some(mut streams) = flow.user.tcp.take() {
         for (s, d) in [
@@ -511,6 +613,9 @@ fn end_flow(
         for d in [Direction::ToServer, Direction::ToClient] {
             flush_pending(det, &mut state, d, flow, ts, AlertSource::FlowEnd, sink);
         }
+    }
+    if let (Some(det), Some(v)) = (detection.as_mut(), saved_verdict) {
+        det.verdict = v;
     }
     flow.user.detect = state;
     sink.on_flow_end(flow, reason);
@@ -644,6 +749,7 @@ fn emit_alerts(det: &mut Detection, ts: Timestamp, sink: &mut impl PipelineSink)
     let engine = &det.engine;
     for a in det.alerts.drain(..) {
         if let Some(sig) = engine.signatures().get(a.sig as usize) {
+            det.verdict = det.verdict.max(PacketVerdict::of_action(sig.action));
             sink.on_alert(ts, &a, sig);
         }
     }

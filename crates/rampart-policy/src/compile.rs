@@ -34,6 +34,12 @@ pub mod set_names {
 /// their comment, which carries the rule name and a hash of its body.
 pub const COMMENT_PREFIX: &str = "rampart:";
 
+/// The packet mark an inline worker sets (with an accept verdict) on a
+/// packet a `reject` rule matched: the table's `ips_reject` chain, after
+/// the queue, rejects marked packets, so the kernel itself builds the TCP
+/// reset or ICMP unreachable with the right addresses and checksums.
+pub const REJECT_MARK: u32 = 0x5250_4a54;
+
 /// Timeout of the entries of per-source rate-limit sets: a source idle this
 /// long is forgotten, which bounds the sets' memory.
 pub const RATE_SET_TIMEOUT: u64 = 60;
@@ -371,6 +377,35 @@ pub fn compile(p: &Policy) -> Value {
             "family": FAMILY, "table": p.table, "name": hook.as_str(),
             "type": "filter", "hook": hook.as_str(), "prio": p.priority, "policy": policy,
         }}}));
+    }
+    if let Some(q) = p.queue.as_ref() {
+        // After the queue (native or xt, both at lower priorities): the
+        // packets the inline worker marked for rejection.
+        cmds.push(json!({"add": {"chain": {
+            "family": FAMILY, "table": p.table, "name": "ips_reject",
+            "type": "filter", "hook": q.chain.as_str(), "prio": p.priority.saturating_add(20),
+            "policy": "accept",
+        }}}));
+        let mark = matches(meta("mark"), json!(REJECT_MARK));
+        rules.push(rule_cmd(
+            p,
+            "ips_reject",
+            vec![
+                mark.clone(),
+                matches(meta("l4proto"), json!("tcp")),
+                json!({"reject": {"type": "tcp reset"}}),
+            ],
+            format!("{COMMENT_PREFIX}reject/tcp"),
+        ));
+        rules.push(rule_cmd(
+            p,
+            "ips_reject",
+            vec![
+                mark,
+                json!({"reject": {"type": "icmpx", "expr": "admin-prohibited"}}),
+            ],
+            format!("{COMMENT_PREFIX}reject/other"),
+        ));
     }
     if let Some(q) = p.queue.as_ref().filter(|q| q.queue_statement) {
         // Its own base chain after the filter chains: only packets the

@@ -32,7 +32,7 @@ pub use compile::{ban_elements, compile, queue_iptables_args, Ban, BanOp};
 pub use diff::{diff, listed_bans, restore_batch, Change};
 pub use model::{
     parse_duration, Action, AddrList, Bans, CtState, Endpoint, Family, Hook, Policy, PolicyError,
-    PortRange, Problem, Protocol, Queue, Rate, Rule, Verdict, Zone,
+    PolicySource, PortRange, Problem, Protocol, Queue, Rate, Rule, Verdict, Zone,
 };
 
 #[cfg(test)]

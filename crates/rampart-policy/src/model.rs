@@ -46,9 +46,13 @@ impl fmt::Display for Problem {
 
 // ---------------------------------------------------------------- raw TOML
 
+/// A policy as written, before validation: what a TOML table with the
+/// policy schema deserialises to. Public so that a bigger file (the
+/// daemon's config) can embed a policy and have TOML name the line of a
+/// syntax error; [`Policy::from_source`] validates it.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawPolicy {
+pub struct PolicySource {
     #[serde(default)]
     table: RawTable,
     #[serde(default)]
@@ -687,14 +691,20 @@ impl Policy {
         normalise(&mut self.allowlist.v6);
     }
 
+    /// Validates a policy embedded in another file; problems name keys
+    /// relative to the embedded table.
+    pub fn from_source(src: PolicySource) -> Result<Policy, PolicyError> {
+        Policy::validate(src)
+    }
+
     /// Parses and validates a policy from TOML text.
     pub fn from_toml(text: &str) -> Result<Policy, PolicyError> {
-        let raw: RawPolicy = toml::from_str(text)
+        let raw: PolicySource = toml::from_str(text)
             .map_err(|e| PolicyError::Syntax(e.to_string().trim().to_string()))?;
         Policy::validate(raw)
     }
 
-    fn validate(raw: RawPolicy) -> Result<Policy, PolicyError> {
+    fn validate(raw: PolicySource) -> Result<Policy, PolicyError> {
         let mut c = Checker {
             problems: Vec::new(),
         };

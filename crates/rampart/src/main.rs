@@ -14,6 +14,7 @@ macro_rules! outln {
 mod capture_file;
 mod cmd;
 mod craft_cmd;
+mod daemon;
 mod output;
 mod rules_load;
 
@@ -51,6 +52,26 @@ enum Command {
     /// own table (docs/firewall.md).
     #[command(subcommand)]
     Fw(cmd::fw::FwCommand),
+    /// Run the daemon: inline (NFQUEUE) or live (AF_PACKET) inspection,
+    /// the firewall table, bans and the control API (docs/daemon.md).
+    Run(daemon::RunArgs),
+    /// Work with the daemon's config file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Ban, unban and list bans on the running daemon.
+    #[command(subcommand)]
+    Ban(cmd::ctl::BanCommand),
+    /// The running daemon's counters.
+    Status(cmd::ctl::SocketArg),
+    /// Reload the running daemon's config and rules (as SIGHUP does).
+    Reload(cmd::ctl::SocketArg),
+}
+
+/// `rampart config ...`
+#[derive(Subcommand, Debug)]
+enum ConfigCommand {
+    /// Validate a config and its rules without starting anything.
+    Check(daemon::RunArgs),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +83,11 @@ fn main() -> ExitCode {
         Command::Rules(cmd) => cmd::rules::run(cmd),
         Command::Logs(cmd) => cmd::logs::run(cmd),
         Command::Fw(cmd) => cmd::fw::run(cmd),
+        Command::Run(args) => daemon::run(args),
+        Command::Config(ConfigCommand::Check(args)) => daemon::check(&args.config),
+        Command::Ban(cmd) => cmd::ctl::ban(cmd),
+        Command::Status(s) => cmd::ctl::status(s),
+        Command::Reload(s) => cmd::ctl::reload(s),
     };
     match result {
         Ok(code) => code,

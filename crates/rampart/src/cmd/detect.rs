@@ -10,15 +10,15 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use rampart_detect::{Alert, AlertSource, DetectEngine, Signature};
+use rampart_detect::{Alert, DetectEngine, Signature};
 use rampart_engine::{Pipeline, PipelineSink};
 use rampart_packet::Timestamp;
-use rampart_rules::{Action, Classifications};
+use rampart_rules::Classifications;
 use serde_json::json;
 
 use crate::capture_file::CaptureFile;
 use crate::cmd::inspect::PipelineArgs;
-use crate::output::eve::{self, AlertFields};
+use crate::output::eve;
 use crate::rules_load;
 
 /// Arguments of `rampart detect` (flag names follow Suricata's).
@@ -79,52 +79,9 @@ impl PipelineSink for DetectSink<'_> {
         if self.error.is_some() {
             return;
         }
-        let class = sig.classtype.as_deref().and_then(|c| self.classes.get(c));
-        let category = class
-            .map(|c| c.description.as_str())
-            .or(sig.classtype.as_deref())
-            .unwrap_or("");
-        let severity = sig.priority.or(class.map(|c| c.priority)).unwrap_or(3);
-        let fields = AlertFields {
-            ts,
-            flow_id: a.flow.map(|f| f.id),
-            src_ip: a.src,
-            dest_ip: a.dst,
-            ports: a.ports,
-            proto: a.proto,
-            vlan: 0,
-            // Offline there is no packet to block: Suricata reports
-            // "allowed" for every action in IDS mode.
-            action: match sig.action {
-                Action::Drop
-                | Action::Reject
-                | Action::RejectSrc
-                | Action::RejectDst
-                | Action::RejectBoth => "allowed",
-                _ => "allowed",
-            },
-            gid: sig.gid,
-            sid: sig.sid,
-            rev: sig.rev,
-            signature: &sig.msg,
-            category,
-            severity: u8::try_from(severity).unwrap_or(u8::MAX),
-            direction: a.flow.map(|f| {
-                if f.to_server {
-                    "to_server"
-                } else {
-                    "to_client"
-                }
-            }),
-            metadata: &sig.metadata,
-            pcap_cnt: if a.source == AlertSource::FlowEnd {
-                0
-            } else {
-                self.packets
-            },
-            pkt_src: a.source.as_eve(),
-        };
-        let rec = eve::alert_record(&fields);
+        // Offline there is no packet to block: Suricata reports "allowed"
+        // for every action in IDS mode.
+        let rec = eve::alert_json(ts, a, sig, self.classes, "allowed", self.packets);
         let res = serde_json::to_writer(&mut self.out, &rec)
             .map_err(std::io::Error::from)
             .and_then(|_| self.out.write_all(b"\n"));

@@ -97,7 +97,7 @@ fn load(path: &Path) -> Result<Policy> {
 
 /// The host's own addresses, from `ip -j addr show` (fixed argv, no shell);
 /// each one parsed before use.
-fn host_addresses() -> Result<Vec<std::net::IpAddr>> {
+pub(crate) fn host_addresses() -> Result<Vec<std::net::IpAddr>> {
     let out = std::process::Command::new("ip")
         .args(["-j", "addr", "show"])
         .stdin(std::process::Stdio::null())
@@ -223,7 +223,7 @@ fn diff_cmd(path: &Path) -> Result<ExitCode> {
 
 /// The compiled batch plus the bans of the current table, so replacing the
 /// table does not lift them.
-fn batch_keeping_bans(p: &Policy, current: Option<&Value>) -> (Value, usize) {
+pub(crate) fn batch_keeping_bans(p: &Policy, current: Option<&Value>) -> (Value, usize) {
     let mut batch = compile(p);
     let bans = current.map(listed_bans).unwrap_or_default();
     let n = bans.len();

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod ctl;
 pub mod detect;
 pub mod fw;
 pub mod inspect;

@@ -174,6 +174,56 @@ pub fn eve_ip(ip: std::net::IpAddr) -> String {
     }
 }
 
+/// The EVE alert record of an engine alert: category and severity from
+/// the classification table, `action` as given (`allowed` offline and in
+/// IDS mode, `blocked` for an inline drop or reject), `pcap_cnt` the
+/// packet count (0 for data flushed at flow end, which Suricata omits).
+pub fn alert_json(
+    ts: rampart_packet::Timestamp,
+    a: &rampart_detect::Alert,
+    sig: &rampart_detect::Signature,
+    classes: &rampart_rules::Classifications,
+    action: &str,
+    pcap_cnt: u64,
+) -> Value {
+    let class = sig.classtype.as_deref().and_then(|c| classes.get(c));
+    let category = class
+        .map(|c| c.description.as_str())
+        .or(sig.classtype.as_deref())
+        .unwrap_or("");
+    let severity = sig.priority.or(class.map(|c| c.priority)).unwrap_or(3);
+    alert_record(&AlertFields {
+        ts,
+        flow_id: a.flow.map(|f| f.id),
+        src_ip: a.src,
+        dest_ip: a.dst,
+        ports: a.ports,
+        proto: a.proto,
+        vlan: 0,
+        action,
+        gid: sig.gid,
+        sid: sig.sid,
+        rev: sig.rev,
+        signature: &sig.msg,
+        category,
+        severity: u8::try_from(severity).unwrap_or(u8::MAX),
+        direction: a.flow.map(|f| {
+            if f.to_server {
+                "to_server"
+            } else {
+                "to_client"
+            }
+        }),
+        metadata: &sig.metadata,
+        pcap_cnt: if a.source == rampart_detect::AlertSource::FlowEnd {
+            0
+        } else {
+            pcap_cnt
+        },
+        pkt_src: a.source.as_eve(),
+    })
+}
+
 /// An `event_type: "alert"` record in Suricata's EVE shape.
 pub fn alert_record(a: &AlertFields<'_>) -> Value {
     let mut rec = Map::new();
