@@ -227,6 +227,16 @@ impl OffenceTable {
         self.counts.get(c).copied().unwrap_or(0)
     }
 
+    /// Counts one more offence of `c` and returns the new count.
+    fn bump(&mut self, c: Cidr) -> u32 {
+        if let Some(v) = self.counts.get_mut(&c) {
+            *v = v.saturating_add(1);
+            return *v;
+        }
+        self.raise(c, 1);
+        1
+    }
+
     /// Sets the count of `c` to at least `n`.
     fn raise(&mut self, c: Cidr, n: u32) {
         if let Some(v) = self.counts.get_mut(&c) {
@@ -256,7 +266,20 @@ pub struct BanBook {
     active: BTreeMap<Cidr, BanEntry>,
     /// (until, prefix) of every active ban, for cheap expiry.
     by_until: BTreeSet<(u64, Cidr)>,
+    /// Number of active bans per prefix length (IPv4 at 0..=32, IPv6 at
+    /// 33..=161), so finding a ban that contains a prefix probes only the
+    /// lengths in use (usually /32 and /64) instead of all of them.
+    lens: Vec<u32>,
     offences: OffenceTable,
+}
+
+/// Index of (family, prefix length) in `BanBook::lens`.
+fn len_slot(v4: bool, len: u8) -> usize {
+    if v4 {
+        usize::from(len.min(32))
+    } else {
+        33 + usize::from(len.min(128))
+    }
 }
 
 /// The last address of a prefix.
@@ -288,6 +311,7 @@ impl BanBook {
             policy,
             active: BTreeMap::new(),
             by_until: BTreeSet::new(),
+            lens: vec![0; 33 + 129],
             offences: OffenceTable::new(offence_capacity),
         }
     }
@@ -348,12 +372,33 @@ impl BanBook {
     /// Active bans overlapping `c`: first any that contains it, else those
     /// inside it.
     fn overlapping(&self, c: &Cidr) -> (Option<Cidr>, Vec<Cidr>) {
-        let max = if c.is_v4() { 32 } else { 128 };
-        for len in 0..=c.prefix_len().min(max) {
+        for len in 0..=c.prefix_len() {
+            if self
+                .lens
+                .get(len_slot(c.is_v4(), len))
+                .copied()
+                .unwrap_or(0)
+                == 0
+            {
+                continue;
+            }
             let outer = Cidr::network(c.addr(), len);
             if self.active.contains_key(&outer) {
                 return (Some(outer), Vec::new());
             }
+        }
+        // Only bans with longer prefixes can lie inside: usually there are
+        // none (a /32 or a /64 request against host and /64 bans).
+        let longer =
+            (c.prefix_len().saturating_add(1)..=if c.is_v4() { 32 } else { 128 }).any(|len| {
+                self.lens
+                    .get(len_slot(c.is_v4(), len))
+                    .copied()
+                    .unwrap_or(0)
+                    > 0
+            });
+        if !longer {
+            return (None, Vec::new());
         }
         let hi = Cidr::host(last_addr(c));
         let inner = self
@@ -366,10 +411,24 @@ impl BanBook {
     }
 
     fn insert(&mut self, cidr: Cidr, entry: BanEntry) {
-        if let Some(old) = self.active.insert(cidr, entry.clone()) {
-            self.by_until.remove(&(old.until, cidr));
+        let until = entry.until;
+        match self.active.insert(cidr, entry) {
+            Some(old) => {
+                self.by_until.remove(&(old.until, cidr));
+            }
+            None => self.count_len(&cidr, true),
         }
-        self.by_until.insert((entry.until, cidr));
+        self.by_until.insert((until, cidr));
+    }
+
+    fn count_len(&mut self, c: &Cidr, add: bool) {
+        if let Some(n) = self.lens.get_mut(len_slot(c.is_v4(), c.prefix_len())) {
+            *n = if add {
+                n.saturating_add(1)
+            } else {
+                n.saturating_sub(1)
+            };
+        }
     }
 
     /// Asks for a ban on `target` for `duration` seconds (None: the
@@ -400,12 +459,13 @@ impl BanBook {
         }
         // Expired bans in the way are dropped first (the kernel has let
         // them go already).
+        let (mut outer, mut inner) = self.overlapping(&cidr);
         loop {
-            let (outer, inner) = self.overlapping(&cidr);
             let stale: Vec<Cidr> = outer
-                .into_iter()
-                .chain(inner)
+                .iter()
+                .chain(&inner)
                 .filter(|c| self.active.get(c).is_some_and(|e| e.until <= now))
+                .copied()
                 .collect();
             if stale.is_empty() {
                 break;
@@ -413,11 +473,10 @@ impl BanBook {
             for c in &stale {
                 self.remove(c);
             }
+            (outer, inner) = self.overlapping(&cidr);
         }
-        let offences = self.offences.get(&cidr).saturating_add(1);
-        self.offences.raise(cidr, offences);
+        let offences = self.offences.bump(cidr);
         let until = now.saturating_add(self.policy.escalated(base, offences));
-        let (outer, inner) = self.overlapping(&cidr);
         if let Some((outer, entry)) =
             outer.and_then(|o| self.active.get(&o).cloned().map(|e| (o, e)))
         {
@@ -471,6 +530,7 @@ impl BanBook {
     fn remove_entry(&mut self, cidr: &Cidr) -> Option<BanEntry> {
         let e = self.active.remove(cidr)?;
         self.by_until.remove(&(e.until, *cidr));
+        self.count_len(cidr, false);
         Some(e)
     }
 
@@ -490,7 +550,9 @@ impl BanBook {
                 break;
             }
             self.by_until.pop_first();
-            self.active.remove(&cidr);
+            if self.active.remove(&cidr).is_some() {
+                self.count_len(&cidr, false);
+            }
             gone.push(cidr);
         }
         gone
