@@ -445,6 +445,11 @@ for w in j.get("workers", []):
 for q in j.get("kernel_queues", []):
     print(f"     kernel queue {q['queue']}: queue_dropped {q['queue_dropped']} user_dropped {q['user_dropped']} "
           f"waiting {q['waiting']} packets {q['packets']}")
+ids = sum(q["packets"] for q in j.get("kernel_queues", []))
+miss = ids - (t.get("packets") or 0)
+if ids:
+    print(f"     kernel handed out {ids} packet ids, the workers saw {t.get('packets')}: {miss} ({miss / ids * 100:.1f}%) "
+          f"never reached Rampart (netlink socket overflow: fail-open accepts them uncounted, fail-closed counts user_dropped)")
 EOF
   cp "$dir/status.json" "$work/status-$mode.json"
   stop_pid "$pid"
@@ -473,6 +478,6 @@ if [ "$PERF" = 1 ] && [ "$perf_done" = 1 ]; then
   echo
   echo "perf: hottest symbols of the first Rampart daemon during one iperf3 run (self time)"
   perf report -i "$work"/perf-rampart-*.data --no-children -g none --sort comm,dso,symbol --stdio 2>/dev/null \
-    | grep -v '^#' | grep -v '^$' | grep '%' | head -40
+    | grep '%' | grep -v '^#' | sed 's/[[:space:]-]*$//' | awk 'NR <= 40' || true
   KEEP=1
 fi

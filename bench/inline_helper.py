@@ -208,7 +208,9 @@ def report(path):
     print("IPS process during the iperf3 runs (100 = one core); p50/p99: round trip of one 64-byte")
     print("request/response on a TCP connection through the router (+: added vs plain forwarding);")
     print("peak MiB: VmHWM of the IPS process; inspected: bytes the IPS saw / bytes the NFQUEUE rule")
-    print("sent it (well under 100% means fail-open bypassed the inspection).")
+    print("matched over the whole mode (~103% for an engine fed segmented packets; well under 100%:")
+    print("packets that never reached the engine, accepted uninspected when failing open (-fc rows:")
+    print("dropped), e.g. when the netlink socket's receive buffer overflowed).")
 
 
 def main():
