@@ -446,7 +446,34 @@ impl BanBook {
         origin: &str,
         now: u64,
     ) -> Result<BanDecision, BanRefused> {
-        let cidr = self.ban_prefix(target.into());
+        self.request_inner(target.into(), duration, reason, origin, now, true)
+    }
+
+    /// Like [`BanBook::request`], but for exactly `duration` seconds: for
+    /// callers that escalate by their own rules (a fail2ban jail with
+    /// `bantime.increment`), so the two escalations do not multiply. The
+    /// offence is still counted.
+    pub fn request_exact(
+        &mut self,
+        target: impl Into<BanTarget>,
+        duration: u64,
+        reason: &str,
+        origin: &str,
+        now: u64,
+    ) -> Result<BanDecision, BanRefused> {
+        self.request_inner(target.into(), Some(duration), reason, origin, now, false)
+    }
+
+    fn request_inner(
+        &mut self,
+        target: BanTarget,
+        duration: Option<u64>,
+        reason: &str,
+        origin: &str,
+        now: u64,
+        escalate: bool,
+    ) -> Result<BanDecision, BanRefused> {
+        let cidr = self.ban_prefix(target);
         if let Some(entry) = self.policy.allowlisted(&cidr) {
             return Err(BanRefused::Allowlisted {
                 target: cidr,
@@ -476,7 +503,12 @@ impl BanBook {
             (outer, inner) = self.overlapping(&cidr);
         }
         let offences = self.offences.bump(cidr);
-        let until = now.saturating_add(self.policy.escalated(base, offences));
+        let length = if escalate {
+            self.policy.escalated(base, offences)
+        } else {
+            base
+        };
+        let until = now.saturating_add(length);
         if let Some((outer, entry)) =
             outer.and_then(|o| self.active.get(&o).cloned().map(|e| (o, e)))
         {

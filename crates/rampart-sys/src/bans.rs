@@ -1443,4 +1443,3 @@ mod tests {
         });
     }
 }
-pub const MAX_TIMEOUT_SECS: u64 = 100 * 365 * 24 * 3600;

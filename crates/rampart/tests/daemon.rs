@@ -660,3 +660,148 @@ fn bad_configs_name_the_key_and_value() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn jail_bans_from_a_tailed_log_and_refuses_hostile_files() {
+    if let Some(why) = skip_reason() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let ns = format!("r{}j", std::process::id() % 100_000);
+    ok("ip", &["netns", "add", &ns]);
+    struct Ns(String);
+    impl Drop for Ns {
+        fn drop(&mut self) {
+            let _ = run("ip", &["netns", "del", &self.0]);
+        }
+    }
+    let _ns = Ns(ns.clone());
+    let dir = tempdir("jail");
+    std::fs::copy(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../samples/logs/sshd-sample.conf"),
+        dir.join("sshd.conf"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("auth.log"), "").unwrap();
+    std::os::unix::fs::symlink("/etc/shadow", dir.join("evil.log")).unwrap();
+    std::fs::write(
+        dir.join("rampart.toml"),
+        r#"[daemon]
+state_dir = "state"
+control_socket = "ctl/ctl.sock"
+[outputs]
+eve = "eve.json"
+[logs]
+filter_dir = "."
+[jails.sshd]
+logpath = ["auth.log", "evil.log"]
+backend = "polling"
+maxretry = 3
+findtime = "10m"
+bantime = "1h"
+[firewall.allowlist]
+addresses = ["192.0.2.10"]
+"#,
+    )
+    .unwrap();
+    let log = std::fs::File::create(dir.join("daemon.log")).unwrap();
+    let mut child = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &ns,
+            env!("CARGO_BIN_EXE_rampart"),
+            "run",
+            "-c",
+        ])
+        .arg(dir.join("rampart.toml"))
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let d = Daemon {
+        child: Command::new("true").spawn().unwrap(),
+        dir: dir.clone(),
+        ns: ns.clone(),
+    };
+    let t = Instant::now();
+    while !d.ctl(&["status"]).status.success() {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "daemon not ready: {}",
+            d.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.join("auth.log"))
+        .unwrap();
+    let fail = |ip: &str, n: u32| {
+        format!("Jan 10 00:00:{n:02} web01 sshd[1228]: Failed password for invalid user admin from {ip} port 52011 ssh2\n")
+    };
+    // Hostile content first: a 1 MB line, invalid UTF-8 and NUL bytes.
+    f.write_all(&vec![b'A'; 1 << 20]).unwrap();
+    f.write_all(b"\n\xff\xfe\x00 sshd[1]: junk\n").unwrap();
+    // Two failures: below maxretry; then an allowlisted address fails often.
+    for n in 0..2 {
+        f.write_all(fail("198.51.100.7", n).as_bytes()).unwrap();
+    }
+    for n in 0..5 {
+        f.write_all(fail("192.0.2.10", n).as_bytes()).unwrap();
+    }
+    f.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(d.bans().is_empty(), "{:?}", d.bans());
+    // The third failure bans, in the kernel set, within moments.
+    f.write_all(fail("198.51.100.7", 3).as_bytes()).unwrap();
+    f.flush().unwrap();
+    let t = Instant::now();
+    while !d.kernel_bans().contains("198.51.100.7") {
+        assert!(t.elapsed() < Duration::from_secs(2), "no ban: {}", d.log());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(d.bans(), vec!["198.51.100.7".to_string()]);
+    let status = d.status();
+    assert_eq!(status["jails"][0]["failures"], 8, "{status}");
+    let log = d.log();
+    assert!(log.contains("evil.log: refused: a symbolic link"), "{log}");
+    assert!(!log.contains("root:"), "{log}");
+    // The ban survives a restart (restored from the store).
+    child.kill().unwrap();
+    child.wait().unwrap();
+    ok(
+        "ip",
+        &[
+            "netns", "exec", &ns, "nft", "flush", "set", "inet", "rampart", "bans_v4",
+        ],
+    );
+    let log = std::fs::File::create(dir.join("daemon2.log")).unwrap();
+    let mut child = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &ns,
+            env!("CARGO_BIN_EXE_rampart"),
+            "run",
+            "-c",
+        ])
+        .arg(dir.join("rampart.toml"))
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    while !d.ctl(&["status"]).status.success() {
+        assert!(t.elapsed() < Duration::from_secs(20));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        d.kernel_bans().contains("198.51.100.7"),
+        "{}",
+        d.kernel_bans()
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}

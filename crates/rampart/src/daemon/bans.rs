@@ -17,6 +17,9 @@ use serde_json::{json, Value};
 use super::config::Config;
 use super::worker::AlertBan;
 
+/// How long expired bans are remembered for escalation (seconds).
+const OFFENCE_MEMORY: u64 = 7 * 86_400;
+
 /// Why a ban was not made.
 #[derive(Debug)]
 pub enum BanError {
@@ -195,8 +198,23 @@ impl BanService {
         reason: &str,
         origin: &str,
     ) -> Result<Value, BanError> {
+        let mut g = self.lock();
+        let now = unix_now();
         let d = duration.unwrap_or(rampart_sys::bans::MAX_TIMEOUT_SECS);
-        self.ban(target, Some(d), reason, origin)
+        let d = g
+            .book
+            .request_exact(target, d, reason, origin, now)
+            .map_err(|e: BanRefused| BanError::Refused(e.to_string()))?;
+        if d.kernel_update {
+            apply(&mut g, std::slice::from_ref(&d))
+                .map_err(|e| BanError::Failed(format!("{e:#}")))?;
+        }
+        tracing::info!(
+            "banned {} for {} s ({origin}: {reason})",
+            d.ban.cidr,
+            d.record.until.saturating_sub(now)
+        );
+        Ok(record_json(&d.record, now))
     }
 
     /// Bans what alerts asked for, in one store transaction and one kernel
@@ -266,15 +284,15 @@ impl BanService {
         g.book.active(unix_now()).count()
     }
 
-    /// Forgets expired bans (the kernel has dropped them already) and
-    /// deletes them from the store.
+    /// Forgets expired bans (the kernel has dropped them already). Their
+    /// store rows stay for a week, so that a restart still knows how often
+    /// a prefix offended (escalation); older ones are pruned.
     pub fn expire(&self) {
         let mut g = self.lock();
-        let gone = g.book.expire(unix_now());
-        for c in &gone {
-            if let Err(e) = g.store.delete(c) {
-                tracing::warn!("ban store: {e}");
-            }
+        let now = unix_now();
+        let gone = g.book.expire(now);
+        if let Err(e) = g.store.prune(now.saturating_sub(OFFENCE_MEMORY)) {
+            tracing::warn!("ban store: {e}");
         }
         if !gone.is_empty() {
             tracing::info!("{} bans expired", gone.len());

@@ -219,7 +219,8 @@ fn load_jail_filter(spec: &str, dir: &Path) -> Result<(Filter, Option<String>)> 
 /// before anything changes).
 pub fn check_filters(cfg: &LogsConfig) -> Result<()> {
     for spec in &cfg.jails {
-        load_jail_filter(&spec.filter, &cfg.filter_dir).with_context(|| format!("jails.{}", spec.name))?;
+        load_jail_filter(&spec.filter, &cfg.filter_dir)
+            .with_context(|| format!("jails.{}", spec.name))?;
     }
     Ok(())
 }
