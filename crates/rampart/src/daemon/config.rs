@@ -44,6 +44,84 @@ struct RawLogs {
     poll_ms: Option<u64>,
     recidive: Option<bool>,
     aggregate: Option<bool>,
+    #[serde(default)]
+    scenarios: Vec<RawScenario>,
+    early_warning: Option<RawEarly>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScenario {
+    kind: String,
+    name: Option<String>,
+    jail: Option<String>,
+    capacity: Option<u32>,
+    leak: Option<String>,
+    threshold: Option<u32>,
+    window: Option<String>,
+    min_span: Option<String>,
+    blackhole: Option<String>,
+    ban: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEarly {
+    threshold: Option<f64>,
+    ban_score: Option<f64>,
+    maxretry: Option<u32>,
+    findtime: Option<String>,
+}
+
+/// Which scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScenarioKind {
+    /// A leaky bucket per source (bursts).
+    LeakyBucket,
+    /// Many user names from one source (enumeration).
+    DistinctUsers,
+    /// Failures spread over hours from one source.
+    SlowBruteForce,
+    /// One user name attacked from many sources.
+    DistributedBruteForce,
+}
+
+/// One `[[logs.scenarios]]` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioSpec {
+    /// Which scenario.
+    pub kind: ScenarioKind,
+    /// Its name in events and bans.
+    pub name: String,
+    /// Only failures of this jail (None: every jail).
+    pub jail: Option<String>,
+    /// Bucket capacity (leaky bucket).
+    pub capacity: Option<u32>,
+    /// Seconds per leaked token (leaky bucket).
+    pub leak: Option<u64>,
+    /// Count that triggers (the other kinds).
+    pub threshold: Option<u32>,
+    /// Window in seconds.
+    pub window: Option<u64>,
+    /// Minimum span of the failures (slow brute force).
+    pub min_span: Option<u64>,
+    /// Seconds a triggered key stays quiet.
+    pub blackhole: Option<u64>,
+    /// Ban the source(s) for this long; None: an event only.
+    pub ban: Option<u64>,
+}
+
+/// `[logs.early_warning]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EarlySpec {
+    /// Score (0..100) at which a warning record is written.
+    pub threshold: f64,
+    /// Score at which the source is banned before any jail would.
+    pub ban_score: Option<f64>,
+    /// The jail threshold being predicted.
+    pub maxretry: u32,
+    /// Its window (seconds).
+    pub findtime: u64,
 }
 
 /// Where a jail reads its lines.
@@ -89,6 +167,10 @@ pub struct LogsConfig {
     pub aggregate: bool,
     /// Enabled jails.
     pub jails: Vec<JailSpec>,
+    /// Scenarios over every jail's failures.
+    pub scenarios: Vec<ScenarioSpec>,
+    /// Early warning, if enabled.
+    pub early_warning: Option<EarlySpec>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -488,7 +570,60 @@ impl Config {
                 }
             }
         }
+        let mut scenarios = Vec::new();
+        for (i, r) in raw.logs.scenarios.iter().enumerate() {
+            let key = format!("logs.scenarios[{i}]");
+            let kind = match r.kind.as_str() {
+                "leaky_bucket" => ScenarioKind::LeakyBucket,
+                "distinct_users" => ScenarioKind::DistinctUsers,
+                "slow_bruteforce" => ScenarioKind::SlowBruteForce,
+                "distributed_bruteforce" => ScenarioKind::DistributedBruteForce,
+                k => {
+                    err(&format!("{key}.kind"), format!("{k:?} is not leaky_bucket, distinct_users, slow_bruteforce or distributed_bruteforce"));
+                    continue;
+                }
+            };
+            let mut opt_dur = |k: &str, v: &Option<String>| {
+                v.as_ref()
+                    .map(|_| dur(&format!("{key}.{k}"), v, 1, &mut err))
+            };
+            scenarios.push(ScenarioSpec {
+                kind,
+                name: r.name.clone().unwrap_or_else(|| format!("{}-{i}", r.kind)),
+                jail: r.jail.clone(),
+                capacity: r.capacity,
+                leak: opt_dur("leak", &r.leak),
+                threshold: r.threshold,
+                window: opt_dur("window", &r.window),
+                min_span: opt_dur("min_span", &r.min_span),
+                blackhole: opt_dur("blackhole", &r.blackhole),
+                ban: opt_dur("ban", &r.ban),
+            });
+        }
+        let early_warning = raw.logs.early_warning.as_ref().map(|e| {
+            let threshold = e.threshold.unwrap_or(50.0);
+            if !(0.0..=100.0).contains(&threshold) {
+                err(
+                    "logs.early_warning.threshold",
+                    format!("{threshold} out of range 0..=100"),
+                );
+            }
+            if let Some(b) = e.ban_score.filter(|b| !(0.0..=100.0).contains(b)) {
+                err(
+                    "logs.early_warning.ban_score",
+                    format!("{b} out of range 0..=100"),
+                );
+            }
+            EarlySpec {
+                threshold,
+                ban_score: e.ban_score,
+                maxretry: e.maxretry.unwrap_or(5).max(1),
+                findtime: dur("logs.early_warning.findtime", &e.findtime, 600, &mut err),
+            }
+        });
         let logs = LogsConfig {
+            scenarios,
+            early_warning,
             filter_dir: rel(raw
                 .logs
                 .filter_dir

@@ -28,8 +28,13 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::bans::{unix_now, BanService};
-use super::config::{JailSource, JailSpec, LogsConfig};
+use super::config::{EarlySpec, JailSource, JailSpec, LogsConfig, ScenarioKind, ScenarioSpec};
 use super::eve_out::EveSender;
+use rampart_logwatch::{
+    DistinctCounter, DistinctCounterConfig, DistributedBruteForce, DistributedBruteForceConfig,
+    EarlyWarning, EarlyWarningConfig, LeakyBucket, LeakyBucketConfig, Scenario, ScenarioEvent,
+    SlowBruteForce, SlowBruteForceConfig,
+};
 
 /// Counters of one jail, for the status API.
 #[derive(Debug, Default, Serialize)]
@@ -294,6 +299,129 @@ fn build_jail(
     })
 }
 
+/// A failure as the scenarios and the early warning see it.
+struct Seen {
+    jail: String,
+    addr: std::net::IpAddr,
+    time: f64,
+    user: Option<String>,
+}
+
+/// A built scenario and what it does when it fires.
+struct RunningScenario {
+    scenario: Box<dyn Scenario + Send>,
+    jail: Option<String>,
+    ban: Option<u64>,
+}
+
+fn build_scenario(s: &ScenarioSpec) -> Result<RunningScenario> {
+    let e = |e: rampart_logwatch::ScenarioConfigError| {
+        anyhow::anyhow!("logs.scenarios {}: {e}", s.name)
+    };
+    let scenario: Box<dyn Scenario + Send> = match s.kind {
+        ScenarioKind::LeakyBucket => {
+            let mut c = LeakyBucketConfig::new(&s.name);
+            if let Some(v) = s.capacity {
+                c.capacity = v;
+            }
+            if let Some(v) = s.leak {
+                c.leak_speed = v as f64;
+            }
+            if let Some(v) = s.blackhole {
+                c.blackhole = v;
+            }
+            Box::new(LeakyBucket::new(c).map_err(e)?)
+        }
+        ScenarioKind::DistinctUsers => {
+            let mut c = DistinctCounterConfig::new(&s.name);
+            if let Some(v) = s.threshold {
+                c.threshold = v as usize;
+            }
+            if let Some(v) = s.window {
+                c.window = v;
+            }
+            if let Some(v) = s.blackhole {
+                c.blackhole = v;
+            }
+            Box::new(DistinctCounter::new(c).map_err(e)?)
+        }
+        ScenarioKind::SlowBruteForce => {
+            let mut c = SlowBruteForceConfig::new(&s.name);
+            if let Some(v) = s.threshold {
+                c.threshold = v;
+            }
+            if let Some(v) = s.window {
+                c.window = v;
+            }
+            if let Some(v) = s.min_span {
+                c.min_span = v;
+            }
+            if let Some(v) = s.blackhole {
+                c.blackhole = v;
+            }
+            Box::new(SlowBruteForce::new(c).map_err(e)?)
+        }
+        ScenarioKind::DistributedBruteForce => {
+            let mut c = DistributedBruteForceConfig::new(&s.name);
+            if let Some(v) = s.threshold {
+                c.threshold = v as usize;
+            }
+            if let Some(v) = s.window {
+                c.window = v;
+            }
+            if let Some(v) = s.blackhole {
+                c.blackhole = v;
+            }
+            Box::new(DistributedBruteForce::new(c).map_err(e)?)
+        }
+    };
+    Ok(RunningScenario {
+        scenario,
+        jail: s.jail.clone(),
+        ban: s.ban,
+    })
+}
+
+fn build_early(e: &EarlySpec) -> Result<EarlyWarning> {
+    let cfg = EarlyWarningConfig {
+        maxretry: e.maxretry,
+        findtime: e.findtime,
+        threshold: e.threshold,
+        ..EarlyWarningConfig::default()
+    };
+    EarlyWarning::new(cfg).map_err(|e| anyhow::anyhow!("logs.early_warning: {e}"))
+}
+
+fn eve_time(t: f64) -> String {
+    rampart_packet::Timestamp::from_nanos((t.max(0.0) * 1e9) as u64).to_eve_string()
+}
+
+fn on_scenario(bans: &BanService, eve: &EveSender, ev: &ScenarioEvent, ban: Option<u64>) {
+    eve.send(&json!({
+        "timestamp": eve_time(ev.time),
+        "event_type": "scenario",
+        "src_ip": ev.source.map(|a| a.to_string()),
+        "scenario": {"name": ev.scenario, "count": ev.count, "user": ev.user,
+                     "users": ev.users, "sources": ev.sources.iter().map(|a| a.to_string()).collect::<Vec<_>>()},
+    }));
+    let Some(d) = ban else { return };
+    let targets: Vec<std::net::IpAddr> = match ev.source {
+        Some(a) => vec![a],
+        None => ev.sources.clone(),
+    };
+    let reason = format!("scenario {} ({} events)", ev.scenario, ev.count);
+    for a in targets {
+        if let Err(e) = bans.ban(
+            BanTarget::Addr(a),
+            Some(d),
+            &reason,
+            &format!("scenario:{}", ev.scenario),
+        ) {
+            tracing::info!("scenario {}: ban of {a} not made: {e:?}", ev.scenario);
+        }
+    }
+}
+
 /// The log watcher: its thread and the counters the status API reads.
 pub struct LogWatch {
     /// Counters per jail.
@@ -339,6 +467,13 @@ pub fn start(
     let mut aggregator = cfg
         .aggregate
         .then(|| Aggregator::new(AggregatorConfig::default()));
+    let mut scenarios = cfg
+        .scenarios
+        .iter()
+        .map(build_scenario)
+        .collect::<Result<Vec<_>>>()?;
+    let mut early = cfg.early_warning.as_ref().map(build_early).transpose()?;
+    let early_spec = cfg.early_warning;
     let poll = Duration::from_millis(cfg.poll_ms);
     std::thread::Builder::new()
         .name("logwatch".into())
@@ -347,6 +482,7 @@ pub fn start(
             let mut last_now = Instant::now();
             while !stop.load(Ordering::Relaxed) {
                 let mut bans_due: Vec<(JailBan, bool)> = Vec::new();
+                let mut seen: Vec<Seen> = Vec::new();
                 if last_now.elapsed() > Duration::from_secs(60) {
                     last_now = Instant::now();
                     for j in &mut jails {
@@ -354,7 +490,34 @@ pub fn start(
                     }
                 }
                 for j in &mut jails {
-                    poll_jail(j, &mut bans_due);
+                    poll_jail(j, &mut bans_due, &mut seen);
+                }
+                for f in &seen {
+                    for sc in scenarios.iter_mut() {
+                        if sc.jail.as_ref().is_some_and(|j| *j != f.jail) {
+                            continue;
+                        }
+                        if let Some(ev) = sc.scenario.observe(f.time, f.addr, f.user.as_deref(), &f.jail) {
+                            on_scenario(&bans, &eve, &ev, sc.ban);
+                        }
+                    }
+                    if let (Some(ew), Some(spec)) = (early.as_mut(), early_spec.as_ref()) {
+                        let w = ew.observe(f.time, f.addr, &f.jail, false);
+                        if w.newly_warned {
+                            eve.send(&json!({
+                                "timestamp": eve_time(f.time),
+                                "event_type": "warning",
+                                "src_ip": f.addr.to_string(),
+                                "warning": {"score": w.score, "prefix_score": w.prefix_score,
+                                            "forecast_per_min": w.forecast_per_min,
+                                            "failures": w.failures, "reasons": w.reasons, "jail": f.jail},
+                            }));
+                        }
+                        if spec.ban_score.is_some_and(|b| w.score >= b) {
+                            let reason = format!("early warning score {:.0}", w.score);
+                            let _ = bans.ban(BanTarget::Addr(f.addr), None, &reason, "early-warning");
+                        }
+                    }
                 }
                 for (b, own) in &bans_due {
                     carry_out(&bans, &eve, b, *own, "jail");
@@ -394,7 +557,7 @@ pub fn start(
     Ok(LogWatch { counters })
 }
 
-fn poll_jail(j: &mut RunningJail, due: &mut Vec<(JailBan, bool)>) {
+fn poll_jail(j: &mut RunningJail, due: &mut Vec<(JailBan, bool)>, seen: &mut Vec<Seen>) {
     let RunningJail {
         filter,
         jail,
@@ -407,6 +570,14 @@ fn poll_jail(j: &mut RunningJail, due: &mut Vec<(JailBan, bool)>) {
     let mut handle = |r: rampart_logwatch::LineResult| {
         for f in &r.failures {
             counters.failures.fetch_add(1, Ordering::Relaxed);
+            if let Some(addr) = rampart_logwatch::parse_host(&f.host) {
+                seen.push(Seen {
+                    jail: name.clone(),
+                    addr,
+                    time: f.time,
+                    user: f.data.get("user"),
+                });
+            }
             if let JailEvent::Ban(b) = jail.observe_failure(f) {
                 counters.bans.fetch_add(1, Ordering::Relaxed);
                 due.push((b, *own_increment));
