@@ -537,6 +537,13 @@ impl Pipeline {
         flow.user.detect = state;
     }
 
+    /// Moves the clock without a packet (a live capture that went quiet),
+    /// so that idle and closed flows still end on time and their last
+    /// stream data is inspected.
+    pub fn tick(&mut self, now: Timestamp, sink: &mut impl PipelineSink) {
+        self.advance_time(now, sink);
+    }
+
     /// Moves the pipeline's clock and sweeps idle flows and fragment
     /// trackers once per interval of capture time.
     fn advance_time(&mut self, ts: Timestamp, sink: &mut impl PipelineSink) {

@@ -185,6 +185,11 @@ pub struct FlowConfig {
     pub memcap_bytes: usize,
     /// Timeouts by state.
     pub timeouts: FlowTimeouts,
+    /// Where this table's flow-id sequence starts. Ids are a bijective mix
+    /// of a counter, so tables given different bases (a daemon's workers,
+    /// successive runs) never hand out the same id; 0 keeps offline runs
+    /// reproducible.
+    pub id_base: u64,
 }
 
 impl Default for FlowConfig {
@@ -192,6 +197,7 @@ impl Default for FlowConfig {
         FlowConfig {
             memcap_bytes: 128 * 1024 * 1024,
             timeouts: FlowTimeouts::default(),
+            id_base: 0,
         }
     }
 }
@@ -356,6 +362,7 @@ impl<T> FlowTable<T> {
     /// Creates an empty table.
     pub fn new(config: FlowConfig) -> Self {
         let max_flows = (config.memcap_bytes / per_flow_overhead::<T>()).max(1);
+        let next_id = config.id_base.wrapping_add(1);
         FlowTable {
             config,
             max_flows,
@@ -364,7 +371,7 @@ impl<T> FlowTable<T> {
             free: Vec::new(),
             head: NIL,
             tail: NIL,
-            next_id: 1,
+            next_id,
             stats: FlowStats::default(),
         }
     }

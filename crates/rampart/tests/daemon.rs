@@ -805,3 +805,75 @@ addresses = ["192.0.2.10"]
     child.wait().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn live_capture_alerts_without_verdicts() {
+    if let Some(why) = skip_reason() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let lab = Lab::new("d");
+    let seen = start_server(&lab);
+    let dir = tempdir("d");
+    std::fs::write(dir.join("test.rules"), RULES).unwrap();
+    std::fs::write(
+        dir.join("rampart.toml"),
+        format!(
+            r#"[daemon]
+state_dir = "state"
+control_socket = "ctl/ctl.sock"
+[rules]
+files = ["test.rules"]
+[outputs]
+eve = "eve.json"
+[capture]
+interfaces = ["{}rc"]
+threads = 2
+"#,
+            lab.p
+        ),
+    )
+    .unwrap();
+    let d = Daemon::start(&lab, &dir);
+    // IDS mode: the drop rule's request still reaches the server.
+    assert!(lab.get("/evil", "10.213.1.2", "5").0);
+    assert!(lab.get("/admin", "10.213.1.2", "5").0);
+    assert!(seen
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|r| r.starts_with("GET /evil")));
+    let t = Instant::now();
+    let mut sids = Vec::new();
+    while t.elapsed() < Duration::from_secs(10) {
+        let eve = std::fs::read_to_string(dir.join("eve.json")).unwrap_or_default();
+        sids = eve
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["event_type"] == "alert")
+            .map(|v| {
+                (
+                    v["alert"]["signature_id"].as_u64().unwrap(),
+                    v["alert"]["action"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect::<Vec<_>>();
+        if sids.len() >= 2 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        sids.contains(&(1000001, "allowed".into())),
+        "{sids:?} {}",
+        d.log()
+    );
+    assert!(sids.contains(&(1000003, "allowed".into())), "{sids:?}");
+    let status = d.status();
+    assert_eq!(status["workers"].as_array().unwrap().len(), 2, "{status}");
+    assert!(
+        status["totals"]["packets"].as_u64().unwrap() >= 10,
+        "{status}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

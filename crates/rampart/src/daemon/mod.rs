@@ -58,6 +58,16 @@ struct Built {
     seconds: f64,
 }
 
+/// A flow-id base unique to this worker and this run: the worker index in
+/// the top bits, the start time below.
+fn id_base(worker: usize) -> u64 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    ((worker as u64) << 56) ^ (t & 0x00ff_ffff_ffff_ffff)
+}
+
 /// Reads the rule files of `cfg` and compiles them.
 fn build_engine(cfg: &Config) -> Result<Built> {
     let t = Instant::now();
@@ -358,6 +368,9 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         ..PipelineConfig::default()
     };
     pipeline_cfg.stream_memcap_bytes = 64 * 1024 * 1024;
+    // A closed connection's last data is inspected when its flow ends:
+    // live, that should be seconds after the close, not a minute.
+    pipeline_cfg.flow.timeouts.tcp_closed = 2;
     let mut workers = Vec::new();
     if let (Some(q), Some(inline)) = (&firewall.queue, &cfg.inline) {
         for &n in &q.numbers {
@@ -376,6 +389,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
             let stats = Arc::new(WorkerStats::default());
             let mut pc = pipeline_cfg.clone();
             pc.inline = true;
+            pc.flow.id_base = id_base(workers.len());
             let (s, st) = (shared.clone(), stats.clone());
             std::thread::Builder::new()
                 .name(format!("nfq-{n}"))
@@ -407,7 +421,9 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
                     }
                 };
                 let stats = Arc::new(WorkerStats::default());
-                let (s, st, pc) = (shared.clone(), stats.clone(), pipeline_cfg.clone());
+                let mut pc = pipeline_cfg.clone();
+                pc.flow.id_base = id_base(workers.len());
+                let (s, st) = (shared.clone(), stats.clone());
                 std::thread::Builder::new()
                     .name(format!("cap-{iface}-{t}"))
                     .spawn(move || worker::run_capture(ring, s, st, pc))

@@ -278,6 +278,21 @@ impl WorkerPipeline {
         }
     }
 
+    /// Advances the pipeline's clock to now without a packet, so that quiet
+    /// flows end (and their last stream data is inspected) on time.
+    pub fn tick(&mut self, shared: &Shared, stats: &WorkerStats) {
+        let mut sink = DaemonSink {
+            shared,
+            classes: &self.classes,
+            triggers: &self.triggers,
+            stats,
+            inline: false,
+            packets: stats.packets.load(Ordering::Relaxed),
+        };
+        self.pipeline
+            .tick(Timestamp::from_nanos(now_ns()), &mut sink);
+    }
+
     /// Runs one packet through the pipeline (picking up a reloaded engine
     /// first) and returns its verdict.
     pub fn process(
@@ -332,6 +347,7 @@ pub fn run_capture(
             tracing::warn!("{e}");
             std::thread::sleep(timeout);
         }
+        wp.tick(&shared, &stats);
     }
 }
 
