@@ -434,6 +434,40 @@ fn inline_drop_reject_ban_expiry_allowlist() {
     let o = d.ctl(&["ban", "del", "192.0.2.0/24"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(!d.kernel_bans().contains("192.0.2.0/24"));
+    // A bulk ban: one batch, the allowlisted entry refused, a bad line
+    // named by file and line before anything changes.
+    let list = dir.join("list.txt");
+    std::fs::write(
+        &list,
+        "# offenders\n198.51.100.1\n198.51.100.2 # second\n10.213.1.3\n",
+    )
+    .unwrap();
+    let o = d.ctl(&[
+        "ban",
+        "add",
+        "--file",
+        list.to_str().unwrap(),
+        "--duration",
+        "1h",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("banned 2 of 3 (1 refused)"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    std::fs::write(&list, "198.51.100.9\n198.51.100.999\n").unwrap();
+    let o = d.ctl(&["ban", "add", "--file", list.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("list.txt:2"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!d.kernel_bans().contains("198.51.100.9"));
+    for t in ["198.51.100.1", "198.51.100.2"] {
+        assert!(d.ctl(&["ban", "del", t]).status.success());
+    }
 
     // EVE: the alerts, with inline actions.
     let status = d.status();

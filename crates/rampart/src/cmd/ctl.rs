@@ -31,7 +31,12 @@ pub enum BanCommand {
     /// Ban an address or prefix now.
     Add {
         /// An address (IPv6 widened to the configured prefix) or a prefix.
-        target: String,
+        #[arg(required_unless_present = "file")]
+        target: Option<String>,
+        /// Ban every address or prefix listed in this file (one per line,
+        /// `#` comments), in one batch.
+        #[arg(long, value_name = "FILE", conflicts_with = "target")]
+        file: Option<PathBuf>,
         /// How long (e.g. 600, 10m, 1h, 7d); default: the firewall's.
         #[arg(long)]
         duration: Option<String>,
@@ -157,16 +162,51 @@ pub fn ban(cmd: &BanCommand) -> Result<ExitCode> {
     match cmd {
         BanCommand::Add {
             target,
+            file,
             duration,
             reason,
             socket,
         } => {
-            validate_target(target)?;
             if let Some(d) = duration {
                 if rampart_policy::parse_duration(d).is_none() {
                     bail!("--duration {d:?}: invalid duration (e.g. 600, 10m, 1h, 7d)");
                 }
             }
+            if let Some(f) = file {
+                let text = std::fs::read_to_string(f)
+                    .with_context(|| format!("cannot read {}", f.display()))?;
+                let mut targets = Vec::new();
+                for (i, line) in text.lines().enumerate() {
+                    let t = line.split('#').next().unwrap_or("").trim();
+                    if t.is_empty() {
+                        continue;
+                    }
+                    validate_target(t).with_context(|| format!("{}:{}", f.display(), i + 1))?;
+                    targets.push(t);
+                }
+                let body = json!({"targets": targets, "duration": duration, "reason": reason});
+                let (code, v) = request(&socket.socket, "POST", "/v1/bans", Some(&body))?;
+                check_ok(code, &v)?;
+                outln!(
+                    "banned {} of {} ({} refused)",
+                    v.get("banned").and_then(Value::as_u64).unwrap_or(0),
+                    targets.len(),
+                    v.get("refused").and_then(Value::as_u64).unwrap_or(0)
+                )?;
+                for r in v
+                    .get("refusals")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    outln!("  refused: {}", r.as_str().unwrap_or(""))?;
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let Some(target) = target else {
+                bail!("give an address or --file");
+            };
+            validate_target(target)?;
             let body = json!({"target": target, "duration": duration, "reason": reason});
             let (code, v) = request(&socket.socket, "POST", "/v1/bans", Some(&body))?;
             check_ok(code, &v)?;

@@ -217,6 +217,36 @@ impl BanService {
         Ok(record_json(&d.record, now))
     }
 
+    /// Bans many targets at once (`rampart ban add --file`): one store
+    /// transaction and one kernel batch for all. Returns (banned, refused
+    /// with reasons).
+    pub fn ban_many(
+        &self,
+        targets: &[BanTarget],
+        duration: Option<u64>,
+        reason: &str,
+        origin: &str,
+    ) -> Result<(usize, Vec<String>), BanError> {
+        let mut g = self.lock();
+        let now = unix_now();
+        let mut decisions = Vec::with_capacity(targets.len());
+        let mut refused = Vec::new();
+        for t in targets {
+            match g.book.request(*t, duration, reason, origin, now) {
+                Ok(d) if d.kernel_update => decisions.push(d),
+                Ok(_) => {}
+                Err(e) => refused.push(e.to_string()),
+            }
+        }
+        apply(&mut g, &decisions).map_err(|e| BanError::Failed(format!("{e:#}")))?;
+        tracing::info!(
+            "{} bans made in one batch ({origin}: {reason}), {} refused",
+            decisions.len(),
+            refused.len()
+        );
+        Ok((decisions.len(), refused))
+    }
+
     /// Bans what alerts asked for, in one store transaction and one kernel
     /// batch. Returns how many bans changed.
     pub fn ban_alerts(&self, reqs: &[AlertBan]) -> usize {
@@ -313,20 +343,31 @@ fn apply(g: &mut Inner, decisions: &[rampart_policy::banlist::BanDecision]) -> R
             })
         })
         .collect();
-    if !replaced.is_empty() {
-        g.kernel
-            .delete(&replaced)
-            .context("removing covered bans")?;
-    }
     let bans: Vec<Ban> = decisions.iter().map(|d| d.ban.clone()).collect();
-    g.kernel
-        .add(&bans)
-        .context("adding bans to the kernel sets")?;
     let records: Vec<_> = decisions.iter().map(|d| d.record.clone()).collect();
-    g.store.upsert_many(&records).context("saving bans")?;
-    for c in decisions.iter().flat_map(|d| d.replaces.iter()) {
-        g.store.delete(c).context("saving bans")?;
+    let gone: Vec<Cidr> = decisions
+        .iter()
+        .flat_map(|d| d.replaces.iter().copied())
+        .collect();
+    // The kernel batch (one transaction: no moment where neither the old
+    // nor the new ban holds) and the store write run side by side.
+    let Inner { kernel, store, .. } = g;
+    let (k, st) = std::thread::scope(|s| {
+        let k = s.spawn(|| kernel.apply(&replaced, &bans));
+        let st = store.upsert_many(&records).and_then(|()| {
+            if gone.is_empty() {
+                Ok(0)
+            } else {
+                store.delete_many(&gone)
+            }
+        });
+        (k.join(), st)
+    });
+    match k {
+        Ok(r) => r.context("updating the kernel ban sets")?,
+        Err(_) => anyhow::bail!("the kernel update thread panicked"),
     }
+    st.context("saving bans")?;
     Ok(())
 }
 

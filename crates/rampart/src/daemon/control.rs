@@ -33,10 +33,15 @@ fn api_error(status: StatusCode, msg: impl std::fmt::Display) -> ApiError {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BanBody {
-    target: String,
+    target: Option<String>,
+    /// Many targets in one request, banned in one batch.
+    targets: Option<Vec<String>>,
     duration: Option<String>,
     reason: Option<String>,
 }
+
+/// Most targets one request may carry.
+const MAX_TARGETS: usize = 1_000_000;
 
 #[derive(Debug, Deserialize)]
 struct TargetQuery {
@@ -49,6 +54,8 @@ pub async fn serve(listener: tokio::net::UnixListener, daemon: Arc<Daemon>) -> R
         .route("/v1/status", get(status))
         .route("/v1/bans", get(list_bans).post(add_ban).delete(del_ban))
         .route("/v1/reload", post(reload))
+        // A bulk ban of 1,000,000 addresses fits; the default 2 MB would not.
+        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
         .with_state(daemon);
     axum::serve(listener, app)
         .await
@@ -109,9 +116,51 @@ async fn add_ban(
             )
         })?),
     };
-    let target = super::bans::parse_target(&b.target)
-        .map_err(|e| api_error(StatusCode::BAD_REQUEST, format!("target: {e}")))?;
     let reason = b.reason.unwrap_or_else(|| "manual ban".into());
+    if let Some(list) = b.targets {
+        if b.target.is_some() {
+            return Err(api_error(
+                StatusCode::BAD_REQUEST,
+                "give target or targets, not both",
+            ));
+        }
+        if list.len() > MAX_TARGETS {
+            return Err(api_error(
+                StatusCode::BAD_REQUEST,
+                format!("targets: {} entries, at most {MAX_TARGETS}", list.len()),
+            ));
+        }
+        // Every address is parsed before anything changes.
+        let mut parsed = Vec::with_capacity(list.len());
+        for (i, t) in list.iter().enumerate() {
+            parsed.push(
+                super::bans::parse_target(t).map_err(|e| {
+                    api_error(StatusCode::BAD_REQUEST, format!("targets[{i}]: {e}"))
+                })?,
+            );
+        }
+        let res =
+            tokio::task::spawn_blocking(move || d.bans.ban_many(&parsed, duration, &reason, "api"))
+                .await
+                .map_err(|e| api_error(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+        return match res {
+            Ok((n, refused)) => Ok((
+                StatusCode::CREATED,
+                Json(
+                    json!({"banned": n, "refused": refused.len(), "refusals": refused.iter().take(20).collect::<Vec<_>>()}),
+                ),
+            )),
+            Err(super::bans::BanError::Refused(m)) => Err(api_error(StatusCode::FORBIDDEN, m)),
+            Err(super::bans::BanError::Failed(m)) => {
+                Err(api_error(StatusCode::INTERNAL_SERVER_ERROR, m))
+            }
+        };
+    }
+    let Some(target) = b.target else {
+        return Err(api_error(StatusCode::BAD_REQUEST, "target missing"));
+    };
+    let target = super::bans::parse_target(&target)
+        .map_err(|e| api_error(StatusCode::BAD_REQUEST, format!("target: {e}")))?;
     let outcome = tokio::task::spawn_blocking(move || d.bans.ban(target, duration, &reason, "api"))
         .await
         .map_err(|e| api_error(StatusCode::INTERNAL_SERVER_ERROR, e))?;
