@@ -630,3 +630,36 @@ fn carry_out(bans: &BanService, eve: &EveSender, b: &JailBan, exact: bool, kind:
         Err(e) => tracing::info!("jail {}: ban of {c} not made: {e:?}", b.jail),
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn journal_entries_become_syslog_like_lines() {
+        let e = br#"{"__REALTIME_TIMESTAMP":"1700000000123456","_HOSTNAME":"web01","SYSLOG_IDENTIFIER":"sshd","_PID":"1228","MESSAGE":"Failed password for root from 192.0.2.7 port 22 ssh2"}"#;
+        let (line, t) = journal_line(e).unwrap();
+        assert_eq!(
+            String::from_utf8(line).unwrap(),
+            "web01 sshd[1228]: Failed password for root from 192.0.2.7 port 22 ssh2"
+        );
+        assert!((t - 1_700_000_000.123_456).abs() < 1e-6);
+        // A message journald stored as bytes (not UTF-8).
+        let e = br#"{"__REALTIME_TIMESTAMP":"1","MESSAGE":[102,255,111]}"#;
+        assert_eq!(journal_line(e).unwrap().0, vec![102, 255, 111]);
+        assert!(journal_line(b"not json").is_none());
+        assert!(journal_line(br#"{"MESSAGE":"no time"}"#).is_none());
+    }
+
+    #[test]
+    fn journalmatch_tokens_cannot_become_options() {
+        assert!(journal_token_ok("_SYSTEMD_UNIT=sshd.service"));
+        assert!(journal_token_ok("+"));
+        assert!(journal_token_ok("_COMM=sshd"));
+        assert!(!journal_token_ok("--output=cat"));
+        assert!(!journal_token_ok("_COMM=-f"));
+        assert!(!journal_token_ok("lower=x"));
+        assert!(!journal_token_ok("_COMM=a\nb"));
+    }
+}
