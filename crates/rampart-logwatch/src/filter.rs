@@ -204,6 +204,14 @@ pub struct FailData {
 }
 
 impl FailData {
+    /// Value of a key, borrowed (`None`: absent or no value).
+    pub fn get_ref(&self, k: &str) -> Option<&str> {
+        self.values
+            .iter()
+            .find(|(n, _)| key_eq(n, k))
+            .and_then(|(_, v)| v.as_deref())
+    }
+
     /// Value of a key (`None`: absent or no value).
     pub fn get(&self, k: &str) -> Option<String> {
         self.values
@@ -744,21 +752,22 @@ impl Filter {
                 &owned
             }
         };
-        let fid = f.get("fid");
-        let host = match f.get("ip4").or_else(|| f.get("ip6")) {
+        // Borrowed lookups: only the reported host is copied.
+        let fid = f.get_ref("fid");
+        let host: Option<String> = match f.get_ref("ip4").or_else(|| f.get_ref("ip6")) {
             // `<SUBNET>` / `<ADDR>/<CIDR>`: fail2ban reports the network
-            Some(ip) => Some(match f.get("cidr") {
-                Some(c) => with_prefix(&ip, &c),
-                None => ip,
+            Some(ip) => Some(match f.get_ref("cidr") {
+                Some(c) => with_prefix(ip, c),
+                None => ip.to_string(),
             }),
-            None => f.get("dns"),
+            None => f.get_ref("dns").map(str::to_string),
         };
         let host = match host {
-            Some(h) => match &fid {
-                Some(x) if *x != h => Some(x.clone()),
+            Some(h) => match fid {
+                Some(x) if x != h => Some(x.to_string()),
                 _ => Some(h),
             },
-            None => fid,
+            None => fid.map(str::to_string),
         };
         let Some(host) = host else {
             // fail2ban reports such a match without id (fail2ban-regex
