@@ -441,15 +441,17 @@ print(f"   rampart status ({sys.argv[2]}): packets {t.get('packets')} bytes {t.g
       f"accepted {t.get('accepted')} dropped {t.get('dropped')} alerts {t.get('alerts')} errors {t.get('errors')}")
 for w in j.get("workers", []):
     c = w["counters"]
-    print(f"     worker {w['name']}: packets {c.get('packets')} bytes {c.get('bytes')} errors {c.get('errors')}")
+    print(f"     worker {w['name']}: packets {c.get('packets')} bytes {c.get('bytes')} errors {c.get('errors')} "
+          f"enobufs {c.get('enobufs')} socket_drops {c.get('socket_drops')}")
 for q in j.get("kernel_queues", []):
     print(f"     kernel queue {q['queue']}: queue_dropped {q['queue_dropped']} user_dropped {q['user_dropped']} "
-          f"waiting {q['waiting']} packets {q['packets']}")
+          f"waiting {q['waiting']} packets {q['packets']} bypassed {q.get('bypassed')}")
 ids = sum(q["packets"] for q in j.get("kernel_queues", []))
 miss = ids - (t.get("packets") or 0)
 if ids:
     print(f"     kernel handed out {ids} packet ids, the workers saw {t.get('packets')}: {miss} ({miss / ids * 100:.1f}%) "
-          f"never reached Rampart (netlink socket overflow: fail-open accepts them uncounted, fail-closed counts user_dropped)")
+          f"never reached Rampart (netlink socket overflow: the workers' socket_drops; fail-open accepts them "
+          f"uninspected (bypassed), fail-closed drops them (user_dropped))")
 EOF
   cp "$dir/status.json" "$work/status-$mode.json"
   stop_pid "$pid"

@@ -288,6 +288,39 @@ def seeds_http():
           + http_feed(1, bresp) + http_finish(1) + http_finish(0))
 
 
+# ---------------------------------------------------------------- nfqueue_msg
+def nl_attr(ty, payload):
+    b = struct.pack("<HH", 4 + len(payload), ty) + payload
+    return b + b"\0" * ((-len(b)) % 4)
+
+
+def nl_msg(ty, flags, seq, body):
+    return struct.pack("<IHHII", 16 + len(body), ty, flags, seq, 0) + body
+
+
+def seeds_nfqueue():
+    # A packet message as nfnetlink_queue sends it (host byte order is
+    # little-endian here): nfgenmsg (AF_INET, v0, queue 7 be16), packet
+    # header (id, EtherType, hook), mark, timestamp, payload, cap_len,
+    # skb_info; then a second packet and an error answer (EBUSY, capped).
+    ip = (bytes.fromhex("4500001c00004000401100007f0000017f000001")
+          + struct.pack(">HHHH", 40000, 9999, 8, 0))
+    body = (struct.pack(">BBH", 2, 0, 7)
+            + nl_attr(1, struct.pack(">IHB", 42, 0x0800, 3))
+            + nl_attr(3, struct.pack(">I", 9))
+            + nl_attr(4, struct.pack(">QQ", 1700000000, 250000))
+            + nl_attr(10, ip)
+            + nl_attr(13, struct.pack(">I", 1500))
+            + nl_attr(14, struct.pack(">I", 2)))
+    one = nl_msg(0x0300, 0, 0, body)
+    write("nfqueue_msg", "packet", one)
+    second = nl_msg(0x0300, 0, 0, struct.pack(">BBH", 2, 0, 7)
+                    + nl_attr(1, struct.pack(">IHB", 43, 0x86dd, 1)) + nl_attr(10, b""))
+    err = nl_msg(2, 0x100, 0, struct.pack("<i", -16)
+                 + struct.pack("<IHHII", 20, 0x0302, 5, 1, 0))
+    write("nfqueue_msg", "two-packets-and-error", one + second + err)
+
+
 def main():
     _, pk = read_pcap(SAMPLE)
     assert len(pk) == 268, len(pk)
@@ -299,6 +332,7 @@ def main():
     seeds_reassembly()
     seeds_pipeline(pk)
     seeds_http()
+    seeds_nfqueue()
 
 
 if __name__ == "__main__":

@@ -30,6 +30,11 @@ use std::net::IpAddr;
 use rampart_policy::compile::{set_names, FAMILY};
 use rampart_policy::{listed_bans, Ban, Cidr};
 
+use crate::netlink::{
+    align4, attr, attrs, msg_end, msg_start, nest_end, nest_start, parse_answers, read_u16,
+    read_u32, NlSocket, NLMSG_DONE, NLMSG_ERROR, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_MULTI,
+    NLM_F_REQUEST, SOL_NETLINK,
+};
 use crate::nft::{self, NftError};
 
 /// Longest timeout sent to the kernel (100 years): longer values would
@@ -252,8 +257,8 @@ impl KernelBans {
         attr(&mut buf, NFTA_SET_ELEM_LIST_TABLE, &strz(&self.table));
         attr(&mut buf, NFTA_SET_ELEM_LIST_SET, &strz(set));
         msg_end(&mut buf, m);
-        let sock = sock::NlSocket::open().map_err(sock_err)?;
-        sock.configure(buf.len()).map_err(sock_err)?;
+        let sock = NlSocket::open().map_err(sock_err)?;
+        configure(&sock, buf.len()).map_err(sock_err)?;
         sock.send(&buf).map_err(sock_err)?;
         let mut elems = Vec::new();
         let mut rbuf = vec![0u8; 64 * 1024];
@@ -334,8 +339,8 @@ impl KernelBans {
         if batch.messages.is_empty() {
             return Ok(());
         }
-        let sock = sock::NlSocket::open().map_err(sock_err)?;
-        sock.configure(batch.buf.len()).map_err(sock_err)?;
+        let sock = NlSocket::open().map_err(sock_err)?;
+        configure(&sock, batch.buf.len()).map_err(sock_err)?;
         sock.send(&batch.buf).map_err(sock_err)?;
         // The kernel handles the batch inside send(): every answer is
         // queued by now, so read until the queue is empty.
@@ -386,19 +391,8 @@ impl KernelBans {
     }
 }
 
-// Netlink and nf_tables constants (linux/netlink.h, netfilter/nfnetlink.h,
-// netfilter/nf_tables.h).
-const NLMSG_ERROR: u16 = 2;
-const NLMSG_DONE: u16 = 3;
-const NLM_F_MULTI: u16 = 0x2;
-const NLM_F_DUMP: u16 = 0x300;
-const NLM_F_REQUEST: u16 = 0x1;
-const NLM_F_ACK: u16 = 0x4;
-const NLM_F_CREATE: u16 = 0x400;
-const NLM_F_CAPPED: u16 = 0x100;
-const NLM_F_ACK_TLVS: u16 = 0x200;
-const NLMSGERR_ATTR_MSG: u16 = 1;
-const NLA_F_NESTED: u16 = 0x8000;
+// nf_tables constants (netfilter/nfnetlink.h, netfilter/nf_tables.h); the
+// netlink ones are in [`crate::netlink`].
 const NFNL_MSG_BATCH_BEGIN: u16 = 0x10;
 const NFNL_MSG_BATCH_END: u16 = 0x11;
 const NFNL_SUBSYS_NFTABLES: u16 = 10;
@@ -417,6 +411,9 @@ const NFTA_SET_ELEM_TIMEOUT: u16 = 4;
 const NFTA_SET_ELEM_EXPIRATION: u16 = 5;
 const NFTA_DATA_VALUE: u16 = 1;
 const NFT_SET_ELEM_INTERVAL_END: u32 = 1;
+/// linux/netlink.h socket options: short acks, and the kernel's error text.
+const NETLINK_CAP_ACK: libc::c_int = 10;
+const NETLINK_EXT_ACK: libc::c_int = 11;
 
 /// Bytes of elements per message: an attribute's length is 16 bits, so
 /// the element list of one message must stay under 64 KiB.
@@ -426,55 +423,6 @@ const ELEMS_PER_MSG_BYTES: usize = 60_000;
 struct Batch {
     buf: Vec<u8>,
     messages: Vec<(u32, Op, &'static str)>,
-}
-
-fn align4(n: usize) -> usize {
-    (n + 3) & !3
-}
-
-/// Starts a netlink message with an nfgenmsg header; returns its offset.
-fn msg_start(buf: &mut Vec<u8>, ty: u16, flags: u16, seq: u32, family: u8, res_id: u16) -> usize {
-    let start = buf.len();
-    buf.extend_from_slice(&0u32.to_ne_bytes());
-    buf.extend_from_slice(&ty.to_ne_bytes());
-    buf.extend_from_slice(&flags.to_ne_bytes());
-    buf.extend_from_slice(&seq.to_ne_bytes());
-    buf.extend_from_slice(&0u32.to_ne_bytes());
-    buf.push(family);
-    buf.push(0); // NFNETLINK_V0
-    buf.extend_from_slice(&res_id.to_be_bytes());
-    start
-}
-
-fn msg_end(buf: &mut [u8], start: usize) {
-    let len = u32::try_from(buf.len().saturating_sub(start)).unwrap_or(u32::MAX);
-    if let Some(h) = buf.get_mut(start..start + 4) {
-        h.copy_from_slice(&len.to_ne_bytes());
-    }
-}
-
-fn attr(buf: &mut Vec<u8>, ty: u16, payload: &[u8]) {
-    let len = u16::try_from(4 + payload.len()).unwrap_or(u16::MAX);
-    buf.extend_from_slice(&len.to_ne_bytes());
-    buf.extend_from_slice(&ty.to_ne_bytes());
-    buf.extend_from_slice(payload);
-    buf.resize(align4(buf.len()), 0);
-}
-
-fn nest_start(buf: &mut Vec<u8>, ty: u16) -> usize {
-    let at = buf.len();
-    buf.extend_from_slice(&0u16.to_ne_bytes());
-    buf.extend_from_slice(&(ty | NLA_F_NESTED).to_ne_bytes());
-    at
-}
-
-/// Closes a nest. Callers keep nests under 64 KiB (see
-/// [`ELEMS_PER_MSG_BYTES`]); the length saturates rather than wrapping.
-fn nest_end(buf: &mut [u8], at: usize) {
-    let len = u16::try_from(buf.len().saturating_sub(at)).unwrap_or(u16::MAX);
-    if let Some(h) = buf.get_mut(at..at + 2) {
-        h.copy_from_slice(&len.to_ne_bytes());
-    }
 }
 
 fn strz(s: &str) -> Vec<u8> {
@@ -638,22 +586,6 @@ fn read_be(b: &[u8]) -> Option<u128> {
     Some(b.iter().fold(0u128, |acc, &x| (acc << 8) | u128::from(x)))
 }
 
-/// Calls `f(type, payload)` for each attribute in `b` (the nested flag
-/// masked off). Stops at the first malformed one.
-fn attrs<'a>(b: &'a [u8], mut f: impl FnMut(u16, &'a [u8])) {
-    let mut a = 0usize;
-    while let (Some(len), Some(ty)) = (read_u16(b, a), read_u16(b, a + 2)) {
-        let len = len as usize;
-        if len < 4 || a + len > b.len() {
-            break;
-        }
-        if let Some(p) = b.get(a + 4..a + len) {
-            f(ty & 0x3fff, p);
-        }
-        a += align4(len);
-    }
-}
-
 /// Collects the elements of the set-element messages in a dump receive.
 fn parse_dump(b: &[u8], out: &mut Vec<RawElem>) -> DumpStep {
     let mut off = 0usize;
@@ -777,210 +709,24 @@ fn ban_of(start: u128, len: u8, v4: bool, expires_ms: Option<u64>) -> Ban {
     }
 }
 
-fn read_u16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_ne_bytes(b.get(at..at + 2)?.try_into().ok()?))
-}
-
-fn read_u32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_ne_bytes(b.get(at..at + 4)?.try_into().ok()?))
-}
-
-/// (seq, errno, extended message) of every NLMSG_ERROR (acks have errno
-/// 0) in a receive buffer. Malformed input ends the walk; it never panics.
-fn parse_answers(b: &[u8]) -> Vec<(u32, i32, String)> {
-    let mut out = Vec::new();
-    let mut off = 0usize;
-    while let (Some(len), Some(ty), Some(flags)) =
-        (read_u32(b, off), read_u16(b, off + 4), read_u16(b, off + 6))
-    {
-        let len = len as usize;
-        if len < 16 || off + len > b.len() {
-            break;
-        }
-        if ty == NLMSG_ERROR {
-            let code = read_u32(b, off + 16).map(|c| c as i32).unwrap_or(0);
-            // The original header follows: its seq says which message.
-            let seq = read_u32(b, off + 20 + 8).unwrap_or(0);
-            let mut msg = String::new();
-            if flags & NLM_F_ACK_TLVS != 0 {
-                let orig_len = read_u32(b, off + 20).unwrap_or(0) as usize;
-                let mut a = off
-                    + 20
-                    + if flags & NLM_F_CAPPED != 0 {
-                        16
-                    } else {
-                        align4(orig_len)
-                    };
-                while let (Some(alen), Some(aty)) = (read_u16(b, a), read_u16(b, a + 2)) {
-                    let alen = alen as usize;
-                    if alen < 4 || a + alen > off + len {
-                        break;
-                    }
-                    if aty & 0x3fff == NLMSGERR_ATTR_MSG {
-                        let s = b.get(a + 4..a + alen).unwrap_or_default();
-                        msg = String::from_utf8_lossy(s)
-                            .trim_end_matches('\0')
-                            .to_string();
-                    }
-                    a += align4(alen);
-                }
-            }
-            out.push((seq, code.saturating_neg(), msg));
-        }
-        off += align4(len);
-    }
-    out
-}
-
-/// The netlink socket: the only unsafe code of the ban path, a few libc
-/// calls on a descriptor this module owns.
-#[allow(unsafe_code)]
-mod sock {
-    use std::io;
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-
-    const SOL_NETLINK: libc::c_int = 270;
-    const NETLINK_CAP_ACK: libc::c_int = 10;
-    const NETLINK_EXT_ACK: libc::c_int = 11;
-
-    /// An `AF_NETLINK`/`NETLINK_NETFILTER` socket, closed on drop.
-    pub struct NlSocket(OwnedFd);
-
-    impl NlSocket {
-        /// Opens the socket in the calling thread's network namespace.
-        pub fn open() -> io::Result<NlSocket> {
-            // SAFETY: a plain syscall with constant arguments; the result
-            // is checked before use.
-            let fd = unsafe {
-                libc::socket(
-                    libc::AF_NETLINK,
-                    libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-                    libc::NETLINK_NETFILTER,
-                )
-            };
-            if fd < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            // SAFETY: `fd` is a new, valid descriptor nothing else owns.
-            Ok(NlSocket(unsafe { OwnedFd::from_raw_fd(fd) }))
-        }
-
-        fn set(&self, level: libc::c_int, opt: libc::c_int, val: libc::c_int) -> io::Result<()> {
-            // SAFETY: the pointer and length describe a live c_int.
-            let r = unsafe {
-                libc::setsockopt(
-                    self.0.as_raw_fd(),
-                    level,
-                    opt,
-                    (&val as *const libc::c_int).cast(),
-                    std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-                )
-            };
-            if r < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(())
-        }
-
-        /// Sizes the send buffer for one batch of `len` bytes (a batch must
-        /// go in one send to be one transaction) and asks for short acks
-        /// with the kernel's error text.
-        pub fn configure(&self, len: usize) -> io::Result<()> {
-            let want = libc::c_int::try_from(len.saturating_add(4096)).unwrap_or(libc::c_int::MAX);
-            // FORCE needs CAP_NET_ADMIN, which changing nft sets needs too;
-            // without it the plain option still helps small batches.
-            if self
-                .set(libc::SOL_SOCKET, libc::SO_SNDBUFFORCE, want)
-                .is_err()
-            {
-                self.set(libc::SOL_SOCKET, libc::SO_SNDBUF, want)?;
-            }
-            let _ = self.set(libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, 4 << 20);
-            self.set(SOL_NETLINK, NETLINK_CAP_ACK, 1)?;
-            let _ = self.set(SOL_NETLINK, NETLINK_EXT_ACK, 1);
-            Ok(())
-        }
-
-        /// Sends `buf` to the kernel in one datagram.
-        pub fn send(&self, buf: &[u8]) -> io::Result<()> {
-            // SAFETY: all-zero is a valid sockaddr_nl (pid 0: the kernel).
-            let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-            addr.nl_family = libc::AF_NETLINK as libc::sa_family_t;
-            // SAFETY: buf and addr are live for the call, lengths exact.
-            let n = unsafe {
-                libc::sendto(
-                    self.0.as_raw_fd(),
-                    buf.as_ptr().cast(),
-                    buf.len(),
-                    0,
-                    (&addr as *const libc::sockaddr_nl).cast(),
-                    std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
-                )
-            };
-            if n < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            if n as usize != buf.len() {
-                return Err(io::Error::other(format!(
-                    "short netlink send: {n} of {}",
-                    buf.len()
-                )));
-            }
-            Ok(())
-        }
-
-        /// Receives, waiting at most 10 seconds (a dump the kernel never
-        /// finishes must not hang the daemon).
-        pub fn recv_wait(&self, buf: &mut [u8]) -> io::Result<usize> {
-            let tv = libc::timeval {
-                tv_sec: 10,
-                tv_usec: 0,
-            };
-            // SAFETY: the pointer and length describe a live timeval.
-            let r = unsafe {
-                libc::setsockopt(
-                    self.0.as_raw_fd(),
-                    libc::SOL_SOCKET,
-                    libc::SO_RCVTIMEO,
-                    (&tv as *const libc::timeval).cast(),
-                    std::mem::size_of::<libc::timeval>() as libc::socklen_t,
-                )
-            };
-            if r < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            // SAFETY: buf is live and writable for its whole length.
-            let n =
-                unsafe { libc::recv(self.0.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
-            if n < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(n as usize)
-        }
-
-        /// Receives without waiting (WouldBlock when nothing is queued).
-        pub fn recv_nowait(&self, buf: &mut [u8]) -> io::Result<usize> {
-            // SAFETY: buf is live and writable for its whole length.
-            let n = unsafe {
-                libc::recv(
-                    self.0.as_raw_fd(),
-                    buf.as_mut_ptr().cast(),
-                    buf.len(),
-                    libc::MSG_DONTWAIT,
-                )
-            };
-            if n < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(n as usize)
-        }
-    }
+/// Sizes the socket for one batch of `len` bytes (a batch must go in one
+/// send to be one transaction) and asks for short acks with the kernel's
+/// error text.
+fn configure(sock: &NlSocket, len: usize) -> io::Result<()> {
+    // FORCE needs CAP_NET_ADMIN, which changing nft sets needs too; without
+    // it the plain option still helps small batches.
+    sock.set_buffer(false, len.saturating_add(4096))?;
+    let _ = sock.set_buffer(true, 4 << 20);
+    sock.set_int(SOL_NETLINK, NETLINK_CAP_ACK, 1)?;
+    let _ = sock.set_int(SOL_NETLINK, NETLINK_EXT_ACK, 1);
+    Ok(())
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use crate::netlink::{NLMSGERR_ATTR_MSG, NLM_F_ACK_TLVS, NLM_F_CAPPED};
 
     fn c(s: &str) -> Cidr {
         s.parse().unwrap()

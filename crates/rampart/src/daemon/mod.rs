@@ -184,6 +184,8 @@ impl Daemon {
                 total.rejected += c.rejected;
                 total.alerts += c.alerts;
                 total.errors += c.errors;
+                total.enobufs += c.enobufs;
+                total.socket_drops += c.socket_drops;
                 json!({"name": name, "counters": c})
             })
             .collect();
@@ -191,8 +193,16 @@ impl Daemon {
             .unwrap_or_default()
             .iter()
             .map(|q| {
+                // Ids handed out that the queue's worker never received
+                // and the kernel let through (fail-open socket overflow).
+                let received = self
+                    .workers
+                    .iter()
+                    .find(|(name, _)| *name == format!("nfqueue-{}", q.queue))
+                    .map(|(_, s)| s.packets.load(Ordering::Relaxed));
                 json!({"queue": q.queue, "waiting": q.waiting, "queue_dropped": q.queue_dropped,
-                       "user_dropped": q.user_dropped, "packets": q.id_sequence})
+                       "user_dropped": q.user_dropped, "packets": q.id_sequence,
+                       "bypassed": received.map(|r| q.bypassed(r))})
             })
             .collect();
         let hook = self.hook.lock().map(|h| h.kind).unwrap_or("unknown");
@@ -378,9 +388,16 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
                 fail_open: q.fail_open,
                 max_len: inline.queue_maxlen,
                 gso: inline.gso,
+                ..QueueOptions::default()
             };
             let queue = match InlineQueue::open(n, opts) {
-                Ok(q) => q,
+                Ok(q) => {
+                    tracing::info!(
+                        "queue {n}: socket receive buffer {} bytes",
+                        q.stats().rcvbuf_bytes
+                    );
+                    q
+                }
                 Err(e) => {
                     hook.remove();
                     return Err(e.into());

@@ -163,6 +163,11 @@ pub struct WorkerStats {
     pub errors: AtomicU64,
     /// Engine reloads picked up.
     pub reloads: AtomicU64,
+    /// Inline: times the queue's socket buffer overflowed (`ENOBUFS`).
+    pub enobufs: AtomicU64,
+    /// Inline: packets the kernel could not put on the queue's socket
+    /// (bypassed when failing open, dropped otherwise), never inspected.
+    pub socket_drops: AtomicU64,
 }
 
 /// A snapshot of [`WorkerStats`] for JSON.
@@ -184,6 +189,10 @@ pub struct WorkerCounts {
     pub errors: u64,
     /// Reloads picked up.
     pub reloads: u64,
+    /// Queue socket overflows reported.
+    pub enobufs: u64,
+    /// Packets lost to queue socket overflows.
+    pub socket_drops: u64,
 }
 
 impl WorkerStats {
@@ -199,6 +208,8 @@ impl WorkerStats {
             alerts: l(&self.alerts),
             errors: l(&self.errors),
             reloads: l(&self.reloads),
+            enobufs: l(&self.enobufs),
+            socket_drops: l(&self.socket_drops),
         }
     }
 }
@@ -360,8 +371,24 @@ pub fn run_inline(
 ) {
     let mut wp = WorkerPipeline::new(&shared, config);
     let n = queue.number();
+    // Overflow warnings: at most one per 10 s.
+    let mut enobufs_logged: (u64, Option<std::time::Instant>) = (0, None);
     while !shared.stop.load(Ordering::Relaxed) {
-        let pkt = match queue.recv() {
+        let received = queue.recv();
+        let qs = queue.stats();
+        stats.enobufs.store(qs.enobufs, Ordering::Relaxed);
+        stats.socket_drops.store(qs.socket_drops, Ordering::Relaxed);
+        if qs.enobufs != enobufs_logged.0
+            && enobufs_logged.1.is_none_or(|t| t.elapsed().as_secs() >= 10)
+        {
+            tracing::warn!(
+                "queue {n}: the netlink socket buffer overflowed ({} times, {} packets never inspected so far): the worker is behind",
+                qs.enobufs,
+                qs.socket_drops
+            );
+            enobufs_logged = (qs.enobufs, Some(std::time::Instant::now()));
+        }
+        let pkt = match received {
             Ok(p) => p,
             Err(e) => {
                 stats.errors.fetch_add(1, Ordering::Relaxed);
