@@ -324,8 +324,12 @@ def seeds_nfqueue():
 def main():
     _, pk = read_pcap(SAMPLE)
     assert len(pk) == 268, len(pk)
-    if os.path.isdir(SEEDS):
-        shutil.rmtree(SEEDS)
+    # Only the targets generated here are replaced: other targets' seeds
+    # (afpacket_block, logwatch, ...) are committed by hand and kept.
+    for t in ("decode", "pcap_reader", "defrag", "reassembly", "pipeline", "http", "nfqueue_msg"):
+        d = os.path.join(SEEDS, t)
+        if os.path.isdir(d):
+            shutil.rmtree(d)
     seeds_decode(pk)
     seeds_pcap(pk)
     seeds_defrag()
