@@ -35,6 +35,7 @@
 //! | `http.response_body` | `response_body()` | de-chunked, decompressed, up to depth |
 
 mod decompress;
+pub mod dns;
 pub mod http;
 pub mod protocol;
 mod uri;
