@@ -38,6 +38,7 @@ mod decompress;
 pub mod dns;
 pub mod http;
 pub mod protocol;
+pub mod tls;
 mod uri;
 
 pub use http::{

@@ -152,8 +152,7 @@ pub fn buffer_proto(b: Buffer) -> Option<TxProto> {
         | Buffer::Ja3Hash
         | Buffer::Ja3String
         | Buffer::Ja3sHash
-        | Buffer::Ja3sString
-        | Buffer::Ja4Hash => Some(TxProto::Tls),
+        | Buffer::Ja3sString => Some(TxProto::Tls),
         _ => None,
     }
 }

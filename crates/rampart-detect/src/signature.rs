@@ -617,11 +617,6 @@ fn app_inspect(
             return None;
         }
     };
-    if proto == TxProto::Tls {
-        // The TLS parser is not wired in yet.
-        mark("app-layer protocol tls".into());
-        return None;
-    }
     let transport_ok = match proto {
         TxProto::Http | TxProto::Tls => matches!(
             rule.protocol,

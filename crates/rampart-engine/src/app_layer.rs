@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use rampart_app::dns::{self, DnsDirection, DnsEvent, DnsFlowState, DnsMessage, DnsTransaction};
 use rampart_app::http::{Direction as HttpDir, HttpConfig, HttpEvent, HttpParser, HttpTransaction};
 use rampart_app::protocol::{detect_protocol, AppProto};
+use rampart_app::tls::{TlsDirection, TlsEvent, TlsSession};
 use rampart_detect::app::{TxProto, TxValue};
 use rampart_detect::{TxBuffers, TxSide};
 use rampart_rules::Buffer;
@@ -36,6 +37,8 @@ pub struct AppState {
     http: Option<Box<HttpParser>>,
     /// The DNS state of a DNS flow (UDP or TCP).
     dns: Option<Box<DnsFlowState>>,
+    /// The TLS handshake state of a TLS flow.
+    tls: Option<Box<TlsSession>>,
 }
 
 /// A transaction side ready for inspection.
@@ -54,6 +57,8 @@ pub enum AppTxView<'a> {
     Http(HttpTxView<'a>),
     /// A DNS transaction.
     Dns(DnsTxView<'a>),
+    /// A TLS session (one transaction per connection).
+    Tls(TlsTxView<'a>),
 }
 
 impl TxBuffers for AppTxView<'_> {
@@ -61,36 +66,42 @@ impl TxBuffers for AppTxView<'_> {
         match self {
             AppTxView::Http(v) => v.get(buffer),
             AppTxView::Dns(v) => v.get(buffer),
+            AppTxView::Tls(v) => v.get(buffer),
         }
     }
     fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
         match self {
             AppTxView::Http(v) => v.get_multi(buffer, index),
             AppTxView::Dns(v) => v.get_multi(buffer, index),
+            AppTxView::Tls(v) => v.get_multi(buffer, index),
         }
     }
     fn proto(&self) -> TxProto {
         match self {
             AppTxView::Http(v) => v.proto(),
             AppTxView::Dns(v) => v.proto(),
+            AppTxView::Tls(v) => v.proto(),
         }
     }
     fn ip_proto(&self) -> u8 {
         match self {
             AppTxView::Http(v) => v.ip_proto(),
             AppTxView::Dns(v) => v.ip_proto(),
+            AppTxView::Tls(v) => v.ip_proto(),
         }
     }
     fn value(&self, field: TxValue) -> Option<u32> {
         match self {
             AppTxView::Http(v) => v.value(field),
             AppTxView::Dns(v) => v.value(field),
+            AppTxView::Tls(v) => v.value(field),
         }
     }
     fn has_event(&self, name: &str) -> bool {
         match self {
             AppTxView::Http(v) => v.has_event(name),
             AppTxView::Dns(v) => v.has_event(name),
+            AppTxView::Tls(v) => v.has_event(name),
         }
     }
 }
@@ -130,6 +141,7 @@ impl AppState {
                     self.http = Some(Box::new(HttpParser::new(HttpConfig::default())));
                 }
                 Some(AppProto::Dns) => self.dns = Some(Box::default()),
+                Some(AppProto::Tls) => self.tls = Some(Box::default()),
                 _ => {}
             }
         }
@@ -142,6 +154,15 @@ impl AppState {
             let mut events = Vec::new();
             dns.feed_tcp(dns_dir(dir), data, &mut events);
             collect_dns(&events, ready);
+        }
+        if let Some(tls) = self.tls.as_mut() {
+            let mut events = Vec::new();
+            let d = match dir {
+                Direction::ToServer => TlsDirection::ToServer,
+                Direction::ToClient => TlsDirection::ToClient,
+            };
+            tls.feed(d, data, &mut events);
+            collect_tls(&events, ready);
         }
     }
 
@@ -184,6 +205,11 @@ impl AppState {
             http.finish(HttpDir::ToClient, &mut events);
             collect(&events, ready);
         }
+        if let Some(tls) = self.tls.as_mut() {
+            let mut events = Vec::new();
+            tls.finish(&mut events);
+            collect_tls(&events, ready);
+        }
     }
 
     /// The HTTP transaction `id`, while the parser still holds it.
@@ -206,6 +232,12 @@ impl AppState {
                     ip_proto: self.ip_proto,
                 })
             });
+        }
+        if let Some(tls) = self.tls.as_ref() {
+            return Some(AppTxView::Tls(TlsTxView {
+                session: tls,
+                side: r.side,
+            }));
         }
         None
     }
@@ -241,6 +273,91 @@ fn collect_dns(events: &[DnsEvent], ready: &mut Vec<ReadyTx>) {
             }),
             DnsEvent::NotDns => {}
         }
+    }
+}
+
+fn collect_tls(events: &[TlsEvent], ready: &mut Vec<ReadyTx>) {
+    for e in events {
+        ready.push(ReadyTx {
+            id: 0,
+            side: match e {
+                TlsEvent::ClientHello => TxSide::Request,
+                TlsEvent::ServerDone => TxSide::Response,
+            },
+        });
+    }
+}
+
+/// A TLS connection's handshake, as the rule engine's buffers: the
+/// request side is the ClientHello, the response side the server's hello
+/// and certificate chain.
+pub struct TlsTxView<'a> {
+    /// The session.
+    pub session: &'a TlsSession,
+    /// The side inspected.
+    pub side: TxSide,
+}
+
+impl TxBuffers for TlsTxView<'_> {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        let s = self.session;
+        let ch = s.client_hello.as_ref();
+        let sh = s.server_hello.as_ref();
+        // The server's own certificate is the first of the chain.
+        let cert = s.certificates.first();
+        let text = |t: &str| (!t.is_empty()).then(|| Cow::Owned(t.as_bytes().to_vec()));
+        match buffer {
+            Buffer::TlsSni => ch?.sni.as_deref().map(Cow::Borrowed),
+            Buffer::Ja3Hash => Some(Cow::Owned(ch?.ja3_hash().into_bytes())),
+            Buffer::Ja3String => Some(Cow::Owned(ch?.ja3_string().into_bytes())),
+            Buffer::Ja3sHash => Some(Cow::Owned(sh?.ja3s_hash().into_bytes())),
+            Buffer::Ja3sString => Some(Cow::Owned(sh?.ja3s_string().into_bytes())),
+            Buffer::TlsCertSubject => text(&cert?.subject),
+            Buffer::TlsCertIssuer => text(&cert?.issuer),
+            Buffer::TlsCertSerial => text(&cert?.serial),
+            Buffer::TlsCertFingerprint => text(&cert?.fingerprint),
+            Buffer::TlsCerts => self.get_multi(buffer, 0),
+            _ => None,
+        }
+    }
+
+    /// `tls.certs`: each certificate of the chain, DER.
+    fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
+        match buffer {
+            Buffer::TlsCerts => self
+                .session
+                .certificates
+                .get(index)
+                .map(|c| Cow::Borrowed(c.der.as_slice())),
+            _ if index == 0 => self.get(buffer),
+            _ => None,
+        }
+    }
+
+    fn proto(&self) -> TxProto {
+        TxProto::Tls
+    }
+
+    fn value(&self, field: TxValue) -> Option<u32> {
+        match field {
+            TxValue::TlsVersion => match self.side {
+                TxSide::Request => self.session.client_hello.as_ref().map(|c| c.version),
+                TxSide::Response => self
+                    .session
+                    .server_hello
+                    .as_ref()
+                    .map(|s| s.negotiated_version()),
+            }
+            .map(u32::from),
+            TxValue::DnsOpcode => None,
+        }
+    }
+
+    fn has_event(&self, name: &str) -> bool {
+        self.session
+            .anomalies
+            .iter()
+            .any(|a| a.event_name() == name)
     }
 }
 
