@@ -311,6 +311,15 @@ impl TlsSession {
         }
     }
 
+    /// Bytes held for reassembly in both directions (records and
+    /// handshake messages): bounded by 2 × (65,540 + the handshake cap).
+    pub fn buffered(&self) -> usize {
+        self.sides
+            .iter()
+            .map(|s| s.record.len() + s.handshake.len())
+            .sum()
+    }
+
     /// Feeds in-order stream bytes of one direction.
     pub fn feed(&mut self, dir: TlsDirection, mut data: &[u8], events: &mut Vec<TlsEvent>) {
         while !data.is_empty() {
@@ -518,10 +527,14 @@ impl TlsSession {
         }
     }
 
-    /// The connection ended: a server side that said hello but was never
-    /// reported complete is reported now.
+    /// The connection ended: a server side never reported complete is
+    /// reported now (even without a ServerHello, so that a connection
+    /// that only saw a ClientHello still gets its record logged).
     pub fn finish(&mut self, events: &mut Vec<TlsEvent>) {
-        self.server_finished(events);
+        if !self.server_done && (self.server_hello.is_some() || self.client_hello.is_some()) {
+            self.server_done = true;
+            events.push(TlsEvent::ServerDone);
+        }
     }
 }
 
