@@ -140,6 +140,9 @@ pub struct FlowView {
     /// (`next_seq - isn`, as Suricata's `stream_size` measures it); `None`
     /// for flows without TCP streams.
     pub stream_sizes: Option<(u32, u32)>,
+    /// The flow's application protocol, once detected (`alert dns` and
+    /// `alert tls` rules on raw payload need it).
+    pub app_proto: Option<TxProto>,
 }
 
 /// A signature match that raised an alert.
@@ -738,6 +741,11 @@ impl DetectEngine {
         let (sport, dport) = s.ports.unwrap_or((0, 0));
         if !sig.header_matches(s.src, sport, s.dst, dport, s.ports.is_some()) {
             return false;
+        }
+        if let Some(p) = sig.app_proto {
+            if s.flow.and_then(|f| f.app_proto) != Some(p) {
+                return false;
+            }
         }
         if let Some(f) = &sig.flow {
             if !flow_ok(f, s) {

@@ -105,6 +105,9 @@ pub struct Signature {
     pub also_packets: bool,
     /// For signatures on application-layer buffers: what they inspect.
     pub app: Option<crate::app::AppInspect>,
+    /// For `alert dns` / `alert tls` rules on raw payload or header
+    /// keywords only: the protocol the flow must have been detected as.
+    pub app_proto: Option<crate::app::TxProto>,
     /// Flowbit conditions and actions.
     pub flowbits: Vec<FlowbitOp>,
     /// Flowint conditions and actions.
@@ -448,7 +451,23 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
             header_buffers.push((b.buffer, Program::new(steps)));
         }
     }
-    let app = app_inspect(rule, app_buffers, app_checks, &mut mark);
+    // `alert dns` / `alert tls` rules without app-layer keywords inspect
+    // packets and stream data of flows detected as that protocol, as in
+    // Suricata (`alert http` ones stay inactive for now).
+    let raw_app_proto = match rule.protocol {
+        Protocol::Dns if app_buffers.is_empty() && app_checks.is_empty() => {
+            Some(crate::app::TxProto::Dns)
+        }
+        Protocol::Tls if app_buffers.is_empty() && app_checks.is_empty() => {
+            Some(crate::app::TxProto::Tls)
+        }
+        _ => None,
+    };
+    let app = if raw_app_proto.is_some() {
+        None
+    } else {
+        app_inspect(rule, app_buffers, app_checks, &mut mark)
+    };
     // Packet keywords (dsize, flags, ttl, header buffers, ...) pin the
     // payload to the packet, as do `tcp-pkt` and `flow:no_stream`.
     let packet_only = matches!(rule.protocol, Protocol::TcpPkt)
@@ -498,6 +517,7 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         stream,
         also_packets: also_packets && app.is_none(),
         app,
+        app_proto: raw_app_proto,
         flowbits,
         flowints,
         threshold: rule.threshold.map(|t| ThresholdSpec {

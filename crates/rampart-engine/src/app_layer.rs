@@ -197,6 +197,17 @@ impl AppState {
         }
     }
 
+    /// The detected protocol as the rule engine names it (protocols it
+    /// has rules for only).
+    pub fn tx_proto(&self) -> Option<TxProto> {
+        match self.proto? {
+            AppProto::Http => Some(TxProto::Http),
+            AppProto::Dns => Some(TxProto::Dns),
+            AppProto::Tls => Some(TxProto::Tls),
+            _ => None,
+        }
+    }
+
     /// Ends both directions (connection closed or flow ended).
     pub fn finish(&mut self, ready: &mut Vec<ReadyTx>) {
         if let Some(http) = self.http.as_mut() {

@@ -512,6 +512,7 @@ impl Pipeline {
         }
         if let Some(det) = detection.as_mut() {
             let mut view = flow_view(flow, dir);
+            view.app_proto = state.app.tx_proto();
             if packet_mode {
                 view.established = false;
             }
@@ -668,6 +669,7 @@ fn flow_view(flow: &Flow<FlowData>, dir: Direction) -> FlowView {
         id: flow.id,
         to_server: dir == Direction::ToServer,
         established: flow.state != FlowState::New,
+        app_proto: None,
         stream_sizes: flow.user.tcp.as_ref().map(|t| {
             let size = |b: &rampart_stream::TcpStreamBuffer| {
                 // The SYN takes one sequence number; truncation is Suricata's
@@ -707,7 +709,10 @@ fn flush_pending(
         src,
         dst,
         ts.as_nanos(),
-        flow_view(flow, dir),
+        FlowView {
+            app_proto: state.app.tx_proto(),
+            ..flow_view(flow, dir)
+        },
         Some(&mut state.vars),
         &mut det.thresholds,
         &mut det.stats,
