@@ -1033,11 +1033,18 @@ fn build_app_groups(sigs: &[Signature]) -> HashMap<(TxProto, TxSide), AppGroup> 
     for key in keys {
         if let Some(b) = builders.remove(&key) {
             let (proto, side, buffer) = key;
+            // HTTP buffers (URIs, headers, bodies) can be long: a DFA; DNS
+            // and TLS fields are short and their pattern sets large.
+            let pf = if proto == TxProto::Http {
+                b.build()
+            } else {
+                b.build_compact()
+            };
             groups
                 .entry((proto, side))
                 .or_default()
                 .by_buffer
-                .push((buffer, b.build()));
+                .push((buffer, pf));
         }
     }
     groups
