@@ -1,7 +1,10 @@
 //! Application-layer inspection for Rampart: cheap protocol detection from
-//! the first bytes of a TCP direction, and an HTTP/1.0 / 1.1 parser that
+//! the first bytes of a TCP direction, an HTTP/1.0 / 1.1 parser that
 //! turns reassembled stream chunks into transactions whose fields are the
-//! byte buffers Suricata's `http.*` sticky buffers expose.
+//! byte buffers Suricata's `http.*` sticky buffers expose, a DNS parser
+//! ([`dns`]: datagrams and DNS over TCP, names bounded against pointer
+//! loops) and a TLS handshake parser ([`tls`]: SNI, JA3/JA3S, certificate
+//! chain up to TLS 1.2).
 //!
 //! The crate is pure and sans-I/O: it never reads a socket or a file, it
 //! only receives byte slices (in order, per direction) from whatever does
@@ -35,8 +38,10 @@
 //! | `http.response_body` | `response_body()` | de-chunked, decompressed, up to depth |
 
 mod decompress;
+pub mod dns;
 pub mod http;
 pub mod protocol;
+pub mod tls;
 mod uri;
 
 pub use http::{

@@ -16,6 +16,9 @@ pub enum AppProto {
     Tls,
     /// SSH: the identification string starting with `SSH-`.
     Ssh,
+    /// DNS (UDP or TCP on port 53; never returned by [`detect_protocol`],
+    /// which knows no ports: the caller probes with [`crate::dns::probe`]).
+    Dns,
     /// SMB1 (`\xffSMB`) or SMB2/3 (`\xfeSMB`) after a 4-byte NetBIOS session
     /// header whose type byte is 0 (session message).
     Smb,

@@ -14,10 +14,12 @@ use std::sync::Arc;
 
 use rampart_packet::decode::Transport;
 use rampart_packet::Packet;
-use rampart_rules::{ast, Action, Buffer, MatchKind, PortSet, Rule};
+use rampart_rules::{ast, Action, Buffer, BufferRef, MatchKind, PortSet, Rule};
 
 use crate::addrindex::{set_size, AddrIndex};
-use crate::app::{TxBuffers, TxSide};
+use crate::app::{
+    apply_transforms, is_multi_buffer, TxBuffers, TxProto, TxSide, MAX_BUFFER_INSTANCES,
+};
 use crate::flowvars::FlowVars;
 use crate::prefilter::{Prefilter, PrefilterBuilder};
 use crate::program::{EvalStats, MAX_VARS};
@@ -138,6 +140,9 @@ pub struct FlowView {
     /// (`next_seq - isn`, as Suricata's `stream_size` measures it); `None`
     /// for flows without TCP streams.
     pub stream_sizes: Option<(u32, u32)>,
+    /// The flow's application protocol, once detected (`alert dns` and
+    /// `alert tls` rules on raw payload need it).
+    pub app_proto: Option<TxProto>,
 }
 
 /// A signature match that raised an alert.
@@ -201,15 +206,17 @@ struct Subject<'a> {
 pub struct DetectEngine {
     sigs: Vec<Signature>,
     groups: HashMap<GroupKey, Group>,
-    /// Application-layer signatures, by the transaction side they inspect.
-    app_groups: HashMap<TxSide, AppGroup>,
+    /// Application-layer signatures, by the protocol and transaction side
+    /// they inspect.
+    app_groups: HashMap<(TxProto, TxSide), AppGroup>,
     names: Names,
 }
 
-/// A transaction's buffers, each fetched from [`TxBuffers`] at most once.
+/// A transaction's buffers, each fetched (and transformed) from
+/// [`TxBuffers`] at most once: a multi-buffer as all its instances.
 struct BufferCache<'a> {
     tx: &'a dyn TxBuffers,
-    fetched: Vec<(Buffer, Option<std::borrow::Cow<'a, [u8]>>)>,
+    fetched: Vec<(BufferRef, Vec<std::borrow::Cow<'a, [u8]>>)>,
 }
 
 impl<'a> BufferCache<'a> {
@@ -220,17 +227,34 @@ impl<'a> BufferCache<'a> {
         }
     }
 
-    fn get(&mut self, buffer: Buffer) -> Option<&[u8]> {
-        let pos = match self.fetched.iter().position(|(b, _)| *b == buffer) {
+    /// The instances of `buffer` (none when the transaction lacks it).
+    fn get(&mut self, buffer: &BufferRef) -> &[std::borrow::Cow<'a, [u8]>] {
+        let pos = match self.fetched.iter().position(|(b, _)| b == buffer) {
             Some(pos) => pos,
             None => {
-                self.fetched.push((buffer, self.tx.get(buffer)));
+                let tx = self.tx;
+                let mut instances = Vec::new();
+                if is_multi_buffer(buffer.buffer) {
+                    for i in 0..MAX_BUFFER_INSTANCES {
+                        match tx.get_multi(buffer.buffer, i) {
+                            Some(b) => instances.push(b),
+                            None => break,
+                        }
+                    }
+                } else if let Some(b) = tx.get(buffer.buffer) {
+                    instances.push(b);
+                }
+                if !buffer.transforms.is_empty() {
+                    instances = instances
+                        .into_iter()
+                        .map(|b| apply_transforms(&buffer.transforms, b))
+                        .collect();
+                }
+                self.fetched.push((buffer.clone(), instances));
                 self.fetched.len() - 1
             }
         };
-        self.fetched
-            .get(pos)
-            .and_then(|(_, bytes)| bytes.as_deref())
+        self.fetched.get(pos).map_or(&[], |(_, v)| v.as_slice())
     }
 }
 
@@ -239,7 +263,7 @@ impl<'a> BufferCache<'a> {
 /// without a fast pattern.
 #[derive(Debug, Default)]
 struct AppGroup {
-    by_buffer: Vec<(Buffer, Prefilter)>,
+    by_buffer: Vec<(BufferRef, Prefilter)>,
     always: Vec<u32>,
 }
 
@@ -460,16 +484,17 @@ impl DetectEngine {
         stats: &mut DetectStats,
         out: &mut Vec<Alert>,
     ) {
-        let Some(group) = self.app_groups.get(&side) else {
+        let Some(group) = self.app_groups.get(&(tx.proto(), side)) else {
             return;
         };
         stats.inspections += 1;
+        let ip_proto = tx.ip_proto();
         let subject = |from: (IpAddr, u16), to: (IpAddr, u16), to_server: bool| Subject {
             payload: &[],
             src: from.0,
             dst: to.0,
             ports: Some((from.1, to.1)),
-            proto: 6,
+            proto: ip_proto,
             ip_version: if from.0.is_ipv4() { 4 } else { 6 },
             pkt: None,
             flow: Some(FlowView { to_server, ..flow }),
@@ -485,7 +510,7 @@ impl DetectEngine {
         let mut candidates: Vec<u32> = group.always.clone();
         let mut pids = Vec::new();
         for (buffer, pf) in &group.by_buffer {
-            if let Some(bytes) = buffers.get(*buffer) {
+            for bytes in buffers.get(buffer) {
                 stats.scanned_bytes += bytes.len() as u64;
                 pf.scan(bytes, &mut pids, &mut candidates);
             }
@@ -514,11 +539,15 @@ impl DetectEngine {
             if !self.verify(sig, s, v, &mut stats.eval) {
                 continue;
             }
+            if !app.checks.iter().all(|c| c.matches(tx)) {
+                continue;
+            }
             let mut byte_vars = [0i64; MAX_VARS];
             let buffers_match = app.buffers.iter().all(|(buffer, program)| {
-                buffers.get(*buffer).is_some_and(|bytes| {
-                    program.matches_with(bytes, &mut byte_vars, &mut stats.eval)
-                })
+                buffers
+                    .get(buffer)
+                    .iter()
+                    .any(|bytes| program.matches_with(bytes, &mut byte_vars, &mut stats.eval))
             });
             if buffers_match && !Self::on_match(sig, s, v, thresholds, stats, out) {
                 return;
@@ -712,6 +741,11 @@ impl DetectEngine {
         let (sport, dport) = s.ports.unwrap_or((0, 0));
         if !sig.header_matches(s.src, sport, s.dst, dport, s.ports.is_some()) {
             return false;
+        }
+        if let Some(p) = sig.app_proto {
+            if s.flow.and_then(|f| f.app_proto) != Some(p) {
+                return false;
+            }
         }
         if let Some(f) = &sig.flow {
             if !flow_ok(f, s) {
@@ -959,34 +993,58 @@ fn build_subgroup(
     }
 }
 
-/// Groups the application-layer signatures by side, with one prefilter
-/// per buffer holding fast patterns.
-fn build_app_groups(sigs: &[Signature]) -> HashMap<TxSide, AppGroup> {
-    let mut builders: HashMap<(TxSide, Buffer), PrefilterBuilder> = HashMap::new();
-    let mut groups: HashMap<TxSide, AppGroup> = HashMap::new();
+/// Groups the application-layer signatures by protocol and side, with one
+/// prefilter per buffer (transforms included) holding fast patterns.
+fn build_app_groups(sigs: &[Signature]) -> HashMap<(TxProto, TxSide), AppGroup> {
+    type Key = (TxProto, TxSide, BufferRef);
+    let mut builders: HashMap<Key, PrefilterBuilder> = HashMap::new();
+    let mut groups: HashMap<(TxProto, TxSide), AppGroup> = HashMap::new();
     for s in sigs {
         let (None, Some(app)) = (&s.inactive, &s.app) else {
             continue;
         };
-        match &app.fast_pattern {
-            Some((buffer, p, nocase)) => {
-                builders
-                    .entry((app.side, *buffer))
+        let other = match app.side {
+            TxSide::Request => TxSide::Response,
+            TxSide::Response => TxSide::Request,
+        };
+        let sides: &[TxSide] = if app.both_sides {
+            &[app.side, other]
+        } else {
+            &[app.side]
+        };
+        for &side in sides {
+            match &app.fast_pattern {
+                Some((buffer, p, nocase)) => {
+                    builders
+                        .entry((app.proto, side, buffer.clone()))
+                        .or_default()
+                        .add(p, *nocase, None, s.index);
+                }
+                None => groups
+                    .entry((app.proto, side))
                     .or_default()
-                    .add(p, *nocase, None, s.index);
+                    .always
+                    .push(s.index),
             }
-            None => groups.entry(app.side).or_default().always.push(s.index),
         }
     }
-    let mut keys: Vec<(TxSide, Buffer)> = builders.keys().copied().collect();
-    keys.sort_by_key(|(side, b)| (*side == TxSide::Response, b.name()));
+    let mut keys: Vec<Key> = builders.keys().cloned().collect();
+    keys.sort_by_key(|(proto, side, b)| (*proto, *side == TxSide::Response, b.to_string()));
     for key in keys {
         if let Some(b) = builders.remove(&key) {
+            let (proto, side, buffer) = key;
+            // HTTP buffers (URIs, headers, bodies) can be long: a DFA; DNS
+            // and TLS fields are short and their pattern sets large.
+            let pf = if proto == TxProto::Http {
+                b.build()
+            } else {
+                b.build_compact()
+            };
             groups
-                .entry(key.0)
+                .entry((proto, side))
                 .or_default()
                 .by_buffer
-                .push((key.1, b.build()));
+                .push((buffer, pf));
         }
     }
     groups

@@ -87,6 +87,19 @@ impl PrefilterBuilder {
 
     /// Compiles the matchers.
     pub(crate) fn build(self) -> Prefilter {
+        self.build_with(true)
+    }
+
+    /// Compiles the matchers with the automaton `aho-corasick` picks for
+    /// the pattern count (a contiguous NFA for large sets) instead of a
+    /// full DFA: for application-layer buffers such as `dns.query` and
+    /// `tls.sni`, thousands of domain patterns scanned over a few dozen
+    /// bytes per transaction, where a DFA's memory buys nothing.
+    pub(crate) fn build_compact(self) -> Prefilter {
+        self.build_with(false)
+    }
+
+    fn build_with(self, dfa: bool) -> Prefilter {
         let mut full = Vec::new();
         let mut head = Vec::new();
         let mut head_len = 0usize;
@@ -100,8 +113,8 @@ impl PrefilterBuilder {
             }
         }
         Prefilter {
-            full: Matcher::build(&full),
-            head: (!head.is_empty()).then(|| (head_len, Matcher::build(&head))),
+            full: Matcher::build(&full, dfa),
+            head: (!head.is_empty()).then(|| (head_len, Matcher::build(&head, dfa))),
             by_pattern: self.by_pattern,
         }
     }
@@ -109,7 +122,7 @@ impl PrefilterBuilder {
 
 impl Matcher {
     /// Compiles `(id, pattern, nocase)` triples.
-    fn build(patterns: &[(u32, &[u8], bool)]) -> Matcher {
+    fn build(patterns: &[(u32, &[u8], bool)], dfa: bool) -> Matcher {
         let quiet: Vec<(u32, &[u8], bool)> = patterns
             .iter()
             .copied()
@@ -139,7 +152,7 @@ impl Matcher {
             let ac = AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
                 .match_kind(AcMatchKind::Standard)
-                .kind(Some(AhoCorasickKind::DFA))
+                .kind(dfa.then_some(AhoCorasickKind::DFA))
                 .build(&lowered)
                 .or_else(|_| {
                     AhoCorasickBuilder::new()

@@ -105,6 +105,9 @@ pub struct Signature {
     pub also_packets: bool,
     /// For signatures on application-layer buffers: what they inspect.
     pub app: Option<crate::app::AppInspect>,
+    /// For `alert dns` / `alert tls` rules on raw payload or header
+    /// keywords only: the protocol the flow must have been detected as.
+    pub app_proto: Option<crate::app::TxProto>,
     /// Flowbit conditions and actions.
     pub flowbits: Vec<FlowbitOp>,
     /// Flowint conditions and actions.
@@ -187,8 +190,10 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         Protocol::Icmp => (ProtoClass::Icmp, None),
         Protocol::Icmpv6 => (ProtoClass::Icmpv6, None),
         Protocol::Sctp => (ProtoClass::Sctp, None),
-        // HTTP rules inspect transactions of TCP flows (checked below).
-        Protocol::Http | Protocol::Http1 => (ProtoClass::Tcp, None),
+        // HTTP and TLS rules inspect transactions of TCP flows, DNS rules
+        // those of UDP and TCP flows (checked below).
+        Protocol::Http | Protocol::Http1 | Protocol::Tls => (ProtoClass::Tcp, None),
+        Protocol::Dns => (ProtoClass::Any, None),
         other => {
             mark(format!("app-layer protocol {}", other.name()));
             (ProtoClass::Tcp, None)
@@ -196,25 +201,26 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
     };
 
     let mut vars: HashMap<&str, u8> = HashMap::new();
-    // Steps per inspected buffer, in order of first use.
-    let mut by_buffer: Vec<(Buffer, Vec<Step>)> = Vec::new();
+    // Steps per inspected buffer (with its transforms), in order of first
+    // use.
+    let mut by_buffer: Vec<(BufferRef, Vec<Step>)> = Vec::new();
+    let mut app_checks: Vec<(crate::app::AppCheck, Option<crate::app::TxProto>)> = Vec::new();
     let mut header = Vec::new();
     let mut stream_size = Vec::new();
     for m in &rule.matches {
-        let mut target = Buffer::Payload;
+        let mut target = BufferRef::PAYLOAD;
         if let Some(b) = m.buffer() {
-            if b.buffer != Buffer::Payload
-                && !is_packet_header_buffer(b.buffer)
-                && !crate::app::is_http_buffer(b.buffer)
-            {
+            let app = crate::app::buffer_proto(b.buffer).is_some();
+            if b.buffer != Buffer::Payload && !is_packet_header_buffer(b.buffer) && !app {
                 mark(format!("buffer {}", b.buffer.name()));
                 continue;
             }
-            if !b.transforms.is_empty() {
+            let transforms_ok = app && b.transforms.iter().all(crate::app::transform_supported);
+            if !b.transforms.is_empty() && !transforms_ok {
                 mark(format!("transform on {}", b.buffer.name()));
                 continue;
             }
-            target = b.buffer;
+            target = b.clone();
         }
         let pos = match by_buffer.iter().position(|(b, _)| *b == target) {
             Some(p) => p,
@@ -355,6 +361,29 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
             | MatchKind::Icmpv6Mtu(_)
             | MatchKind::DecodeEvent(_) => header.push(HeaderCheck(m.kind.clone())),
             MatchKind::StreamSize(sz) => stream_size.push(*sz),
+            MatchKind::DnsOpcode { opcode, negated } => app_checks.push((
+                crate::app::AppCheck::DnsOpcode {
+                    opcode: *opcode,
+                    negated: *negated,
+                },
+                Some(crate::app::TxProto::Dns),
+            )),
+            MatchKind::TlsVersion(v) => app_checks.push((
+                crate::app::AppCheck::TlsVersion(*v),
+                Some(crate::app::TxProto::Tls),
+            )),
+            // Events of the parsers that report them; others stay
+            // unsupported rather than silently never matching.
+            MatchKind::AppLayerEvent(name)
+                if name.starts_with("dns.") || name.starts_with("tls.") =>
+            {
+                let (proto, event) = match name.split_once('.') {
+                    Some(("dns", e)) => (crate::app::TxProto::Dns, e),
+                    Some((_, e)) => (crate::app::TxProto::Tls, e),
+                    None => continue,
+                };
+                app_checks.push((crate::app::AppCheck::Event(event.to_string()), Some(proto)));
+            }
             other => mark(format!("keyword {}", other.keyword())),
         }
     }
@@ -414,15 +443,31 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
     let mut header_buffers = Vec::new();
     let mut app_buffers = Vec::new();
     for (b, steps) in by_buffer {
-        if b == Buffer::Payload {
+        if b.buffer == Buffer::Payload {
             payload = Program::new(steps);
-        } else if crate::app::is_http_buffer(b) {
+        } else if crate::app::buffer_proto(b.buffer).is_some() {
             app_buffers.push((b, Program::new(steps)));
         } else {
-            header_buffers.push((b, Program::new(steps)));
+            header_buffers.push((b.buffer, Program::new(steps)));
         }
     }
-    let app = app_inspect(rule, app_buffers, &mut mark);
+    // `alert dns` / `alert tls` rules without app-layer keywords inspect
+    // packets and stream data of flows detected as that protocol, as in
+    // Suricata (`alert http` ones stay inactive for now).
+    let raw_app_proto = match rule.protocol {
+        Protocol::Dns if app_buffers.is_empty() && app_checks.is_empty() => {
+            Some(crate::app::TxProto::Dns)
+        }
+        Protocol::Tls if app_buffers.is_empty() && app_checks.is_empty() => {
+            Some(crate::app::TxProto::Tls)
+        }
+        _ => None,
+    };
+    let app = if raw_app_proto.is_some() {
+        None
+    } else {
+        app_inspect(rule, app_buffers, app_checks, &mut mark)
+    };
     // Packet keywords (dsize, flags, ttl, header buffers, ...) pin the
     // payload to the packet, as do `tcp-pkt` and `flow:no_stream`.
     let packet_only = matches!(rule.protocol, Protocol::TcpPkt)
@@ -472,6 +517,7 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         stream,
         also_packets: also_packets && app.is_none(),
         app,
+        app_proto: raw_app_proto,
         flowbits,
         flowints,
         threshold: rule.threshold.map(|t| ThresholdSpec {
@@ -544,29 +590,69 @@ fn anchor_bound(c: &ast::Content) -> Option<usize> {
     }
 }
 
-/// The application-layer part of a rule: its HTTP buffer programs, the
-/// transaction side they need, and the prefilter pattern. An `alert http`
-/// rule without HTTP buffers, or one mixing HTTP buffers with raw payload
-/// content, is left inactive (raw-stream matching for app-layer rules is
-/// not implemented).
+/// The application-layer part of a rule: its buffer programs and checks,
+/// the protocol and transaction side they need, and the prefilter pattern.
+/// An app-layer rule (`alert http|dns|tls`) without app-layer keywords, one
+/// mixing them with raw payload content, or one whose buffers belong to
+/// another protocol than its header names, is left inactive (raw-stream
+/// matching for app-layer rules is not implemented).
 fn app_inspect(
     rule: &Rule,
-    buffers: Vec<(Buffer, Program)>,
+    buffers: Vec<(BufferRef, Program)>,
+    checks: Vec<(crate::app::AppCheck, Option<crate::app::TxProto>)>,
     mark: &mut impl FnMut(String),
 ) -> Option<crate::app::AppInspect> {
-    use crate::app::{is_response_buffer, AppInspect, TxSide};
-    let http_rule = matches!(rule.protocol, Protocol::Http | Protocol::Http1);
-    if buffers.is_empty() {
-        if http_rule {
-            mark("app-layer protocol http without http buffers".into());
+    use crate::app::{buffer_proto, is_response_buffer, AppInspect, TxProto, TxSide};
+    let header_proto = match rule.protocol {
+        Protocol::Http | Protocol::Http1 => Some(TxProto::Http),
+        Protocol::Dns => Some(TxProto::Dns),
+        Protocol::Tls => Some(TxProto::Tls),
+        _ => None,
+    };
+    let mut protos: Vec<TxProto> = buffers
+        .iter()
+        .filter_map(|(b, _)| buffer_proto(b.buffer))
+        .chain(checks.iter().filter_map(|(_, p)| *p))
+        .collect();
+    protos.sort();
+    protos.dedup();
+    let proto = match (header_proto, protos.as_slice()) {
+        (Some(h), []) => {
+            mark(format!(
+                "app-layer protocol {} without {} buffers",
+                rule.protocol.name(),
+                rule.protocol.name()
+            ));
+            let _ = h;
+            return None;
         }
-        return None;
-    }
-    if !matches!(
-        rule.protocol,
-        Protocol::Http | Protocol::Http1 | Protocol::Tcp
-    ) {
-        mark(format!("http buffers in a {} rule", rule.protocol.name()));
+        (None, []) => return None,
+        (Some(h), [p]) if h == *p => h,
+        (None, [p]) => *p,
+        _ => {
+            mark(format!(
+                "buffers of another protocol in a {} rule",
+                rule.protocol.name()
+            ));
+            return None;
+        }
+    };
+    let transport_ok = match proto {
+        TxProto::Http | TxProto::Tls => matches!(
+            rule.protocol,
+            Protocol::Http | Protocol::Http1 | Protocol::Tls | Protocol::Tcp | Protocol::Ip
+        ),
+        TxProto::Dns => matches!(
+            rule.protocol,
+            Protocol::Dns | Protocol::Udp | Protocol::Tcp | Protocol::Ip
+        ),
+    };
+    if !transport_ok {
+        mark(format!(
+            "{} buffers in a {} rule",
+            proto_name(proto),
+            rule.protocol.name()
+        ));
         return None;
     }
     let raw = rule
@@ -574,36 +660,53 @@ fn app_inspect(
         .iter()
         .any(|m| m.buffer() == Some(&BufferRef::PAYLOAD));
     if raw {
-        mark("raw payload content in an http rule".into());
+        mark(format!(
+            "raw payload content in a{} {} rule",
+            if proto == TxProto::Http { "n" } else { "" },
+            proto_name(proto)
+        ));
         return None;
     }
     let to_client = rule.flow.is_some_and(|f| f.to_server == Some(false));
     let to_server = rule.flow.is_some_and(|f| f.to_server == Some(true));
     // `file.data` is the response body, or the request body in a rule
     // written for the client's direction.
-    let file_data_response = buffers.iter().any(|(b, _)| *b == Buffer::FileData) && !to_server;
-    let side =
-        if to_client || file_data_response || buffers.iter().any(|(b, _)| is_response_buffer(*b)) {
-            TxSide::Response
-        } else {
-            TxSide::Request
-        };
+    let file_data_response =
+        buffers.iter().any(|(b, _)| b.buffer == Buffer::FileData) && !to_server;
+    let response_buffer = buffers.iter().any(|(b, _)| is_response_buffer(b.buffer));
+    let side = if to_client || file_data_response || response_buffer {
+        TxSide::Response
+    } else {
+        TxSide::Request
+    };
+    // A DNS rule with only direction-free keywords (dns.opcode, events)
+    // and no flow direction matches requests and responses alike.
+    let both_sides = proto == TxProto::Dns && !to_client && !to_server && buffers.is_empty();
     let contents: Vec<&ast::Content> = rule
         .contents()
-        .filter(|c| {
-            crate::app::is_http_buffer(c.buffer.buffer) && !c.negated && !c.pattern.is_empty()
-        })
+        .filter(|c| buffer_proto(c.buffer.buffer).is_some() && !c.negated && !c.pattern.is_empty())
         .collect();
     let fast_pattern = contents
         .iter()
         .find(|c| c.fast_pattern.is_some())
         .or_else(|| contents.iter().max_by_key(|c| c.pattern.len()))
-        .map(|c| (c.buffer.buffer, c.pattern.clone(), c.nocase));
+        .map(|c| (c.buffer.clone(), c.pattern.clone(), c.nocase));
     Some(AppInspect {
+        proto,
         side,
+        both_sides,
         buffers,
+        checks: checks.into_iter().map(|(c, _)| c).collect(),
         fast_pattern,
     })
+}
+
+fn proto_name(p: crate::app::TxProto) -> &'static str {
+    match p {
+        crate::app::TxProto::Http => "http",
+        crate::app::TxProto::Dns => "dns",
+        crate::app::TxProto::Tls => "tls",
+    }
 }
 
 /// Buffers that are a packet's own header bytes.

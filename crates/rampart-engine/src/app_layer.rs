@@ -1,14 +1,26 @@
 //! Application-layer parsing inside the pipeline: protocol detection on a
-//! flow's first stream bytes, the HTTP parser fed with reassembled data of
-//! both directions, and transactions handed to the rule engine.
+//! flow's first stream bytes (or, for DNS, its port and a probe of the
+//! message), the protocol's parser fed with reassembled data of both
+//! directions or with datagrams, and transactions handed to the rule
+//! engine.
 
 use std::borrow::Cow;
 
+use rampart_app::dns::{self, DnsDirection, DnsEvent, DnsFlowState, DnsMessage, DnsTransaction};
 use rampart_app::http::{Direction as HttpDir, HttpConfig, HttpEvent, HttpParser, HttpTransaction};
 use rampart_app::protocol::{detect_protocol, AppProto};
+use rampart_app::tls::{TlsDirection, TlsEvent, TlsSession};
+use rampart_detect::app::{TxProto, TxValue};
 use rampart_detect::{TxBuffers, TxSide};
 use rampart_rules::Buffer;
 use rampart_stream::flow::Direction;
+
+/// The DNS port: Suricata's default `dns.udp.detection-ports` /
+/// `dns.tcp.detection-ports`, the only place DNS is looked for.
+const DNS_PORT: u16 = 53;
+
+/// Datagrams per flow probed for DNS before giving up.
+const MAX_UDP_PROBES: u8 = 4;
 
 /// Per-flow application-layer state.
 #[derive(Debug, Default)]
@@ -17,8 +29,16 @@ pub struct AppState {
     pub proto: Option<AppProto>,
     /// Directions whose first bytes were tried for protocol detection.
     tried: [bool; 2],
+    /// Datagrams probed so far (UDP).
+    udp_probes: u8,
+    /// The IP protocol of the flow (6 or 17), for the rules' header.
+    ip_proto: u8,
     /// The HTTP parser of an HTTP flow.
     http: Option<Box<HttpParser>>,
+    /// The DNS state of a DNS flow (UDP or TCP).
+    dns: Option<Box<DnsFlowState>>,
+    /// The TLS handshake state of a TLS flow.
+    tls: Option<Box<TlsSession>>,
 }
 
 /// A transaction side ready for inspection.
@@ -30,10 +50,74 @@ pub struct ReadyTx {
     pub side: TxSide,
 }
 
+/// One side of a parsed transaction of any protocol: what the rule engine
+/// inspects and what EVE logs.
+pub enum AppTxView<'a> {
+    /// An HTTP transaction.
+    Http(HttpTxView<'a>),
+    /// A DNS transaction.
+    Dns(DnsTxView<'a>),
+    /// A TLS session (one transaction per connection).
+    Tls(TlsTxView<'a>),
+}
+
+impl TxBuffers for AppTxView<'_> {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        match self {
+            AppTxView::Http(v) => v.get(buffer),
+            AppTxView::Dns(v) => v.get(buffer),
+            AppTxView::Tls(v) => v.get(buffer),
+        }
+    }
+    fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
+        match self {
+            AppTxView::Http(v) => v.get_multi(buffer, index),
+            AppTxView::Dns(v) => v.get_multi(buffer, index),
+            AppTxView::Tls(v) => v.get_multi(buffer, index),
+        }
+    }
+    fn proto(&self) -> TxProto {
+        match self {
+            AppTxView::Http(v) => v.proto(),
+            AppTxView::Dns(v) => v.proto(),
+            AppTxView::Tls(v) => v.proto(),
+        }
+    }
+    fn ip_proto(&self) -> u8 {
+        match self {
+            AppTxView::Http(v) => v.ip_proto(),
+            AppTxView::Dns(v) => v.ip_proto(),
+            AppTxView::Tls(v) => v.ip_proto(),
+        }
+    }
+    fn value(&self, field: TxValue) -> Option<u32> {
+        match self {
+            AppTxView::Http(v) => v.value(field),
+            AppTxView::Dns(v) => v.value(field),
+            AppTxView::Tls(v) => v.value(field),
+        }
+    }
+    fn has_event(&self, name: &str) -> bool {
+        match self {
+            AppTxView::Http(v) => v.has_event(name),
+            AppTxView::Dns(v) => v.has_event(name),
+            AppTxView::Tls(v) => v.has_event(name),
+        }
+    }
+}
+
 impl AppState {
     /// Feeds in-order stream data of `dir` (its first bytes decide the
-    /// protocol) and appends the transaction sides that became complete.
-    pub fn feed(&mut self, dir: Direction, data: &[u8], ready: &mut Vec<ReadyTx>) {
+    /// protocol; `ports` are the flow's client and server ports) and
+    /// appends the transaction sides that became complete.
+    pub fn feed(
+        &mut self,
+        dir: Direction,
+        data: &[u8],
+        ports: (u16, u16),
+        ready: &mut Vec<ReadyTx>,
+    ) {
+        self.ip_proto = 6;
         if self.proto.is_none() {
             let Some(tried) = self.tried.get_mut(dir.index()) else {
                 return;
@@ -43,14 +127,84 @@ impl AppState {
             }
             *tried = true;
             self.proto = detect_protocol(data, dir == Direction::ToServer);
-            if self.proto == Some(AppProto::Http) {
-                self.http = Some(Box::new(HttpParser::new(HttpConfig::default())));
+            if self.proto.is_none() && (ports.0 == DNS_PORT || ports.1 == DNS_PORT) {
+                // DNS over TCP: a length prefix and a header that parses.
+                let looks_dns = data
+                    .get(2..)
+                    .is_some_and(|m| m.len() >= 12 && dns::probe(m));
+                if looks_dns {
+                    self.proto = Some(AppProto::Dns);
+                }
+            }
+            match self.proto {
+                Some(AppProto::Http) => {
+                    self.http = Some(Box::new(HttpParser::new(HttpConfig::default())));
+                }
+                Some(AppProto::Dns) => self.dns = Some(Box::default()),
+                Some(AppProto::Tls) => self.tls = Some(Box::default()),
+                _ => {}
             }
         }
         if let Some(http) = self.http.as_mut() {
             let mut events = Vec::new();
             http.feed(http_dir(dir), data, &mut events);
             collect(&events, ready);
+        }
+        if let Some(dns) = self.dns.as_mut() {
+            let mut events = Vec::new();
+            dns.feed_tcp(dns_dir(dir), data, &mut events);
+            collect_dns(&events, ready);
+        }
+        if let Some(tls) = self.tls.as_mut() {
+            let mut events = Vec::new();
+            let d = match dir {
+                Direction::ToServer => TlsDirection::ToServer,
+                Direction::ToClient => TlsDirection::ToClient,
+            };
+            tls.feed(d, data, &mut events);
+            collect_tls(&events, ready);
+        }
+    }
+
+    /// Feeds one UDP datagram's payload: DNS on port 53 once a datagram
+    /// probes as DNS (Suricata's probing parser, roughly).
+    pub fn feed_datagram(
+        &mut self,
+        dir: Direction,
+        payload: &[u8],
+        ports: (u16, u16),
+        ready: &mut Vec<ReadyTx>,
+    ) {
+        self.ip_proto = 17;
+        if self.proto.is_none() {
+            if self.udp_probes >= MAX_UDP_PROBES
+                || !(ports.0 == DNS_PORT || ports.1 == DNS_PORT)
+                || payload.is_empty()
+            {
+                return;
+            }
+            self.udp_probes += 1;
+            if !dns::probe(payload) {
+                return;
+            }
+            self.proto = Some(AppProto::Dns);
+            self.dns = Some(Box::default());
+        }
+        if let Some(dns) = self.dns.as_mut() {
+            let mut events = Vec::new();
+            dns.parse(dns_dir(dir), payload, &mut events);
+            collect_dns(&events, ready);
+        }
+    }
+
+    /// The detected protocol as the rule engine names it (protocols it
+    /// has rules for only).
+    pub fn tx_proto(&self) -> Option<TxProto> {
+        match self.proto? {
+            AppProto::Http => Some(TxProto::Http),
+            AppProto::Dns => Some(TxProto::Dns),
+            AppProto::Tls => Some(TxProto::Tls),
+            _ => None,
         }
     }
 
@@ -62,11 +216,41 @@ impl AppState {
             http.finish(HttpDir::ToClient, &mut events);
             collect(&events, ready);
         }
+        if let Some(tls) = self.tls.as_mut() {
+            let mut events = Vec::new();
+            tls.finish(&mut events);
+            collect_tls(&events, ready);
+        }
     }
 
-    /// The transaction `id`, while the parser still holds it.
+    /// The HTTP transaction `id`, while the parser still holds it.
     pub fn transaction(&self, id: u64) -> Option<&HttpTransaction> {
         self.http.as_ref().and_then(|h| h.transaction(id))
+    }
+
+    /// The view of a ready transaction side, while the parser holds it.
+    pub fn view(&self, r: &ReadyTx) -> Option<AppTxView<'_>> {
+        if let Some(http) = self.http.as_ref() {
+            return http
+                .transaction(r.id)
+                .map(|tx| AppTxView::Http(HttpTxView { tx, side: r.side }));
+        }
+        if let Some(dns) = self.dns.as_ref() {
+            return dns.transaction(r.id).map(|tx| {
+                AppTxView::Dns(DnsTxView {
+                    tx,
+                    side: r.side,
+                    ip_proto: self.ip_proto,
+                })
+            });
+        }
+        if let Some(tls) = self.tls.as_ref() {
+            return Some(AppTxView::Tls(TlsTxView {
+                session: tls,
+                side: r.side,
+            }));
+        }
+        None
     }
 
     /// Frees transactions whose both sides were inspected.
@@ -74,7 +258,192 @@ impl AppState {
         if let Some(http) = self.http.as_mut() {
             let _ = http.remove_completed();
         }
+        if let Some(dns) = self.dns.as_mut() {
+            dns.remove_completed();
+        }
     }
+}
+
+fn dns_dir(dir: Direction) -> DnsDirection {
+    match dir {
+        Direction::ToServer => DnsDirection::ToServer,
+        Direction::ToClient => DnsDirection::ToClient,
+    }
+}
+
+fn collect_dns(events: &[DnsEvent], ready: &mut Vec<ReadyTx>) {
+    for e in events {
+        match e {
+            DnsEvent::Request(id) => ready.push(ReadyTx {
+                id: *id,
+                side: TxSide::Request,
+            }),
+            DnsEvent::Response(id) => ready.push(ReadyTx {
+                id: *id,
+                side: TxSide::Response,
+            }),
+            DnsEvent::NotDns => {}
+        }
+    }
+}
+
+fn collect_tls(events: &[TlsEvent], ready: &mut Vec<ReadyTx>) {
+    for e in events {
+        ready.push(ReadyTx {
+            id: 0,
+            side: match e {
+                TlsEvent::ClientHello => TxSide::Request,
+                TlsEvent::ServerDone => TxSide::Response,
+            },
+        });
+    }
+}
+
+/// A TLS connection's handshake, as the rule engine's buffers: the
+/// request side is the ClientHello, the response side the server's hello
+/// and certificate chain.
+pub struct TlsTxView<'a> {
+    /// The session.
+    pub session: &'a TlsSession,
+    /// The side inspected.
+    pub side: TxSide,
+}
+
+impl TxBuffers for TlsTxView<'_> {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        let s = self.session;
+        let ch = s.client_hello.as_ref();
+        let sh = s.server_hello.as_ref();
+        // The server's own certificate is the first of the chain.
+        let cert = s.certificates.first();
+        let text = |t: &str| (!t.is_empty()).then(|| Cow::Owned(t.as_bytes().to_vec()));
+        match buffer {
+            Buffer::TlsSni => ch?.sni.as_deref().map(Cow::Borrowed),
+            Buffer::Ja3Hash => Some(Cow::Owned(ch?.ja3_hash().into_bytes())),
+            Buffer::Ja3String => Some(Cow::Owned(ch?.ja3_string().into_bytes())),
+            Buffer::Ja3sHash => Some(Cow::Owned(sh?.ja3s_hash().into_bytes())),
+            Buffer::Ja3sString => Some(Cow::Owned(sh?.ja3s_string().into_bytes())),
+            Buffer::TlsCertSubject => text(&cert?.subject),
+            Buffer::TlsCertIssuer => text(&cert?.issuer),
+            Buffer::TlsCertSerial => text(&cert?.serial),
+            Buffer::TlsCertFingerprint => text(&cert?.fingerprint),
+            Buffer::TlsCerts => self.get_multi(buffer, 0),
+            _ => None,
+        }
+    }
+
+    /// `tls.certs`: each certificate of the chain, DER.
+    fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
+        match buffer {
+            Buffer::TlsCerts => self
+                .session
+                .certificates
+                .get(index)
+                .map(|c| Cow::Borrowed(c.der.as_slice())),
+            _ if index == 0 => self.get(buffer),
+            _ => None,
+        }
+    }
+
+    fn proto(&self) -> TxProto {
+        TxProto::Tls
+    }
+
+    fn value(&self, field: TxValue) -> Option<u32> {
+        match field {
+            TxValue::TlsVersion => match self.side {
+                TxSide::Request => self.session.client_hello.as_ref().map(|c| c.version),
+                TxSide::Response => self
+                    .session
+                    .server_hello
+                    .as_ref()
+                    .map(|s| s.negotiated_version()),
+            }
+            .map(u32::from),
+            TxValue::DnsOpcode => None,
+        }
+    }
+
+    fn has_event(&self, name: &str) -> bool {
+        self.session
+            .anomalies
+            .iter()
+            .any(|a| a.event_name() == name)
+    }
+}
+
+/// One side of a DNS transaction, as the rule engine's buffers.
+pub struct DnsTxView<'a> {
+    /// The transaction.
+    pub tx: &'a DnsTransaction,
+    /// The side inspected: the request or the response message.
+    pub side: TxSide,
+    /// 17 for DNS over UDP, 6 over TCP.
+    pub ip_proto: u8,
+}
+
+impl DnsTxView<'_> {
+    /// The message of the inspected side.
+    pub fn message(&self) -> Option<&DnsMessage> {
+        match self.side {
+            TxSide::Request => self.tx.request.as_ref(),
+            TxSide::Response => self.tx.response.as_ref(),
+        }
+    }
+}
+
+impl TxBuffers for DnsTxView<'_> {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        self.get_multi(buffer, 0)
+    }
+
+    /// `dns.query`: the request's question names, one instance each (as
+    /// in Suricata, request questions only).
+    fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
+        match buffer {
+            Buffer::DnsQuery => self
+                .tx
+                .request
+                .as_ref()?
+                .queries
+                .get(index)
+                .map(|q| Cow::Borrowed(q.name.as_slice())),
+            _ => None,
+        }
+    }
+
+    fn proto(&self) -> TxProto {
+        TxProto::Dns
+    }
+
+    fn ip_proto(&self) -> u8 {
+        self.ip_proto
+    }
+
+    fn value(&self, field: TxValue) -> Option<u32> {
+        match field {
+            TxValue::DnsOpcode => self.message().map(|m| u32::from(m.header.opcode())),
+            TxValue::TlsVersion => None,
+        }
+    }
+
+    fn has_event(&self, name: &str) -> bool {
+        self.message().is_some_and(|m| {
+            m.anomalies
+                .iter()
+                .any(|a| event_matches(a.event_name(), name))
+        })
+    }
+}
+
+/// Suricata 7 names two DNS events both ways (`not_request` and the older
+/// `not_a_request` in its shipped rules).
+fn event_matches(ours: &str, rule: &str) -> bool {
+    ours == rule
+        || matches!(
+            (ours, rule),
+            ("not_request", "not_a_request") | ("not_response", "not_a_response")
+        )
 }
 
 fn http_dir(dir: Direction) -> HttpDir {
@@ -110,6 +479,10 @@ pub struct HttpTxView<'a> {
 }
 
 impl TxBuffers for HttpTxView<'_> {
+    fn proto(&self) -> TxProto {
+        TxProto::Http
+    }
+
     fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
         let tx = self.tx;
         let dir = match self.side {

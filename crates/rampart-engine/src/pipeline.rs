@@ -17,7 +17,7 @@ use rampart_detect::{
 };
 use rampart_stream::flow::FlowState;
 
-use crate::app_layer::{AppState, HttpTxView, ReadyTx};
+use crate::app_layer::{AppState, AppTxView, ReadyTx};
 use crate::raw_stream::{ready_stream_bytes, RawStreamState};
 use crate::stats::PipelineStats;
 
@@ -194,6 +194,18 @@ pub trait PipelineSink {
 
     /// A rule alerted.
     fn on_alert(&mut self, _ts: Timestamp, _alert: &Alert, _sig: &Signature) {}
+
+    /// One side of an application-layer transaction was parsed and
+    /// inspected (for transaction logs such as EVE `dns` records). Called
+    /// only when detection runs.
+    fn on_app_tx(
+        &mut self,
+        _ts: Timestamp,
+        _flow: &Flow<FlowData>,
+        _tx: &AppTxView<'_>,
+        _side: rampart_detect::TxSide,
+    ) {
+    }
 }
 
 /// One worker's packet path state.
@@ -490,8 +502,17 @@ impl Pipeline {
             }
             flow.user.tcp = Some(streams);
         }
+        // Datagram protocols (DNS) are parsed per packet, and their
+        // transactions inspected before the packet itself, as in Suricata.
+        if let (Some(det), Some(Transport::Udp(u))) = (detection.as_mut(), &pkt.transport) {
+            let mut ready = Vec::new();
+            let ports = (flow.key.src_port, flow.key.dst_port);
+            state.app.feed_datagram(dir, u.payload, ports, &mut ready);
+            inspect_transactions(det, &mut state, flow, &ready, ts, sink);
+        }
         if let Some(det) = detection.as_mut() {
             let mut view = flow_view(flow, dir);
+            view.app_proto = state.app.tx_proto();
             if packet_mode {
                 view.established = false;
             }
@@ -655,6 +676,7 @@ fn flow_view(flow: &Flow<FlowData>, dir: Direction) -> FlowView {
         id: flow.id,
         to_server: dir == Direction::ToServer,
         established: flow.state != FlowState::New,
+        app_proto: None,
         stream_sizes: flow.user.tcp.as_ref().map(|t| {
             let size = |b: &rampart_stream::TcpStreamBuffer| {
                 // The SYN takes one sequence number; truncation is Suricata's
@@ -694,7 +716,10 @@ fn flush_pending(
         src,
         dst,
         ts.as_nanos(),
-        flow_view(flow, dir),
+        FlowView {
+            app_proto: state.app.tx_proto(),
+            ..flow_view(flow, dir)
+        },
         Some(&mut state.vars),
         &mut det.thresholds,
         &mut det.stats,
@@ -727,10 +752,9 @@ fn inspect_transactions(
     }
     let k = &flow.key;
     for r in ready {
-        let Some(tx) = state.app.transaction(r.id) else {
+        let Some(view) = state.app.view(r) else {
             continue;
         };
-        let view = HttpTxView { tx, side: r.side };
         let dir = match r.side {
             rampart_detect::TxSide::Request => Direction::ToServer,
             rampart_detect::TxSide::Response => Direction::ToClient,
@@ -748,6 +772,7 @@ fn inspect_transactions(
             &mut det.alerts,
         );
         emit_alerts(det, ts, sink);
+        sink.on_app_tx(ts, flow, &view, r.side);
     }
     state.app.release_completed();
 }
@@ -795,7 +820,8 @@ fn deliver(
                     p.extend_from_slice(data);
                 }
                 let mut ready = Vec::new();
-                state.app.feed(direction, data, &mut ready);
+                let ports = (flow.key.src_port, flow.key.dst_port);
+                state.app.feed(direction, data, ports, &mut ready);
                 inspect_transactions(det, state, flow, &ready, ts, sink);
             }
         }

@@ -10,10 +10,13 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use rampart_detect::TxSide;
 use rampart_detect::{Alert, DetectEngine, Signature};
-use rampart_engine::{Pipeline, PipelineSink};
+use rampart_engine::app_layer::AppTxView;
+use rampart_engine::{FlowData, Pipeline, PipelineSink};
 use rampart_packet::Timestamp;
 use rampart_rules::Classifications;
+use rampart_stream::flow::Flow;
 use serde_json::json;
 
 use crate::capture_file::CaptureFile;
@@ -74,7 +77,45 @@ struct DetectSink<'a> {
     error: Option<std::io::Error>,
 }
 
+impl DetectSink<'_> {
+    fn write(&mut self, rec: &serde_json::Value) {
+        if self.error.is_some() {
+            return;
+        }
+        let res = serde_json::to_writer(&mut self.out, rec)
+            .map_err(std::io::Error::from)
+            .and_then(|_| self.out.write_all(b"\n"));
+        if let Err(e) = res {
+            self.error = Some(e);
+        }
+    }
+}
+
 impl PipelineSink for DetectSink<'_> {
+    fn on_app_tx(
+        &mut self,
+        ts: Timestamp,
+        flow: &Flow<FlowData>,
+        tx: &AppTxView<'_>,
+        side: TxSide,
+    ) {
+        match tx {
+            AppTxView::Dns(v) => {
+                if let Some(m) = v.message() {
+                    for rec in eve::dns_records(ts, flow, m, v.tx.id, self.packets) {
+                        self.write(&rec);
+                    }
+                }
+            }
+            // One record per connection, once the server's side is in.
+            AppTxView::Tls(v) if side == TxSide::Response => {
+                let rec = eve::tls_record(ts, flow, v.session, self.packets);
+                self.write(&rec);
+            }
+            _ => {}
+        }
+    }
+
     fn on_alert(&mut self, ts: Timestamp, a: &Alert, sig: &Signature) {
         if self.error.is_some() {
             return;

@@ -275,6 +275,212 @@ pub fn alert_record(a: &AlertFields<'_>) -> Value {
     Value::Object(rec)
 }
 
+/// The common head of an app-layer record: time, flow, endpoints in the
+/// direction the message travelled.
+fn app_head(
+    ts: Timestamp,
+    flow: &Flow<FlowData>,
+    to_server: bool,
+    event_type: &str,
+    pcap_cnt: u64,
+) -> Map<String, Value> {
+    let k = &flow.key;
+    let ((src, sp), (dst, dp)) = if to_server {
+        ((k.src, k.src_port), (k.dst, k.dst_port))
+    } else {
+        ((k.dst, k.dst_port), (k.src, k.src_port))
+    };
+    let mut rec = Map::new();
+    rec.insert("timestamp".into(), json!(ts.to_eve_string()));
+    rec.insert("flow_id".into(), json!(flow.id));
+    if pcap_cnt != 0 {
+        rec.insert("pcap_cnt".into(), json!(pcap_cnt));
+    }
+    rec.insert("event_type".into(), json!(event_type));
+    rec.insert("src_ip".into(), json!(eve_ip(src)));
+    rec.insert("src_port".into(), json!(sp));
+    rec.insert("dest_ip".into(), json!(eve_ip(dst)));
+    rec.insert("dest_port".into(), json!(dp));
+    rec.insert("proto".into(), json!(proto_name(k.proto)));
+    rec
+}
+
+/// Bytes as EVE writes a name: printable ASCII as is, other bytes as
+/// `\xNN`-free dots would hide them, so they are escaped as Suricata does
+/// for non-printables (`\x` + two hex digits is what its JSON gets).
+fn eve_text(b: &[u8]) -> String {
+    let mut s = String::with_capacity(b.len());
+    for &c in b {
+        if c.is_ascii_graphic() || c == b' ' {
+            s.push(char::from(c));
+        } else {
+            s.push_str(&format!("\\x{c:02x}"));
+        }
+    }
+    s
+}
+
+fn dns_rdata(r: &rampart_app::dns::DnsRecord) -> Option<Value> {
+    use rampart_app::dns::DnsRdata;
+    Some(match &r.rdata {
+        DnsRdata::A(a) => json!(a.to_string()),
+        DnsRdata::Aaaa(a) => json!(eve_ip(std::net::IpAddr::V6(*a))),
+        DnsRdata::Name(n) => json!(eve_text(n)),
+        DnsRdata::Mx { exchange, .. } => json!(eve_text(exchange)),
+        DnsRdata::Txt(parts) => json!(eve_text(&parts.concat())),
+        DnsRdata::Soa { .. } | DnsRdata::Raw(_) => return None,
+    })
+}
+
+/// EVE `dns` records of one message, in Suricata 7's version-2 shape: a
+/// request gives one `type: query` record per question, a response one
+/// `type: answer` record with flags, rcode, the answers and them grouped
+/// by type.
+pub fn dns_records(
+    ts: Timestamp,
+    flow: &Flow<FlowData>,
+    msg: &rampart_app::dns::DnsMessage,
+    tx_id: u64,
+    pcap_cnt: u64,
+) -> Vec<Value> {
+    use rampart_app::dns::{rcode_name, rrtype_name};
+    let h = &msg.header;
+    let response = h.is_response();
+    let to_server = !response;
+    let mut out = Vec::new();
+    if !response {
+        for q in &msg.queries {
+            let mut rec = app_head(ts, flow, to_server, "dns", pcap_cnt);
+            rec.insert(
+                "dns".into(),
+                json!({
+                    "type": "query",
+                    "id": h.id,
+                    "rrname": eve_text(&q.name),
+                    "rrtype": rrtype_name(q.rrtype),
+                    "tx_id": tx_id,
+                    "opcode": h.opcode(),
+                }),
+            );
+            out.push(Value::Object(rec));
+        }
+        return out;
+    }
+    let mut dns = Map::new();
+    dns.insert("version".into(), json!(2));
+    dns.insert("type".into(), json!("answer"));
+    dns.insert("id".into(), json!(h.id));
+    dns.insert("flags".into(), json!(format!("{:x}", h.flags)));
+    dns.insert("qr".into(), json!(true));
+    for (set, name) in [
+        (h.aa(), "aa"),
+        (h.tc(), "tc"),
+        (h.rd(), "rd"),
+        (h.ra(), "ra"),
+    ] {
+        if set {
+            dns.insert(name.into(), json!(true));
+        }
+    }
+    dns.insert("opcode".into(), json!(h.opcode()));
+    if let Some(q) = msg.queries.first() {
+        dns.insert("rrname".into(), json!(eve_text(&q.name)));
+        dns.insert("rrtype".into(), json!(rrtype_name(q.rrtype)));
+    }
+    dns.insert("rcode".into(), json!(rcode_name(h.rcode())));
+    let mut answers = Vec::new();
+    let mut grouped: Map<String, Value> = Map::new();
+    for r in &msg.answers {
+        let mut a = Map::new();
+        a.insert("rrname".into(), json!(eve_text(&r.name)));
+        a.insert("rrtype".into(), json!(rrtype_name(r.rrtype)));
+        a.insert("ttl".into(), json!(r.ttl));
+        if let Some(rd) = dns_rdata(r) {
+            a.insert("rdata".into(), rd.clone());
+            match grouped.get_mut(&rrtype_name(r.rrtype)) {
+                Some(Value::Array(list)) => list.push(rd),
+                _ => {
+                    grouped.insert(rrtype_name(r.rrtype), json!([rd]));
+                }
+            }
+        }
+        answers.push(Value::Object(a));
+    }
+    if !answers.is_empty() {
+        dns.insert("answers".into(), Value::Array(answers));
+        dns.insert("grouped".into(), Value::Object(grouped));
+    }
+    let mut rec = app_head(ts, flow, to_server, "dns", pcap_cnt);
+    rec.insert("dns".into(), Value::Object(dns));
+    out.push(Value::Object(rec));
+    out
+}
+
+/// The version name Suricata's EVE writes.
+fn tls_version_name(v: u16) -> String {
+    match v {
+        0x0002 => "SSLv2".into(),
+        0x0300 => "SSLv3".into(),
+        0x0301 => "TLS 1.0".into(),
+        0x0302 => "TLS 1.1".into(),
+        0x0303 => "TLS 1.2".into(),
+        0x0304 => "TLS 1.3".into(),
+        _ => "UNDETERMINED".into(),
+    }
+}
+
+/// A date-time as Suricata writes certificate validity (UTC, no zone).
+fn eve_datetime(secs: i64) -> String {
+    let s = Timestamp::from_secs(u64::try_from(secs).unwrap_or(0)).to_eve_string();
+    s.get(..19).unwrap_or(&s).to_string()
+}
+
+/// The EVE `tls` record of a connection's handshake (Suricata 7 default
+/// fields: subject, issuerdn, serial, fingerprint, sni, version,
+/// notbefore, notafter; plus ja3/ja3s).
+pub fn tls_record(
+    ts: Timestamp,
+    flow: &Flow<FlowData>,
+    s: &rampart_app::tls::TlsSession,
+    pcap_cnt: u64,
+) -> Value {
+    let mut tls = Map::new();
+    if let Some(c) = s.certificates.first() {
+        tls.insert("subject".into(), json!(c.subject));
+        tls.insert("issuerdn".into(), json!(c.issuer));
+        tls.insert("serial".into(), json!(c.serial));
+        tls.insert("fingerprint".into(), json!(c.fingerprint));
+    }
+    if let Some(sni) = s.client_hello.as_ref().and_then(|c| c.sni.as_deref()) {
+        tls.insert("sni".into(), json!(eve_text(sni)));
+    }
+    let version = s
+        .server_hello
+        .as_ref()
+        .map(|h| h.negotiated_version())
+        .unwrap_or(0);
+    tls.insert("version".into(), json!(tls_version_name(version)));
+    if let Some(c) = s.certificates.first() {
+        tls.insert("notbefore".into(), json!(eve_datetime(c.not_before)));
+        tls.insert("notafter".into(), json!(eve_datetime(c.not_after)));
+    }
+    if let Some(ch) = &s.client_hello {
+        tls.insert(
+            "ja3".into(),
+            json!({"hash": ch.ja3_hash(), "string": ch.ja3_string()}),
+        );
+    }
+    if let Some(sh) = &s.server_hello {
+        tls.insert(
+            "ja3s".into(),
+            json!({"hash": sh.ja3s_hash(), "string": sh.ja3s_string()}),
+        );
+    }
+    let mut rec = app_head(ts, flow, false, "tls", pcap_cnt);
+    rec.insert("tls".into(), Value::Object(tls));
+    Value::Object(rec)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

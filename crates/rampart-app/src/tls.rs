@@ -1,0 +1,702 @@
+//! TLS handshakes, parsed for inspection: records reassembled across TCP
+//! segments, handshake messages reassembled across records, the
+//! ClientHello (SNI, versions, cipher suites, extensions, JA3), the
+//! ServerHello (negotiated version, cipher, JA3S) and, up to TLS 1.2, the
+//! server's certificate chain (subject, issuer, serial, SHA-1 fingerprint,
+//! validity) as Suricata's `tls.*` buffers and EVE `tls` records show them.
+//!
+//! Handshake messages are decoded with `tls-parser` and certificates with
+//! `x509-parser` (the same crate Suricata uses, so distinguished names are
+//! written the same way: `C=US, O=Let's Encrypt, CN=R3`). Extensions are
+//! walked by hand so that JA3 sees every extension type in wire order,
+//! unknown ones included, and one malformed extension does not hide the
+//! others.
+//!
+//! Bounds: a record is at most 65,535 bytes by its 16-bit length field; one
+//! longer than TLS allows (2^14 + 2048) is reported as
+//! [`TlsAnomaly::InvalidRecordLength`] but still skipped over exactly. A
+//! handshake message states a 24-bit length (up to 16 MiB): one claiming
+//! more than [`TlsConfig::max_handshake`] is reported as
+//! [`TlsAnomaly::HandshakeInvalidLength`] and that direction stops being
+//! parsed (its buffers are dropped), while the flow goes on being inspected
+//! by every other rule. After a ChangeCipherSpec or application data, a
+//! direction is encrypted and only record headers are followed.
+
+use md5::{Digest, Md5};
+use sha1::Sha1;
+
+/// Largest record payload TLS allows (RFC 8446 / 5246: 2^14 + 2048 for
+/// ciphertext).
+pub const MAX_TLS_RECORD: usize = (1 << 14) + 2048;
+
+/// Which way data flows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsDirection {
+    /// Client to server.
+    ToServer,
+    /// Server to client.
+    ToClient,
+}
+
+/// Deviations found while parsing, named after Suricata's `tls.*` events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TlsAnomaly {
+    /// A record longer than [`MAX_TLS_RECORD`].
+    InvalidRecordLength,
+    /// A record type outside 20..=24: the direction is not parsed further.
+    InvalidRecordType,
+    /// A record version whose major byte is not 3.
+    InvalidRecordVersion,
+    /// A handshake message that did not decode.
+    InvalidHandshakeMessage,
+    /// A handshake message claiming more than [`TlsConfig::max_handshake`]
+    /// bytes: buffering stopped.
+    HandshakeInvalidLength,
+    /// A certificate that is not valid DER X.509.
+    InvalidCertificate,
+    /// More than one server_name extension, or several names in it.
+    MultipleSni,
+    /// An extension whose length runs past its container.
+    InvalidExtension,
+    /// More certificates than [`TlsConfig::max_certificates`].
+    TooManyCertificates,
+}
+
+impl TlsAnomaly {
+    /// The `app-layer-event:tls.<name>` name.
+    pub fn event_name(self) -> &'static str {
+        match self {
+            TlsAnomaly::InvalidRecordLength => "invalid_record_length",
+            TlsAnomaly::InvalidRecordType => "invalid_record_type",
+            TlsAnomaly::InvalidRecordVersion => "invalid_record_version",
+            TlsAnomaly::InvalidHandshakeMessage => "invalid_handshake_message",
+            TlsAnomaly::HandshakeInvalidLength => "handshake_invalid_length",
+            TlsAnomaly::InvalidCertificate => "invalid_certificate",
+            TlsAnomaly::MultipleSni => "multiple_sni",
+            TlsAnomaly::InvalidExtension => "invalid_extension",
+            TlsAnomaly::TooManyCertificates => "too_many_certificates",
+        }
+    }
+}
+
+/// Limits of the parser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsConfig {
+    /// Largest handshake message buffered (default 256 KiB: a long
+    /// certificate chain is ~20 KiB).
+    pub max_handshake: usize,
+    /// Certificates decoded per chain (default 16).
+    pub max_certificates: usize,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        TlsConfig {
+            max_handshake: 256 * 1024,
+            max_certificates: 16,
+        }
+    }
+}
+
+/// The ClientHello fields rules and logs use.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ClientHello {
+    /// `legacy_version` (0x0303 for TLS 1.2 and 1.3 hellos).
+    pub version: u16,
+    /// Cipher suites in order.
+    pub ciphers: Vec<u16>,
+    /// Extension types in wire order.
+    pub extensions: Vec<u16>,
+    /// supported_groups (elliptic curves).
+    pub groups: Vec<u16>,
+    /// ec_point_formats.
+    pub point_formats: Vec<u8>,
+    /// supported_versions.
+    pub supported_versions: Vec<u16>,
+    /// The first host_name of the server_name extension.
+    pub sni: Option<Vec<u8>>,
+}
+
+/// GREASE values (RFC 8701: 0x0a0a, 0x1a1a, ..., 0xfafa) that JA3 skips.
+fn is_grease(v: u16) -> bool {
+    v & 0x0f0f == 0x0a0a && (v >> 8) == (v & 0xff)
+}
+
+fn join<T: std::fmt::Display>(items: impl Iterator<Item = T>) -> String {
+    items.map(|v| v.to_string()).collect::<Vec<_>>().join("-")
+}
+
+fn md5_hex(s: &str) -> String {
+    Md5::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl ClientHello {
+    /// The JA3 string: version, ciphers, extensions, groups and point
+    /// formats, decimal, GREASE values left out.
+    pub fn ja3_string(&self) -> String {
+        format!(
+            "{},{},{},{},{}",
+            self.version,
+            join(self.ciphers.iter().filter(|c| !is_grease(**c))),
+            join(self.extensions.iter().filter(|e| !is_grease(**e))),
+            join(self.groups.iter().filter(|g| !is_grease(**g))),
+            join(self.point_formats.iter()),
+        )
+    }
+
+    /// The JA3 hash: MD5 of [`ClientHello::ja3_string`], lowercase hex.
+    pub fn ja3_hash(&self) -> String {
+        md5_hex(&self.ja3_string())
+    }
+}
+
+/// The ServerHello fields rules and logs use.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ServerHello {
+    /// `legacy_version`.
+    pub version: u16,
+    /// The chosen cipher suite.
+    pub cipher: u16,
+    /// Extension types in wire order.
+    pub extensions: Vec<u16>,
+    /// supported_versions' selected version (TLS 1.3).
+    pub selected_version: Option<u16>,
+}
+
+impl ServerHello {
+    /// The negotiated version: supported_versions when present.
+    pub fn negotiated_version(&self) -> u16 {
+        self.selected_version.unwrap_or(self.version)
+    }
+
+    /// The JA3S string: version, cipher, extensions.
+    pub fn ja3s_string(&self) -> String {
+        format!(
+            "{},{},{}",
+            self.version,
+            self.cipher,
+            join(self.extensions.iter().filter(|e| !is_grease(**e)))
+        )
+    }
+
+    /// The JA3S hash.
+    pub fn ja3s_hash(&self) -> String {
+        md5_hex(&self.ja3s_string())
+    }
+}
+
+/// One certificate of the server's chain.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Certificate {
+    /// The DER bytes (`tls.certs`).
+    pub der: Vec<u8>,
+    /// Subject DN as Suricata prints it.
+    pub subject: String,
+    /// Issuer DN.
+    pub issuer: String,
+    /// Serial, uppercase hex bytes joined by `:`.
+    pub serial: String,
+    /// SHA-1 of the DER, lowercase hex bytes joined by `:`.
+    pub fingerprint: String,
+    /// notBefore, seconds since the epoch.
+    pub not_before: i64,
+    /// notAfter, seconds since the epoch.
+    pub not_after: i64,
+}
+
+impl Certificate {
+    /// Decodes a DER certificate; `None` when it is not X.509.
+    pub fn from_der(der: &[u8]) -> Option<Certificate> {
+        let (_, x) = x509_parser::parse_x509_certificate(der).ok()?;
+        let serial = x
+            .raw_serial()
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect::<Vec<_>>()
+            .join(":");
+        let fingerprint = Sha1::digest(der)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(":");
+        Some(Certificate {
+            der: der.to_vec(),
+            subject: x.subject().to_string(),
+            issuer: x.issuer().to_string(),
+            serial,
+            fingerprint,
+            not_before: x.validity().not_before.timestamp(),
+            not_after: x.validity().not_after.timestamp(),
+        })
+    }
+}
+
+/// What became ready for inspection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsEvent {
+    /// The ClientHello was parsed (request-side buffers: SNI, JA3).
+    ClientHello,
+    /// The server's side of the handshake is as complete as it will get in
+    /// clear text (its certificate chain, its ServerHelloDone, or the start
+    /// of encryption after a ServerHello): response-side buffers.
+    ServerDone,
+}
+
+/// Per-direction record and handshake reassembly.
+#[derive(Debug, Default)]
+struct Side {
+    /// Bytes of an incomplete record (header included).
+    record: Vec<u8>,
+    /// Bytes of an incomplete handshake message.
+    handshake: Vec<u8>,
+    /// Bytes of the current record still to skip without buffering.
+    skip: usize,
+    /// Encryption started: handshake records are opaque from here on.
+    encrypted: bool,
+    /// Parsing gave up (not TLS, or a limit was hit).
+    stopped: bool,
+}
+
+/// The TLS state of one connection.
+#[derive(Debug, Default)]
+pub struct TlsSession {
+    cfg: TlsConfig,
+    sides: [Side; 2],
+    /// The client's hello.
+    pub client_hello: Option<ClientHello>,
+    /// The server's hello.
+    pub server_hello: Option<ServerHello>,
+    /// The server's certificate chain (TLS 1.2 and below).
+    pub certificates: Vec<Certificate>,
+    /// Anomalies, each kind once, in order of first occurrence.
+    pub anomalies: Vec<TlsAnomaly>,
+    /// How many times anomalies occurred in all.
+    pub anomaly_count: u64,
+    server_done: bool,
+}
+
+impl TlsSession {
+    /// A session with the given limits.
+    pub fn new(cfg: TlsConfig) -> Self {
+        TlsSession {
+            cfg,
+            ..TlsSession::default()
+        }
+    }
+
+    fn flag(&mut self, a: TlsAnomaly) {
+        self.anomaly_count += 1;
+        if !self.anomalies.contains(&a) {
+            self.anomalies.push(a);
+        }
+    }
+
+    fn side(&mut self, dir: TlsDirection) -> &mut Side {
+        let [c, s] = &mut self.sides;
+        match dir {
+            TlsDirection::ToServer => c,
+            TlsDirection::ToClient => s,
+        }
+    }
+
+    /// Whether a direction stopped being parsed (a limit or non-TLS data).
+    pub fn stopped(&self, dir: TlsDirection) -> bool {
+        let [c, s] = &self.sides;
+        match dir {
+            TlsDirection::ToServer => c.stopped,
+            TlsDirection::ToClient => s.stopped,
+        }
+    }
+
+    /// Bytes held for reassembly in both directions (records and
+    /// handshake messages): bounded by 2 × (65,540 + the handshake cap).
+    pub fn buffered(&self) -> usize {
+        self.sides
+            .iter()
+            .map(|s| s.record.len() + s.handshake.len())
+            .sum()
+    }
+
+    /// Feeds in-order stream bytes of one direction.
+    pub fn feed(&mut self, dir: TlsDirection, mut data: &[u8], events: &mut Vec<TlsEvent>) {
+        while !data.is_empty() {
+            let side = self.side(dir);
+            if side.stopped {
+                return;
+            }
+            if side.skip > 0 {
+                let n = side.skip.min(data.len());
+                side.skip -= n;
+                data = data.get(n..).unwrap_or(&[]);
+                continue;
+            }
+            // Complete the 5-byte header first.
+            if side.record.len() < 5 {
+                let n = (5 - side.record.len()).min(data.len());
+                side.record.extend_from_slice(data.get(..n).unwrap_or(&[]));
+                data = data.get(n..).unwrap_or(&[]);
+                if side.record.len() < 5 {
+                    return;
+                }
+                let Some(&[ctype, major, _minor, hi, lo]) = side.record.get(..5) else {
+                    return;
+                };
+                let len = usize::from(u16::from_be_bytes([hi, lo]));
+                let encrypted = side.encrypted;
+                if !(20..=24).contains(&ctype) {
+                    let side = self.side(dir);
+                    side.stopped = true;
+                    side.record = Vec::new();
+                    side.handshake = Vec::new();
+                    self.flag(TlsAnomaly::InvalidRecordType);
+                    return;
+                }
+                if major != 3 {
+                    self.flag(TlsAnomaly::InvalidRecordVersion);
+                }
+                if len > MAX_TLS_RECORD {
+                    self.flag(TlsAnomaly::InvalidRecordLength);
+                }
+                // Records whose content is not needed are skipped, not
+                // buffered: encrypted data, alerts, heartbeats.
+                let wanted = ctype == 22 && !encrypted;
+                if ctype == 20 || ctype == 23 {
+                    self.side(dir).encrypted = true;
+                    if dir == TlsDirection::ToClient {
+                        self.server_finished(events);
+                    }
+                }
+                let side = self.side(dir);
+                if !wanted {
+                    side.record.clear();
+                    side.skip = len;
+                    continue;
+                }
+                if len == 0 {
+                    side.record.clear();
+                }
+                continue;
+            }
+            let Some(&[_, _, _, hi, lo]) = side.record.get(..5) else {
+                return;
+            };
+            let len = usize::from(u16::from_be_bytes([hi, lo]));
+            let need = 5 + len - side.record.len();
+            let n = need.min(data.len());
+            side.record.extend_from_slice(data.get(..n).unwrap_or(&[]));
+            data = data.get(n..).unwrap_or(&[]);
+            if side.record.len() < 5 + len {
+                return;
+            }
+            let record = std::mem::take(&mut side.record);
+            self.handshake_bytes(dir, record.get(5..).unwrap_or(&[]), events);
+        }
+    }
+
+    /// Appends a handshake record's payload and parses every complete
+    /// handshake message.
+    fn handshake_bytes(&mut self, dir: TlsDirection, payload: &[u8], events: &mut Vec<TlsEvent>) {
+        let max = self.cfg.max_handshake;
+        let side = self.side(dir);
+        side.handshake.extend_from_slice(payload);
+        let mut buf = std::mem::take(&mut side.handshake);
+        let mut start = 0usize;
+        while let Some(&[_, a, b, c]) = buf.get(start..start + 4) {
+            let len = usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c);
+            if len > max {
+                self.flag(TlsAnomaly::HandshakeInvalidLength);
+                let side = self.side(dir);
+                side.stopped = true;
+                side.handshake = Vec::new();
+                return;
+            }
+            let Some(msg) = buf.get(start..start + 4 + len) else {
+                break;
+            };
+            self.message(dir, msg, events);
+            start += 4 + len;
+        }
+        buf.drain(..start.min(buf.len()));
+        if self.side(dir).encrypted {
+            buf.clear();
+        }
+        self.side(dir).handshake = buf;
+    }
+
+    /// Parses one whole handshake message.
+    fn message(&mut self, dir: TlsDirection, msg: &[u8], events: &mut Vec<TlsEvent>) {
+        use tls_parser::{TlsMessage, TlsMessageHandshake as H};
+        let parsed = match tls_parser::parse_tls_message_handshake(msg) {
+            Ok((_, TlsMessage::Handshake(h))) => h,
+            _ => {
+                self.flag(TlsAnomaly::InvalidHandshakeMessage);
+                return;
+            }
+        };
+        match (dir, parsed) {
+            (TlsDirection::ToServer, H::ClientHello(ch)) => {
+                if self.client_hello.is_some() {
+                    return;
+                }
+                let mut hello = ClientHello {
+                    version: ch.version.0,
+                    ciphers: ch.ciphers.iter().map(|c| c.0).collect(),
+                    ..ClientHello::default()
+                };
+                let mut anomalies = Vec::new();
+                let mut sni_anomalies = Vec::new();
+                walk_extensions(ch.ext.unwrap_or(&[]), &mut anomalies, |t, data| {
+                    hello.extensions.push(t);
+                    match t {
+                        0 => client_sni(data, &mut hello, &mut sni_anomalies),
+                        10 => hello.groups = u16_list(data.get(2..).unwrap_or(&[])),
+                        11 => {
+                            hello.point_formats = data.get(1..).unwrap_or(&[]).to_vec();
+                        }
+                        43 => {
+                            hello.supported_versions = u16_list(data.get(1..).unwrap_or(&[]));
+                        }
+                        _ => {}
+                    }
+                });
+                for a in anomalies.into_iter().chain(sni_anomalies) {
+                    self.flag(a);
+                }
+                self.client_hello = Some(hello);
+                events.push(TlsEvent::ClientHello);
+            }
+            (TlsDirection::ToClient, H::ServerHello(sh)) => {
+                let mut hello = ServerHello {
+                    version: sh.version.0,
+                    cipher: sh.cipher.0,
+                    ..ServerHello::default()
+                };
+                let mut anomalies = Vec::new();
+                walk_extensions(sh.ext.unwrap_or(&[]), &mut anomalies, |t, data| {
+                    hello.extensions.push(t);
+                    if let (43, Some(&[hi, lo])) = (t, data.get(..2)) {
+                        hello.selected_version = Some(u16::from_be_bytes([hi, lo]));
+                    }
+                });
+                for a in anomalies {
+                    self.flag(a);
+                }
+                // In TLS 1.3 everything after the ServerHello is encrypted.
+                let tls13 = hello.selected_version == Some(0x0304);
+                self.server_hello = Some(hello);
+                if tls13 {
+                    self.side(dir).encrypted = true;
+                    self.server_finished(events);
+                }
+            }
+            (TlsDirection::ToClient, H::Certificate(c)) => {
+                if !self.certificates.is_empty() {
+                    return;
+                }
+                let max = self.cfg.max_certificates;
+                if c.cert_chain.len() > max {
+                    self.flag(TlsAnomaly::TooManyCertificates);
+                }
+                for raw in c.cert_chain.iter().take(max) {
+                    match Certificate::from_der(raw.data) {
+                        Some(cert) => self.certificates.push(cert),
+                        None => {
+                            self.flag(TlsAnomaly::InvalidCertificate);
+                            self.certificates.push(Certificate {
+                                der: raw.data.to_vec(),
+                                ..Certificate::default()
+                            });
+                        }
+                    }
+                }
+                self.server_finished(events);
+            }
+            (TlsDirection::ToClient, H::ServerDone(_)) => self.server_finished(events),
+            _ => {}
+        }
+    }
+
+    /// Reports the server side complete, once, provided it said hello.
+    fn server_finished(&mut self, events: &mut Vec<TlsEvent>) {
+        if !self.server_done && self.server_hello.is_some() {
+            self.server_done = true;
+            events.push(TlsEvent::ServerDone);
+        }
+    }
+
+    /// The connection ended: a server side never reported complete is
+    /// reported now (even without a ServerHello, so that a connection
+    /// that only saw a ClientHello still gets its record logged).
+    pub fn finish(&mut self, events: &mut Vec<TlsEvent>) {
+        if !self.server_done && (self.server_hello.is_some() || self.client_hello.is_some()) {
+            self.server_done = true;
+            events.push(TlsEvent::ServerDone);
+        }
+    }
+}
+
+/// Calls `f(type, data)` for each extension of an extensions block
+/// (without its 2-byte total length prefix, as tls-parser hands it over).
+fn walk_extensions(mut ext: &[u8], anomalies: &mut Vec<TlsAnomaly>, mut f: impl FnMut(u16, &[u8])) {
+    while let Some(&[t1, t2, l1, l2]) = ext.get(..4) {
+        let len = usize::from(u16::from_be_bytes([l1, l2]));
+        let Some(data) = ext.get(4..4 + len) else {
+            anomalies.push(TlsAnomaly::InvalidExtension);
+            return;
+        };
+        f(u16::from_be_bytes([t1, t2]), data);
+        ext = ext.get(4 + len..).unwrap_or(&[]);
+    }
+    if !ext.is_empty() {
+        anomalies.push(TlsAnomaly::InvalidExtension);
+    }
+}
+
+/// A list of big-endian u16 (an odd trailing byte is ignored).
+fn u16_list(b: &[u8]) -> Vec<u16> {
+    b.chunks_exact(2)
+        .map(|c| {
+            u16::from_be_bytes([
+                c.first().copied().unwrap_or(0),
+                c.get(1).copied().unwrap_or(0),
+            ])
+        })
+        .collect()
+}
+
+/// The server_name extension: a list of (type, name); the first host_name
+/// (type 0) is the SNI.
+fn client_sni(data: &[u8], hello: &mut ClientHello, anomalies: &mut Vec<TlsAnomaly>) {
+    if hello.sni.is_some() {
+        anomalies.push(TlsAnomaly::MultipleSni);
+        return;
+    }
+    let mut list = data.get(2..).unwrap_or(&[]);
+    while let Some(&[kind, hi, lo]) = list.get(..3) {
+        let len = usize::from(u16::from_be_bytes([hi, lo]));
+        let Some(name) = list.get(3..3 + len) else {
+            anomalies.push(TlsAnomaly::InvalidExtension);
+            return;
+        };
+        if kind == 0 {
+            if hello.sni.is_some() {
+                anomalies.push(TlsAnomaly::MultipleSni);
+            } else {
+                hello.sni = Some(name.to_vec());
+            }
+        }
+        list = list.get(3 + len..).unwrap_or(&[]);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    /// A ClientHello built by hand after RFC 8446 §4.1.2 with GREASE
+    /// values, SNI "example.com", groups, point formats and
+    /// supported_versions.
+    fn client_hello() -> Vec<u8> {
+        let mut ext = Vec::new();
+        let mut push = |t: u16, d: &[u8]| {
+            ext.extend_from_slice(&t.to_be_bytes());
+            ext.extend_from_slice(&(d.len() as u16).to_be_bytes());
+            ext.extend_from_slice(d);
+        };
+        push(0x0a0a, &[]);
+        let name = b"example.com";
+        let mut sni = ((name.len() + 3) as u16).to_be_bytes().to_vec();
+        sni.push(0);
+        sni.extend_from_slice(&(name.len() as u16).to_be_bytes());
+        sni.extend_from_slice(name);
+        push(0, &sni);
+        push(10, &[0, 6, 0x1a, 0x1a, 0, 29, 0, 23]);
+        push(11, &[1, 0]);
+        push(43, &[4, 3, 4, 3, 3]);
+        let mut body = vec![3, 3];
+        body.extend_from_slice(&[0x11; 32]);
+        body.push(0); // session id
+        body.extend_from_slice(&[0, 6, 0x2a, 0x2a, 0x13, 0x01, 0xc0, 0x2f]);
+        body.extend_from_slice(&[1, 0]); // compression
+        body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+        body.extend_from_slice(&ext);
+        let mut hs = vec![1];
+        hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+        hs.extend_from_slice(&body);
+        record(22, &hs)
+    }
+
+    fn record(ctype: u8, payload: &[u8]) -> Vec<u8> {
+        let mut r = vec![ctype, 3, 1];
+        r.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+        r.extend_from_slice(payload);
+        r
+    }
+
+    #[test]
+    fn client_hello_sni_and_ja3() {
+        let mut s = TlsSession::default();
+        let mut ev = Vec::new();
+        // One byte at a time: record and handshake reassembly.
+        for b in client_hello() {
+            s.feed(TlsDirection::ToServer, &[b], &mut ev);
+        }
+        assert_eq!(ev, vec![TlsEvent::ClientHello]);
+        let ch = s.client_hello.as_ref().unwrap();
+        assert_eq!(ch.sni.as_deref(), Some(&b"example.com"[..]));
+        assert_eq!(ch.supported_versions, vec![0x0304, 0x0303]);
+        // GREASE (0x2a2a cipher, 0x0a0a extension, 0x1a1a group) left out.
+        assert_eq!(ch.ja3_string(), "771,4865-49199,0-10-11-43,29-23,0");
+        // Python: hashlib.md5(b"771,4865-49199,0-10-11-43,29-23,0").hexdigest()
+        assert_eq!(ch.ja3_hash(), "cefebb3c24208325c13a9ad9b14b83c9");
+        assert!(s.anomalies.is_empty(), "{:?}", s.anomalies);
+    }
+
+    #[test]
+    fn handshake_claiming_16_mib_stops_buffering() {
+        let mut s = TlsSession::default();
+        let mut ev = Vec::new();
+        // A handshake header claiming 0xffffff bytes, then more records.
+        let mut data = record(22, &[11, 0xff, 0xff, 0xff, 0, 0, 0]);
+        for _ in 0..100 {
+            data.extend_from_slice(&record(22, &[0u8; 16000]));
+        }
+        s.feed(TlsDirection::ToClient, &data, &mut ev);
+        assert!(s.anomalies.contains(&TlsAnomaly::HandshakeInvalidLength));
+        assert!(s.stopped(TlsDirection::ToClient));
+        let side = &s.sides[1];
+        assert!(side.record.capacity() < 64 * 1024 && side.handshake.capacity() < 64 * 1024);
+        // The other direction still parses.
+        s.feed(TlsDirection::ToServer, &client_hello(), &mut ev);
+        assert_eq!(ev, vec![TlsEvent::ClientHello]);
+    }
+
+    #[test]
+    fn oversized_record_is_flagged_and_skipped() {
+        let mut s = TlsSession::default();
+        let mut ev = Vec::new();
+        let mut data = record(23, &vec![0u8; 40_000]);
+        data.extend_from_slice(&client_hello());
+        s.feed(TlsDirection::ToServer, &data, &mut ev);
+        assert!(s.anomalies.contains(&TlsAnomaly::InvalidRecordLength));
+    }
+
+    #[test]
+    fn not_tls_stops() {
+        let mut s = TlsSession::default();
+        let mut ev = Vec::new();
+        s.feed(TlsDirection::ToServer, b"GET / HTTP/1.1\r\n\r\n", &mut ev);
+        assert!(s.stopped(TlsDirection::ToServer));
+        assert_eq!(s.anomalies, vec![TlsAnomaly::InvalidRecordType]);
+    }
+
+    #[test]
+    fn grease_detection() {
+        assert!(is_grease(0x0a0a) && is_grease(0xfafa) && is_grease(0x3a3a));
+        assert!(!is_grease(0x0a1a) && !is_grease(0x1301));
+    }
+}
