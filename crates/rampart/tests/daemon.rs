@@ -624,8 +624,22 @@ fn fail_closed_stops_traffic_when_the_daemon_dies() {
     let lab = Lab::new("c");
     let _seen = start_server(&lab);
     let dir = tempdir("c");
+    // A fail-open daemon killed first leaves its bypass rule behind; the
+    // fail-closed daemon must replace it, not run beside it.
+    write_config(&dir, RULES, true);
+    let mut d = Daemon::start(&lab, &dir);
+    d.child.kill().unwrap();
+    d.child.wait().unwrap();
+    drop(d);
     write_config(&dir, RULES, false);
     let mut d = Daemon::start(&lab, &dir);
+    let o = run(
+        "ip",
+        &["netns", "exec", &lab.ns("rt"), "iptables", "-S", "FORWARD"],
+    );
+    let rules = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(rules.matches("NFQUEUE").count(), 1, "{rules}");
+    assert!(!rules.contains("queue-bypass"), "{rules}");
     assert!(lab.get("/index.html", "10.213.1.2", "5").0);
     d.child.kill().unwrap();
     d.child.wait().unwrap();
@@ -801,6 +815,29 @@ addresses = ["192.0.2.10"]
     let log = d.log();
     assert!(log.contains("evil.log: refused: a symbolic link"), "{log}");
     assert!(!log.contains("root:"), "{log}");
+    // A reload with a changed jail restarts the watcher where it stopped:
+    // with maxretry 1, one new failure bans.
+    let cfg = std::fs::read_to_string(dir.join("rampart.toml")).unwrap();
+    std::fs::write(
+        dir.join("rampart.toml"),
+        cfg.replace("maxretry = 3", "maxretry = 1"),
+    )
+    .unwrap();
+    let o = d.ctl(&["reload"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    f.write_all(fail("198.51.100.20", 5).as_bytes()).unwrap();
+    f.flush().unwrap();
+    let t = Instant::now();
+    while !d.kernel_bans().contains("198.51.100.20") {
+        assert!(
+            t.elapsed() < Duration::from_secs(3),
+            "no ban after the reload: {}",
+            d.log()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Lines read before the reload were not read again.
+    assert_eq!(d.status()["jails"][0]["failures"], 1, "{}", d.status());
     // The ban survives a restart (restored from the store).
     child.kill().unwrap();
     child.wait().unwrap();

@@ -196,6 +196,7 @@ struct RawRules {
 #[serde(deny_unknown_fields)]
 struct RawInline {
     queue_maxlen: Option<u32>,
+    rcvbuf_bytes: Option<usize>,
     #[serde(default)]
     no_gso: bool,
 }
@@ -337,6 +338,9 @@ pub struct InlineSettings {
     pub queue_maxlen: u32,
     /// Receive GSO super-packets whole.
     pub gso: bool,
+    /// The netlink socket's receive buffer: queued packets wait here for
+    /// the worker; too small and bursts overflow it.
+    pub rcvbuf_bytes: usize,
 }
 
 impl Config {
@@ -436,9 +440,17 @@ impl Config {
                 if queue_maxlen == 0 {
                     err("inline.queue_maxlen", "must be at least 1".into());
                 }
+                let rcvbuf_bytes = r.rcvbuf_bytes.unwrap_or(16 << 20);
+                if !(64 * 1024..=1 << 30).contains(&rcvbuf_bytes) {
+                    err(
+                        "inline.rcvbuf_bytes",
+                        format!("{rcvbuf_bytes} out of range 65536..=1073741824"),
+                    );
+                }
                 Some(InlineSettings {
                     queue_maxlen,
                     gso: !r.no_gso,
+                    rcvbuf_bytes,
                 })
             }
             (Some(_), Some(_)) => {

@@ -75,7 +75,22 @@ pub fn apply(p: &Policy) -> Result<QueueHook> {
         installed: Vec::new(),
         kind: "iptables-nft NFQUEUE target",
     };
+    // A daemon killed in the other fail mode left its rule behind: with it
+    // a switch to fail-closed would still bypass, or the reverse.
+    let mut other = xt.clone();
+    if let Some(oq) = other.queue.as_mut() {
+        oq.fail_open = !oq.fail_open;
+    }
+    let stale = queue_iptables_args(&other);
     for prog in ["iptables", "ip6tables"] {
+        if let Some(st) = &stale {
+            while run(prog, &with_verb(st, "-C")).unwrap_or(false) {
+                tracing::info!("removing a stale queue rule: {prog} {}", st.join(" "));
+                if run(prog, &with_verb(st, "-D")).is_err() {
+                    break;
+                }
+            }
+        }
         install(prog, &args).with_context(|| format!("installing the queue hook with {prog}"))?;
         hook.installed.push((prog, args.clone()));
     }

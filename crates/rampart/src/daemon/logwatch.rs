@@ -171,6 +171,20 @@ pub fn journal_line(json_line: &[u8]) -> Option<(Vec<u8>, f64)> {
     Some((line, time))
 }
 
+/// Saves where every tailed file was read up to (merged into what is
+/// saved, so other jails' files keep their entries).
+fn save_all_positions(pos_path: &Path, jails: &[RunningJail]) {
+    let mut pos = load_positions(pos_path);
+    for j in jails {
+        for t in &j.tails {
+            if let Some(p) = t.position() {
+                pos.insert(t.path().to_string_lossy().into_owned(), p);
+            }
+        }
+    }
+    save_positions(pos_path, &pos);
+}
+
 /// Saved read positions, by path (`STATE_DIR/logpos.json`).
 fn load_positions(path: &Path) -> BTreeMap<String, Position> {
     std::fs::read(path)
@@ -426,9 +440,22 @@ fn on_scenario(bans: &BanService, eve: &EveSender, ev: &ScenarioEvent, ban: Opti
 pub struct LogWatch {
     /// Counters per jail.
     pub counters: Vec<(String, Arc<JailCounters>)>,
+    /// The configuration it runs (a reload restarts it when this changes).
+    pub config: LogsConfig,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl LogWatch {
+    /// Stops the thread (it saves the read positions on its way out) and
+    /// waits for it.
+    pub fn stop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+
     /// Counters as JSON.
     pub fn status_json(&self) -> Value {
         Value::Array(
@@ -450,8 +477,9 @@ pub fn start(
     state_dir: &Path,
     bans: Arc<BanService>,
     eve: EveSender,
-    stop: Arc<AtomicBool>,
 ) -> Result<LogWatch> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop_flag = stop.clone();
     let pos_path = state_dir.join("logpos.json");
     let positions = load_positions(&pos_path);
     let mut jails = build_jails(cfg, &positions)?;
@@ -475,12 +503,12 @@ pub fn start(
     let mut early = cfg.early_warning.as_ref().map(build_early).transpose()?;
     let early_spec = cfg.early_warning;
     let poll = Duration::from_millis(cfg.poll_ms);
-    std::thread::Builder::new()
+    let thread = std::thread::Builder::new()
         .name("logwatch".into())
         .spawn(move || {
             let mut last_save = Instant::now();
             let mut last_now = Instant::now();
-            while !stop.load(Ordering::Relaxed) {
+            while !stop_flag.load(Ordering::Relaxed) {
                 let mut bans_due: Vec<(JailBan, bool)> = Vec::new();
                 let mut seen: Vec<Seen> = Vec::new();
                 if last_now.elapsed() > Duration::from_secs(60) {
@@ -540,21 +568,19 @@ pub fn start(
                 }
                 if last_save.elapsed() > Duration::from_secs(2) {
                     last_save = Instant::now();
-                    let mut pos = load_positions(&pos_path);
-                    for j in &jails {
-                        for t in &j.tails {
-                            if let Some(p) = t.position() {
-                                pos.insert(t.path().to_string_lossy().into_owned(), p);
-                            }
-                        }
-                    }
-                    save_positions(&pos_path, &pos);
+                    save_all_positions(&pos_path, &jails);
                 }
                 std::thread::sleep(poll);
             }
+            save_all_positions(&pos_path, &jails);
         })
         .context("starting the log watcher")?;
-    Ok(LogWatch { counters })
+    Ok(LogWatch {
+        counters,
+        config: cfg.clone(),
+        stop,
+        thread: Some(thread),
+    })
 }
 
 fn poll_jail(j: &mut RunningJail, due: &mut Vec<(JailBan, bool)>, seen: &mut Vec<Seen>) {

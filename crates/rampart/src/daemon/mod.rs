@@ -104,7 +104,9 @@ pub struct Daemon {
     rules_loaded: AtomicU64,
     reloads: AtomicU64,
     reload_failures: AtomicU64,
-    logs: Option<logwatch::LogWatch>,
+    logs: Mutex<Option<logwatch::LogWatch>>,
+    /// What the log watcher needs to be restarted on reload.
+    bans_eve: (PathBuf, EveSender),
 }
 
 impl Daemon {
@@ -135,6 +137,7 @@ impl Daemon {
                 self.bans.reconcile()?;
             }
             self.bans.set_policy(bans::ban_policy(&cfg, &firewall));
+            self.restart_logs_if_changed(&cfg)?;
             let retired = self.shared.swap(
                 built.engine.clone(),
                 built.classes.clone(),
@@ -167,6 +170,34 @@ impl Daemon {
             }
         }
         res
+    }
+
+    /// Restarts the log watcher when the jails, scenarios or early warning
+    /// changed: the old thread saves its read positions and stops, the new
+    /// one resumes from them, so no line is read twice or skipped.
+    fn restart_logs_if_changed(&self, cfg: &Config) -> Result<()> {
+        let mut guard = self.logs.lock().unwrap_or_else(|p| p.into_inner());
+        let same = match guard.as_ref() {
+            Some(lw) => lw.config == cfg.logs,
+            None => cfg.logs.jails.is_empty(),
+        };
+        if same {
+            return Ok(());
+        }
+        if let Some(mut old) = guard.take() {
+            old.stop();
+        }
+        if !cfg.logs.jails.is_empty() {
+            let (state_dir, eve) = &self.bans_eve;
+            *guard = Some(logwatch::start(
+                &cfg.logs,
+                state_dir,
+                self.bans.clone(),
+                eve.clone(),
+            )?);
+            tracing::info!("log watcher restarted: {} jails", cfg.logs.jails.len());
+        }
+        Ok(())
     }
 
     /// Counters for `GET /v1/status` and the EVE stats record.
@@ -216,7 +247,7 @@ impl Daemon {
             "workers": workers,
             "kernel_queues": queues,
             "bans_active": self.bans.count(),
-            "jails": self.logs.as_ref().map(|l| l.status_json()),
+            "jails": self.logs.lock().ok().and_then(|l| l.as_ref().map(|l| l.status_json())),
             "eve_lost": self.shared.eve.lost(),
         })
     }
@@ -391,7 +422,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
                 fail_open: q.fail_open,
                 max_len: inline.queue_maxlen,
                 gso: inline.gso,
-                ..QueueOptions::default()
+                rcvbuf_bytes: inline.rcvbuf_bytes,
             };
             let queue = match InlineQueue::open(n, opts) {
                 Ok(q) => {
@@ -455,14 +486,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     let logs = if cfg.logs.jails.is_empty() {
         None
     } else {
-        let stop = Arc::new(AtomicBool::new(false));
-        let lw = logwatch::start(
-            &cfg.logs,
-            &cfg.state_dir,
-            bans.clone(),
-            shared.eve.clone(),
-            stop,
-        )?;
+        let lw = logwatch::start(&cfg.logs, &cfg.state_dir, bans.clone(), shared.eve.clone())?;
         tracing::info!("{} jails watching their logs", cfg.logs.jails.len());
         Some(lw)
     };
@@ -480,7 +504,8 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         rules_loaded: AtomicU64::new(built.loaded as u64),
         reloads: AtomicU64::new(0),
         reload_failures: AtomicU64::new(0),
-        logs,
+        logs: Mutex::new(logs),
+        bans_eve: (cfg.state_dir.clone(), shared.eve.clone()),
     });
 
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -496,6 +521,11 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     shared.stop.store(true, Ordering::Relaxed);
     if let Ok(h) = daemon.hook.lock() {
         h.remove();
+    }
+    if let Ok(mut l) = daemon.logs.lock() {
+        if let Some(lw) = l.as_mut() {
+            lw.stop();
+        }
     }
     shared.eve.send(&stats_record(&daemon));
     // The writer flushes within 200 ms of going idle.
