@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
-use rampart_policy::banlist::{BanBook, BanPolicy, BanRefused, BanTarget};
+use rampart_policy::banlist::{BanBook, BanDecision, BanPolicy, BanRefused, BanTarget};
 use rampart_policy::{Ban, Cidr, Policy};
 use rampart_sys::bans::KernelBans;
 use rampart_sys::store::BanStore;
@@ -170,22 +170,9 @@ impl BanService {
         reason: &str,
         origin: &str,
     ) -> Result<Value, BanError> {
-        let mut g = self.lock();
-        let now = unix_now();
-        let d = g
-            .book
-            .request(target, duration, reason, origin, now)
-            .map_err(|e: BanRefused| BanError::Refused(e.to_string()))?;
-        if d.kernel_update {
-            apply(&mut g, std::slice::from_ref(&d))
-                .map_err(|e| BanError::Failed(format!("{e:#}")))?;
-        }
-        tracing::info!(
-            "banned {} for {} s ({origin}: {reason})",
-            d.ban.cidr,
-            d.record.until.saturating_sub(now)
-        );
-        Ok(record_json(&d.record, now))
+        self.ban_one(reason, origin, |book, now| {
+            book.request(target, duration, reason, origin, now)
+        })
     }
 
     /// Bans one target for exactly `duration` (a jail that escalates by
@@ -198,13 +185,22 @@ impl BanService {
         reason: &str,
         origin: &str,
     ) -> Result<Value, BanError> {
+        let d = duration.unwrap_or(rampart_sys::bans::MAX_TIMEOUT_SECS);
+        self.ban_one(reason, origin, |book, now| {
+            book.request_exact(target, d, reason, origin, now)
+        })
+    }
+
+    /// One book decision carried out on the kernel and the store, logged.
+    fn ban_one(
+        &self,
+        reason: &str,
+        origin: &str,
+        decide: impl FnOnce(&mut BanBook, u64) -> Result<BanDecision, BanRefused>,
+    ) -> Result<Value, BanError> {
         let mut g = self.lock();
         let now = unix_now();
-        let d = duration.unwrap_or(rampart_sys::bans::MAX_TIMEOUT_SECS);
-        let d = g
-            .book
-            .request_exact(target, d, reason, origin, now)
-            .map_err(|e: BanRefused| BanError::Refused(e.to_string()))?;
+        let d = decide(&mut g.book, now).map_err(|e| BanError::Refused(e.to_string()))?;
         if d.kernel_update {
             apply(&mut g, std::slice::from_ref(&d))
                 .map_err(|e| BanError::Failed(format!("{e:#}")))?;
