@@ -3,186 +3,16 @@
 //! failregex/ignoreregex, multi-line failure ids with `<F-MLFID>`,
 //! `<F-NOFAIL>`, `<F-MLFFORGET>`, `<F-MLFGAINED>`).
 
+use compact_str::CompactString;
 use std::collections::{BTreeSet, HashMap, VecDeque};
-use std::sync::Arc;
-
-use aho_corasick::AhoCorasick;
-use pcre2::bytes::{CaptureLocations, Regex};
 
 use crate::config::FilterDef;
 use crate::date::{DateDetector, TimeContext};
-use crate::prefilter::{anchored_first_bytes, anchored_prefix, required_literals};
-use crate::{pyre, CompileError};
-use memchr::memmem;
+use crate::scan::{Compiled, Matcher, Scan};
+use crate::CompileError;
 
 /// Entries kept in the multi-line failure-id cache (fail2ban: 100).
 const MLFID_CACHE_MAX: usize = 100;
-
-/// One compiled regex with its named groups.
-struct Compiled {
-    re: Regex,
-    locs: CaptureLocations,
-    names: Vec<(Arc<str>, usize)>,
-    /// `(alt group name, target name)`, sorted (fail2ban `<F-ALT_X>`).
-    alt: Vec<(String, Arc<str>)>,
-    skiplines: Vec<usize>,
-    /// Literals of which every match contains one (None: always run).
-    literal: Option<Vec<Vec<u8>>>,
-    /// Cheapest per-line test that the regex can match at all.
-    check: Check,
-    /// First bytes a match can start with (`^` regexes, single line).
-    first: Option<[u64; 4]>,
-    source: String,
-}
-
-impl Compiled {
-    fn new(src: &str, multiline: bool, use_dns: bool) -> Result<Compiled, String> {
-        let tagged = pyre::resolve_tags(src, use_dns);
-        if tagged.trim_start().is_empty() {
-            return Err("empty regex".to_string());
-        }
-        let re = pyre::compile(&tagged, multiline, false)?;
-        let names: Vec<(Arc<str>, usize)> = re
-            .capture_names()
-            .iter()
-            .enumerate()
-            .filter_map(|(i, n)| n.as_ref().map(|n| (Arc::from(n.as_str()), i)))
-            .collect();
-        let mut alt: Vec<(String, Arc<str>)> = names
-            .iter()
-            .filter_map(|(n, _)| {
-                let rest = n.strip_prefix("alt_")?;
-                // `alt_user_1` -> `user`
-                let base = match rest.rfind('_') {
-                    Some(p)
-                        if rest.get(p + 1..).is_some_and(|d| {
-                            !d.is_empty() && d.bytes().all(|c| c.is_ascii_digit())
-                        }) =>
-                    {
-                        rest.get(..p).unwrap_or(rest)
-                    }
-                    _ => rest,
-                };
-                let base = match base {
-                    "id" => "fid",
-                    "port" => "fport",
-                    b => b,
-                };
-                Some((n.to_string(), Arc::from(base)))
-            })
-            .collect();
-        alt.sort();
-        let skiplines = names
-            .iter()
-            .filter(|(n, _)| n.starts_with("skiplines"))
-            .map(|(_, i)| *i)
-            .collect();
-        let locs = re.capture_locations();
-        let literal = required_literals(&tagged);
-        let check = match (multiline, anchored_prefix(&tagged), &literal) {
-            (false, Some(p), _) => Check::Prefix(p),
-            (_, _, Some(set)) => Check::Any(
-                set.iter()
-                    .map(|l| memmem::Finder::new(l).into_owned())
-                    .collect(),
-            ),
-            _ => Check::Always,
-        };
-        let first = if multiline {
-            None
-        } else {
-            anchored_first_bytes(&tagged)
-        };
-        Ok(Compiled {
-            check,
-            first,
-            literal,
-            re,
-            locs,
-            names,
-            alt,
-            skiplines,
-            source: src.to_string(),
-        })
-    }
-
-    fn search(&mut self, buf: &[u8]) -> Option<(usize, usize)> {
-        match self.re.captures_read(&mut self.locs, buf) {
-            Ok(Some(m)) => Some((m.start(), m.end())),
-            _ => None,
-        }
-    }
-
-    fn groups(&self, buf: &[u8]) -> FailData {
-        self.groups_skip(buf, "")
-    }
-
-    /// Groups except `skip` (the prefregex's `content`, used as a range).
-    fn groups_skip(&self, buf: &[u8], skip: &str) -> FailData {
-        let mut f = FailData::default();
-        for (n, i) in &self.names {
-            if !skip.is_empty() && &**n == skip {
-                continue;
-            }
-            // groups that did not participate stay absent (same as a
-            // Python `None` for every use fail2ban makes of them)
-            if let Some((a, b)) = self.locs.get(*i) {
-                let bytes = buf.get(a..b).unwrap_or(&[]);
-                let v = match std::str::from_utf8(bytes) {
-                    Ok(s) => s.to_owned(),
-                    Err(_) => String::from_utf8_lossy(bytes).into_owned(),
-                };
-                f.values.push((Arc::clone(n), Some(v)));
-            }
-        }
-        for (k, n) in &self.alt {
-            let v = f.get(k);
-            if v.as_deref().is_some_and(|s| !s.is_empty()) && !f.truthy(n) {
-                f.set_arc(n, v);
-            }
-        }
-        f
-    }
-
-    fn group_range(&self, name: &str) -> Option<(usize, usize)> {
-        let (_, i) = self.names.iter().find(|(n, _)| &**n == name)?;
-        self.locs.get(*i)
-    }
-
-    fn skipped(&self, buf: &[u8]) -> Vec<Vec<u8>> {
-        let mut all = Vec::new();
-        for i in &self.skiplines {
-            if let Some((a, b)) = self.locs.get(*i) {
-                all.extend_from_slice(buf.get(a..b).unwrap_or(&[]));
-            }
-        }
-        all.split(|&c| c == b'\n')
-            .filter(|l| !l.is_empty())
-            .map(<[u8]>::to_vec)
-            .collect()
-    }
-}
-
-/// A cheap necessary condition for a regex to match a buffer.
-enum Check {
-    /// The buffer starts with these bytes (`^literal` regexes).
-    Prefix(Vec<u8>),
-    /// One of these literals occurs.
-    Any(Vec<memmem::Finder<'static>>),
-    /// No shortcut.
-    Always,
-}
-
-impl Check {
-    fn may_match(&self, hay: &[u8]) -> bool {
-        match self {
-            // first byte inline: most regexes are rejected without memcmp
-            Check::Prefix(p) => hay.first() == p.first() && hay.starts_with(p),
-            Check::Any(fs) => fs.iter().any(|f| f.find(hay).is_some()),
-            Check::Always => true,
-        }
-    }
-}
 
 /// Key equality with a cheap first-byte test before `memcmp`.
 fn key_eq(a: &str, b: &str) -> bool {
@@ -194,13 +24,16 @@ fn key_eq(a: &str, b: &str) -> bool {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FailData {
     /// `(name, value)`.
-    pub values: Vec<(Arc<str>, Option<String>)>,
+    pub(crate) values: Vec<(CompactString, Option<CompactString>)>,
     /// Users seen on one multi-line failure id.
     pub users: Option<BTreeSet<String>>,
     matches: Option<usize>,
     nofail_matches: Option<usize>,
     /// A line of this id matched but had no address yet.
     pending: bool,
+    /// When this entry entered the multi-line cache (its `cache_order`
+    /// entry).
+    cache_seq: u64,
 }
 
 impl FailData {
@@ -214,6 +47,14 @@ impl FailData {
 
     /// Value of a key (`None`: absent or no value).
     pub fn get(&self, k: &str) -> Option<String> {
+        self.values
+            .iter()
+            .find(|(n, _)| key_eq(n, k))
+            .and_then(|(_, v)| v.as_ref().map(|v| v.to_string()))
+    }
+
+    /// Value of a key without converting it.
+    pub(crate) fn get_compact(&self, k: &str) -> Option<CompactString> {
         self.values
             .iter()
             .find(|(n, _)| key_eq(n, k))
@@ -232,23 +73,29 @@ impl FailData {
             .any(|(n, v)| key_eq(n, k) && v.as_deref().is_some_and(|s| !s.is_empty()))
     }
 
-    fn set(&mut self, k: &str, v: Option<String>) {
+    pub(crate) fn set(&mut self, k: &str, v: Option<CompactString>) {
         if let Some(slot) = self.values.iter_mut().find(|(n, _)| key_eq(n, k)) {
             slot.1 = v;
         } else {
-            self.values.push((Arc::from(k), v));
+            self.values.push((CompactString::from(k), v));
         }
     }
 
-    fn set_arc(&mut self, k: &Arc<str>, v: Option<String>) {
-        if let Some(slot) = self.values.iter_mut().find(|(n, _)| key_eq(n, k)) {
-            slot.1 = v;
-        } else {
-            self.values.push((Arc::clone(k), v));
+    /// Adds the prefregex groups: values of the failregex win, but a
+    /// group that did not participate keeps the prefregex value (fail2ban
+    /// master).
+    pub(crate) fn merge_prefregex(&mut self, pre: &FailData) {
+        for (k, v) in &pre.values {
+            if v.is_some() && !self.values.iter().any(|(n, x)| key_eq(n, k) && x.is_some()) {
+                self.set(k, v.clone());
+            }
         }
     }
 
     fn remove(&mut self, k: &str) -> bool {
+        if !self.has(k) {
+            return false;
+        }
         let before = self.values.len();
         self.values.retain(|(n, _)| !key_eq(n, k));
         before != self.values.len()
@@ -288,31 +135,61 @@ pub struct LineResult {
 
 type Tuple = (Vec<u8>, Vec<u8>);
 
+/// Where a line's date is ([`Filter::locate`]): the text before and after
+/// it is what the regexes see.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Located {
+    pre_end: usize,
+    post_start: usize,
+    /// Line length without its line end.
+    len: usize,
+    stamp: Stamp,
+}
+
+impl Located {
+    /// Offset of the text after the date.
+    pub(crate) fn post_start(&self) -> usize {
+        self.post_start
+    }
+
+    /// Line length without its line end.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The text before and after the date.
+    pub fn parts<'a>(&self, line: &'a [u8]) -> (&'a [u8], &'a [u8]) {
+        (
+            line.get(..self.pre_end).unwrap_or(&[]),
+            line.get(self.post_start..self.len).unwrap_or(&[]),
+        )
+    }
+}
+
+/// What the date says.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Stamp {
+    /// No usable stamp: the last date seen counts.
+    Keep,
+    /// The line's own time (UTC epoch).
+    At(f64),
+}
+
 /// A compiled filter plus its per-log state (line buffer, last date,
 /// multi-line failure cache). One per log stream.
 pub struct Filter {
-    pref: Option<Compiled>,
-    fail: Vec<Compiled>,
-    ignore: Vec<Compiled>,
+    /// The regexes (pure half, see [`Matcher`]).
+    m: Matcher,
     maxlines: usize,
     dates: DateDetector,
     ctx: TimeContext,
     buffer: Vec<Tuple>,
     last_date: Option<f64>,
-    cache: HashMap<String, FailData, foldhash::fast::RandomState>,
-    cache_order: VecDeque<String>,
-    /// Literal prefilter over all failregexes (None: some regex has no
-    /// required literal, run all).
-    ac: Option<AhoCorasick>,
-    /// The same literals in a SIMD searcher (line rejection).
-    teddy: Option<aho_corasick::packed::Searcher>,
-    /// `ac` pattern index -> failregex index.
-    ac_map: Vec<usize>,
-    /// Failregexes without literals: run on every line.
-    always: Vec<usize>,
-    candidates: Vec<bool>,
-    scratch: Vec<u8>,
-    scratch2: Vec<u8>,
+    cache: HashMap<CompactString, FailData, foldhash::fast::RandomState>,
+    /// Insertion order of `cache` keys; entries of forgotten ids stay
+    /// until they reach the front (no linear removal per forget).
+    cache_order: VecDeque<(CompactString, u64)>,
+    cache_seq: u64,
     collect_fields: bool,
 }
 
@@ -321,7 +198,7 @@ impl std::fmt::Debug for Filter {
         f.debug_struct("Filter")
             .field(
                 "failregex",
-                &self.fail.iter().map(|c| &c.source).collect::<Vec<_>>(),
+                &self.m.fail.iter().map(|c| &c.source).collect::<Vec<_>>(),
             )
             .field("maxlines", &self.maxlines)
             .finish()
@@ -374,44 +251,8 @@ impl Filter {
             regex: e.pattern,
             message: e.message,
         })?;
-        let mut lits: Vec<&[u8]> = Vec::new();
-        let mut ac_map = Vec::new();
-        let mut always = Vec::new();
-        for (i, c) in fail.iter().enumerate() {
-            match &c.literal {
-                Some(set) => {
-                    for l in set {
-                        lits.push(l);
-                        ac_map.push(i);
-                    }
-                }
-                None => always.push(i),
-            }
-        }
-        let ac = if lits.is_empty() {
-            None
-        } else {
-            AhoCorasick::builder()
-                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-                .build(&lits)
-                .ok()
-        };
-        if ac.is_none() {
-            always = (0..fail.len()).collect();
-        }
-        // SIMD (Teddy) searcher for the rejection scan when available
-        let teddy = if lits.is_empty() {
-            None
-        } else {
-            let mut b = aho_corasick::packed::Config::new().builder();
-            b.extend(lits.iter());
-            b.build()
-        };
-        let n = fail.len();
         Ok(Filter {
-            pref,
-            fail,
-            ignore,
+            m: Matcher::new(pref, fail, ignore),
             maxlines: def.maxlines.max(1),
             dates,
             ctx,
@@ -419,25 +260,19 @@ impl Filter {
             last_date: None,
             cache: HashMap::default(),
             cache_order: VecDeque::new(),
-            ac,
-            teddy,
-            ac_map,
-            always,
-            candidates: vec![true; n],
-            scratch: Vec::new(),
-            scratch2: Vec::new(),
+            cache_seq: 0,
             collect_fields: true,
         })
     }
 
     /// Number of failregexes.
     pub fn failregex_count(&self) -> usize {
-        self.fail.len()
+        self.m.fail.len()
     }
 
     /// Source text of failregex `i` (after substitution).
     pub fn failregex_source(&self, i: usize) -> Option<&str> {
-        self.fail.get(i).map(|c| c.source.as_str())
+        self.m.fail.get(i).map(|c| c.source.as_str())
     }
 
     /// Whether failures carry their group values (`Failure::data`, on by
@@ -454,6 +289,27 @@ impl Filter {
 
     /// Processes a log file line (with its own timestamp).
     pub fn process_line(&mut self, line: &[u8]) -> LineResult {
+        let loc = self.locate(line);
+        let (pre, post) = loc.parts(line);
+        if self.maxlines == 1 {
+            let scan = self.m.scan_line(line, &loc);
+            return self.apply(&loc, scan);
+        }
+        // fail2ban checks ignoreregex on the text before the date here
+        // (its tuple slicing), the full line when no date.
+        if self.m.ignored_text(pre) {
+            return LineResult {
+                ignored: true,
+                ..LineResult::default()
+            };
+        }
+        let date = self.resolve_date(loc.stamp);
+        self.find_failure(pre, post, date)
+    }
+
+    /// Stage one of [`Filter::process_line`]: finds the line's date. Runs
+    /// in line order (the detector learns which template wins).
+    pub fn locate(&mut self, line: &[u8]) -> Located {
         let mut l = line;
         while let Some((&last, rest)) = l.split_last() {
             if last == b'\n' || last == b'\r' {
@@ -462,46 +318,94 @@ impl Filter {
                 break;
             }
         }
+        let len = l.len();
         match self.dates.find(l, &self.ctx) {
-            Some(m) => {
-                let pre = l.get(..m.start).unwrap_or(&[]);
-                let post = l.get(m.end..).unwrap_or(&[]);
-                // fail2ban checks ignoreregex on the text before the date
-                // here (its tuple slicing), the full line when no date.
-                if self.ignored_text(pre) {
-                    return LineResult {
-                        ignored: true,
-                        ..LineResult::default()
-                    };
-                }
-                let date = match m.epoch {
-                    // an empty date text (`^WARNING:()**`) means "no stamp"
-                    _ if m.start == m.end => self.last_date,
-                    Some(e) => {
-                        self.last_date = Some(e);
-                        Some(e)
-                    }
-                    None => self.last_date,
-                };
-                self.find_failure(pre, post, date)
+            Some(m) => Located {
+                pre_end: m.start.min(len),
+                post_start: m.end.min(len).max(m.start.min(len)),
+                len,
+                // an empty date text (`^WARNING:()**`) means "no stamp"
+                stamp: match m.epoch {
+                    _ if m.start == m.end => Stamp::Keep,
+                    Some(e) => Stamp::At(e),
+                    None => Stamp::Keep,
+                },
+            },
+            None => Located {
+                pre_end: len,
+                post_start: len,
+                len,
+                stamp: Stamp::Keep,
+            },
+        }
+    }
+
+    /// Whether lines are matched one at a time (`maxlines = 1`): only then
+    /// can [`Matcher::scan`] run apart from the filter's state.
+    pub fn is_single_line(&self) -> bool {
+        self.maxlines == 1
+    }
+
+    /// A copy of the regexes for another thread (stage two).
+    pub fn matcher(&self) -> Matcher {
+        self.m.clone()
+    }
+
+    /// Stage three of [`Filter::process_line`] for single-line filters:
+    /// merges a [`Matcher::scan`] of the line into the filter's state, in
+    /// line order.
+    pub fn apply(&mut self, loc: &Located, scan: Scan) -> LineResult {
+        if scan.ignored_text {
+            return LineResult {
+                ignored: true,
+                ..LineResult::default()
+            };
+        }
+        let date = self.resolve_date(loc.stamp);
+        let mut res = LineResult {
+            matched_regex: scan.matched_regex,
+            ignored: scan.ignored_hit,
+            ..LineResult::default()
+        };
+        if scan.hits.is_empty() {
+            return res;
+        }
+        let Some(date) = date else {
+            res.no_date = true;
+            return res;
+        };
+        // the prefregex groups are already merged into each hit
+        let none = FailData::default();
+        for (i, fail) in scan.hits {
+            self.emit(i, fail, &none, 1, date, &mut res);
+        }
+        res
+    }
+
+    fn resolve_date(&mut self, stamp: Stamp) -> Option<f64> {
+        match stamp {
+            Stamp::At(e) => {
+                self.last_date = Some(e);
+                Some(e)
             }
-            None => {
-                if self.ignored_text(l) {
-                    return LineResult {
-                        ignored: true,
-                        ..LineResult::default()
-                    };
-                }
-                let date = self.last_date;
-                self.find_failure(l, &[], date)
-            }
+            Stamp::Keep => self.last_date,
         }
     }
 
     /// Processes a journal message (no timestamp in the text; `time` is
     /// the entry's time).
     pub fn process_journal_line(&mut self, line: &[u8], time: f64) -> LineResult {
-        if self.ignored_text(&[]) {
+        if self.maxlines == 1 {
+            let scan = self.m.scan(&[], line);
+            let loc = Located {
+                pre_end: 0,
+                post_start: 0,
+                len: line.len(),
+                stamp: Stamp::At(time),
+            };
+            return self.apply(&loc, scan);
+        }
+        if self.m.ignored_text(&[]) {
             return LineResult {
                 ignored: true,
                 ..LineResult::default()
@@ -511,28 +415,8 @@ impl Filter {
         self.find_failure(&[], line, Some(time))
     }
 
-    fn ignored_text(&mut self, text: &[u8]) -> bool {
-        if self.ignore.is_empty() {
-            return false;
-        }
-        let mut buf = Vec::with_capacity(text.len() + 1);
-        buf.extend_from_slice(text);
-        buf.push(b'\n');
-        self.ignore.iter_mut().any(|r| r.search(&buf).is_some())
-    }
-
-    fn ignored_lines(&mut self, lines: &[Tuple]) -> bool {
-        if self.ignore.is_empty() {
-            return false;
-        }
-        let buf = join_lines(lines);
-        self.ignore.iter_mut().any(|r| r.search(&buf).is_some())
-    }
-
+    /// `maxlines > 1`: fail2ban's line buffer.
     fn find_failure(&mut self, pre: &[u8], post: &[u8], date: Option<f64>) -> LineResult {
-        if self.maxlines == 1 {
-            return self.find_failure_single(pre, post, date);
-        }
         let mut res = LineResult::default();
         self.buffer.push((pre.to_vec(), post.to_vec()));
         if self.buffer.len() > self.maxlines {
@@ -541,10 +425,10 @@ impl Filter {
         }
         let org: Vec<Tuple> = self.buffer.clone();
         let mut buf: Option<Vec<u8>> = Some(join_lines(&self.buffer));
-        self.mark_candidates(buf.as_deref().unwrap_or(&[]));
+        self.m.mark_candidates(buf.as_deref().unwrap_or(&[]));
 
         let mut pre_groups = FailData::default();
-        if let Some(p) = self.pref.as_mut() {
+        if let Some(p) = self.m.pref.as_mut() {
             let b = buf.as_deref().unwrap_or(&[]);
             if p.search(b).is_none() {
                 return res;
@@ -557,15 +441,15 @@ impl Filter {
                 buf = None;
             }
         }
-        for i in 0..self.fail.len() {
-            if !self.candidates.get(i).copied().unwrap_or(true) {
+        for i in 0..self.m.fail.len() {
+            if !self.m.candidates.get(i).copied().unwrap_or(true) {
                 continue;
             }
             if buf.is_none() {
                 buf = Some(join_lines(&self.buffer));
             }
             let b = buf.as_deref().unwrap_or(&[]);
-            let Some(r) = self.fail.get_mut(i) else {
+            let Some(r) = self.m.fail.get_mut(i) else {
                 continue;
             };
             let Some((ms, me)) = r.search(b) else {
@@ -574,7 +458,7 @@ impl Filter {
             let fail = r.groups(b);
             let (matched, unmatched) = split_matched(b, ms, me, &org, &r.skipped(b));
             res.matched_regex = true;
-            if self.ignored_lines(&matched) {
+            if self.m.ignored_buffer(&join_lines(&matched)) {
                 self.buffer = unmatched;
                 buf = None;
                 res.ignored = true;
@@ -591,130 +475,6 @@ impl Filter {
         res
     }
 
-    /// Sets `candidates` from the literal prefilter (all true without one).
-    /// Returns false when no failregex can match.
-    fn mark_candidates(&mut self, buf: &[u8]) -> bool {
-        let Some(ac) = &self.ac else {
-            self.candidates.iter_mut().for_each(|c| *c = true);
-            return true;
-        };
-        self.candidates.iter_mut().for_each(|c| *c = false);
-        let mut any = false;
-        for &i in &self.always {
-            if let Some(c) = self.candidates.get_mut(i) {
-                *c = true;
-                any = true;
-            }
-        }
-        for m in ac.find_overlapping_iter(buf) {
-            if let Some(&ri) = self.ac_map.get(m.pattern().as_usize()) {
-                if let Some(c) = self.candidates.get_mut(ri) {
-                    *c = true;
-                    any = true;
-                }
-            }
-        }
-        any
-    }
-
-    /// `maxlines = 1`: no line buffer, no copies of the line.
-    fn find_failure_single(&mut self, pre: &[u8], post: &[u8], date: Option<f64>) -> LineResult {
-        let mut res = LineResult::default();
-        let mut line = std::mem::take(&mut self.scratch);
-        line.clear();
-        line.extend_from_slice(pre);
-        line.extend_from_slice(post);
-        line.push(b'\n');
-        let mut content = std::mem::take(&mut self.scratch2);
-        self.single_inner(&line, &mut content, date, &mut res);
-        self.scratch = line;
-        self.scratch2 = content;
-        res
-    }
-
-    fn single_inner(
-        &mut self,
-        line: &[u8],
-        content: &mut Vec<u8>,
-        date: Option<f64>,
-        res: &mut LineResult,
-    ) {
-        if self.always.is_empty() {
-            // one literal scan rejects most lines without any regex
-            let hit = match (&self.teddy, &self.ac) {
-                (Some(t), _) => t.find(line).is_some(),
-                (None, Some(ac)) => ac.find(line).is_some(),
-                (None, None) => true,
-            };
-            if !hit {
-                return;
-            }
-        }
-        let mut use_content = false;
-        let mut empty_content = false;
-        if let Some(p) = self.pref.as_mut() {
-            if p.search(line).is_none() {
-                return;
-            }
-            if let Some((a, b)) = p.group_range("content") {
-                if b == a {
-                    empty_content = true;
-                }
-                if b > a {
-                    content.clear();
-                    content.extend_from_slice(line.get(a..b).unwrap_or(&[]));
-                    content.push(b'\n');
-                    use_content = true;
-                }
-            }
-        }
-        // prefregex groups are only built once some failregex matched (the
-        // prefregex capture locations stay valid for this line)
-        let mut pre_groups: Option<FailData> = None;
-        for i in 0..self.fail.len() {
-            let b: &[u8] = if use_content { content } else { line };
-            let Some(r) = self.fail.get_mut(i) else {
-                continue;
-            };
-            if let Some(set) = &r.first {
-                let c = b.first().copied().unwrap_or(b'\n');
-                if set
-                    .get(usize::from(c >> 6))
-                    .is_none_or(|w| w & (1u64 << (c & 63)) == 0)
-                {
-                    continue;
-                }
-            }
-            if !r.check.may_match(b) || r.search(b).is_none() {
-                continue;
-            }
-            let fail = r.groups(b);
-            res.matched_regex = true;
-            if !self.ignore.is_empty() && self.ignore.iter_mut().any(|x| x.search(line).is_some()) {
-                res.ignored = true;
-                continue;
-            }
-            let Some(date) = date else {
-                res.no_date = true;
-                continue;
-            };
-            let pg = pre_groups.get_or_insert_with(|| match &self.pref {
-                Some(p) => {
-                    let mut g = p.groups_skip(line, "content");
-                    if empty_content {
-                        // an empty content stays a group value, as in fail2ban
-                        g.set("content", Some(String::new()));
-                    }
-                    g
-                }
-                None => FailData::default(),
-            });
-            let pg = std::mem::take(pg);
-            self.emit(i, fail, &pg, 1, date, res);
-            pre_groups = Some(pg);
-        }
-    }
-
     /// Merges prefregex groups and the multi-line state, then records the
     /// failure (or the pending state when no address is known yet).
     fn emit(
@@ -726,14 +486,8 @@ impl Filter {
         date: f64,
         res: &mut LineResult,
     ) {
-        // values of the failregex win, but a group that did not
-        // participate keeps the prefregex value (fail2ban master)
-        for (k, v) in &pre_groups.values {
-            if v.is_some() && !fail.values.iter().any(|(n, x)| key_eq(n, k) && x.is_some()) {
-                fail.set_arc(k, v.clone());
-            }
-        }
-        let mlfid = fail.get("mlfid");
+        fail.merge_prefregex(pre_groups);
+        let mlfid = fail.get_compact("mlfid");
         let owned;
         let f: &FailData = match &mlfid {
             Some(id) => match self.merge_failure(id, fail, matched) {
@@ -811,7 +565,7 @@ impl Filter {
         if fail.truthy("mlfgained") {
             nf |= 9;
             if !fail.truthy("nofail") {
-                let g = fail.get("mlfgained");
+                let g = fail.get_compact("mlfgained");
                 fail.set("nofail", g);
             }
         } else if fail.truthy("nofail") {
@@ -821,12 +575,14 @@ impl Filter {
             nf |= 2;
         }
         fail.remove("mlfforget");
-        let user = fail.get("user").filter(|u| !u.is_empty());
+        let user = fail.get_ref("user").filter(|u| !u.is_empty());
         if let Some(cached) = self.cache.get_mut(mlfid) {
             let mut users_len = None;
             if let Some(u) = user {
                 let set = cached.users.get_or_insert_with(BTreeSet::new);
-                set.insert(u);
+                if !set.contains(u) {
+                    set.insert(u.to_string());
+                }
                 users_len = Some(set.len());
             }
             if cached.truthy("nofail") {
@@ -843,12 +599,12 @@ impl Filter {
             }
             for (k, v) in fail.values {
                 if v.is_some() {
-                    cached.set_arc(&k, v);
+                    cached.set(&k, v);
                 }
             }
             finish_merge(cached, nf, users_len, matched);
             if nf & 2 != 0 {
-                self.cache_order.retain(|k| k != mlfid);
+                // its `cache_order` entry goes when it reaches the front
                 return self.cache.remove(mlfid);
             }
             return None;
@@ -856,6 +612,7 @@ impl Filter {
         let mut users_len = None;
         if let Some(u) = user {
             if nf & 2 == 0 {
+                let u = u.to_string();
                 let set = fail.users.get_or_insert_with(BTreeSet::new);
                 set.insert(u);
                 users_len = Some(set.len());
@@ -863,16 +620,37 @@ impl Filter {
         }
         finish_merge(&mut fail, nf, users_len, matched);
         if nf & 2 == 0 {
-            self.cache_order.push_back(mlfid.to_string());
-            while self.cache_order.len() > MLFID_CACHE_MAX {
-                if let Some(old) = self.cache_order.pop_front() {
-                    self.cache.remove(&old);
-                }
-            }
-            self.cache.insert(mlfid.to_string(), fail);
+            let key = CompactString::from(mlfid);
+            self.cache_seq += 1;
+            fail.cache_seq = self.cache_seq;
+            self.cache_order.push_back((key.clone(), self.cache_seq));
+            self.cache.insert(key, fail);
+            self.trim_cache();
             return None;
         }
         Some(fail)
+    }
+}
+
+impl Filter {
+    /// Keeps the `MLFID_CACHE_MAX` most recently inserted ids (fail2ban's
+    /// bounded cache). `cache_order` may still name forgotten ids, or an
+    /// older insertion of an id inserted again: an entry only evicts the
+    /// insertion it was made for.
+    fn trim_cache(&mut self) {
+        while self.cache.len() > MLFID_CACHE_MAX {
+            let Some((old, seq)) = self.cache_order.pop_front() else {
+                break;
+            };
+            if self.cache.get(&old).is_some_and(|f| f.cache_seq == seq) {
+                self.cache.remove(&old);
+            }
+        }
+        if self.cache_order.len() > 4 * MLFID_CACHE_MAX {
+            let cache = &self.cache;
+            self.cache_order
+                .retain(|(k, seq)| cache.get(k).is_some_and(|f| f.cache_seq == *seq));
+        }
     }
 }
 

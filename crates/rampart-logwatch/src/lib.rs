@@ -18,6 +18,7 @@ pub mod filter;
 pub mod jail;
 mod prefilter;
 pub mod pyre;
+pub mod scan;
 pub mod scenario;
 
 pub use config::{load_filter, FileSource, FilterDef};
@@ -25,12 +26,13 @@ pub use date::{PosixTz, TimeContext};
 pub use early::{
     EarlyWarning, EarlyWarningConfig, EarlyWarningConfigError, EarlyWarningStats, Warning,
 };
-pub use filter::{FailData, Failure, Filter, LineResult};
+pub use filter::{FailData, Failure, Filter, LineResult, Located};
 pub use jail::{
     parse_duration, parse_host, Aggregator, AggregatorConfig, AggregatorStats, BanTimeIncrement,
     IncrementFormula, Jail, JailBan, JailConfig, JailConfigError, JailEvent, JailStats, Prefix,
     RangeBan, SkipReason,
 };
+pub use scan::{Matcher, Scan};
 pub use scenario::{
     DistinctCounter, DistinctCounterConfig, DistributedBruteForce, DistributedBruteForceConfig,
     LeakyBucket, LeakyBucketConfig, Scenario, ScenarioConfigError, ScenarioEvent, SlowBruteForce,

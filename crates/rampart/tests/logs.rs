@@ -93,3 +93,55 @@ fn logs_match_jsonl_protocol() {
     assert_eq!(lines[3]["ok"], true);
     assert_eq!(lines[4]["ok"], false);
 }
+
+/// `logs test` with scanning threads reports exactly what one thread
+/// does: same counts, hosts and per-regex hits, across batch borders,
+/// CRLF lines, a line longer than a read block and a last line without
+/// a newline.
+#[test]
+fn logs_test_threads_give_the_same_report() {
+    let root = repo();
+    let sample = std::fs::read_to_string(root.join("samples/logs/auth.log")).unwrap();
+    let dir = std::env::temp_dir().join(format!("rampart-logs-threads-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("big.log");
+    let mut text = String::new();
+    for i in 0..4000 {
+        for line in sample.lines() {
+            // vary the addresses so hosts differ per copy
+            let l = line.replace("198.51.100.7", &format!("198.51.{}.{}", i % 200, i % 250));
+            text.push_str(&l);
+            text.push_str(if i % 7 == 0 { "\r\n" } else { "\n" });
+        }
+        if i == 1234 {
+            text.push_str(&"x".repeat(300_000));
+            text.push('\n');
+        }
+    }
+    text.push_str(sample.lines().next().unwrap());
+    std::fs::write(&log, &text).unwrap();
+    let report = |threads: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_rampart"))
+            .args(["logs", "test", "--top", "100000", "--show-missed", "5"])
+            .args(["--threads", threads])
+            .arg(root.join("samples/logs/sshd-sample.conf"))
+            .arg(&log)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.starts_with("Throughput"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let one = report("1");
+    assert!(one.contains("Lines: 60002 read"), "{one}");
+    assert_eq!(one, report("2"));
+    assert_eq!(one, report("3"));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -13,7 +13,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
-use rampart_logwatch::{load_and_compile, parse_filter_spec, Filter, PosixTz, TimeContext};
+use rampart_logwatch::{
+    load_and_compile, parse_filter_spec, Filter, LineResult, PosixTz, TimeContext,
+};
 use serde_json::{json, Map, Value};
 
 /// `rampart logs ...`
@@ -48,6 +50,10 @@ pub struct TestArgs {
     /// TZ environment variable, else UTC).
     #[arg(long)]
     pub tz: Option<String>,
+    /// Regex threads (0: one per CPU). The results are the same for any
+    /// count; filters with `maxlines > 1` always use one.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub threads: usize,
 }
 
 /// Arguments of `rampart logs match`.
@@ -139,17 +145,13 @@ fn test(a: &TestArgs) -> Result<ExitCode> {
     } else {
         None
     };
-    let mut lines = LineReader::new(file);
     let (mut read, mut matched, mut ignored, mut missed) = (0u64, 0u64, 0u64, 0u64);
     let mut hits = vec![0u64; filter.failregex_count()];
     let mut hosts: HashMap<String, u64> = HashMap::new();
     let mut missed_samples: Vec<String> = Vec::new();
     let mut bytes_done = 0u64;
     let t0 = Instant::now();
-    while let Some(line) = lines
-        .next_line()
-        .with_context(|| format!("reading {}", a.logfile.display()))?
-    {
+    let mut tally = |line: &[u8], r: LineResult| {
         read += 1;
         bytes_done += line.len() as u64;
         if let Some(b) = &bar {
@@ -157,7 +159,6 @@ fn test(a: &TestArgs) -> Result<ExitCode> {
                 b.set_position(bytes_done);
             }
         }
-        let r = filter.process_line(line);
         if !r.failures.is_empty() || !r.pending.is_empty() {
             matched += 1;
             for i in &r.pending {
@@ -185,6 +186,22 @@ fn test(a: &TestArgs) -> Result<ExitCode> {
             if missed_samples.len() < a.show_missed {
                 missed_samples.push(String::from_utf8_lossy(line).trim_end().to_string());
             }
+        }
+    };
+    let threads = match a.threads {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    };
+    let reading = || format!("reading {}", a.logfile.display());
+    if threads > 1 && filter.is_single_line() {
+        let mut blocks = super::logs_pipeline::BlockReader::new(file);
+        super::logs_pipeline::run(&mut filter, &mut blocks, threads - 1, &mut tally)
+            .with_context(reading)?;
+    } else {
+        let mut lines = LineReader::new(file);
+        while let Some(line) = lines.next_line().with_context(reading)? {
+            let r = filter.process_line(line);
+            tally(line, r);
         }
     }
     if let Some(b) = bar {
@@ -223,7 +240,7 @@ fn test(a: &TestArgs) -> Result<ExitCode> {
 
 /// Streams lines out of a reader with one reusable buffer (bounded memory:
 /// a line longer than `MAX_LINE` is cut into pieces).
-struct LineReader<R> {
+pub(crate) struct LineReader<R> {
     inner: R,
     buf: Vec<u8>,
     start: usize,
@@ -234,7 +251,7 @@ struct LineReader<R> {
 const MAX_LINE: usize = 16 << 20;
 
 impl<R: Read> LineReader<R> {
-    fn new(inner: R) -> Self {
+    pub(crate) fn new(inner: R) -> Self {
         LineReader {
             inner,
             buf: vec![0; 1 << 20],
@@ -245,7 +262,7 @@ impl<R: Read> LineReader<R> {
     }
 
     /// The next line including its `\n` (the last one may lack it).
-    fn next_line(&mut self) -> std::io::Result<Option<&[u8]>> {
+    pub(crate) fn next_line(&mut self) -> std::io::Result<Option<&[u8]>> {
         loop {
             let pending = self.buf.get(self.start..self.end).unwrap_or(&[]);
             let cut = match memchr::memchr(b'\n', pending) {

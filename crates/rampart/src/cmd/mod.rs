@@ -5,4 +5,5 @@ pub mod detect;
 pub mod fw;
 pub mod inspect;
 pub mod logs;
+mod logs_pipeline;
 pub mod rules;
