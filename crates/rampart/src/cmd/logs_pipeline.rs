@@ -23,7 +23,7 @@ use anyhow::{anyhow, Result};
 use rampart_logwatch::{Filter, LineResult, Located, Matcher, Scan};
 
 /// Bytes read per batch (a batch holds the whole lines among them).
-const BATCH_BYTES: usize = 128 << 10;
+const BATCH_BYTES: usize = 512 << 10;
 /// Longest line kept whole; longer ones are cut into pieces of this size
 /// (bounded memory, as in the one-thread reader).
 const MAX_LINE: usize = 16 << 20;
@@ -53,19 +53,12 @@ impl<R: Read> BlockReader<R> {
         buf.append(&mut self.carry);
         let mut want = BATCH_BYTES;
         loop {
-            while !self.eof && buf.len() < want {
-                let old = buf.len();
-                buf.resize(want, 0);
-                let n = match buf.get_mut(old..) {
-                    Some(dst) => self.inner.read(dst),
-                    None => Ok(0),
-                };
-                buf.truncate(old + *n.as_ref().unwrap_or(&0));
-                match n {
-                    Ok(0) => self.eof = true,
-                    Ok(_) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
+            if !self.eof && buf.len() < want {
+                // `read_to_end` fills spare capacity without zeroing it
+                let room = (want - buf.len()) as u64;
+                let n = (&mut self.inner).take(room).read_to_end(buf)?;
+                if (n as u64) < room {
+                    self.eof = true;
                 }
             }
             match memchr::memrchr(b'\n', buf) {
