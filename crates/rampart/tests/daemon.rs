@@ -10,7 +10,7 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const RULES: &str = r#"drop tcp any any -> any 8080 (msg:"drop evil"; flow:to_server,established; content:"GET /evil"; sid:1000001;)
 reject tcp any any -> any 8080 (msg:"reject bad"; flow:to_server,established; content:"GET /reject"; sid:1000002;)
@@ -709,6 +709,151 @@ fn bad_configs_name_the_key_and_value() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Starts `rampart run -c DIR/rampart.toml` in namespace `ns`, its output
+/// in `DIR/LOG`; `path` replaces `PATH` (a fake `journalctl`).
+fn spawn_in_ns(ns: &str, dir: &Path, log: &str, path: Option<&str>) -> Child {
+    let log = std::fs::File::create(dir.join(log)).unwrap();
+    let mut cmd = Command::new("ip");
+    cmd.args([
+        "netns",
+        "exec",
+        ns,
+        env!("CARGO_BIN_EXE_rampart"),
+        "run",
+        "-c",
+    ])
+    .arg(dir.join("rampart.toml"))
+    .stdout(log.try_clone().unwrap())
+    .stderr(log);
+    if let Some(p) = path {
+        cmd.env("PATH", p);
+    }
+    cmd.spawn().unwrap()
+}
+
+/// The journal backend end to end: `backend = auto` with no log file on
+/// disk (Debian 12's sshd) follows `journalctl -o json -f` with the
+/// filter's `journalmatch` as separate arguments, formats entries as
+/// fail2ban does (`HOST IDENT[PID]: MESSAGE`, the entry's own time) and
+/// bans in the kernel set. The journal is a stand-in script first in
+/// `PATH` (no journald runs in CI containers).
+#[test]
+fn jail_bans_from_the_journal() {
+    if let Some(why) = skip_reason() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let ns = format!("r{}J", std::process::id() % 100_000);
+    ok("ip", &["netns", "add", &ns]);
+    struct Ns(String);
+    impl Drop for Ns {
+        fn drop(&mut self) {
+            let _ = run("ip", &["netns", "del", &self.0]);
+        }
+    }
+    let _ns = Ns(ns.clone());
+    let dir = tempdir("journal");
+    let conf = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../samples/logs/sshd-sample.conf"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("sshd.conf"),
+        format!("{conf}\njournalmatch = _SYSTEMD_UNIT=sshd.service + _COMM=sshd\n"),
+    )
+    .unwrap();
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let mut entries = String::new();
+    for (pid, ip) in [
+        (101, "203.0.113.9"),
+        (102, "203.0.113.9"),
+        (103, "203.0.113.77"),
+        (104, "203.0.113.9"),
+    ] {
+        entries.push_str(&format!(
+            r#"{{"__REALTIME_TIMESTAMP":"{now}000000","_HOSTNAME":"web01","SYSLOG_IDENTIFIER":"sshd","SYSLOG_PID":"{pid}","MESSAGE":"Failed password for invalid user admin from {ip} port 5{pid} ssh2"}}"#
+        ));
+        entries.push('\n');
+    }
+    // A non-UTF-8 message arrives as an array of bytes.
+    entries.push_str(r#"{"__REALTIME_TIMESTAMP":"1","MESSAGE":[255,0,65]}"#);
+    entries.push('\n');
+    std::fs::write(dir.join("entries.json"), entries).unwrap();
+    let script = format!(
+        "#!/bin/sh\nprintf '%s\\n' \"$@\" > {args}\ncat {entries}\nexec sleep 600\n",
+        args = dir.join("args.txt").display(),
+        entries = dir.join("entries.json").display()
+    );
+    let fake = bin.join("journalctl");
+    std::fs::write(&fake, script).unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::write(
+        dir.join("rampart.toml"),
+        r#"[daemon]
+state_dir = "state"
+control_socket = "ctl/ctl.sock"
+[outputs]
+eve = "eve.json"
+[logs]
+filter_dir = "."
+[jails.sshd]
+logpath = ["no-such-auth.log"]
+backend = "auto"
+maxretry = 3
+findtime = "10m"
+bantime = "1h"
+"#,
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_else(|_| "/usr/sbin:/usr/bin:/sbin:/bin".into())
+    );
+    let mut child = spawn_in_ns(&ns, &dir, "daemon.log", Some(&path));
+    let d = Daemon {
+        child: Command::new("true").spawn().unwrap(),
+        dir: dir.clone(),
+        ns: ns.clone(),
+    };
+    let t = Instant::now();
+    while !d.kernel_bans().contains("203.0.113.9") {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "no ban from the journal: {}",
+            d.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(d.bans(), vec!["203.0.113.9".to_string()]);
+    let args = std::fs::read_to_string(dir.join("args.txt")).unwrap();
+    let args: Vec<&str> = args.lines().collect();
+    assert_eq!(
+        args,
+        [
+            "-o",
+            "json",
+            "-f",
+            "-n",
+            "0",
+            "--no-pager",
+            "-q",
+            "_SYSTEMD_UNIT=sshd.service",
+            "+",
+            "_COMM=sshd"
+        ]
+    );
+    assert_eq!(d.status()["jails"][0]["failures"], 4, "{}", d.status());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn jail_bans_from_a_tailed_log_and_refuses_hostile_files() {
     if let Some(why) = skip_reason() {
@@ -752,21 +897,7 @@ addresses = ["192.0.2.10"]
 "#,
     )
     .unwrap();
-    let log = std::fs::File::create(dir.join("daemon.log")).unwrap();
-    let mut child = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &ns,
-            env!("CARGO_BIN_EXE_rampart"),
-            "run",
-            "-c",
-        ])
-        .arg(dir.join("rampart.toml"))
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
+    let mut child = spawn_in_ns(&ns, &dir, "daemon.log", None);
     let d = Daemon {
         child: Command::new("true").spawn().unwrap(),
         dir: dir.clone(),
@@ -847,21 +978,7 @@ addresses = ["192.0.2.10"]
             "netns", "exec", &ns, "nft", "flush", "set", "inet", "rampart", "bans_v4",
         ],
     );
-    let log = std::fs::File::create(dir.join("daemon2.log")).unwrap();
-    let mut child = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &ns,
-            env!("CARGO_BIN_EXE_rampart"),
-            "run",
-            "-c",
-        ])
-        .arg(dir.join("rampart.toml"))
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
+    let mut child = spawn_in_ns(&ns, &dir, "daemon2.log", None);
     let t = Instant::now();
     while !d.ctl(&["status"]).status.success() {
         assert!(t.elapsed() < Duration::from_secs(20));
