@@ -404,7 +404,8 @@ impl<T> FlowTable<T> {
     /// Finds or creates the flow of a packet and accounts the packet to it.
     /// When creating a flow needs room, the least recently seen flow is
     /// evicted and passed to `evicted` first; a closed TCP flow whose ports
-    /// a new SYN reuses is ended and passed there too.
+    /// a new SYN reuses, and a flow idle past its timeout by the packet's
+    /// own time, are ended and passed there too.
     pub fn update(
         &mut self,
         key: &FlowKey,
@@ -413,6 +414,26 @@ impl<T> FlowTable<T> {
         mut evicted: impl FnMut(Flow<T>, EndReason),
     ) -> FlowUpdate<'_, T> {
         let canon = key.canonical();
+        // A flow idle past its timeout by this packet's own time ends here,
+        // even when the sweep has not reached it: capture clocks jump
+        // backwards (the sweep follows the newest time seen), so a
+        // connection replayed later in its own time must start afresh, as
+        // Suricata does on lookup.
+        if let Some(&idx) = self.index.get(&canon) {
+            let stale = match self.slots.get(idx) {
+                Some(Some(s)) => {
+                    info.ts_ns.saturating_sub(s.flow.last_ns)
+                        > self.timeout_secs(&s.flow).saturating_mul(1_000_000_000)
+                }
+                _ => false,
+            };
+            if stale {
+                if let Some(f) = self.remove(idx) {
+                    self.stats.timed_out += 1;
+                    evicted(f, EndReason::Timeout);
+                }
+            }
+        }
         if let (Some(&idx), Some(flags)) = (self.index.get(&canon), info.tcp_flags) {
             // A bare SYN on a finished connection starts a new one with the
             // same ports (as Suricata and Wireshark both treat it).
@@ -804,6 +825,39 @@ mod tests {
         t.expire(301_000_000_000, |f, r| gone.push((f.key.proto, r)));
         assert_eq!(gone.len(), 2);
         assert!(t.is_empty());
+    }
+
+    /// A capture whose clock went back: the sweep never reaches the old
+    /// flow, but a packet of its replay, idle past the timeout by its own
+    /// time, starts a new flow.
+    #[test]
+    fn lookup_ends_a_flow_idle_by_the_packets_own_time() {
+        let mut t: FlowTable<u32> = FlowTable::new(FlowConfig::default());
+        let k = key(1, 1000, 2, 443);
+        let mut n = 0;
+        t.update(
+            &k,
+            pkt(10, 0x02),
+            || {
+                n += 1;
+                n
+            },
+            |_, _| {},
+        );
+        let first = t.get_mut(&k).map(|f| f.id);
+        // a packet 30 s later continues it (TCP new-state timeout: 60 s)
+        let up = t.update(&k, pkt(40, 0x10), || 99, |_, _| {});
+        assert!(!up.created);
+        let mut ended = Vec::new();
+        let up = t.update(&k, pkt(200, 0x02), || 7, |f, r| ended.push((f.user, r)));
+        assert!(up.created);
+        assert_eq!(up.flow.user, 7);
+        assert_eq!(ended, vec![(1, EndReason::Timeout)]);
+        assert_ne!(t.get_mut(&k).map(|f| f.id), first);
+        assert_eq!(t.stats().timed_out, 1);
+        // an older timestamp (clock going back) never ends a flow
+        let up = t.update(&k, pkt(1, 0x10), || 8, |_, _| panic!("ended"));
+        assert!(!up.created);
     }
 
     #[test]
