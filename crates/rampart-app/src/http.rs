@@ -12,7 +12,15 @@
 //! the URI, garbage before a request line, header lines without a colon,
 //! obsolete line folding) and records each deviation as an
 //! [`HttpAnomaly`] instead of giving up, because evasions live in exactly
-//! those deviations. Every buffer is bounded by a limit in [`HttpConfig`].
+//! those deviations. Responses get libhtp's further leniencies, which
+//! Suricata's http-evader tests exercise: a bare CR ends a head line, odd
+//! line-ending runs (`\n\r`, `\r\n\r\r`) do not end the head, chunk sizes
+//! may carry junk after their digits, a body announced as chunked that is
+//! not runs to the close, `Transfer-Encoding` mentioning `chunked` anywhere
+//! counts, several content codings are undone (each sniffing gzip, zlib or
+//! raw deflate, and passing uncompressed data through),
+//! 1xx/204/304 responses with framing headers have a body, and a first line
+//! not starting with `http` is a body. Every buffer is bounded by a limit in [`HttpConfig`].
 //! Heads are also checked with the strict `httparse` parser; whether it
 //! accepted them is kept ([`HttpTransaction::request_strict`]) as a cheap
 //! "needed leniency" signal.
@@ -149,7 +157,8 @@ pub enum HttpAnomaly {
     LineFolding,
     /// A response arrived with no request left to pair it with.
     UnmatchedResponse,
-    /// A gzip / deflate response body could not be decompressed.
+    /// A gzip / deflate response body could not be decompressed; from the
+    /// failure on, its bytes are kept as sent (libhtp's passthrough).
     GzipDecompressionFailed,
     /// Decompression exceeded [`HttpConfig::decompress_cap`] or the ratio
     /// guard.
@@ -549,8 +558,10 @@ impl HttpTransaction {
     }
 
     /// `http.response_body`: the response body, de-chunked and (for
-    /// `gzip` / `deflate` content encodings) decompressed, at most
-    /// [`HttpConfig::response_body_depth`] bytes.
+    /// `gzip` / `deflate` content encodings, up to
+    /// [`HttpConfig::decompress_layers`] of them) decompressed, at most
+    /// [`HttpConfig::response_body_depth`] bytes. Data that turns out not
+    /// to be compressed is kept as sent.
     pub fn response_body(&self) -> &[u8] {
         &self.response.body
     }
@@ -1458,9 +1469,11 @@ impl HttpParser {
                 let connect_ok =
                     t.method.eq_ignore_ascii_case(b"CONNECT") && (200..300).contains(&code);
                 // Like libhtp (and browsers), a 1xx, 204 or 304 response
-                // that announces a body with Content-Length or
-                // Transfer-Encoding has one.
-                let framed = has_te || length.is_some();
+                // that announces a body with Transfer-Encoding or a
+                // non-zero Content-Length has one (libhtp also takes a zero
+                // length as a body, an empty one; here such a response
+                // stays interim, or a switch of protocols).
+                let framed = has_te || matches!(length, Some(Some(n)) if n > 0);
                 if (code == 101 && !framed) || connect_ok {
                     state = State::Tunnel;
                 } else if (100..200).contains(&code) && !framed {
@@ -1496,7 +1509,7 @@ impl HttpParser {
             let code = self
                 .tx_mut(id)
                 .map_or(0, |t| parse_len(&t.status_code).unwrap_or(0));
-            (100..200).contains(&code) && code != 101 && !has_te && length.is_none()
+            (100..200).contains(&code) && code != 101
         };
         for a in anomalies {
             self.anomaly(Some(id), a, out);

@@ -350,10 +350,14 @@ fn bodies_of_responses_that_should_have_none() {
         &body,
     );
     assert_eq!(one(&r).response_body(), BODY);
-    // Without framing headers there is still no body.
+    // Without framing headers (or with a zero length) there is still no
+    // body, and a 100 stays interim.
     let t = one(b"HTTP/1.1 204 No Content\r\n\r\n");
     assert_eq!(t.response_body(), b"");
     assert!(t.is_complete());
+    let t = one(b"HTTP/1.1 100 Continue\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    assert_eq!(t.stat_code(), b"200");
+    assert_eq!(t.response_body(), b"ok");
 }
 
 #[test]
