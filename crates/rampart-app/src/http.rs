@@ -12,7 +12,15 @@
 //! the URI, garbage before a request line, header lines without a colon,
 //! obsolete line folding) and records each deviation as an
 //! [`HttpAnomaly`] instead of giving up, because evasions live in exactly
-//! those deviations. Every buffer is bounded by a limit in [`HttpConfig`].
+//! those deviations. Responses get libhtp's further leniencies, which
+//! Suricata's http-evader tests exercise: a bare CR ends a head line, odd
+//! line-ending runs (`\n\r`, `\r\n\r\r`) do not end the head, chunk sizes
+//! may carry junk after their digits, a body announced as chunked that is
+//! not runs to the close, `Transfer-Encoding` mentioning `chunked` anywhere
+//! counts, several content codings are undone (each sniffing gzip, zlib or
+//! raw deflate, and passing uncompressed data through),
+//! 1xx/204/304 responses with framing headers have a body, and a first line
+//! not starting with `http` is a body. Every buffer is bounded by a limit in [`HttpConfig`].
 //! Heads are also checked with the strict `httparse` parser; whether it
 //! accepted them is kept ([`HttpTransaction::request_strict`]) as a cheap
 //! "needed leniency" signal.
@@ -68,6 +76,10 @@ pub struct HttpConfig {
     /// ... provided output is already past this many bytes (default 64 KiB),
     /// so small, highly compressible bodies are not flagged.
     pub decompress_ratio_floor: u64,
+    /// Most content codings of one response body undone (default 3, the
+    /// value of Suricata's `response-body-decompress-layer-limit` in its
+    /// evasion tests); every listed coding counts, known or not.
+    pub decompress_layers: usize,
     /// Most transactions held by the parser at once (default 128). Beyond
     /// it the oldest is dropped ([`HttpAnomaly::TooManyTransactions`]);
     /// callers normally remove finished ones with
@@ -87,6 +99,7 @@ impl Default for HttpConfig {
             decompress_cap: 1024 * 1024,
             decompress_ratio: 250,
             decompress_ratio_floor: 64 * 1024,
+            decompress_layers: 3,
             max_transactions: 128,
         }
     }
@@ -144,7 +157,8 @@ pub enum HttpAnomaly {
     LineFolding,
     /// A response arrived with no request left to pair it with.
     UnmatchedResponse,
-    /// A gzip / deflate response body could not be decompressed.
+    /// A gzip / deflate response body could not be decompressed; from the
+    /// failure on, its bytes are kept as sent (libhtp's passthrough).
     GzipDecompressionFailed,
     /// Decompression exceeded [`HttpConfig::decompress_cap`] or the ratio
     /// guard.
@@ -544,8 +558,10 @@ impl HttpTransaction {
     }
 
     /// `http.response_body`: the response body, de-chunked and (for
-    /// `gzip` / `deflate` content encodings) decompressed, at most
-    /// [`HttpConfig::response_body_depth`] bytes.
+    /// `gzip` / `deflate` content encodings, up to
+    /// [`HttpConfig::decompress_layers`] of them) decompressed, at most
+    /// [`HttpConfig::response_body_depth`] bytes. Data that turns out not
+    /// to be compressed is kept as sent.
     pub fn response_body(&self) -> &[u8] {
         &self.response.body
     }
@@ -592,6 +608,14 @@ struct Side {
     /// The transaction this side is filling.
     tx: Option<u64>,
     headers_dropped: bool,
+    /// The last header line kept had no colon (a folded continuation may
+    /// complete it).
+    colonless: bool,
+    /// The last head line ended with a bare LF (a CR right after it is
+    /// part of that line ending: libhtp reads `\n\r` as one).
+    after_bare_lf: bool,
+    /// Where a run of odd line endings in a response head stands.
+    deformed: Deformed,
     /// Name and value bytes of the headers kept for the current message.
     header_bytes: usize,
     decoder: Option<Decoder>,
@@ -607,10 +631,25 @@ impl Side {
             prev_cr: false,
             tx: None,
             headers_dropped: false,
+            colonless: false,
+            after_bare_lf: false,
+            deformed: Deformed::None,
             header_bytes: 0,
             decoder: None,
         }
     }
+}
+
+/// Odd line endings seen in a response head, which libhtp reads as one
+/// line ending rather than as the empty line that ends the head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Deformed {
+    /// Nothing odd.
+    None,
+    /// `\n\r` was just seen.
+    AfterLfCr,
+    /// A run of bare CRs (and blanks) is going on: `\r\n\r\r`.
+    CrRun,
 }
 
 /// A complete line taken from the input.
@@ -621,6 +660,11 @@ struct Line {
     too_long: bool,
     /// Ended with a bare LF.
     bare_lf: bool,
+    /// Ended with a bare CR (response heads only, see
+    /// [`HttpParser::read_line`]).
+    bare_cr: bool,
+    /// The byte after the line ending, when it was already there.
+    next: Option<u8>,
     /// For a too-long line, its last bytes (at most [`TAIL`]).
     tail: Vec<u8>,
 }
@@ -738,6 +782,18 @@ impl HttpParser {
         side.prev_cr = false;
         let state = side.state;
         let tx = side.tx;
+        if dir == Direction::ToClient && state == State::Line && !starts_with_http(&partial) {
+            // libhtp: a response's first line cut short by the close that
+            // does not look like a status line is a body.
+            let waiting = self
+                .response_waiting()
+                .filter(|_| partial.iter().any(|b| !b.is_ascii_whitespace()));
+            if let Some((id, _)) = waiting {
+                self.response_as_body(id, &partial, out);
+                self.complete(dir, id, out);
+            }
+            return;
+        }
         if let (State::Headers, Some(id)) = (state, tx) {
             // A head cut short is still inspected: its last, unterminated
             // line counts, and the head ends here.
@@ -751,6 +807,8 @@ impl HttpParser {
                     bytes,
                     too_long,
                     bare_lf: false,
+                    bare_cr: false,
+                    next: None,
                     tail: Vec::new(),
                 };
                 self.header_line(dir, line, &[], out);
@@ -787,17 +845,47 @@ impl HttpParser {
     }
 
     /// Takes the next line (or part of it) from `data`; `Some` once a whole
-    /// line is available.
+    /// line is available. With `cr_eol` (response status and header lines,
+    /// as libhtp reads them) a CR not followed by LF also ends a line.
     fn read_line(
         &mut self,
         dir: Direction,
         data: &[u8],
         pos: &mut usize,
         max: usize,
+        cr_eol: bool,
     ) -> Option<Line> {
         let side = self.side(dir);
         let rest = data.get(*pos..).unwrap_or_default();
-        let nl = memchr::memchr(b'\n', rest);
+        if cr_eol && side.prev_cr && rest.first().is_some_and(|&b| b != b'\n') {
+            // The previous piece ended with a CR that no LF follows: it
+            // ended the line.
+            return Some(end_line(
+                side,
+                max,
+                true,
+                false,
+                true,
+                rest.first().copied(),
+            ));
+        }
+        let eol = if cr_eol {
+            memchr::memchr2(b'\n', b'\r', rest)
+        } else {
+            memchr::memchr(b'\n', rest)
+        };
+        // Where the line ends in `rest` (index of its last byte), and
+        // whether by a bare CR.
+        let (nl, bare_cr) = match eol {
+            Some(i) if rest.get(i) == Some(&b'\r') => match rest.get(i + 1) {
+                Some(b'\n') => (Some(i + 1), false),
+                Some(_) => (Some(i), true),
+                // A CR at the end of the piece: whether it ends the line
+                // depends on the next byte.
+                None => (None, false),
+            },
+            other => (other, false),
+        };
         let take = nl.map_or(rest.len(), |i| i + 1);
         let piece = rest.get(..take).unwrap_or_default();
         *pos += take;
@@ -830,24 +918,15 @@ impl HttpParser {
         };
         side.prev_cr = cr_before;
         nl?;
-        let mut bytes = std::mem::take(&mut side.line);
-        let mut tail = std::mem::take(&mut side.tail);
-        if tail.last() == Some(&b'\r') {
-            tail.pop();
-        }
-        let too_long = side.line_overflow || bytes.len() > max + usize::from(cr_before);
-        side.line_overflow = false;
-        side.prev_cr = false;
-        if cr_before && !too_long && bytes.last() == Some(&b'\r') {
-            bytes.pop();
-        }
-        bytes.truncate(max);
-        Some(Line {
-            bytes,
-            too_long,
-            bare_lf: !cr_before,
-            tail,
-        })
+        let next = rest.get(take).copied();
+        Some(end_line(
+            side,
+            max,
+            cr_before && !bare_cr,
+            !cr_before && !bare_cr,
+            bare_cr,
+            next,
+        ))
     }
 
     fn step_request(&mut self, data: &[u8], pos: &mut usize, out: &mut Vec<HttpEvent>) {
@@ -855,14 +934,14 @@ impl HttpParser {
         match self.req.state {
             State::Line => {
                 let max = self.cfg.max_request_line;
-                if let Some(line) = self.read_line(dir, data, pos, max) {
+                if let Some(line) = self.read_line(dir, data, pos, max, false) {
                     self.request_line(line, out);
                 }
             }
             State::Headers => {
                 let max = self.cfg.max_header_line;
                 let start = *pos;
-                if let Some(line) = self.read_line(dir, data, pos, max) {
+                if let Some(line) = self.read_line(dir, data, pos, max, false) {
                     self.header_line(dir, line, data.get(start..*pos).unwrap_or_default(), out);
                 } else {
                     self.raw_append(dir, data.get(start..*pos).unwrap_or_default());
@@ -877,14 +956,14 @@ impl HttpParser {
         match self.resp.state {
             State::Line => {
                 let max = self.cfg.max_request_line;
-                if let Some(line) = self.read_line(dir, data, pos, max) {
+                if let Some(line) = self.read_line(dir, data, pos, max, true) {
                     self.status_line(line, out);
                 }
             }
             State::Headers => {
                 let max = self.cfg.max_header_line;
                 let start = *pos;
-                if let Some(line) = self.read_line(dir, data, pos, max) {
+                if let Some(line) = self.read_line(dir, data, pos, max, true) {
                     self.header_line(dir, line, data.get(start..*pos).unwrap_or_default(), out);
                 } else {
                     self.raw_append(dir, data.get(start..*pos).unwrap_or_default());
@@ -1004,6 +1083,7 @@ impl HttpParser {
         }
         self.req.tx = Some(id);
         self.req.headers_dropped = false;
+        self.req.colonless = false;
         self.req.header_bytes = 0;
         if http09 {
             // HTTP/0.9: no headers, no body.
@@ -1041,6 +1121,32 @@ impl HttpParser {
         id
     }
 
+    /// The oldest transaction whose request was seen and whose response
+    /// has not started, and whether its request was HTTP/0.9.
+    fn response_waiting(&self) -> Option<(u64, bool)> {
+        self.txs
+            .iter()
+            .find(|t| {
+                t.id >= self.next_response
+                    && t.response.progress == Progress::None
+                    && t.request.progress != Progress::None
+            })
+            .map(|t| (t.id, t.protocol.is_empty()))
+    }
+
+    /// A response without status line and headers: `bytes` start its body,
+    /// which runs to the close.
+    fn response_as_body(&mut self, id: u64, bytes: &[u8], out: &mut Vec<HttpEvent>) {
+        if let Some(t) = self.tx_mut(id) {
+            t.response.progress = Progress::Body;
+        }
+        self.next_response = id;
+        self.resp.tx = Some(id);
+        self.resp.state = State::UntilClose;
+        out.push(HttpEvent::ResponseHeaders(id));
+        self.body(Direction::ToClient, id, bytes, out);
+    }
+
     fn status_line(&mut self, line: Line, out: &mut Vec<HttpEvent>) {
         let l = &line.bytes;
         let trimmed = trim_start(l);
@@ -1048,32 +1154,34 @@ impl HttpParser {
             && trimmed
                 .get(..5)
                 .is_some_and(|p| p.eq_ignore_ascii_case(b"HTTP/"));
-        // An HTTP/0.9 request is answered by a bare body up to the close.
-        let pending_09 = self
-            .txs
-            .iter()
-            .find(|t| {
-                t.id >= self.next_response
-                    && t.response.progress == Progress::None
-                    && t.request.progress != Progress::None
+        let blank = l.iter().all(|b| b.is_ascii_whitespace());
+        // An HTTP/0.9 request is answered by a bare body up to the close;
+        // and like libhtp (and browsers), a first line that does not start
+        // with `http` is not a status line but the start of a body that
+        // runs to the close, unless (libhtp again) the next line starts
+        // with `H`: then it is junk before the status line.
+        let as_body = self
+            .response_waiting()
+            .filter(|&(_, http09)| {
+                if http09 {
+                    !is_status
+                } else {
+                    !blank && !starts_with_http(l) && line.next != Some(b'H')
+                }
             })
-            .filter(|t| t.protocol.is_empty())
-            .map(|t| t.id);
-        if let (false, Some(id)) = (is_status, pending_09) {
-            if let Some(t) = self.tx_mut(id) {
-                t.response.progress = Progress::Body;
-            }
-            self.next_response = id;
-            self.resp.tx = Some(id);
-            self.resp.state = State::UntilClose;
-            out.push(HttpEvent::ResponseHeaders(id));
+            .map(|(id, _)| id);
+        if let Some(id) = as_body {
             let mut bytes = line.bytes;
-            let ending: &[u8] = if line.bare_lf { b"\n" } else { b"\r\n" };
+            let ending: &[u8] = match (line.bare_cr, line.bare_lf) {
+                (true, _) => b"\r",
+                (false, true) => b"\n",
+                (false, false) => b"\r\n",
+            };
             bytes.extend_from_slice(ending);
-            self.body(Direction::ToClient, id, &bytes, out);
+            self.response_as_body(id, &bytes, out);
             return;
         }
-        if l.iter().all(|b| b.is_ascii_whitespace()) {
+        if blank {
             return;
         }
         if !is_status {
@@ -1131,6 +1239,9 @@ impl HttpParser {
         }
         self.resp.tx = Some(id);
         self.resp.headers_dropped = false;
+        self.resp.colonless = false;
+        self.resp.after_bare_lf = line.bare_lf;
+        self.resp.deformed = Deformed::None;
         self.resp.header_bytes = 0;
         self.resp.state = State::Headers;
     }
@@ -1138,6 +1249,9 @@ impl HttpParser {
     fn header_line(&mut self, dir: Direction, line: Line, raw: &[u8], out: &mut Vec<HttpEvent>) {
         self.raw_append(dir, raw);
         let Some(id) = self.side(dir).tx else { return };
+        let resp = dir == Direction::ToClient;
+        let after_bare_lf = std::mem::replace(&mut self.side(dir).after_bare_lf, line.bare_lf);
+        let deformed = std::mem::replace(&mut self.side(dir).deformed, Deformed::None);
         if line.too_long {
             self.anomaly(Some(id), HttpAnomaly::HeaderLineTooLong, out);
         }
@@ -1145,15 +1259,52 @@ impl HttpParser {
             self.anomaly(Some(id), HttpAnomaly::BareLf, out);
         }
         let l = line.bytes;
-        if l.is_empty() {
+        if resp && l.is_empty() {
+            // Odd line endings libhtp reads as one line ending, not as the
+            // end of the head: `\n\r`; `\n\r\r\n` before another line
+            // ending; `\r\n\r` with more CRs or blanks after it.
+            let next_cr_blank = matches!(line.next, Some(b'\r' | b' ' | b'\t'));
+            if line.bare_cr && after_bare_lf {
+                self.side(dir).deformed = Deformed::AfterLfCr;
+                return;
+            }
+            if line.bare_cr && (deformed == Deformed::CrRun || next_cr_blank) {
+                self.side(dir).deformed = Deformed::CrRun;
+                return;
+            }
+            if !line.bare_cr
+                && !line.bare_lf
+                && deformed == Deformed::AfterLfCr
+                && matches!(line.next, Some(b'\r' | b'\n'))
+            {
+                return;
+            }
+        }
+        // libhtp ends a response head at an empty line, and also at a line
+        // of one space or tab ended by a bare LF that no LF follows.
+        let lws_line = resp
+            && line.bare_lf
+            && matches!(l.as_slice(), [b' ' | b'\t'])
+            && line.next != Some(b'\n');
+        if l.is_empty() || lws_line {
             self.head_done(dir, id, out);
             return;
         }
         let max_headers = self.cfg.max_headers;
         let budget = self.cfg.max_header_block;
         let dropped = self.side(dir).headers_dropped;
+        let colonless = self.side(dir).colonless;
+        let mut now_colonless = colonless;
         let mut used = self.side(dir).header_bytes;
-        let folded = matches!(l.first(), Some(b' ' | b'\t'));
+        // A line starting with whitespace continues the previous header
+        // (in responses also one starting with NUL, as in libhtp), unless,
+        // in a response, it reads like a header of its own (`  Name: v`),
+        // which is how libhtp resolves that ambiguity.
+        let folded = match l.first() {
+            Some(b' ' | b'\t') => !(resp && looks_like_header(trim(&l))),
+            Some(0) => resp,
+            _ => false,
+        };
         let mut anomaly = None;
         if let Some(t) = self.tx_mut(id) {
             let msg = match dir {
@@ -1165,10 +1316,29 @@ impl HttpParser {
                     if let Some(h) = msg.headers.last_mut() {
                         let cont = trim(&l);
                         if !cont.is_empty() && used + cont.len() < budget {
-                            if !h.value.is_empty() {
-                                h.value.push(b' ');
+                            if colonless {
+                                // `Name` then ` : value`: the joined line
+                                // is parsed again, as libhtp joins folded
+                                // lines before splitting them.
+                                let mut joined = std::mem::take(&mut h.name);
+                                joined.push(b' ');
+                                joined.extend_from_slice(cont);
+                                match memchr::memchr(b':', &joined) {
+                                    Some(i) => {
+                                        h.name =
+                                            trim_name(joined.get(..i).unwrap_or_default()).to_vec();
+                                        h.value =
+                                            trim(joined.get(i + 1..).unwrap_or_default()).to_vec();
+                                        now_colonless = false;
+                                    }
+                                    None => h.name = joined,
+                                }
+                            } else {
+                                if !h.value.is_empty() {
+                                    h.value.push(b' ');
+                                }
+                                h.value.extend_from_slice(cont);
                             }
-                            h.value.extend_from_slice(cont);
                             used += cont.len() + 1;
                         }
                     }
@@ -1177,12 +1347,17 @@ impl HttpParser {
             } else if msg.headers.len() >= max_headers {
                 anomaly = Some(HttpAnomaly::TooManyHeaders);
             } else {
+                let name_trim = if resp { trim_name } else { trim };
                 let h = match memchr::memchr(b':', &l) {
-                    Some(i) => Header {
-                        name: trim(l.get(..i).unwrap_or_default()).to_vec(),
-                        value: trim(l.get(i + 1..).unwrap_or_default()).to_vec(),
-                    },
+                    Some(i) => {
+                        now_colonless = false;
+                        Header {
+                            name: name_trim(l.get(..i).unwrap_or_default()).to_vec(),
+                            value: trim(l.get(i + 1..).unwrap_or_default()).to_vec(),
+                        }
+                    }
                     None => {
+                        now_colonless = true;
                         anomaly = Some(match dir {
                             Direction::ToServer => HttpAnomaly::RequestHeaderInvalid,
                             Direction::ToClient => HttpAnomaly::ResponseHeaderInvalid,
@@ -1202,11 +1377,13 @@ impl HttpParser {
                 }
             }
         }
-        self.side(dir).header_bytes = used;
+        let side = self.side(dir);
+        side.header_bytes = used;
+        side.colonless = now_colonless;
         if anomaly == Some(HttpAnomaly::TooManyHeaders) {
-            self.side(dir).headers_dropped = true;
+            side.headers_dropped = true;
         } else if !folded {
-            self.side(dir).headers_dropped = false;
+            side.headers_dropped = false;
         }
         if let Some(a) = anomaly {
             self.anomaly(Some(id), a, out);
@@ -1218,17 +1395,30 @@ impl HttpParser {
         let cfg = self.cfg.clone();
         let mut anomalies = Vec::new();
         let state;
-        let mut codec = None;
+        let mut codecs = Vec::new();
         let Some(t) = self.tx_mut(id) else { return };
         let msg = match dir {
             Direction::ToServer => &t.request,
             Direction::ToClient => &t.response,
         };
-        let chunked = header_has_token(&msg.headers, b"transfer-encoding", b"chunked");
+        let chunked = match dir {
+            Direction::ToServer => header_has_token(&msg.headers, b"transfer-encoding", b"chunked"),
+            // libhtp: a response is chunked when a Transfer-Encoding value
+            // mentions "chunked" anywhere (`x chunked`, `chunked;`, NULs).
+            Direction::ToClient => msg
+                .headers
+                .iter()
+                .filter(|h| name_is(&h.name, b"transfer-encoding"))
+                .any(|h| memchr::memmem::find(&lower_no_nul(&h.value), b"chunked").is_some()),
+        };
+        let has_te = msg
+            .headers
+            .iter()
+            .any(|h| name_is(&h.name, b"transfer-encoding"));
         let mut lengths = msg
             .headers
             .iter()
-            .filter(|h| h.name.eq_ignore_ascii_case(b"content-length"))
+            .filter(|h| name_is(&h.name, b"content-length"))
             .map(|h| parse_len(&h.value));
         let length = match lengths.next() {
             None => None,
@@ -1278,12 +1468,18 @@ impl HttpParser {
                 let head = t.method.eq_ignore_ascii_case(b"HEAD");
                 let connect_ok =
                     t.method.eq_ignore_ascii_case(b"CONNECT") && (200..300).contains(&code);
-                if code == 101 || connect_ok {
+                // Like libhtp (and browsers), a 1xx, 204 or 304 response
+                // that announces a body with Transfer-Encoding or a
+                // non-zero Content-Length has one (libhtp also takes a zero
+                // length as a body, an empty one; here such a response
+                // stays interim, or a switch of protocols).
+                let framed = has_te || matches!(length, Some(Some(n)) if n > 0);
+                if (code == 101 && !framed) || connect_ok {
                     state = State::Tunnel;
-                } else if (100..200).contains(&code) {
+                } else if (100..200).contains(&code) && !framed {
                     // Interim response: the final one for this request follows.
                     state = State::Line;
-                } else if head || code == 204 || code == 304 {
+                } else if head || ((code == 204 || code == 304) && !framed) {
                     state = State::Line;
                 } else if chunked {
                     state = State::ChunkSize;
@@ -1294,24 +1490,19 @@ impl HttpParser {
                         _ => State::UntilClose,
                     };
                 }
-                codec = match t
+                let mut ce = Vec::new();
+                for h in t
                     .response
                     .headers
                     .iter()
-                    .rev()
-                    .find(|h| h.name.eq_ignore_ascii_case(b"content-encoding"))
+                    .filter(|h| name_is(&h.name, b"content-encoding"))
                 {
-                    Some(h)
-                        if trim(&h.value).eq_ignore_ascii_case(b"gzip")
-                            || trim(&h.value).eq_ignore_ascii_case(b"x-gzip") =>
-                    {
-                        Some(Codec::Gzip)
+                    if !ce.is_empty() {
+                        ce.extend_from_slice(b", ");
                     }
-                    Some(h) if trim(&h.value).eq_ignore_ascii_case(b"deflate") => {
-                        Some(Codec::Deflate)
-                    }
-                    _ => None,
-                };
+                    ce.extend_from_slice(&h.value);
+                }
+                codecs = content_codings(&ce, cfg.decompress_layers);
             }
         }
         let interim = dir == Direction::ToClient && state == State::Line && {
@@ -1344,9 +1535,9 @@ impl HttpParser {
             Direction::ToClient => HttpEvent::ResponseHeaders(id),
         });
         let side = self.side(dir);
-        side.decoder = codec.map(|c| {
+        side.decoder = (!codecs.is_empty()).then(|| {
             Decoder::new(
-                c,
+                &codecs,
                 cfg.response_body_depth,
                 cfg.decompress_cap,
                 cfg.decompress_ratio,
@@ -1440,32 +1631,54 @@ impl HttpParser {
             State::ChunkSize | State::ChunkEnd => {
                 let max = self.cfg.max_header_line;
                 let was_end = self.side(dir).state == State::ChunkEnd;
-                let Some(line) = self.read_line(dir, data, pos, max) else {
-                    return;
-                };
-                let t = trim(&line.bytes);
-                if was_end {
-                    self.side(dir).state = State::ChunkSize;
-                    if t.is_empty() {
+                let resp = dir == Direction::ToClient;
+                if resp && !was_end && memchr::memchr(b'\n', rest).is_none() {
+                    // libhtp does not wait for the end of a chunk-size line
+                    // that already cannot be one: the body is not chunked.
+                    let side = self.side(dir);
+                    let first = side.line.iter().chain(rest).find(|&&b| !is_chunk_ctl(b));
+                    if first.is_some_and(|b| !b.is_ascii_hexdigit()) {
+                        let mut bytes = std::mem::take(&mut side.line);
+                        side.line_overflow = false;
+                        side.tail.clear();
+                        side.prev_cr = false;
+                        bytes.extend_from_slice(rest);
+                        *pos = data.len();
+                        self.not_chunked(dir, id, &bytes, out);
                         return;
                     }
-                    self.anomaly(Some(id), HttpAnomaly::ChunkDelimiterInvalid, out);
-                } else if t.is_empty() {
-                    // Tolerate blank lines before a chunk size.
+                }
+                let Some(line) = self.read_line(dir, data, pos, max, false) else {
+                    return;
+                };
+                if was_end {
+                    // Like libhtp, whatever precedes the line feed after
+                    // chunk data is skipped.
+                    self.side(dir).state = State::ChunkSize;
+                    if !trim(&line.bytes).is_empty() {
+                        self.anomaly(Some(id), HttpAnomaly::ChunkDelimiterInvalid, out);
+                    }
                     return;
                 }
-                let mut buf = t.to_vec();
-                buf.extend_from_slice(b"\r\n");
-                match httparse::parse_chunk_size(&buf) {
-                    Ok(httparse::Status::Complete((_, 0))) => {
-                        self.side(dir).state = State::Trailers
-                    }
-                    Ok(httparse::Status::Complete((_, n))) if !line.too_long => {
+                match parse_chunk_len(&line.bytes) {
+                    // Tolerate blank lines before a chunk size.
+                    ChunkLen::Empty => {}
+                    ChunkLen::Len(0) if !line.too_long => self.side(dir).state = State::Trailers,
+                    ChunkLen::Len(n) if !line.too_long => {
                         self.side(dir).state = State::ChunkData(n)
                     }
+                    _ if resp => {
+                        // Not a chunked body after all: like libhtp, the
+                        // line and all that follows are the body, up to
+                        // the end of the connection.
+                        let mut bytes = line.bytes;
+                        let ending: &[u8] = if line.bare_lf { b"\n" } else { b"\r\n" };
+                        bytes.extend_from_slice(ending);
+                        self.not_chunked(dir, id, &bytes, out);
+                    }
                     _ => {
-                        // Not a chunked body after all: end it here and
-                        // parse what follows as the next message.
+                        // A request body cannot run to the close: end it
+                        // here and parse what follows as the next message.
                         self.anomaly(Some(id), HttpAnomaly::ChunkLengthInvalid, out);
                         self.complete(dir, id, out);
                     }
@@ -1473,7 +1686,7 @@ impl HttpParser {
             }
             State::Trailers => {
                 let max = self.cfg.max_header_line;
-                let Some(line) = self.read_line(dir, data, pos, max) else {
+                let Some(line) = self.read_line(dir, data, pos, max, false) else {
                     return;
                 };
                 if line.bytes.is_empty() {
@@ -1483,6 +1696,14 @@ impl HttpParser {
             State::Tunnel => *pos = data.len(),
             State::Line | State::Headers => {}
         }
+    }
+
+    /// A response announced as chunked is not: `bytes` (read as a chunk
+    /// size) and everything after them are its body, up to the close.
+    fn not_chunked(&mut self, dir: Direction, id: u64, bytes: &[u8], out: &mut Vec<HttpEvent>) {
+        self.anomaly(Some(id), HttpAnomaly::ChunkLengthInvalid, out);
+        self.side(dir).state = State::UntilClose;
+        self.body(dir, id, bytes, out);
     }
 
     /// Body bytes of one side: stored up to depth, decompressed if needed.
@@ -1523,6 +1744,38 @@ impl HttpParser {
     }
 }
 
+/// Completes the line `side` has gathered. `cr_before`: its last byte is
+/// the CR of its line ending.
+fn end_line(
+    side: &mut Side,
+    max: usize,
+    cr_before: bool,
+    bare_lf: bool,
+    bare_cr: bool,
+    next: Option<u8>,
+) -> Line {
+    let mut bytes = std::mem::take(&mut side.line);
+    let mut tail = std::mem::take(&mut side.tail);
+    if tail.last() == Some(&b'\r') {
+        tail.pop();
+    }
+    let too_long = side.line_overflow || bytes.len() > max + usize::from(cr_before);
+    side.line_overflow = false;
+    side.prev_cr = false;
+    if cr_before && !too_long && bytes.last() == Some(&b'\r') {
+        bytes.pop();
+    }
+    bytes.truncate(max);
+    Line {
+        bytes,
+        too_long,
+        bare_lf,
+        bare_cr,
+        next,
+        tail,
+    }
+}
+
 fn stop_anomaly(s: Stop) -> HttpAnomaly {
     match s {
         Stop::Failed => HttpAnomaly::GzipDecompressionFailed,
@@ -1549,6 +1802,35 @@ fn strict_check(dir: Direction, line: &[u8], raw: &[u8], max_headers: usize) -> 
     }
 }
 
+/// The content codings of a response's `Content-Encoding` value, in the
+/// order libhtp undoes them (the order listed), at most `limit` of them.
+/// Like libhtp: NULs and case are ignored; `gzip`, `x-gzip`, `deflate` and
+/// `x-deflate` alone are one layer; otherwise the value is split at commas
+/// and spaces, and each part mentioning `gzip` or `deflate` anywhere
+/// (`x gzip`, `gzip;`) is a layer, other parts (`identity`, junk) none,
+/// every part counting towards the limit.
+fn content_codings(value: &[u8], limit: usize) -> Vec<Codec> {
+    let v = lower_no_nul(value);
+    match trim(&v) {
+        b"gzip" | b"x-gzip" => return vec![Codec::Gzip],
+        b"deflate" | b"x-deflate" => return vec![Codec::Deflate],
+        _ => {}
+    }
+    v.split(|&b| b == b',' || b == b' ')
+        .filter(|t| !t.is_empty())
+        .take(limit)
+        .filter_map(|t| {
+            if memchr::memmem::find(t, b"gzip").is_some() {
+                Some(Codec::Gzip)
+            } else if memchr::memmem::find(t, b"deflate").is_some() {
+                Some(Codec::Deflate)
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
 /// Whether a comma-separated header of that name lists `token`.
 fn header_has_token(headers: &[Header], name: &[u8], token: &[u8]) -> bool {
     headers
@@ -1559,6 +1841,64 @@ fn header_has_token(headers: &[Header], name: &[u8], token: &[u8]) -> bool {
                 .split(|&b| b == b',')
                 .any(|t| trim(t).eq_ignore_ascii_case(token))
         })
+}
+
+/// Whether a response's first line starts with `http` (any case) after
+/// whitespace and NULs: libhtp's test for "looks like a status line".
+fn starts_with_http(l: &[u8]) -> bool {
+    let s = l
+        .iter()
+        .position(|&b| !(b == 0 || b.is_ascii_whitespace() || b == 0x0b))
+        .unwrap_or(l.len());
+    l.get(s..s + 4)
+        .is_some_and(|p| p.eq_ignore_ascii_case(b"http"))
+}
+
+/// A chunk-size line as libhtp reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ChunkLen {
+    /// Only line-ending, space and control characters: skipped.
+    Empty,
+    /// The size.
+    Len(u64),
+    /// No hexadecimal digits first, or a size past `i32::MAX`.
+    Invalid,
+}
+
+/// Control characters libhtp skips before a chunk size.
+fn is_chunk_ctl(b: u8) -> bool {
+    matches!(b, b'\r' | b'\n' | b' ' | b'\t' | 0x0b | 0x0c)
+}
+
+/// Reads a chunk-size line leniently, like libhtp: leading spaces and
+/// control characters are skipped, the hexadecimal digits that follow are
+/// the size, and anything after them (a chunk extension, or junk as in
+/// `fx` or `f,`) is ignored.
+fn parse_chunk_len(line: &[u8]) -> ChunkLen {
+    let start = line
+        .iter()
+        .position(|&b| !is_chunk_ctl(b))
+        .unwrap_or(line.len());
+    let rest = line.get(start..).unwrap_or_default();
+    if rest.is_empty() {
+        return ChunkLen::Empty;
+    }
+    let n = rest.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    if n == 0 {
+        return ChunkLen::Invalid;
+    }
+    let size = rest
+        .get(..n)
+        .unwrap_or_default()
+        .iter()
+        .try_fold(0u64, |acc, &d| {
+            let v = char::from(d).to_digit(16)?;
+            acc.checked_mul(16)?.checked_add(u64::from(v))
+        });
+    match size {
+        Some(v) if v <= i32::MAX as u64 => ChunkLen::Len(v),
+        _ => ChunkLen::Invalid,
+    }
 }
 
 /// A decimal length (leading/trailing spaces allowed), `None` if invalid.
@@ -1587,6 +1927,39 @@ fn normalize_host(raw: &[u8]) -> Vec<u8> {
         }
     };
     h.to_ascii_lowercase()
+}
+
+/// Whether a line reads like `Name: value` (a token, optional spaces, a
+/// colon).
+fn looks_like_header(b: &[u8]) -> bool {
+    let n = b.iter().take_while(|&&c| is_tchar(c)).count();
+    n > 0 && trim_start(b.get(n..).unwrap_or_default()).first() == Some(&b':')
+}
+
+/// A response header name trimmed like libhtp does: spaces, tabs, CR,
+/// vertical tabs and form feeds around it go.
+fn trim_name(b: &[u8]) -> &[u8] {
+    let ws = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\x0b' | b'\x0c');
+    let s = b.iter().position(|c| !ws(c)).unwrap_or(b.len());
+    let e = b.iter().rposition(|c| !ws(c)).map_or(0, |i| i + 1);
+    b.get(s..e.max(s)).unwrap_or_default()
+}
+
+/// Whether a header name is `want` (lowercase), ignoring case and NUL
+/// bytes, as libhtp looks headers up.
+fn name_is(name: &[u8], want: &[u8]) -> bool {
+    let mut it = name.iter().filter(|&&b| b != 0);
+    want.iter()
+        .all(|w| it.next().is_some_and(|b| b.eq_ignore_ascii_case(w)))
+        && it.next().is_none()
+}
+
+/// A header value without its NUL bytes, lowercased.
+fn lower_no_nul(v: &[u8]) -> Vec<u8> {
+    v.iter()
+        .filter(|&&b| b != 0)
+        .map(u8::to_ascii_lowercase)
+        .collect()
 }
 
 fn is_tchar(b: u8) -> bool {
