@@ -619,12 +619,18 @@ struct Side {
     /// Name and value bytes of the headers kept for the current message.
     header_bytes: usize,
     decoder: Option<Decoder>,
+    /// A response line that ended exactly where the data did, held until
+    /// the next byte arrives (or the direction ends) because how it is
+    /// read depends on that byte: the result must not depend on how TCP
+    /// split the stream. With the raw bytes of its last piece.
+    held: Option<(Line, Vec<u8>)>,
 }
 
 impl Side {
     fn new() -> Self {
         Side {
             state: State::Line,
+            held: None,
             line: Vec::new(),
             line_overflow: false,
             tail: Vec::new(),
@@ -653,6 +659,7 @@ enum Deformed {
 }
 
 /// A complete line taken from the input.
+#[derive(Debug)]
 struct Line {
     /// Line bytes without the line ending (truncated at the limit).
     bytes: Vec<u8>,
@@ -774,6 +781,12 @@ impl HttpParser {
     /// flushed, a head cut short ends (its unterminated last line counted).
     /// Other partial lines are dropped.
     pub fn finish(&mut self, dir: Direction, out: &mut Vec<HttpEvent>) {
+        if dir == Direction::ToClient {
+            // a held line is read as the last one: no byte follows it
+            if let Some((line, raw)) = self.resp.held.take() {
+                self.response_line(line, &raw, out);
+            }
+        }
         let side = self.side(dir);
         let partial = std::mem::take(&mut side.line);
         let too_long = side.line_overflow;
@@ -953,23 +966,71 @@ impl HttpParser {
 
     fn step_response(&mut self, data: &[u8], pos: &mut usize, out: &mut Vec<HttpEvent>) {
         let dir = Direction::ToClient;
-        match self.resp.state {
-            State::Line => {
-                let max = self.cfg.max_request_line;
-                if let Some(line) = self.read_line(dir, data, pos, max, true) {
-                    self.status_line(line, out);
-                }
+        if let Some(&b) = data.get(*pos) {
+            if let Some((mut line, raw)) = self.resp.held.take() {
+                line.next = Some(b);
+                self.response_line(line, &raw, out);
+                return;
             }
-            State::Headers => {
-                let max = self.cfg.max_header_line;
+        }
+        match self.resp.state {
+            State::Line | State::Headers => {
+                let max = match self.resp.state {
+                    State::Line => self.cfg.max_request_line,
+                    _ => self.cfg.max_header_line,
+                };
                 let start = *pos;
-                if let Some(line) = self.read_line(dir, data, pos, max, true) {
-                    self.header_line(dir, line, data.get(start..*pos).unwrap_or_default(), out);
+                let Some(line) = self.read_line(dir, data, pos, max, true) else {
+                    if self.resp.state == State::Headers {
+                        self.raw_append(dir, data.get(start..*pos).unwrap_or_default());
+                    }
+                    return;
+                };
+                let raw = data.get(start..*pos).unwrap_or_default();
+                if line.next.is_none() && self.needs_next_byte(&line) {
+                    self.resp.held = Some((line, raw.to_vec()));
                 } else {
-                    self.raw_append(dir, data.get(start..*pos).unwrap_or_default());
+                    self.response_line(line, raw, out);
                 }
             }
             _ => self.step_body(dir, data, pos, out),
+        }
+    }
+
+    /// A whole response status or header line, by the side's state.
+    fn response_line(&mut self, line: Line, raw: &[u8], out: &mut Vec<HttpEvent>) {
+        match self.resp.state {
+            State::Line => self.status_line(line, out),
+            State::Headers => self.header_line(Direction::ToClient, line, raw, out),
+            // not reached: lines are only held in those two states
+            _ => {}
+        }
+    }
+
+    /// Whether reading this response line depends on the byte after its
+    /// ending (see [`HttpParser::status_line`] and the odd line endings
+    /// of [`HttpParser::header_line`]).
+    fn needs_next_byte(&self, line: &Line) -> bool {
+        let l = line.bytes.as_slice();
+        match self.resp.state {
+            State::Line => {
+                !l.iter().all(|b| b.is_ascii_whitespace())
+                    && !starts_with_http(l)
+                    && self.response_waiting().is_some_and(|(_, http09)| !http09)
+            }
+            State::Headers => {
+                let side = &self.resp;
+                (l.is_empty()
+                    && line.bare_cr
+                    && !side.after_bare_lf
+                    && side.deformed != Deformed::CrRun)
+                    || (l.is_empty()
+                        && !line.bare_cr
+                        && !line.bare_lf
+                        && side.deformed == Deformed::AfterLfCr)
+                    || (line.bare_lf && matches!(l, [b' ' | b'\t']))
+            }
+            _ => false,
         }
     }
 
