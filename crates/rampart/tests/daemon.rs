@@ -709,6 +709,23 @@ fn bad_configs_name_the_key_and_value() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A network namespace of its own for one test, deleted on drop.
+struct NetNs(String);
+
+impl NetNs {
+    fn new(tag: &str) -> NetNs {
+        let ns = format!("r{}{tag}", std::process::id() % 100_000);
+        ok("ip", &["netns", "add", &ns]);
+        NetNs(ns)
+    }
+}
+
+impl Drop for NetNs {
+    fn drop(&mut self) {
+        let _ = run("ip", &["netns", "del", &self.0]);
+    }
+}
+
 /// Starts `rampart run -c DIR/rampart.toml` in namespace `ns`, its output
 /// in `DIR/LOG`; `path` replaces `PATH` (a fake `journalctl`).
 fn spawn_in_ns(ns: &str, dir: &Path, log: &str, path: Option<&str>) -> Child {
@@ -743,15 +760,8 @@ fn jail_bans_from_the_journal() {
         eprintln!("skipped: {why}");
         return;
     }
-    let ns = format!("r{}J", std::process::id() % 100_000);
-    ok("ip", &["netns", "add", &ns]);
-    struct Ns(String);
-    impl Drop for Ns {
-        fn drop(&mut self) {
-            let _ = run("ip", &["netns", "del", &self.0]);
-        }
-    }
-    let _ns = Ns(ns.clone());
+    let netns = NetNs::new("J");
+    let ns = netns.0.clone();
     let dir = tempdir("journal");
     let conf = std::fs::read_to_string(
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../samples/logs/sshd-sample.conf"),
@@ -860,15 +870,8 @@ fn jail_bans_from_a_tailed_log_and_refuses_hostile_files() {
         eprintln!("skipped: {why}");
         return;
     }
-    let ns = format!("r{}j", std::process::id() % 100_000);
-    ok("ip", &["netns", "add", &ns]);
-    struct Ns(String);
-    impl Drop for Ns {
-        fn drop(&mut self) {
-            let _ = run("ip", &["netns", "del", &self.0]);
-        }
-    }
-    let _ns = Ns(ns.clone());
+    let netns = NetNs::new("j");
+    let ns = netns.0.clone();
     let dir = tempdir("jail");
     std::fs::copy(
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../samples/logs/sshd-sample.conf"),
