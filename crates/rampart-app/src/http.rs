@@ -1352,6 +1352,7 @@ impl HttpParser {
             return;
         }
         let max_headers = self.cfg.max_headers;
+        let max_line = self.cfg.max_header_line;
         let budget = self.cfg.max_header_block;
         let dropped = self.side(dir).headers_dropped;
         let colonless = self.side(dir).colonless;
@@ -1394,6 +1395,9 @@ impl HttpParser {
                                     }
                                     None => h.name = joined,
                                 }
+                                // a name stays within the header line limit
+                                // however many lines it was folded over
+                                h.name.truncate(max_line);
                             } else {
                                 if !h.value.is_empty() {
                                     h.value.push(b' ');
