@@ -565,3 +565,28 @@ fn http09_request_and_bare_response() {
     assert!(t.is_complete());
     assert!(ev.contains(&HttpEvent::ResponseComplete(0)));
 }
+
+/// Response lines whose reading depends on the byte after them (a first
+/// line that is not a status line: body, or junk when an `H` line
+/// follows; odd line endings in a head) read the same at every split.
+#[test]
+fn lookahead_lines_read_the_same_at_every_split() {
+    let req = b"GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+    let cases: [&[u8]; 4] = [
+        b"HTP/1.1\r\nHost: h\r\n\r\nbody",
+        b"junk\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.1 200 OK\r\nA: b\n\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\r\n\r\nok",
+    ];
+    for resp in cases {
+        let whole = run_split(req, resp, &[], &[]);
+        for i in 0..=resp.len() {
+            assert_eq!(
+                run_split(req, resp, &[], &[i]),
+                whole,
+                "{:?} split at {i}",
+                String::from_utf8_lossy(resp)
+            );
+        }
+    }
+}
