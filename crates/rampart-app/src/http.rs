@@ -1697,11 +1697,15 @@ impl HttpParser {
                 let max = self.cfg.max_header_line;
                 let was_end = self.side(dir).state == State::ChunkEnd;
                 let resp = dir == Direction::ToClient;
-                if resp && !was_end && memchr::memchr(b'\n', rest).is_none() {
+                if resp && !was_end {
                     // libhtp does not wait for the end of a chunk-size line
                     // that already cannot be one: the body is not chunked.
+                    // (Decided on the line's first bytes whether or not its
+                    // end has arrived, so that the split does not matter.)
+                    let line_end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+                    let head = rest.get(..line_end).unwrap_or_default();
                     let side = self.side(dir);
-                    let first = side.line.iter().chain(rest).find(|&&b| !is_chunk_ctl(b));
+                    let first = side.line.iter().chain(head).find(|&&b| !is_chunk_ctl(b));
                     if first.is_some_and(|b| !b.is_ascii_hexdigit()) {
                         let mut bytes = std::mem::take(&mut side.line);
                         side.line_overflow = false;
