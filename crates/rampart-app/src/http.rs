@@ -622,7 +622,8 @@ struct Side {
     /// A response line that ended exactly where the data did, held until
     /// the next byte arrives (or the direction ends) because how it is
     /// read depends on that byte: the result must not depend on how TCP
-    /// split the stream. With the raw bytes of its last piece.
+    /// split the stream. (Its raw bytes are already in the head; the
+    /// second part is always empty.)
     held: Option<(Line, Vec<u8>)>,
 }
 
@@ -988,7 +989,11 @@ impl HttpParser {
                 };
                 let raw = data.get(start..*pos).unwrap_or_default();
                 if line.next.is_none() && self.needs_next_byte(&line) {
-                    self.resp.held = Some((line, raw.to_vec()));
+                    // the raw head bytes are kept now, as for a partial line
+                    if self.resp.state == State::Headers {
+                        self.raw_append(dir, raw);
+                    }
+                    self.resp.held = Some((line, Vec::new()));
                 } else {
                     self.response_line(line, raw, out);
                 }
