@@ -242,6 +242,11 @@ pub struct DnsMessage {
     pub additionals: Vec<DnsRecord>,
     /// What was odd, each kind once.
     pub anomalies: Vec<DnsAnomaly>,
+    /// Parsing stopped before the sections the header announced were all
+    /// read (a question or record ran past the end, or the record cap was
+    /// hit): Suricata's parser rejects such a message as a whole, so it
+    /// makes no transaction there and no `dns` record.
+    pub truncated: bool,
 }
 
 impl DnsMessage {
@@ -423,6 +428,7 @@ pub fn parse_message(msg: &[u8], cfg: &DnsConfig) -> Result<DnsMessage, DnsError
             }
         }
     }
+    m.truncated = !ok;
     if nf.looped {
         m.flag(DnsAnomaly::InfiniteLoop);
     }
@@ -631,6 +637,12 @@ pub struct DnsTransaction {
     pub request: Option<DnsMessage>,
     /// The response, when one was seen.
     pub response: Option<DnsMessage>,
+    /// Number of the request among the flow's parsed messages (from 0):
+    /// Suricata 7 makes each message a transaction, and EVE's `tx_id`
+    /// counts them so.
+    pub request_seq: u64,
+    /// Number of the response among the flow's parsed messages.
+    pub response_seq: u64,
 }
 
 /// A side of a transaction that became ready for inspection.
@@ -651,6 +663,8 @@ pub struct DnsFlowState {
     cfg: DnsConfig,
     txs: VecDeque<DnsTransaction>,
     next_id: u64,
+    /// Messages parsed so far (the next message's number).
+    messages: u64,
     framers: [DnsTcpFramer; 2],
     /// Flow-level anomalies (flooding, TCP framing), each counted.
     pub anomaly_counts: Vec<(DnsAnomaly, u64)>,
@@ -679,6 +693,8 @@ impl DnsFlowState {
             return;
         };
         let dns_id = m.header.id;
+        let seq = self.messages;
+        self.messages += 1;
         if m.header.is_response() {
             if dir == DnsDirection::ToServer {
                 m.flag(DnsAnomaly::NotRequest);
@@ -689,11 +705,12 @@ impl DnsFlowState {
             match pending {
                 Some(tx) => {
                     tx.response = Some(m);
+                    tx.response_seq = seq;
                     events.push(DnsEvent::Response(tx.id));
                 }
                 None => {
                     m.flag(DnsAnomaly::UnsolicitedResponse);
-                    let id = self.push(None, Some(m));
+                    let id = self.push(None, Some(m), seq);
                     events.push(DnsEvent::Response(id));
                 }
             }
@@ -701,7 +718,7 @@ impl DnsFlowState {
             if dir == DnsDirection::ToClient {
                 m.flag(DnsAnomaly::NotResponse);
             }
-            let id = self.push(Some(m), None);
+            let id = self.push(Some(m), None, seq);
             events.push(DnsEvent::Request(id));
         }
     }
@@ -727,7 +744,7 @@ impl DnsFlowState {
         }
     }
 
-    fn push(&mut self, request: Option<DnsMessage>, response: Option<DnsMessage>) -> u64 {
+    fn push(&mut self, request: Option<DnsMessage>, response: Option<DnsMessage>, seq: u64) -> u64 {
         if self.txs.len() >= self.cfg.max_transactions.max(1) {
             self.txs.pop_front();
             self.count(DnsAnomaly::Flooded);
@@ -738,6 +755,8 @@ impl DnsFlowState {
             id,
             request,
             response,
+            request_seq: seq,
+            response_seq: seq,
         });
         id
     }

@@ -696,7 +696,13 @@ pub struct HttpParser {
     next_response: u64,
     req: Side,
     resp: Side,
+    /// Transactions dropped for the cap, kept (a bounded number) until
+    /// [`HttpParser::take_evicted`] so that transaction logs still see them.
+    evicted: VecDeque<HttpTransaction>,
 }
+
+/// Dropped transactions kept for [`HttpParser::take_evicted`].
+const MAX_EVICTED: usize = 256;
 
 impl HttpParser {
     /// A parser for one connection with the given limits.
@@ -708,7 +714,15 @@ impl HttpParser {
             next_response: 0,
             req: Side::new(),
             resp: Side::new(),
+            evicted: VecDeque::new(),
         }
+    }
+
+    /// Takes the transactions dropped because
+    /// [`HttpConfig::max_transactions`] were held (the newest
+    /// [`MAX_EVICTED`] of them), oldest first.
+    pub fn take_evicted(&mut self) -> Vec<HttpTransaction> {
+        self.evicted.drain(..).collect()
     }
 
     /// The transactions currently held, oldest first.
@@ -1172,6 +1186,10 @@ impl HttpParser {
                         s.tx = None;
                     }
                 }
+                if self.evicted.len() >= MAX_EVICTED {
+                    self.evicted.pop_front();
+                }
+                self.evicted.push_back(old);
             }
             out.push(HttpEvent::Anomaly {
                 tx: Some(id),

@@ -19,8 +19,9 @@ use rampart_stream::flow::Direction;
 /// `dns.tcp.detection-ports`, the only place DNS is looked for.
 const DNS_PORT: u16 = 53;
 
-/// Datagrams per flow probed for DNS before giving up.
-const MAX_UDP_PROBES: u8 = 4;
+/// Datagrams per flow probed for DNS before giving up (the first only,
+/// as in Suricata).
+const MAX_UDP_PROBES: u8 = 1;
 
 /// Per-flow application-layer state.
 #[derive(Debug, Default)]
@@ -59,6 +60,22 @@ pub enum AppTxView<'a> {
     Dns(DnsTxView<'a>),
     /// A TLS session (one transaction per connection).
     Tls(TlsTxView<'a>),
+}
+
+impl AppTxView<'_> {
+    /// The transaction's number in its flow as EVE's `tx_id` gives it:
+    /// HTTP counts requests, DNS every message (Suricata 7 keeps a DNS
+    /// request and its response as two transactions), TLS has one.
+    pub fn eve_tx_id(&self) -> u64 {
+        match self {
+            AppTxView::Http(v) => v.tx.id(),
+            AppTxView::Dns(v) => match v.side {
+                TxSide::Request => v.tx.request_seq,
+                TxSide::Response => v.tx.response_seq,
+            },
+            AppTxView::Tls(_) => 0,
+        }
+    }
 }
 
 impl TxBuffers for AppTxView<'_> {
@@ -177,8 +194,18 @@ impl AppState {
     ) {
         self.ip_proto = 17;
         if self.proto.is_none() {
-            if self.udp_probes >= MAX_UDP_PROBES
-                || !(ports.0 == DNS_PORT || ports.1 == DNS_PORT)
+            // Suricata decides a UDP flow on its first datagram: DNS when
+            // it goes to the DNS port (`detection-ports: dp: 53`) and
+            // probes as DNS, otherwise detection has failed for good (a
+            // flow first seen with a response from port 53 is not DNS).
+            let first = !self.tried.iter().any(|&t| t);
+            if let Some(t) = self.tried.get_mut(dir.index()) {
+                *t = true;
+            }
+            if !first
+                || self.udp_probes >= MAX_UDP_PROBES
+                || dir != Direction::ToServer
+                || ports.1 != DNS_PORT
                 || payload.is_empty()
             {
                 return;
@@ -208,6 +235,25 @@ impl AppState {
         }
     }
 
+    /// The flow's application protocol as EVE's `app_proto` names it:
+    /// the detected protocol, `failed` once detection gave up (a UDP
+    /// datagram that was not recognised, or both directions of a TCP
+    /// connection), `None` while undecided.
+    pub fn eve_proto(&self) -> Option<&'static str> {
+        match self.proto {
+            Some(AppProto::Http) => Some("http"),
+            Some(AppProto::Tls) => Some("tls"),
+            Some(AppProto::Dns) => Some("dns"),
+            Some(AppProto::Ssh) => Some("ssh"),
+            Some(AppProto::Smb) => Some("smb"),
+            None => {
+                let [ts, tc] = self.tried;
+                let udp_done = self.ip_proto == 17 && (ts || tc) && self.dns.is_none();
+                (udp_done || (ts && tc)).then_some("failed")
+            }
+        }
+    }
+
     /// Ends both directions (connection closed or flow ended).
     pub fn finish(&mut self, ready: &mut Vec<ReadyTx>) {
         if let Some(http) = self.http.as_mut() {
@@ -221,6 +267,30 @@ impl AppState {
             tls.finish(&mut events);
             collect_tls(&events, ready);
         }
+    }
+
+    /// HTTP transactions the parser dropped because it held too many
+    /// (for transaction logs; inspection never saw their response).
+    pub fn take_evicted_http(&mut self) -> Vec<HttpTransaction> {
+        self.http
+            .as_mut()
+            .map(|h| h.take_evicted())
+            .unwrap_or_default()
+    }
+
+    /// HTTP transactions whose response never completed (call when the
+    /// flow ends: a transaction log records them too, as Suricata does).
+    pub fn http_unfinished(&self) -> impl Iterator<Item = AppTxView<'_>> {
+        self.http
+            .iter()
+            .flat_map(|h| h.transactions())
+            .filter(|tx| tx.progress(HttpDir::ToClient) != rampart_app::http::Progress::Complete)
+            .map(|tx| {
+                AppTxView::Http(HttpTxView {
+                    tx,
+                    side: TxSide::Response,
+                })
+            })
     }
 
     /// The HTTP transaction `id`, while the parser still holds it.

@@ -13,6 +13,6 @@ pub mod raw_stream;
 pub mod stats;
 
 pub use pipeline::{
-    FlowData, PacketVerdict, Pipeline, PipelineConfig, PipelineSink, StreamSegment,
+    AlertContext, FlowData, PacketVerdict, Pipeline, PipelineConfig, PipelineSink, StreamSegment,
 };
 pub use stats::{PipelineStats, ProtocolCounters};

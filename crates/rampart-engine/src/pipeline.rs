@@ -192,8 +192,16 @@ pub trait PipelineSink {
     /// input), after its streams were flushed.
     fn on_flow_end(&mut self, _flow: &Flow<FlowData>, _reason: EndReason) {}
 
-    /// A rule alerted.
-    fn on_alert(&mut self, _ts: Timestamp, _alert: &Alert, _sig: &Signature) {}
+    /// A rule alerted; `ctx` says what the alert is about beyond its packet
+    /// (flow, application protocol, transaction).
+    fn on_alert(
+        &mut self,
+        _ts: Timestamp,
+        _alert: &Alert,
+        _sig: &Signature,
+        _ctx: &AlertContext<'_>,
+    ) {
+    }
 
     /// One side of an application-layer transaction was parsed and
     /// inspected (for transaction logs such as EVE `dns` records). Called
@@ -206,6 +214,32 @@ pub trait PipelineSink {
         _side: rampart_detect::TxSide,
     ) {
     }
+
+    /// A transaction that never completed, when its flow ended or its
+    /// parser dropped it for holding too many (for transaction logs, which
+    /// record it anyway). Called only when detection runs.
+    fn on_app_tx_unfinished(
+        &mut self,
+        _ts: Timestamp,
+        _flow: &Flow<FlowData>,
+        _tx: &AppTxView<'_>,
+    ) {
+    }
+}
+
+/// What an alert is about beyond its packet, for logs that describe it
+/// the way Suricata's EVE alerts do (`flow`, `app_proto`, `tx_id` and the
+/// transaction's object).
+#[derive(Clone, Copy, Default)]
+pub struct AlertContext<'a> {
+    /// The flow of the packet or data, when there is one (its counters
+    /// include the packet being processed).
+    pub flow: Option<&'a Flow<FlowData>>,
+    /// The flow's application protocol as EVE names it (`http`, `dns`,
+    /// `failed`, ...), once detection decided.
+    pub app_proto: Option<&'static str>,
+    /// The transaction side an application-layer rule matched in.
+    pub tx: Option<&'a AppTxView<'a>>,
 }
 
 /// One worker's packet path state.
@@ -355,7 +389,7 @@ impl Pipeline {
                         &mut det.stats,
                         &mut det.alerts,
                     );
-                    emit_alerts(det, ts, sink);
+                    emit_alerts(det, ts, sink, &AlertContext::default());
                 }
                 if let Some(datagram) = result.reassembled {
                     let rebuilt = decode_ip(&datagram);
@@ -504,7 +538,14 @@ impl Pipeline {
         }
         // Datagram protocols (DNS) are parsed per packet, and their
         // transactions inspected before the packet itself, as in Suricata.
-        if let (Some(det), Some(Transport::Udp(u))) = (detection.as_mut(), &pkt.transport) {
+        // A datagram whose UDP length disagrees with the IP payload is
+        // invalid to Suricata, which gives it no flow and no app layer.
+        let udp_valid = !pkt
+            .events
+            .contains(rampart_packet::DecoderEvent::UdpLenInvalid);
+        if let (Some(det), Some(Transport::Udp(u)), true) =
+            (detection.as_mut(), &pkt.transport, udp_valid)
+        {
             let mut ready = Vec::new();
             let ports = (flow.key.src_port, flow.key.dst_port);
             state.app.feed_datagram(dir, u.payload, ports, &mut ready);
@@ -552,7 +593,12 @@ impl Pipeline {
                     p.drain(..ready.min(p.len()));
                 }
             }
-            emit_alerts(det, ts, sink);
+            let ctx = AlertContext {
+                flow: Some(flow),
+                app_proto: state.app.eve_proto(),
+                tx: None,
+            };
+            emit_alerts(det, ts, sink, &ctx);
             state.verdict = state.verdict.max(det.verdict);
         }
         flow.user.detect = state;
@@ -637,6 +683,9 @@ fn end_flow(
             let mut ready = Vec::new();
             state.app.finish(&mut ready);
             inspect_transactions(det, &mut state, flow, &ready, ts, sink);
+            for tx in state.app.http_unfinished() {
+                sink.on_app_tx_unfinished(ts, flow, &tx);
+            }
         }
         for d in [Direction::ToServer, Direction::ToClient] {
             flush_pending(det, &mut state, d, flow, ts, AlertSource::FlowEnd, sink);
@@ -734,7 +783,12 @@ fn flush_pending(
     for a in &mut det.alerts {
         a.source = source;
     }
-    emit_alerts(det, ts, sink);
+    let ctx = AlertContext {
+        flow: Some(flow),
+        app_proto: state.app.eve_proto(),
+        tx: None,
+    };
+    emit_alerts(det, ts, sink, &ctx);
 }
 
 /// Runs the application-layer signatures on transaction sides that just
@@ -771,18 +825,28 @@ fn inspect_transactions(
             &mut det.stats,
             &mut det.alerts,
         );
-        emit_alerts(det, ts, sink);
+        let ctx = AlertContext {
+            flow: Some(flow),
+            app_proto: state.app.eve_proto(),
+            tx: Some(&view),
+        };
+        emit_alerts(det, ts, sink, &ctx);
         sink.on_app_tx(ts, flow, &view, r.side);
     }
     state.app.release_completed();
 }
 
-fn emit_alerts(det: &mut Detection, ts: Timestamp, sink: &mut impl PipelineSink) {
+fn emit_alerts(
+    det: &mut Detection,
+    ts: Timestamp,
+    sink: &mut impl PipelineSink,
+    ctx: &AlertContext<'_>,
+) {
     let engine = &det.engine;
     for a in det.alerts.drain(..) {
         if let Some(sig) = engine.signatures().get(a.sig as usize) {
             det.verdict = det.verdict.max(PacketVerdict::of_action(sig.action));
-            sink.on_alert(ts, &a, sig);
+            sink.on_alert(ts, &a, sig, ctx);
         }
     }
 }
@@ -823,6 +887,13 @@ fn deliver(
                 let ports = (flow.key.src_port, flow.key.dst_port);
                 state.app.feed(direction, data, ports, &mut ready);
                 inspect_transactions(det, state, flow, &ready, ts, sink);
+                for tx in state.app.take_evicted_http() {
+                    let view = AppTxView::Http(crate::app_layer::HttpTxView {
+                        tx: &tx,
+                        side: rampart_detect::TxSide::Response,
+                    });
+                    sink.on_app_tx_unfinished(ts, flow, &view);
+                }
             }
         }
         StreamEvent::Gap { offset, len } => sink.on_stream_gap(flow, direction, offset, len),

@@ -13,7 +13,7 @@ use clap::Args;
 use rampart_detect::TxSide;
 use rampart_detect::{Alert, DetectEngine, Signature};
 use rampart_engine::app_layer::AppTxView;
-use rampart_engine::{FlowData, Pipeline, PipelineSink};
+use rampart_engine::{AlertContext, FlowData, Pipeline, PipelineSink};
 use rampart_packet::Timestamp;
 use rampart_rules::Classifications;
 use rampart_stream::flow::Flow;
@@ -102,10 +102,15 @@ impl PipelineSink for DetectSink<'_> {
         match tx {
             AppTxView::Dns(v) => {
                 if let Some(m) = v.message() {
-                    for rec in eve::dns_records(ts, flow, m, v.tx.id, self.packets) {
+                    for rec in eve::dns_records(ts, flow, m, tx.eve_tx_id(), self.packets) {
                         self.write(&rec);
                     }
                 }
+            }
+            // One record per transaction, once its response is in.
+            AppTxView::Http(v) if side == TxSide::Response => {
+                let rec = eve::http_record(ts, flow, v.tx, self.packets);
+                self.write(&rec);
             }
             // One record per connection, once the server's side is in.
             AppTxView::Tls(v) if side == TxSide::Response => {
@@ -116,13 +121,20 @@ impl PipelineSink for DetectSink<'_> {
         }
     }
 
-    fn on_alert(&mut self, ts: Timestamp, a: &Alert, sig: &Signature) {
+    fn on_app_tx_unfinished(&mut self, ts: Timestamp, flow: &Flow<FlowData>, tx: &AppTxView<'_>) {
+        if let AppTxView::Http(v) = tx {
+            let rec = eve::http_record(ts, flow, v.tx, self.packets);
+            self.write(&rec);
+        }
+    }
+
+    fn on_alert(&mut self, ts: Timestamp, a: &Alert, sig: &Signature, ctx: &AlertContext<'_>) {
         if self.error.is_some() {
             return;
         }
         // Offline there is no packet to block: Suricata reports "allowed"
         // for every action in IDS mode.
-        let rec = eve::alert_json(ts, a, sig, self.classes, "allowed", self.packets);
+        let rec = eve::alert_json(ts, a, sig, self.classes, "allowed", self.packets, ctx);
         let res = serde_json::to_writer(&mut self.out, &rec)
             .map_err(std::io::Error::from)
             .and_then(|_| self.out.write_all(b"\n"));

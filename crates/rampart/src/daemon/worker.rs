@@ -13,7 +13,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rampart_detect::{Alert, DetectEngine, Signature};
 use rampart_engine::pipeline::FlowData;
-use rampart_engine::{PacketVerdict, Pipeline, PipelineConfig, PipelineSink};
+use rampart_engine::{AlertContext, PacketVerdict, Pipeline, PipelineConfig, PipelineSink};
 use rampart_packet::{LinkType, Timestamp};
 use rampart_policy::compile::REJECT_MARK;
 use rampart_rules::{Action, Classifications};
@@ -225,7 +225,7 @@ struct DaemonSink<'a> {
 }
 
 impl PipelineSink for DaemonSink<'_> {
-    fn on_alert(&mut self, ts: Timestamp, a: &Alert, sig: &Signature) {
+    fn on_alert(&mut self, ts: Timestamp, a: &Alert, sig: &Signature, ctx: &AlertContext<'_>) {
         self.stats.alerts.fetch_add(1, Ordering::Relaxed);
         let blocks = self.inline && PacketVerdict::of_action(sig.action) != PacketVerdict::Accept;
         let action = if blocks { "blocked" } else { "allowed" };
@@ -236,6 +236,7 @@ impl PipelineSink for DaemonSink<'_> {
             self.classes,
             action,
             self.packets,
+            ctx,
         ));
         if let Some(t) = self.triggers.lookup(sig) {
             let addr = match t.target {

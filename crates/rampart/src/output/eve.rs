@@ -1,7 +1,8 @@
 //! EVE JSON records, in Suricata's shape, so existing tooling (jq recipes,
 //! SIEM parsers, dashboards) reads Rampart's output unchanged.
 
-use rampart_engine::FlowData;
+use rampart_engine::app_layer::AppTxView;
+use rampart_engine::{AlertContext, FlowData};
 use rampart_packet::Timestamp;
 use rampart_stream::flow::{proto, EndReason, Flow, FlowState, TcpState};
 use serde_json::{json, Map, Value};
@@ -159,6 +160,15 @@ pub struct AlertFields<'a> {
     /// Suricata's `pkt_src`: "wire/pcap", or "stream (flow timeout)" for
     /// data flushed when its flow ended.
     pub pkt_src: &'a str,
+    /// The transaction an application-layer rule matched in (`tx_id`).
+    pub tx_id: Option<u64>,
+    /// That transaction as EVE logs it: the key (`http`, `dns`, `tls`) and
+    /// the object.
+    pub app: Option<(&'static str, Value)>,
+    /// The flow's application protocol (`app_proto`).
+    pub app_proto: Option<&'a str>,
+    /// The flow's counters and endpoints (the alert's `flow` object).
+    pub flow: Option<Value>,
 }
 
 /// An address as Suricata's EVE writes it: IPv4 dotted, IPv6 as eight
@@ -178,6 +188,9 @@ pub fn eve_ip(ip: std::net::IpAddr) -> String {
 /// the classification table, `action` as given (`allowed` offline and in
 /// IDS mode, `blocked` for an inline drop or reject), `pcap_cnt` the
 /// packet count (0 for data flushed at flow end, which Suricata omits).
+/// With a flow, the record also has Suricata's `app_proto`, `flow` and,
+/// for an application-layer rule, `tx_id` and the transaction's object as
+/// the transaction logs write it (the state it had when the rule matched).
 pub fn alert_json(
     ts: rampart_packet::Timestamp,
     a: &rampart_detect::Alert,
@@ -185,6 +198,7 @@ pub fn alert_json(
     classes: &rampart_rules::Classifications,
     action: &str,
     pcap_cnt: u64,
+    ctx: &AlertContext<'_>,
 ) -> Value {
     let class = sig.classtype.as_deref().and_then(|c| classes.get(c));
     let category = class
@@ -221,7 +235,54 @@ pub fn alert_json(
             pcap_cnt
         },
         pkt_src: a.source.as_eve(),
+        tx_id: ctx.tx.map(|t| t.eve_tx_id()),
+        app: ctx.tx.and_then(alert_app_object),
+        app_proto: ctx.app_proto,
+        flow: ctx.flow.map(alert_flow_object),
     })
+}
+
+/// The object an alert carries for its transaction, under its key.
+fn alert_app_object(tx: &AppTxView<'_>) -> Option<(&'static str, Value)> {
+    match tx {
+        AppTxView::Http(v) => Some(("http", http_object(v.tx))),
+        AppTxView::Tls(v) => Some(("tls", tls_object(v.session))),
+        AppTxView::Dns(v) => {
+            let m = v.message()?;
+            let mut dns = Map::new();
+            dns.insert("version".into(), json!(2));
+            if m.header.is_response() {
+                dns.insert("answer".into(), Value::Object(dns_answer(m, false)));
+            } else {
+                let tx_id = v.tx.request_seq;
+                let queries = m.queries.iter().map(|q| dns_query(m, q, tx_id)).collect();
+                dns.insert("query".into(), Value::Array(queries));
+            }
+            Some(("dns", Value::Object(dns)))
+        }
+    }
+}
+
+/// An alert's `flow` object: the counters so far (the alerting packet
+/// included), the start, and the flow's endpoints (client first).
+pub fn alert_flow_object(flow: &Flow<FlowData>) -> Value {
+    let k = &flow.key;
+    let mut f = Map::new();
+    f.insert("pkts_toserver".into(), json!(flow.packets[0]));
+    f.insert("pkts_toclient".into(), json!(flow.packets[1]));
+    f.insert("bytes_toserver".into(), json!(flow.bytes[0]));
+    f.insert("bytes_toclient".into(), json!(flow.bytes[1]));
+    f.insert(
+        "start".into(),
+        json!(Timestamp::from_nanos(flow.first_ns).to_eve_string()),
+    );
+    f.insert("src_ip".into(), json!(eve_ip(k.src)));
+    f.insert("dest_ip".into(), json!(eve_ip(k.dst)));
+    if matches!(k.proto, proto::TCP | proto::UDP) {
+        f.insert("src_port".into(), json!(k.src_port));
+        f.insert("dest_port".into(), json!(k.dst_port));
+    }
+    Value::Object(f)
 }
 
 /// An `event_type: "alert"` record in Suricata's EVE shape.
@@ -231,10 +292,10 @@ pub fn alert_record(a: &AlertFields<'_>) -> Value {
     if let Some(id) = a.flow_id {
         rec.insert("flow_id".into(), json!(id));
     }
-    rec.insert("event_type".into(), json!("alert"));
     if a.pcap_cnt != 0 {
         rec.insert("pcap_cnt".into(), json!(a.pcap_cnt));
     }
+    rec.insert("event_type".into(), json!("alert"));
     if a.vlan != 0 {
         rec.insert("vlan".into(), json!([a.vlan]));
     }
@@ -248,8 +309,8 @@ pub fn alert_record(a: &AlertFields<'_>) -> Value {
     }
     rec.insert("proto".into(), json!(proto_name(a.proto)));
     rec.insert("pkt_src".into(), json!(a.pkt_src));
-    if let Some(d) = a.direction {
-        rec.insert("direction".into(), json!(d));
+    if let Some(id) = a.tx_id {
+        rec.insert("tx_id".into(), json!(id));
     }
     let mut alert = Map::new();
     alert.insert("action".into(), json!(a.action));
@@ -272,24 +333,33 @@ pub fn alert_record(a: &AlertFields<'_>) -> Value {
         alert.insert("metadata".into(), Value::Object(md));
     }
     rec.insert("alert".into(), Value::Object(alert));
+    if let Some((key, obj)) = &a.app {
+        rec.insert((*key).into(), obj.clone());
+    }
+    if let Some(p) = a.app_proto {
+        rec.insert("app_proto".into(), json!(p));
+    }
+    if let Some(d) = a.direction {
+        rec.insert("direction".into(), json!(d));
+    }
+    if let Some(f) = &a.flow {
+        rec.insert("flow".into(), f.clone());
+    }
     Value::Object(rec)
 }
 
-/// The common head of an app-layer record: time, flow, endpoints in the
-/// direction the message travelled.
+/// The common head of an app-layer record: time, flow, the flow's
+/// endpoints (client first, whichever way the logged message travelled,
+/// as Suricata writes them), and (HTTP) the transaction id.
 fn app_head(
     ts: Timestamp,
     flow: &Flow<FlowData>,
-    to_server: bool,
     event_type: &str,
     pcap_cnt: u64,
+    tx_id: Option<u64>,
 ) -> Map<String, Value> {
     let k = &flow.key;
-    let ((src, sp), (dst, dp)) = if to_server {
-        ((k.src, k.src_port), (k.dst, k.dst_port))
-    } else {
-        ((k.dst, k.dst_port), (k.src, k.src_port))
-    };
+    let ((src, sp), (dst, dp)) = ((k.src, k.src_port), (k.dst, k.dst_port));
     let mut rec = Map::new();
     rec.insert("timestamp".into(), json!(ts.to_eve_string()));
     rec.insert("flow_id".into(), json!(flow.id));
@@ -302,16 +372,23 @@ fn app_head(
     rec.insert("dest_ip".into(), json!(eve_ip(dst)));
     rec.insert("dest_port".into(), json!(dp));
     rec.insert("proto".into(), json!(proto_name(k.proto)));
+    rec.insert("pkt_src".into(), json!("wire/pcap"));
+    if let Some(id) = tx_id {
+        rec.insert("tx_id".into(), json!(id));
+    }
     rec
 }
 
-/// Bytes as EVE writes a name: printable ASCII as is, other bytes as
-/// `\xNN`-free dots would hide them, so they are escaped as Suricata does
-/// for non-printables (`\x` + two hex digits is what its JSON gets).
-fn eve_text(b: &[u8]) -> String {
-    let mut s = String::with_capacity(b.len());
+/// Bytes as Suricata's EVE writes them into a string: valid UTF-8 as it
+/// is (JSON escapes control characters), otherwise ASCII bytes as they are
+/// and every other byte as the four characters `\xNN`.
+pub fn eve_bytes(b: &[u8]) -> String {
+    if let Ok(s) = std::str::from_utf8(b) {
+        return s.to_string();
+    }
+    let mut s = String::with_capacity(b.len() + 8);
     for &c in b {
-        if c.is_ascii_graphic() || c == b' ' {
+        if c.is_ascii() {
             s.push(char::from(c));
         } else {
             s.push_str(&format!("\\x{c:02x}"));
@@ -320,22 +397,131 @@ fn eve_text(b: &[u8]) -> String {
     s
 }
 
-fn dns_rdata(r: &rampart_app::dns::DnsRecord) -> Option<Value> {
+/// Record data as Suricata 7 logs it (`rdata`, or an object under its
+/// own key such as `soa`); `None` for types it does not decode.
+fn dns_rdata(r: &rampart_app::dns::DnsRecord) -> Option<(&'static str, Value)> {
     use rampart_app::dns::DnsRdata;
     Some(match &r.rdata {
-        DnsRdata::A(a) => json!(a.to_string()),
-        DnsRdata::Aaaa(a) => json!(eve_ip(std::net::IpAddr::V6(*a))),
-        DnsRdata::Name(n) => json!(eve_text(n)),
-        DnsRdata::Mx { exchange, .. } => json!(eve_text(exchange)),
-        DnsRdata::Txt(parts) => json!(eve_text(&parts.concat())),
-        DnsRdata::Soa { .. } | DnsRdata::Raw(_) => return None,
+        DnsRdata::A(a) => ("rdata", json!(a.to_string())),
+        DnsRdata::Aaaa(a) => ("rdata", json!(eve_ip(std::net::IpAddr::V6(*a)))),
+        DnsRdata::Name(n) => ("rdata", json!(eve_bytes(n))),
+        DnsRdata::Mx { exchange, .. } => ("rdata", json!(eve_bytes(exchange))),
+        // Suricata keeps the first character-string only.
+        DnsRdata::Txt(parts) => (
+            "rdata",
+            json!(eve_bytes(parts.first().map(Vec::as_slice).unwrap_or(&[]))),
+        ),
+        DnsRdata::Soa {
+            mname,
+            rname,
+            values: [serial, refresh, retry, expire, minimum],
+        } => (
+            "soa",
+            json!({
+                "mname": eve_bytes(mname),
+                "rname": eve_bytes(rname),
+                "serial": serial,
+                "refresh": refresh,
+                "retry": retry,
+                "expire": expire,
+                "minimum": minimum,
+            }),
+        ),
+        // NULL records are logged as their bytes.
+        DnsRdata::Raw(b) if r.rrtype == 10 => ("rdata", json!(eve_bytes(b))),
+        DnsRdata::Raw(_) => return None,
     })
+}
+
+/// One resource record in a response's `answers` / `authorities`.
+fn dns_record_detail(r: &rampart_app::dns::DnsRecord) -> Value {
+    use rampart_app::dns::rrtype_name;
+    let mut a = Map::new();
+    a.insert("rrname".into(), json!(eve_bytes(&r.name)));
+    a.insert("rrtype".into(), json!(rrtype_name(r.rrtype)));
+    a.insert("ttl".into(), json!(r.ttl));
+    if let Some((key, v)) = dns_rdata(r) {
+        a.insert(key.into(), v);
+    }
+    Value::Object(a)
+}
+
+/// A request's question as a `type: query` object (Suricata 7's v2
+/// shape; the record form adds `version` in front).
+fn dns_query(
+    m: &rampart_app::dns::DnsMessage,
+    q: &rampart_app::dns::DnsQuestion,
+    tx_id: u64,
+) -> Value {
+    json!({
+        "type": "query",
+        "id": m.header.id,
+        "rrname": eve_bytes(&q.name),
+        "rrtype": rampart_app::dns::rrtype_name(q.rrtype),
+        "tx_id": tx_id,
+        "opcode": m.header.opcode(),
+    })
+}
+
+/// A response as a version-2 `type: answer` object: header flags, the
+/// first question, rcode, then (`detailed`, for the `dns` record; alerts
+/// leave them out, as Suricata's do) the answers and them grouped by type,
+/// and the authority records.
+fn dns_answer(m: &rampart_app::dns::DnsMessage, detailed: bool) -> Map<String, Value> {
+    use rampart_app::dns::{rcode_name, rrtype_name};
+    let h = &m.header;
+    let mut dns = Map::new();
+    dns.insert("version".into(), json!(2));
+    dns.insert("type".into(), json!("answer"));
+    dns.insert("id".into(), json!(h.id));
+    dns.insert("flags".into(), json!(format!("{:x}", h.flags)));
+    for (set, name) in [
+        (h.is_response(), "qr"),
+        (h.aa(), "aa"),
+        (h.tc(), "tc"),
+        (h.rd(), "rd"),
+        (h.ra(), "ra"),
+        (h.z(), "z"),
+    ] {
+        if set {
+            dns.insert(name.into(), json!(true));
+        }
+    }
+    dns.insert("opcode".into(), json!(h.opcode()));
+    if let Some(q) = m.queries.first() {
+        dns.insert("rrname".into(), json!(eve_bytes(&q.name)));
+        dns.insert("rrtype".into(), json!(rrtype_name(q.rrtype)));
+    }
+    dns.insert("rcode".into(), json!(rcode_name(h.rcode())));
+    if detailed && !m.answers.is_empty() {
+        let mut grouped: Map<String, Value> = Map::new();
+        for r in &m.answers {
+            if let Some((_, rd)) = dns_rdata(r) {
+                match grouped.get_mut(&rrtype_name(r.rrtype)) {
+                    Some(Value::Array(list)) => list.push(rd),
+                    _ => {
+                        grouped.insert(rrtype_name(r.rrtype), json!([rd]));
+                    }
+                }
+            }
+        }
+        let answers = m.answers.iter().map(dns_record_detail).collect();
+        dns.insert("answers".into(), Value::Array(answers));
+        dns.insert("grouped".into(), Value::Object(grouped));
+    }
+    if !m.authorities.is_empty() {
+        let auth = m.authorities.iter().map(dns_record_detail).collect();
+        dns.insert("authorities".into(), Value::Array(auth));
+    }
+    dns
 }
 
 /// EVE `dns` records of one message, in Suricata 7's version-2 shape: a
 /// request gives one `type: query` record per question, a response one
 /// `type: answer` record with flags, rcode, the answers and them grouped
-/// by type.
+/// by type. As in Suricata, a message without a question, or one cut
+/// short (which Suricata's parser rejects), gives none.
+/// `tx_id` is the message's number in its flow.
 pub fn dns_records(
     ts: Timestamp,
     flow: &Flow<FlowData>,
@@ -343,77 +529,104 @@ pub fn dns_records(
     tx_id: u64,
     pcap_cnt: u64,
 ) -> Vec<Value> {
-    use rampart_app::dns::{rcode_name, rrtype_name};
-    let h = &msg.header;
-    let response = h.is_response();
-    let to_server = !response;
+    let response = msg.header.is_response();
     let mut out = Vec::new();
+    if msg.queries.is_empty() || msg.truncated {
+        return out;
+    }
     if !response {
         for q in &msg.queries {
-            let mut rec = app_head(ts, flow, to_server, "dns", pcap_cnt);
-            rec.insert(
-                "dns".into(),
-                json!({
-                    "type": "query",
-                    "id": h.id,
-                    "rrname": eve_text(&q.name),
-                    "rrtype": rrtype_name(q.rrtype),
-                    "tx_id": tx_id,
-                    "opcode": h.opcode(),
-                }),
-            );
+            let mut rec = app_head(ts, flow, "dns", pcap_cnt, None);
+            let mut dns = Map::new();
+            dns.insert("version".into(), json!(2));
+            if let Value::Object(fields) = dns_query(msg, q, tx_id) {
+                dns.extend(fields);
+            }
+            rec.insert("dns".into(), Value::Object(dns));
             out.push(Value::Object(rec));
         }
         return out;
     }
-    let mut dns = Map::new();
-    dns.insert("version".into(), json!(2));
-    dns.insert("type".into(), json!("answer"));
-    dns.insert("id".into(), json!(h.id));
-    dns.insert("flags".into(), json!(format!("{:x}", h.flags)));
-    dns.insert("qr".into(), json!(true));
-    for (set, name) in [
-        (h.aa(), "aa"),
-        (h.tc(), "tc"),
-        (h.rd(), "rd"),
-        (h.ra(), "ra"),
-    ] {
-        if set {
-            dns.insert(name.into(), json!(true));
-        }
-    }
-    dns.insert("opcode".into(), json!(h.opcode()));
-    if let Some(q) = msg.queries.first() {
-        dns.insert("rrname".into(), json!(eve_text(&q.name)));
-        dns.insert("rrtype".into(), json!(rrtype_name(q.rrtype)));
-    }
-    dns.insert("rcode".into(), json!(rcode_name(h.rcode())));
-    let mut answers = Vec::new();
-    let mut grouped: Map<String, Value> = Map::new();
-    for r in &msg.answers {
-        let mut a = Map::new();
-        a.insert("rrname".into(), json!(eve_text(&r.name)));
-        a.insert("rrtype".into(), json!(rrtype_name(r.rrtype)));
-        a.insert("ttl".into(), json!(r.ttl));
-        if let Some(rd) = dns_rdata(r) {
-            a.insert("rdata".into(), rd.clone());
-            match grouped.get_mut(&rrtype_name(r.rrtype)) {
-                Some(Value::Array(list)) => list.push(rd),
-                _ => {
-                    grouped.insert(rrtype_name(r.rrtype), json!([rd]));
-                }
-            }
-        }
-        answers.push(Value::Object(a));
-    }
-    if !answers.is_empty() {
-        dns.insert("answers".into(), Value::Array(answers));
-        dns.insert("grouped".into(), Value::Object(grouped));
-    }
-    let mut rec = app_head(ts, flow, to_server, "dns", pcap_cnt);
-    rec.insert("dns".into(), Value::Object(dns));
+    let mut rec = app_head(ts, flow, "dns", pcap_cnt, None);
+    rec.insert("dns".into(), Value::Object(dns_answer(msg, true)));
     out.push(Value::Object(rec));
     out
+}
+
+/// The port of a `Host` value (`example.com:8080`, `[::1]:81`), when it
+/// names one.
+fn host_port(host: &[u8]) -> Option<u16> {
+    let after_v6 = match host.iter().rposition(|&c| c == b']') {
+        Some(i) => host.get(i + 1..)?,
+        None => host,
+    };
+    let colon = after_v6.iter().rposition(|&c| c == b':')?;
+    let digits = after_v6.get(colon + 1..)?;
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+/// An HTTP transaction as Suricata 7's extended `http` object: hostname,
+/// http_port, url, http_user_agent, http_content_type (up to any `;`),
+/// http_refer, http_method, protocol, status, redirect, length (response
+/// body bytes so far). Fields the transaction does not have yet are left
+/// out, so an alert raised on the request has no status.
+pub fn http_object(tx: &rampart_app::http::HttpTransaction) -> Value {
+    use rampart_app::http::Direction as HttpDir;
+    let mut h = Map::new();
+    let non_empty = |b: &[u8]| (!b.is_empty()).then(|| eve_bytes(b));
+    if let Some(host) = tx.host().filter(|h| !h.is_empty()) {
+        h.insert("hostname".into(), json!(eve_bytes(host)));
+    }
+    if let Some(port) = tx.host_raw().and_then(host_port) {
+        h.insert("http_port".into(), json!(port));
+    }
+    if let Some(url) = non_empty(tx.uri_raw()) {
+        h.insert("url".into(), json!(url));
+    }
+    if let Some(ua) = tx.user_agent() {
+        h.insert("http_user_agent".into(), json!(eve_bytes(&ua)));
+    }
+    if let Some(ct) = tx.content_type(HttpDir::ToClient) {
+        let end = ct.iter().position(|&c| c == b';').unwrap_or(ct.len());
+        let ct = ct.get(..end).unwrap_or(&ct);
+        h.insert("http_content_type".into(), json!(eve_bytes(ct)));
+    }
+    if let Some(r) = tx.referer() {
+        h.insert("http_refer".into(), json!(eve_bytes(&r)));
+    }
+    if let Some(m) = non_empty(tx.method()) {
+        h.insert("http_method".into(), json!(m));
+    }
+    if let Some(p) = non_empty(tx.protocol()) {
+        h.insert("protocol".into(), json!(p));
+    }
+    let status = std::str::from_utf8(tx.stat_code())
+        .ok()
+        .and_then(|s| s.trim().parse::<u32>().ok());
+    if let Some(st) = status {
+        h.insert("status".into(), json!(st));
+    }
+    if let Some(loc) = tx.header_value(HttpDir::ToClient, "location") {
+        h.insert("redirect".into(), json!(eve_bytes(&loc)));
+    }
+    h.insert("length".into(), json!(tx.body_len(HttpDir::ToClient)));
+    Value::Object(h)
+}
+
+/// The EVE `http` record of a transaction (Suricata logs one per
+/// transaction, once it is complete or its flow ends).
+pub fn http_record(
+    ts: Timestamp,
+    flow: &Flow<FlowData>,
+    tx: &rampart_app::http::HttpTransaction,
+    pcap_cnt: u64,
+) -> Value {
+    let mut rec = app_head(ts, flow, "http", pcap_cnt, Some(tx.id()));
+    rec.insert("http".into(), http_object(tx));
+    Value::Object(rec)
 }
 
 /// The version name Suricata's EVE writes.
@@ -435,15 +648,10 @@ fn eve_datetime(secs: i64) -> String {
     s.get(..19).unwrap_or(&s).to_string()
 }
 
-/// The EVE `tls` record of a connection's handshake (Suricata 7 default
-/// fields: subject, issuerdn, serial, fingerprint, sni, version,
-/// notbefore, notafter; plus ja3/ja3s).
-pub fn tls_record(
-    ts: Timestamp,
-    flow: &Flow<FlowData>,
-    s: &rampart_app::tls::TlsSession,
-    pcap_cnt: u64,
-) -> Value {
+/// A TLS handshake as Suricata 7's extended `tls` object: subject,
+/// issuerdn, serial, fingerprint, sni, version, notbefore, notafter, ja3,
+/// ja3s (whatever the handshake has shown so far).
+pub fn tls_object(s: &rampart_app::tls::TlsSession) -> Value {
     let mut tls = Map::new();
     if let Some(c) = s.certificates.first() {
         tls.insert("subject".into(), json!(c.subject));
@@ -452,7 +660,7 @@ pub fn tls_record(
         tls.insert("fingerprint".into(), json!(c.fingerprint));
     }
     if let Some(sni) = s.client_hello.as_ref().and_then(|c| c.sni.as_deref()) {
-        tls.insert("sni".into(), json!(eve_text(sni)));
+        tls.insert("sni".into(), json!(eve_bytes(sni)));
     }
     let version = s
         .server_hello
@@ -476,12 +684,23 @@ pub fn tls_record(
             json!({"hash": sh.ja3s_hash(), "string": sh.ja3s_string()}),
         );
     }
-    let mut rec = app_head(ts, flow, false, "tls", pcap_cnt);
-    rec.insert("tls".into(), Value::Object(tls));
+    Value::Object(tls)
+}
+
+/// The EVE `tls` record of a connection's handshake.
+pub fn tls_record(
+    ts: Timestamp,
+    flow: &Flow<FlowData>,
+    s: &rampart_app::tls::TlsSession,
+    pcap_cnt: u64,
+) -> Value {
+    let mut rec = app_head(ts, flow, "tls", pcap_cnt, None);
+    rec.insert("tls".into(), tls_object(s));
     Value::Object(rec)
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
     use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -515,6 +734,10 @@ mod tests {
             severity: 3,
             direction: Some("to_server"),
             metadata: &md,
+            tx_id: None,
+            app: None,
+            app_proto: None,
+            flow: None,
         };
         let v = alert_record(&a);
         assert_eq!(v["event_type"], "alert");
@@ -523,5 +746,182 @@ mod tests {
         assert_eq!(v["proto"], "TCP");
         assert_eq!(v["alert"]["signature_id"], 2000001);
         assert_eq!(v["alert"]["metadata"]["created_at"][0], "2020_01_01");
+    }
+
+    #[test]
+    fn eve_bytes_keeps_utf8_and_escapes_other_high_bytes() {
+        assert_eq!(eve_bytes(b"caf\xc3\xa9\x01"), "caf\u{e9}\u{1}");
+        assert_eq!(eve_bytes(b"a\xc5\xe9\x01"), "a\\xc5\\xe9\u{1}");
+    }
+
+    #[test]
+    fn host_port_only_when_named() {
+        assert_eq!(host_port(b"example.com:8080"), Some(8080));
+        assert_eq!(host_port(b"[::1]:81"), Some(81));
+        assert_eq!(host_port(b"[::1]"), None);
+        assert_eq!(host_port(b"example.com"), None);
+        assert_eq!(host_port(b"example.com:"), None);
+    }
+
+    fn http_tx(req: &[u8], resp: &[u8]) -> rampart_app::http::HttpTransaction {
+        use rampart_app::http::{Direction, HttpConfig, HttpParser};
+        let mut p = HttpParser::new(HttpConfig::default());
+        let mut ev = Vec::new();
+        p.feed(Direction::ToServer, req, &mut ev);
+        p.feed(Direction::ToClient, resp, &mut ev);
+        p.transaction(0).cloned().unwrap()
+    }
+
+    #[test]
+    fn http_object_has_suricata_extended_fields() {
+        let tx = http_tx(
+            b"GET /a?b=1 HTTP/1.1\r\nHost: Example.com:8080\r\nUser-Agent: curl/8\r\nReferer: http://r/\r\n\r\n",
+            b"HTTP/1.1 302 Found\r\nContent-Type: text/html; charset=utf-8\r\nLocation: /x\r\nContent-Length: 5\r\n\r\nhello",
+        );
+        let v = http_object(&tx);
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            r#"{"hostname":"example.com","http_port":8080,"url":"/a?b=1","http_user_agent":"curl/8","http_content_type":"text/html","http_refer":"http://r/","http_method":"GET","protocol":"HTTP/1.1","status":302,"redirect":"/x","length":5}"#
+        );
+    }
+
+    #[test]
+    fn http_object_of_a_request_alone_has_no_status() {
+        let tx = http_tx(b"POST /p HTTP/1.0\r\nContent-Length: 0\r\n\r\n", b"");
+        let v = http_object(&tx);
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            r#"{"url":"/p","http_method":"POST","protocol":"HTTP/1.0","length":0}"#
+        );
+    }
+
+    fn dns_response() -> rampart_app::dns::DnsMessage {
+        use rampart_app::dns::{DnsHeader, DnsMessage, DnsQuestion, DnsRdata, DnsRecord};
+        DnsMessage {
+            header: DnsHeader {
+                id: 1,
+                flags: 0xc800,
+                qdcount: 1,
+                ancount: 1,
+                ..DnsHeader::default()
+            },
+            queries: vec![DnsQuestion {
+                name: b"suricata.io".to_vec(),
+                rrtype: 1,
+                rrclass: 1,
+            }],
+            answers: vec![DnsRecord {
+                name: b"suricata.io".to_vec(),
+                rrtype: 1,
+                rrclass: 1,
+                ttl: 0,
+                rdata: DnsRdata::A(Ipv4Addr::new(127, 0, 0, 1)),
+            }],
+            ..DnsMessage::default()
+        }
+    }
+
+    #[test]
+    fn dns_answer_detailed_and_as_alerts_carry_it() {
+        let m = dns_response();
+        assert_eq!(
+            serde_json::to_string(&Value::Object(dns_answer(&m, true))).unwrap(),
+            r#"{"version":2,"type":"answer","id":1,"flags":"c800","qr":true,"opcode":9,"rrname":"suricata.io","rrtype":"A","rcode":"NOERROR","answers":[{"rrname":"suricata.io","rrtype":"A","ttl":0,"rdata":"127.0.0.1"}],"grouped":{"A":["127.0.0.1"]}}"#
+        );
+        // Suricata 7's alert leaves out the answers.
+        assert_eq!(
+            serde_json::to_string(&Value::Object(dns_answer(&m, false))).unwrap(),
+            r#"{"version":2,"type":"answer","id":1,"flags":"c800","qr":true,"opcode":9,"rrname":"suricata.io","rrtype":"A","rcode":"NOERROR"}"#
+        );
+    }
+
+    #[test]
+    fn dns_query_object_for_alerts() {
+        let mut m = dns_response();
+        m.header.flags = 0x4800;
+        let q = m.queries.first().unwrap();
+        assert_eq!(
+            serde_json::to_string(&dns_query(&m, q, 3)).unwrap(),
+            r#"{"type":"query","id":1,"rrname":"suricata.io","rrtype":"A","tx_id":3,"opcode":9}"#
+        );
+    }
+
+    #[test]
+    fn dns_soa_and_first_txt_string() {
+        use rampart_app::dns::{DnsRdata, DnsRecord};
+        let soa = DnsRecord {
+            name: b"example.com".to_vec(),
+            rrtype: 6,
+            rrclass: 1,
+            ttl: 60,
+            rdata: DnsRdata::Soa {
+                mname: b"ns".to_vec(),
+                rname: b"host".to_vec(),
+                values: [1, 2, 3, 4, 5],
+            },
+        };
+        assert_eq!(
+            serde_json::to_string(&dns_record_detail(&soa)).unwrap(),
+            r#"{"rrname":"example.com","rrtype":"SOA","ttl":60,"soa":{"mname":"ns","rname":"host","serial":1,"refresh":2,"retry":3,"expire":4,"minimum":5}}"#
+        );
+        let txt = DnsRecord {
+            rdata: DnsRdata::Txt(vec![b"one".to_vec(), b"two".to_vec()]),
+            rrtype: 16,
+            ..soa
+        };
+        assert_eq!(dns_record_detail(&txt)["rdata"], "one");
+    }
+
+    #[test]
+    fn alert_app_fields_follow_suricata_order() {
+        let a = AlertFields {
+            ts: Timestamp::from_secs(0),
+            flow_id: Some(1),
+            pcap_cnt: 2,
+            pkt_src: "wire/pcap",
+            src_ip: IpAddr::V4(Ipv4Addr::new(2, 2, 2, 2)),
+            dest_ip: IpAddr::V4(Ipv4Addr::new(1, 1, 1, 1)),
+            ports: Some((53, 5333)),
+            proto: 17,
+            vlan: 0,
+            action: "allowed",
+            gid: 1,
+            sid: 2240007,
+            rev: 1,
+            signature: "S",
+            category: "C",
+            severity: 3,
+            direction: Some("to_client"),
+            metadata: &[],
+            tx_id: Some(1),
+            app: Some(("dns", json!({"version": 2}))),
+            app_proto: Some("dns"),
+            flow: Some(json!({"pkts_toserver": 1})),
+        };
+        let v = alert_record(&a);
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "timestamp",
+                "flow_id",
+                "pcap_cnt",
+                "event_type",
+                "src_ip",
+                "src_port",
+                "dest_ip",
+                "dest_port",
+                "proto",
+                "pkt_src",
+                "tx_id",
+                "alert",
+                "dns",
+                "app_proto",
+                "direction",
+                "flow"
+            ]
+        );
+        assert_eq!(v["tx_id"], 1);
+        assert_eq!(v["dns"]["version"], 2);
     }
 }
