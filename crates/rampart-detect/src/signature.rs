@@ -228,7 +228,11 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         let mut target = BufferRef::PAYLOAD;
         if let Some(b) = m.buffer() {
             let app = crate::app::buffer_proto(b.buffer).is_some();
-            if b.buffer != Buffer::Payload && !is_packet_header_buffer(b.buffer) && !app {
+            if b.buffer != Buffer::Payload
+                && b.buffer != Buffer::Base64Data
+                && !is_packet_header_buffer(b.buffer)
+                && !app
+            {
                 mark(format!("buffer {}", b.buffer.name()));
                 continue;
             }
@@ -361,6 +365,14 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                 }));
             }
             MatchKind::Bsize(b) => steps.push(Step::Size(size_check(&b.cmp))),
+            MatchKind::Base64Decode(d) => {
+                steps.push(Step::Base64(Box::new(crate::program::Base64Step {
+                    bytes: d.bytes,
+                    offset: d.offset.unwrap_or(0),
+                    relative: d.relative,
+                    data: Program::default(),
+                })))
+            }
             MatchKind::Dsize(_)
             | MatchKind::Ttl(_)
             | MatchKind::Tos { .. }
@@ -415,6 +427,7 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
     if !rule.xbits.is_empty() {
         mark("keyword xbits".into());
     }
+    attach_base64_data(&mut by_buffer, &mut mark);
 
     let mut flowbits = Vec::new();
     let mut noalert = rule.noalert;
@@ -819,6 +832,38 @@ fn number_format(endian: ast::Endian, string: Option<ast::NumBase>) -> NumberFor
             ast::Endian::Big => NumberFormat::BigEndian,
             ast::Endian::Little | ast::Endian::Dce => NumberFormat::LittleEndian,
         },
+    }
+}
+
+/// Moves the `base64_data` keywords into the program of the rule's
+/// `base64_decode` step, which runs them on what it decodes. A rule with
+/// `base64_data` but not exactly one `base64_decode` stays inactive.
+fn attach_base64_data(by_buffer: &mut Vec<(BufferRef, Vec<Step>)>, mark: &mut impl FnMut(String)) {
+    let decoders = by_buffer
+        .iter()
+        .flat_map(|(_, steps)| steps.iter())
+        .filter(|s| matches!(s, Step::Base64(_)))
+        .count();
+    let data = by_buffer
+        .iter()
+        .position(|(b, _)| b.buffer == Buffer::Base64Data)
+        .map(|pos| by_buffer.remove(pos).1);
+    if decoders > 1 {
+        mark("keyword base64_decode (more than one)".into());
+        return;
+    }
+    let Some(data) = data else { return };
+    if decoders == 0 {
+        mark("keyword base64_data without base64_decode".into());
+        return;
+    }
+    let mut data = Some(Program::new(data));
+    for step in by_buffer.iter_mut().flat_map(|(_, steps)| steps.iter_mut()) {
+        if let Step::Base64(b) = step {
+            if let Some(p) = data.take() {
+                b.data = p;
+            }
+        }
     }
 }
 

@@ -224,3 +224,33 @@ fn unknown_http_events_stay_inactive() {
     let sig = build.engine.signatures().first().unwrap();
     assert!(sig.inactive.is_some());
 }
+
+#[test]
+fn base64_data_inspects_what_base64_decode_decoded() {
+    let e = engine(&[
+        r#"alert http any any -> any any (content:"arg"; http_uri; base64_decode:bytes 17, offset 1, relative; base64_data; content:"thisisatest"; sid:1;)"#,
+        r#"alert http any any -> any any (http.request_body; url_decode; content:"API="; startswith; base64_decode:offset 0, relative; base64_data; content:"hello"; sid:2;)"#,
+        r#"alert http any any -> any any (content:"arg"; http_uri; base64_decode:bytes 10, offset 1, relative; base64_data; content:"test"; sid:3;)"#,
+    ]);
+    let tx = Tx {
+        uri: b"/?arg=dGhpc2lzYXRlc3QK".to_vec(),
+        body: b"API=aGVsbG8%3D".to_vec(),
+        ..Tx::default()
+    };
+    assert_eq!(sids(&e, &tx, TxSide::Request), vec![1, 2]);
+}
+
+#[test]
+fn base64_data_needs_base64_decode() {
+    let vars = Variables::default();
+    let rule = parse_rule(
+        r#"alert http any any -> any any (http.uri; content:"a"; base64_data; content:"b"; sid:1;)"#,
+        &vars,
+    );
+    // Refused by the parser, or left inactive by the engine.
+    if let Ok(rule) = rule {
+        let build = DetectEngine::build(&[rule]);
+        let sig = build.engine.signatures().first().unwrap();
+        assert!(sig.inactive.is_some());
+    }
+}
