@@ -213,8 +213,10 @@ fn base64_decoder_follows_suricata() {
     assert_eq!(base64_decode(b"dGhpc2lzYXRlc3QK"), b"thisisatest\n");
     // A last group cut short yields what its characters complete.
     assert_eq!(base64_decode(b"dGhpc2lzYX"), b"thisisa");
-    // An invalid byte stops decoding; the unfinished group is dropped.
-    assert_eq!(base64_decode(b"dGhpc2l%3D"), b"thi");
+    // An invalid byte stops decoding; the unfinished group still yields
+    // what its characters complete.
+    assert_eq!(base64_decode(b"dGhpc2l%3D"), b"thisi");
+    assert_eq!(base64_decode(b"np%2BA"), [0x9e]);
     assert_eq!(base64_decode(b"%"), b"");
     assert_eq!(base64_decode(b"d"), b"");
 }
