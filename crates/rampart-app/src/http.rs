@@ -166,6 +166,21 @@ pub enum HttpAnomaly {
     /// The parser held [`HttpConfig::max_transactions`] transactions and
     /// dropped the oldest.
     TooManyTransactions,
+    /// A request had several `Content-Length` headers with different
+    /// values.
+    RequestDuplicateContentLength,
+    /// A response had several `Content-Length` headers with different
+    /// values.
+    ResponseDuplicateContentLength,
+    /// A request chunk-size line carried a chunk extension (`;name=value`).
+    RequestChunkExtension,
+    /// Bytes after a complete request, in the same piece of data, that
+    /// cannot be a request line (one token, not a method): taken as more of
+    /// that request's body, as libhtp does.
+    RequestBodyUnexpected,
+    /// A response's `Content-Encoding` listed more codings than
+    /// [`HttpConfig::decompress_layers`].
+    TooManyEncodingLayers,
 }
 
 impl HttpAnomaly {
@@ -202,7 +217,49 @@ impl HttpAnomaly {
             HttpAnomaly::GzipDecompressionFailed => "http.gzip_decompression_failed",
             HttpAnomaly::CompressionBomb => "http.compression_bomb",
             HttpAnomaly::TooManyTransactions => "http.too_many_transactions",
+            HttpAnomaly::RequestDuplicateContentLength => {
+                "http.duplicate_content_length_field_in_request"
+            }
+            HttpAnomaly::ResponseDuplicateContentLength => {
+                "http.duplicate_content_length_field_in_response"
+            }
+            HttpAnomaly::RequestChunkExtension => "http.request_chunk_extension",
+            HttpAnomaly::RequestBodyUnexpected => "http.request_body_unexpected",
+            HttpAnomaly::TooManyEncodingLayers => "http.too_many_encoding_layers",
         }
+    }
+
+    /// The names (without `http.`) under which Suricata's rules
+    /// (`app-layer-event:http.<name>`) know this anomaly; empty when
+    /// Suricata has no event for it.
+    pub fn suricata_events(self) -> &'static [&'static str] {
+        match self {
+            HttpAnomaly::RequestHeaderInvalid => &["request_header_invalid"],
+            HttpAnomaly::ResponseHeaderInvalid => &["response_header_invalid"],
+            HttpAnomaly::RequestLineInvalid => &["request_line_invalid"],
+            HttpAnomaly::RequestLineMissingProtocol => &["request_line_missing_protocol"],
+            HttpAnomaly::UriDelimNonCompliant => &["uri_delim_non_compliant"],
+            HttpAnomaly::InvalidStatusCode => &["response_invalid_status"],
+            HttpAnomaly::MissingHost => &["missing_host_header"],
+            HttpAnomaly::UnmatchedResponse => &["unable_to_match_response_to_request"],
+            HttpAnomaly::GzipDecompressionFailed => &["gzip_decompression_failed"],
+            HttpAnomaly::CompressionBomb => &["compression_bomb"],
+            HttpAnomaly::RequestDuplicateContentLength => {
+                &["duplicate_content_length_field_in_request"]
+            }
+            HttpAnomaly::ResponseDuplicateContentLength => {
+                &["duplicate_content_length_field_in_response"]
+            }
+            HttpAnomaly::RequestChunkExtension => &["request_chunk_extension"],
+            HttpAnomaly::RequestBodyUnexpected => &["request_body_unexpected"],
+            HttpAnomaly::TooManyEncodingLayers => &["too_many_encoding_layers"],
+            _ => &[],
+        }
+    }
+
+    /// Whether `app-layer-event:http.<name>` matches this anomaly.
+    pub fn matches_event(self, name: &str) -> bool {
+        self.suricata_events().contains(&name)
     }
 }
 
@@ -286,6 +343,8 @@ pub struct HttpTransaction {
     request: Message,
     response: Message,
     anomalies: Vec<HttpAnomaly>,
+    /// How many of `anomalies` were there when the request completed.
+    request_anomalies: usize,
 }
 
 impl HttpTransaction {
@@ -304,6 +363,7 @@ impl HttpTransaction {
             request: Message::default(),
             response: Message::default(),
             anomalies: Vec::new(),
+            request_anomalies: 0,
         }
     }
 
@@ -332,6 +392,14 @@ impl HttpTransaction {
     /// Anomalies seen in this transaction, each once, in first-seen order.
     pub fn anomalies(&self) -> &[HttpAnomaly] {
         &self.anomalies
+    }
+
+    /// The anomalies first seen after the request was complete (during the
+    /// response); all of them while the request is not complete.
+    pub fn anomalies_after_request(&self) -> &[HttpAnomaly] {
+        self.anomalies
+            .get(self.request_anomalies..)
+            .unwrap_or_default()
     }
 
     /// Whether the strict `httparse` parser accepted the request head
@@ -699,6 +767,13 @@ pub struct HttpParser {
     /// Transactions dropped for the cap, kept (a bounded number) until
     /// [`HttpParser::take_evicted`] so that transaction logs still see them.
     evicted: VecDeque<HttpTransaction>,
+    /// The request completed earlier in the current [`HttpParser::feed`]
+    /// call: a line right after it that cannot start a request is more of
+    /// its body (libhtp's "unexpected request body").
+    finalizing: Option<u64>,
+    /// An unexpected request body line (see `finalizing`) not yet ended
+    /// by its line feed: what follows, up to it, is more of that body.
+    open_body_line: Option<u64>,
 }
 
 /// Dropped transactions kept for [`HttpParser::take_evicted`].
@@ -715,6 +790,8 @@ impl HttpParser {
             req: Side::new(),
             resp: Side::new(),
             evicted: VecDeque::new(),
+            finalizing: None,
+            open_body_line: None,
         }
     }
 
@@ -770,6 +847,9 @@ impl HttpParser {
     pub fn feed(&mut self, dir: Direction, data: &[u8], out: &mut Vec<HttpEvent>) {
         let mut pos = 0;
         let mut stalled = 0;
+        if dir == Direction::ToServer {
+            self.finalizing = None;
+        }
         while pos < data.len() {
             let before = pos;
             match dir {
@@ -961,6 +1041,9 @@ impl HttpParser {
         let dir = Direction::ToServer;
         match self.req.state {
             State::Line => {
+                if self.unexpected_body(data, pos, out) {
+                    return;
+                }
                 let max = self.cfg.max_request_line;
                 if let Some(line) = self.read_line(dir, data, pos, max, false) {
                     self.request_line(line, out);
@@ -1051,6 +1134,51 @@ impl HttpParser {
             }
             _ => false,
         }
+    }
+
+    /// libhtp's "unexpected request body": right after a request completed
+    /// in this piece of data, a line that cannot start a request (one
+    /// token, not a known method) is more of that request's body. A line
+    /// cut short by the end of the piece counts when it already cannot be
+    /// a method (a byte no method has); its rest, in later pieces, follows
+    /// it into the body. Returns whether bytes were consumed.
+    fn unexpected_body(&mut self, data: &[u8], pos: &mut usize, out: &mut Vec<HttpEvent>) -> bool {
+        let dir = Direction::ToServer;
+        let rest = data.get(*pos..).unwrap_or_default();
+        let nl = memchr::memchr(b'\n', rest);
+        let end = nl.map_or(rest.len(), |i| i + 1);
+        let line = rest.get(..end).unwrap_or_default();
+        if let Some(id) = self.open_body_line {
+            *pos += end;
+            self.body(dir, id, line, out);
+            if nl.is_some() {
+                self.open_body_line = None;
+                self.finalizing = Some(id);
+            }
+            return true;
+        }
+        let Some(id) = self.finalizing.take() else {
+            return false;
+        };
+        if !self.req.line.is_empty() || !is_unexpected_body(line) {
+            return false;
+        }
+        if nl.is_none() && line.iter().all(|&b| is_tchar(b) || b.is_ascii_whitespace()) {
+            // Could still become a request line: leave it to the parser.
+            return false;
+        }
+        *pos += end;
+        self.anomaly(Some(id), HttpAnomaly::RequestBodyUnexpected, out);
+        self.body(dir, id, line, out);
+        // Still part of the request: inspected with it.
+        if let Some(t) = self.tx_mut(id) {
+            t.request_anomalies = t.anomalies.len();
+        }
+        match nl {
+            Some(_) => self.finalizing = Some(id),
+            None => self.open_body_line = Some(id),
+        }
+        true
     }
 
     /// Appends bytes to the current message's raw header block, bounded.
@@ -1515,6 +1643,12 @@ impl HttpParser {
                 if first.is_none() || !all_same {
                     anomalies.push(HttpAnomaly::InvalidContentLength);
                 }
+                if !all_same {
+                    anomalies.push(match dir {
+                        Direction::ToServer => HttpAnomaly::RequestDuplicateContentLength,
+                        Direction::ToClient => HttpAnomaly::ResponseDuplicateContentLength,
+                    });
+                }
                 Some(first)
             }
         };
@@ -1591,6 +1725,9 @@ impl HttpParser {
                     ce.extend_from_slice(&h.value);
                 }
                 codecs = content_codings(&ce, cfg.decompress_layers);
+                if coding_count(&ce) > cfg.decompress_layers {
+                    anomalies.push(HttpAnomaly::TooManyEncodingLayers);
+                }
             }
         }
         let interim = dir == Direction::ToClient && state == State::Line && {
@@ -1657,7 +1794,11 @@ impl HttpParser {
                 stop = d.finish(&mut t.response.body);
             }
             match dir {
-                Direction::ToServer => t.request.progress = Progress::Complete,
+                Direction::ToServer => {
+                    t.request.progress = Progress::Complete;
+                    t.request_anomalies = t.anomalies.len();
+                    self.finalizing = Some(id);
+                }
                 Direction::ToClient => t.response.progress = Progress::Complete,
             }
         }
@@ -1751,6 +1892,9 @@ impl HttpParser {
                         self.anomaly(Some(id), HttpAnomaly::ChunkDelimiterInvalid, out);
                     }
                     return;
+                }
+                if !resp && has_chunk_extension(&line.bytes) {
+                    self.anomaly(Some(id), HttpAnomaly::RequestChunkExtension, out);
                 }
                 match parse_chunk_len(&line.bytes) {
                     // Tolerate blank lines before a chunk size.
@@ -1921,6 +2065,80 @@ fn content_codings(value: &[u8], limit: usize) -> Vec<Codec> {
             }
         })
         .collect()
+}
+
+/// How many codings a `Content-Encoding` value lists (libhtp counts
+/// every token against its layer limit, `identity` included).
+fn coding_count(value: &[u8]) -> usize {
+    value
+        .split(|&b| b == b',' || b == b' ' || b == b'\t')
+        .filter(|t| !t.is_empty())
+        .count()
+}
+
+/// Request methods libhtp knows: a line that is one of these alone still
+/// starts a request.
+const KNOWN_METHODS: &[&[u8]] = &[
+    b"GET",
+    b"HEAD",
+    b"POST",
+    b"PUT",
+    b"DELETE",
+    b"CONNECT",
+    b"OPTIONS",
+    b"TRACE",
+    b"PATCH",
+    b"PROPFIND",
+    b"PROPPATCH",
+    b"MKCOL",
+    b"COPY",
+    b"MOVE",
+    b"LOCK",
+    b"UNLOCK",
+    b"VERSION-CONTROL",
+    b"CHECKOUT",
+    b"UNCHECKOUT",
+    b"CHECKIN",
+    b"UPDATE",
+    b"LABEL",
+    b"REPORT",
+    b"MKWORKSPACE",
+    b"MKACTIVITY",
+    b"BASELINE-CONTROL",
+    b"MERGE",
+    b"INVALID",
+];
+
+/// Whether a line following a complete request is body data rather than a
+/// request line (libhtp): after leading whitespace, a single token running
+/// to the end of the line that is not a known method.
+fn is_unexpected_body(line: &[u8]) -> bool {
+    let mut l = line;
+    while let Some((&last, head)) = l.split_last() {
+        if last != b'\n' && last != b'\r' {
+            break;
+        }
+        l = head;
+    }
+    let start = l
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(l.len());
+    let token = l.get(start..).unwrap_or_default();
+    !token.is_empty()
+        && !token.iter().any(|b| b.is_ascii_whitespace())
+        && !KNOWN_METHODS.contains(&token)
+}
+
+/// Whether a chunk-size line has a chunk extension: hex digits, optional
+/// spaces, then `;`.
+fn has_chunk_extension(line: &[u8]) -> bool {
+    let rest = line
+        .iter()
+        .skip_while(|&&b| is_chunk_ctl(b))
+        .skip_while(|b| b.is_ascii_hexdigit())
+        .find(|&&b| b != b' ' && b != b'\t');
+    rest == Some(&b';')
 }
 
 /// Whether a comma-separated header of that name lists `token`.

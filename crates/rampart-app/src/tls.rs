@@ -115,6 +115,9 @@ pub struct ClientHello {
     pub supported_versions: Vec<u16>,
     /// The first host_name of the server_name extension.
     pub sni: Option<Vec<u8>>,
+    /// The 32-byte client random (`tls.random`; its first 4 bytes are
+    /// `tls.random_time`, the rest `tls.random_bytes`).
+    pub random: [u8; 32],
 }
 
 /// GREASE values (RFC 8701: 0x0a0a, 0x1a1a, ..., 0xfafa) that JA3 skips.
@@ -164,6 +167,8 @@ pub struct ServerHello {
     pub extensions: Vec<u16>,
     /// supported_versions' selected version (TLS 1.3).
     pub selected_version: Option<u16>,
+    /// The 32-byte server random (`tls.random` on the server's side).
+    pub random: [u8; 32],
 }
 
 impl ServerHello {
@@ -444,6 +449,7 @@ impl TlsSession {
                 let mut hello = ClientHello {
                     version: ch.version.0,
                     ciphers: ch.ciphers.iter().map(|c| c.0).collect(),
+                    random: ch.random.try_into().unwrap_or([0; 32]),
                     ..ClientHello::default()
                 };
                 let mut anomalies = Vec::new();
@@ -472,6 +478,7 @@ impl TlsSession {
                 let mut hello = ServerHello {
                     version: sh.version.0,
                     cipher: sh.cipher.0,
+                    random: sh.random.try_into().unwrap_or([0; 32]),
                     ..ServerHello::default()
                 };
                 let mut anomalies = Vec::new();
@@ -692,6 +699,27 @@ mod tests {
         s.feed(TlsDirection::ToServer, b"GET / HTTP/1.1\r\n\r\n", &mut ev);
         assert!(s.stopped(TlsDirection::ToServer));
         assert_eq!(s.anomalies, vec![TlsAnomaly::InvalidRecordType]);
+    }
+
+    #[test]
+    fn hello_randoms_are_kept() {
+        let mut s = TlsSession::default();
+        let mut ev = Vec::new();
+        s.feed(TlsDirection::ToServer, &client_hello(), &mut ev);
+        assert_eq!(s.client_hello.as_ref().unwrap().random, [0x11; 32]);
+        let mut body = vec![3, 3];
+        let random: Vec<u8> = (0u8..32).collect();
+        body.extend_from_slice(&random);
+        body.push(0); // session id
+        body.extend_from_slice(&[0xc0, 0x2f, 0]); // cipher, compression
+        body.extend_from_slice(&[0, 0]); // no extensions
+        let mut hs = vec![2];
+        hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+        hs.extend_from_slice(&body);
+        s.feed(TlsDirection::ToClient, &record(22, &hs), &mut ev);
+        let sh = s.server_hello.as_ref().unwrap();
+        assert_eq!(sh.cipher, 0xc02f);
+        assert_eq!(sh.random.to_vec(), random);
     }
 
     #[test]

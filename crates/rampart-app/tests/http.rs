@@ -188,7 +188,13 @@ fn chunked_request_and_gzip_chunked_response() {
     assert_eq!(txs[0].response_body(), b"<html>secret payload</html>");
     assert_eq!(txs[0].body_len(TC), body.len() as u64);
     assert!(txs[0].is_complete());
-    assert!(txs[0].anomalies().is_empty(), "{:?}", txs[0].anomalies());
+    // `5;ext=1`: a chunk extension, reported as libhtp does.
+    assert_eq!(
+        txs[0].anomalies(),
+        &[HttpAnomaly::RequestChunkExtension],
+        "{:?}",
+        txs[0].anomalies()
+    );
 }
 
 #[test]
@@ -589,4 +595,93 @@ fn lookahead_lines_read_the_same_at_every_split() {
             );
         }
     }
+}
+
+#[test]
+fn chunk_extension_in_request_is_reported() {
+    let req = b"POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n\
+4 \r\ntoto\r\n0 ; ext=\"v\"\r\n\r\n";
+    let (txs, _) = run(req, b"");
+    let t = &txs[0];
+    assert_eq!(t.request_body(), b"toto");
+    assert!(t.anomalies().contains(&HttpAnomaly::RequestChunkExtension));
+    assert!(HttpAnomaly::RequestChunkExtension.matches_event("request_chunk_extension"));
+    // No extension, no event.
+    let plain =
+        b"POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n4\r\ntoto\r\n0\r\n\r\n";
+    let (txs, _) = run(plain, b"");
+    assert!(!txs[0]
+        .anomalies()
+        .contains(&HttpAnomaly::RequestChunkExtension));
+}
+
+#[test]
+fn differing_content_lengths_are_duplicates() {
+    let req = b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 9\r\n\r\nabc";
+    let (txs, _) = run(req, b"");
+    assert!(txs[0]
+        .anomalies()
+        .contains(&HttpAnomaly::RequestDuplicateContentLength));
+    // The same value twice is no ambiguity.
+    let same = b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc";
+    let (txs, _) = run(same, b"");
+    assert!(!txs[0]
+        .anomalies()
+        .contains(&HttpAnomaly::RequestDuplicateContentLength));
+    assert!(HttpAnomaly::RequestDuplicateContentLength
+        .matches_event("duplicate_content_length_field_in_request"));
+}
+
+#[test]
+fn too_many_encoding_layers_is_a_late_event() {
+    let req = b"GET / HTTP/1.1\r\nHost: h\r\n\r\n";
+    let resp = b"HTTP/1.1 200 OK\r\nContent-Encoding: identity, gzip, identity, gzip\r\n\
+Content-Length: 2\r\n\r\nab";
+    let (txs, _) = run(req, resp);
+    let t = &txs[0];
+    assert!(t.anomalies().contains(&HttpAnomaly::TooManyEncodingLayers));
+    // Raised during the response: after the request was complete.
+    assert!(t
+        .anomalies_after_request()
+        .contains(&HttpAnomaly::TooManyEncodingLayers));
+    let two = b"HTTP/1.1 200 OK\r\nContent-Encoding: identity\r\nContent-Length: 2\r\n\r\nab";
+    let (txs, _) = run(req, two);
+    assert!(!txs[0]
+        .anomalies()
+        .contains(&HttpAnomaly::TooManyEncodingLayers));
+}
+
+#[test]
+fn unexpected_request_body_joins_the_request() {
+    // No Content-Length, yet data follows in the same piece: one token
+    // that is not a method is body (libhtp), with an event.
+    let req = b"POST /index.html HTTP/1.1\r\nHost: h\r\n\r\nlogin=foo&password=bar";
+    let (txs, _) = run(req, b"");
+    assert_eq!(txs.len(), 1);
+    let t = &txs[0];
+    assert_eq!(t.request_body(), b"login=foo&password=bar");
+    assert!(t.anomalies().contains(&HttpAnomaly::RequestBodyUnexpected));
+    assert!(t.anomalies_after_request().is_empty());
+    // Cut short by the end of the piece, the line's rest follows it.
+    let mut p = HttpParser::new(HttpConfig::default());
+    let mut ev = Vec::new();
+    p.feed(TS, b"POST / HTTP/1.1\r\nHost: h\r\n\r\nlogin=fo", &mut ev);
+    p.feed(TS, b"o\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n", &mut ev);
+    let txs: Vec<_> = p.transactions().cloned().collect();
+    assert_eq!(txs.len(), 2);
+    assert_eq!(txs[0].request_body(), b"login=foo\r\n");
+    assert_eq!(txs[1].uri(), b"/b");
+    // A piece ending inside what may be a method waits for the line.
+    let mut p = HttpParser::new(HttpConfig::default());
+    p.feed(TS, b"GET /a HTTP/1.1\r\nHost: h\r\n\r\nPO", &mut ev);
+    p.feed(TS, b"ST /b HTTP/1.1\r\nHost: h\r\n\r\n", &mut ev);
+    assert_eq!(p.transactions().count(), 2);
+    // A pipelined request is still a request.
+    let two = b"GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n";
+    let (txs, _) = run(two, b"");
+    assert_eq!(txs.len(), 2);
+    assert!(txs[0].request_body().is_empty());
+    // A lone method name is not body either.
+    let (txs, _) = run(b"GET /a HTTP/1.1\r\nHost: h\r\n\r\nPOST\r\n", b"");
+    assert!(txs[0].request_body().is_empty());
 }

@@ -74,7 +74,36 @@ pub trait TxBuffers {
     fn has_event(&self, _name: &str) -> bool {
         false
     }
+
+    /// Whether the event `name` was raised after the request side was
+    /// inspected (an HTTP response's events): what a request-side rule
+    /// inspected again with the response still has to find, so that one
+    /// event alerts once per transaction. Defaults to [`Self::has_event`].
+    fn has_late_event(&self, name: &str) -> bool {
+        self.has_event(name)
+    }
 }
+
+/// The `app-layer-event:http.<name>` events the HTTP parser reports
+/// (Suricata's libhtp event names); rules naming other HTTP events stay
+/// inactive rather than silently never matching.
+pub const HTTP_EVENTS: &[&str] = &[
+    "request_header_invalid",
+    "response_header_invalid",
+    "request_line_invalid",
+    "request_line_missing_protocol",
+    "uri_delim_non_compliant",
+    "response_invalid_status",
+    "missing_host_header",
+    "unable_to_match_response_to_request",
+    "gzip_decompression_failed",
+    "compression_bomb",
+    "duplicate_content_length_field_in_request",
+    "duplicate_content_length_field_in_response",
+    "request_chunk_extension",
+    "request_body_unexpected",
+    "too_many_encoding_layers",
+];
 
 /// Which half of a transaction a signature inspects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -103,6 +132,16 @@ pub enum AppCheck {
 }
 
 impl AppCheck {
+    /// Whether the transaction satisfies the check on the signature's
+    /// second side (see [`AppInspect::both_sides`]): events must be new
+    /// since the first side ([`TxBuffers::has_late_event`]).
+    pub fn matches_late(&self, tx: &dyn TxBuffers) -> bool {
+        match self {
+            AppCheck::Event(name) => tx.has_late_event(name),
+            other => other.matches(tx),
+        }
+    }
+
     /// Whether the transaction satisfies the check.
     pub fn matches(&self, tx: &dyn TxBuffers) -> bool {
         match self {
@@ -152,14 +191,23 @@ pub fn buffer_proto(b: Buffer) -> Option<TxProto> {
         | Buffer::Ja3Hash
         | Buffer::Ja3String
         | Buffer::Ja3sHash
-        | Buffer::Ja3sString => Some(TxProto::Tls),
+        | Buffer::Ja3sString
+        | Buffer::TlsRandom
+        | Buffer::TlsRandomTime
+        | Buffer::TlsRandomBytes => Some(TxProto::Tls),
         _ => None,
     }
 }
 
 /// Buffers with one instance per item (Suricata's multi-buffers).
 pub fn is_multi_buffer(b: Buffer) -> bool {
-    matches!(b, Buffer::DnsQuery | Buffer::TlsCerts)
+    matches!(
+        b,
+        Buffer::DnsQuery
+            | Buffer::TlsCerts
+            | Buffer::HttpRequestHeader
+            | Buffer::HttpResponseHeader
+    )
 }
 
 /// Most instances of a multi-buffer inspected per transaction.
@@ -174,7 +222,90 @@ pub fn transform_supported(t: &Transform) -> bool {
             | Transform::ToUppercase
             | Transform::StripWhitespace
             | Transform::CompressWhitespace
+            | Transform::UrlDecode
+            | Transform::Xor(_)
+            | Transform::PcreXform(_)
     )
+}
+
+/// Checks a transform's own argument at rule-compile time: a `pcrexform`
+/// pattern must compile and have a capture group. The error names the
+/// keyword.
+pub fn check_transform(t: &Transform) -> Result<(), String> {
+    if let Transform::PcreXform(re) = t {
+        let compiled = compile_pcrexform(re).map_err(|e| format!("pcrexform: {e}"))?;
+        if compiled.captures_len() < 2 {
+            return Err(format!("pcrexform: /{re}/ has no capture group"));
+        }
+    }
+    Ok(())
+}
+
+/// Compiles a `pcrexform` pattern with the same backtracking budget as
+/// rule `pcre`.
+fn compile_pcrexform(re: &str) -> Result<pcre2::bytes::Regex, pcre2::Error> {
+    let full = format!("(*LIMIT_MATCH={})", crate::pcre::DEFAULT_MATCH_LIMIT) + re;
+    pcre2::bytes::RegexBuilder::new()
+        .utf(false)
+        .ucp(false)
+        .jit_if_available(true)
+        .build(&full)
+}
+
+/// `url_decode`: `%xx` (two hex digits) becomes the byte, `+` a space;
+/// any other `%` is kept as is (Suricata's transform).
+pub fn url_decode(input: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut i = 0;
+    while let Some(&b) = input.get(i) {
+        if b == b'%' {
+            let hi = input.get(i + 1).and_then(|c| hex_val(*c));
+            let lo = input.get(i + 2).and_then(|c| hex_val(*c));
+            if let (Some(hi), Some(lo)) = (hi, lo) {
+                out.push(hi << 4 | lo);
+                i += 3;
+                continue;
+            }
+            out.push(b);
+        } else if b == b'+' {
+            out.push(b' ');
+        } else {
+            out.push(b);
+        }
+        i += 1;
+    }
+    out
+}
+
+fn hex_val(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// `xor:"key"`: each byte XORed with the key, repeated over the buffer.
+/// An empty key (refused by the parser) leaves the bytes unchanged.
+pub fn xor(input: &[u8], key: &[u8]) -> Vec<u8> {
+    if key.is_empty() {
+        return input.to_vec();
+    }
+    input
+        .iter()
+        .zip(key.iter().cycle())
+        .map(|(b, k)| b ^ k)
+        .collect()
+}
+
+/// `pcrexform:"re"`: the first capture group of the first match replaces
+/// the buffer; without a match (or a capture) the buffer stays as it is.
+/// A pattern that does not compile (checked at rule load) changes nothing.
+pub fn pcrexform(input: &[u8], re: &str) -> Option<Vec<u8>> {
+    let regex = compile_pcrexform(re).ok()?;
+    let caps = regex.captures(input).ok()??;
+    caps.get(1).map(|m| m.as_bytes().to_vec())
 }
 
 /// Applies supported transforms in rule order (others are refused at
@@ -212,6 +343,12 @@ pub fn apply_transforms<'a>(transforms: &[Transform], bytes: Cow<'a, [u8]>) -> C
                 }
                 v
             }
+            Transform::UrlDecode => url_decode(&out),
+            Transform::Xor(key) => xor(&out, key),
+            Transform::PcreXform(re) => match pcrexform(&out, re) {
+                Some(v) => v,
+                None => continue,
+            },
             _ => continue,
         });
     }
@@ -249,6 +386,8 @@ pub fn is_http_buffer(b: Buffer) -> bool {
             | Buffer::HttpResponseLine
             | Buffer::HttpLocation
             | Buffer::HttpServer
+            | Buffer::HttpRequestHeader
+            | Buffer::HttpResponseHeader
             | Buffer::FileData
     )
 }
@@ -263,6 +402,7 @@ pub fn is_response_buffer(b: Buffer) -> bool {
             | Buffer::HttpResponseLine
             | Buffer::HttpLocation
             | Buffer::HttpServer
+            | Buffer::HttpResponseHeader
             | Buffer::TlsCertSubject
             | Buffer::TlsCertIssuer
             | Buffer::TlsCertSerial
@@ -271,4 +411,73 @@ pub fn is_response_buffer(b: Buffer) -> bool {
             | Buffer::Ja3sHash
             | Buffer::Ja3sString
     )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn run(transforms: &[Transform], input: &[u8]) -> Vec<u8> {
+        apply_transforms(transforms, Cow::Borrowed(input)).into_owned()
+    }
+
+    #[test]
+    fn url_decode_transform() {
+        assert_eq!(url_decode(b"%2Fetc%2fpasswd"), b"/etc/passwd");
+        assert_eq!(url_decode(b"a+b%20c"), b"a b c");
+        // Invalid or cut-short escapes are kept.
+        assert_eq!(url_decode(b"%zz%4"), b"%zz%4");
+        assert_eq!(url_decode(b"%"), b"%");
+        assert_eq!(url_decode(b"%00%ff"), [0u8, 0xff]);
+        assert_eq!(run(&[Transform::UrlDecode], b"evil%27sqli"), b"evil'sqli");
+    }
+
+    #[test]
+    fn xor_transform() {
+        let key = [0x0d, 0x0a, 0xc8, 0xff];
+        let plain = b"password=";
+        let enc = xor(plain, &key);
+        assert_eq!(enc.get(..4), Some(&[0x7d, 0x6b, 0xbb, 0x8c][..]));
+        assert_eq!(xor(&enc, &key), plain);
+        assert_eq!(xor(b"abc", &[]), b"abc");
+        assert_eq!(run(&[Transform::Xor(vec![0x20])], b"ABC"), b"abc");
+    }
+
+    #[test]
+    fn pcrexform_transform() {
+        let t = Transform::PcreXform(r"[a-zA-Z]+\s+(.*)\s+HTTP".into());
+        assert_eq!(
+            run(std::slice::from_ref(&t), b"GET /z.jpg HTTP/1.1"),
+            b"/z.jpg"
+        );
+        // No match: the buffer is unchanged.
+        assert_eq!(run(&[t], b"nothing here"), b"nothing here");
+        // Chained: capture, then decode.
+        let chain = [
+            Transform::PcreXform(r"data=(.*)".into()),
+            Transform::UrlDecode,
+        ];
+        assert_eq!(run(&chain, b"/get?data=a%41"), b"aA");
+    }
+
+    #[test]
+    fn pcrexform_is_checked_at_load() {
+        assert!(check_transform(&Transform::PcreXform("(a)".into())).is_ok());
+        let no_group = check_transform(&Transform::PcreXform("abc".into())).unwrap_err();
+        assert!(no_group.contains("pcrexform"), "{no_group}");
+        let bad = check_transform(&Transform::PcreXform("(unclosed".into())).unwrap_err();
+        assert!(bad.starts_with("pcrexform"), "{bad}");
+        assert!(transform_supported(&Transform::UrlDecode));
+        assert!(!transform_supported(&Transform::ToMd5));
+    }
+
+    #[test]
+    fn header_buffers_are_multi() {
+        assert!(is_multi_buffer(Buffer::HttpRequestHeader));
+        assert!(is_multi_buffer(Buffer::HttpResponseHeader));
+        assert!(is_response_buffer(Buffer::HttpResponseHeader));
+        assert!(!is_response_buffer(Buffer::HttpRequestHeader));
+        assert_eq!(buffer_proto(Buffer::TlsRandomTime), Some(TxProto::Tls));
+    }
 }

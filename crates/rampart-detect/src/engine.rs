@@ -539,7 +539,15 @@ impl DetectEngine {
             if !self.verify(sig, s, v, &mut stats.eval) {
                 continue;
             }
-            if !app.checks.iter().all(|c| c.matches(tx)) {
+            let late = app.both_sides && side != app.side;
+            let check = |c: &crate::app::AppCheck| {
+                if late {
+                    c.matches_late(tx)
+                } else {
+                    c.matches(tx)
+                }
+            };
+            if !app.checks.iter().all(check) {
                 continue;
             }
             let mut byte_vars = [0i64; MAX_VARS];

@@ -300,6 +300,86 @@ pub enum Step {
     ByteMath(ByteMath),
     /// `bsize`.
     Size(SizeCheck),
+    /// `base64_decode`, with the `base64_data` keywords run on what it
+    /// decoded (boxed: it holds a program).
+    Base64(Box<Base64Step>),
+}
+
+/// Most bytes `base64_decode` reads when the rule gives no `bytes`
+/// (Suricata's cap).
+pub const BASE64_DECODE_MAX: u32 = 65535;
+
+/// `base64_decode[:bytes N][,offset N][,relative]` and its `base64_data`
+/// program. As in Suricata, the decoder is the end of its buffer's
+/// program: the match is decided by the `base64_data` keywords.
+#[derive(Debug, Default)]
+pub struct Base64Step {
+    /// Most encoded bytes read (`None`: [`BASE64_DECODE_MAX`]).
+    pub bytes: Option<u32>,
+    /// Where reading starts, from the buffer start or, with `relative`,
+    /// from the end of the previous match.
+    pub offset: u32,
+    /// Relative to the previous match.
+    pub relative: bool,
+    /// The `base64_data` keywords (empty: decoding something is enough).
+    pub data: Program,
+}
+
+/// The value of a base64 alphabet character (RFC 4648, standard alphabet).
+fn base64_value(c: u8) -> Option<u8> {
+    match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    }
+}
+
+/// Decodes base64 the way Suricata 7's `base64_decode` keyword does (its
+/// RFC 4648 mode): decoding stops at the first byte that is neither in
+/// the alphabet nor `=`; `=` pads a group; a last group cut short (by the
+/// end of the input or by that byte) yields the bytes its characters
+/// complete (`np%` gives 0x9e, as suricata-verify's base64-issue-5223
+/// expects).
+pub fn base64_decode(input: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(input.len() / 4 * 3 + 3);
+    let mut group = [0u8; 4];
+    let mut n = 0usize;
+    let mut padding = 0usize;
+    let emit = |g: &[u8; 4], count: usize, out: &mut Vec<u8>| {
+        let v = (u32::from(g[0]) << 18)
+            | (u32::from(g[1]) << 12)
+            | (u32::from(g[2]) << 6)
+            | u32::from(g[3]);
+        let bytes = [(v >> 16) as u8, (v >> 8) as u8, v as u8];
+        out.extend_from_slice(bytes.get(..count.min(3)).unwrap_or_default());
+    };
+    for &c in input {
+        let v = match base64_value(c) {
+            Some(v) => v,
+            None if c == b'=' => {
+                padding += 1;
+                0
+            }
+            None => break,
+        };
+        if let Some(slot) = group.get_mut(n) {
+            *slot = v;
+        }
+        n += 1;
+        if n == 4 {
+            emit(&group, 3usize.saturating_sub(padding), &mut out);
+            group = [0; 4];
+            n = 0;
+            padding = 0;
+        }
+    }
+    if n > 0 {
+        emit(&group, n - 1, &mut out);
+    }
+    out
 }
 
 impl Step {
@@ -313,6 +393,7 @@ impl Step {
             Step::ByteExtract(b) => b.relative,
             Step::ByteMath(b) => b.relative,
             Step::Size(_) => false,
+            Step::Base64(b) => b.relative,
         }
     }
 }
@@ -574,6 +655,33 @@ impl Program {
                 ok
             }
             Step::Size(check) => check.check(len as u64) && self.eval(idx + 1, prev_end, ev),
+            Step::Base64(b) => {
+                let base = if b.relative { prev_end } else { 0 };
+                let Some(rest) = ev.buf.get(base..) else {
+                    return false;
+                };
+                let offset = b.offset as usize;
+                if offset > 0 && offset >= rest.len() {
+                    return false;
+                }
+                let rest = rest.get(offset..).unwrap_or_default();
+                let take = rest
+                    .len()
+                    .min(b.bytes.unwrap_or(BASE64_DECODE_MAX) as usize);
+                let decoded = base64_decode(rest.get(..take).unwrap_or_default());
+                if decoded.is_empty() {
+                    return false;
+                }
+                if b.data.is_empty() {
+                    return self.eval(idx + 1, prev_end, ev);
+                }
+                let mut vars = ev.vars;
+                let ok = b.data.matches_with(&decoded, &mut vars, ev.stats);
+                if ok {
+                    ev.out = Some(vars);
+                }
+                ok
+            }
         }
     }
 

@@ -208,10 +208,31 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
     let mut header = Vec::new();
     let mut stream_size = Vec::new();
     for m in &rule.matches {
+        // `urilen` is a size check on the (normalised or raw) URI buffer.
+        if let MatchKind::Urilen(u) = &m.kind {
+            let target = BufferRef {
+                buffer: if u.raw {
+                    Buffer::HttpUriRaw
+                } else {
+                    Buffer::HttpUri
+                },
+                transforms: Vec::new(),
+            };
+            let check = Step::Size(size_check(&widen_cmp(u.cmp)));
+            match by_buffer.iter_mut().find(|(b, _)| *b == target) {
+                Some((_, steps)) => steps.push(check),
+                None => by_buffer.push((target, vec![check])),
+            }
+            continue;
+        }
         let mut target = BufferRef::PAYLOAD;
         if let Some(b) = m.buffer() {
             let app = crate::app::buffer_proto(b.buffer).is_some();
-            if b.buffer != Buffer::Payload && !is_packet_header_buffer(b.buffer) && !app {
+            if b.buffer != Buffer::Payload
+                && b.buffer != Buffer::Base64Data
+                && !is_packet_header_buffer(b.buffer)
+                && !app
+            {
                 mark(format!("buffer {}", b.buffer.name()));
                 continue;
             }
@@ -219,6 +240,9 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
             if !b.transforms.is_empty() && !transforms_ok {
                 mark(format!("transform on {}", b.buffer.name()));
                 continue;
+            }
+            for t in &b.transforms {
+                crate::app::check_transform(t)?;
             }
             target = b.clone();
         }
@@ -341,6 +365,14 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                 }));
             }
             MatchKind::Bsize(b) => steps.push(Step::Size(size_check(&b.cmp))),
+            MatchKind::Base64Decode(d) => {
+                steps.push(Step::Base64(Box::new(crate::program::Base64Step {
+                    bytes: d.bytes,
+                    offset: d.offset.unwrap_or(0),
+                    relative: d.relative,
+                    data: Program::default(),
+                })))
+            }
             MatchKind::Dsize(_)
             | MatchKind::Ttl(_)
             | MatchKind::Tos { .. }
@@ -375,10 +407,15 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
             // Events of the parsers that report them; others stay
             // unsupported rather than silently never matching.
             MatchKind::AppLayerEvent(name)
-                if name.starts_with("dns.") || name.starts_with("tls.") =>
+                if name.starts_with("dns.")
+                    || name.starts_with("tls.")
+                    || name
+                        .strip_prefix("http.")
+                        .is_some_and(|e| crate::app::HTTP_EVENTS.contains(&e)) =>
             {
                 let (proto, event) = match name.split_once('.') {
                     Some(("dns", e)) => (crate::app::TxProto::Dns, e),
+                    Some(("http", e)) => (crate::app::TxProto::Http, e),
                     Some((_, e)) => (crate::app::TxProto::Tls, e),
                     None => continue,
                 };
@@ -390,6 +427,7 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
     if !rule.xbits.is_empty() {
         mark("keyword xbits".into());
     }
+    attach_base64_data(&mut by_buffer, &mut mark);
 
     let mut flowbits = Vec::new();
     let mut noalert = rule.noalert;
@@ -682,6 +720,16 @@ fn app_inspect(
     // A DNS rule with only direction-free keywords (dns.opcode, events)
     // and no flow direction matches requests and responses alike.
     let both_sides = proto == TxProto::Dns && !to_client && !to_server && buffers.is_empty();
+    // An HTTP rule on events only, not written for responses, also sees
+    // the events its transaction raises during the response (Suricata
+    // inspects a transaction's events whatever side raised them).
+    let http_events_only = proto == TxProto::Http
+        && buffers.is_empty()
+        && !checks.is_empty()
+        && checks
+            .iter()
+            .all(|(c, _)| matches!(c, crate::app::AppCheck::Event(_)));
+    let both_sides = both_sides || (http_events_only && !to_client);
     let contents: Vec<&ast::Content> = rule
         .contents()
         .filter(|c| buffer_proto(c.buffer.buffer).is_some() && !c.negated && !c.pattern.is_empty())
@@ -784,6 +832,53 @@ fn number_format(endian: ast::Endian, string: Option<ast::NumBase>) -> NumberFor
             ast::Endian::Big => NumberFormat::BigEndian,
             ast::Endian::Little | ast::Endian::Dce => NumberFormat::LittleEndian,
         },
+    }
+}
+
+/// Moves the `base64_data` keywords into the program of the rule's
+/// `base64_decode` step, which runs them on what it decodes. A rule with
+/// `base64_data` but not exactly one `base64_decode` stays inactive.
+fn attach_base64_data(by_buffer: &mut Vec<(BufferRef, Vec<Step>)>, mark: &mut impl FnMut(String)) {
+    let decoders = by_buffer
+        .iter()
+        .flat_map(|(_, steps)| steps.iter())
+        .filter(|s| matches!(s, Step::Base64(_)))
+        .count();
+    let data = by_buffer
+        .iter()
+        .position(|(b, _)| b.buffer == Buffer::Base64Data)
+        .map(|pos| by_buffer.remove(pos).1);
+    if decoders > 1 {
+        mark("keyword base64_decode (more than one)".into());
+        return;
+    }
+    let Some(data) = data else { return };
+    if decoders == 0 {
+        mark("keyword base64_data without base64_decode".into());
+        return;
+    }
+    let mut data = Some(Program::new(data));
+    for step in by_buffer.iter_mut().flat_map(|(_, steps)| steps.iter_mut()) {
+        if let Step::Base64(b) = step {
+            if let Some(p) = data.take() {
+                b.data = p;
+            }
+        }
+    }
+}
+
+/// A `u16` comparison (`urilen`) as a `u64` one.
+fn widen_cmp(c: rampart_rules::NumCmp<u16>) -> rampart_rules::NumCmp<u64> {
+    use rampart_rules::NumCmp as N;
+    match c {
+        N::Eq(v) => N::Eq(v.into()),
+        N::Ne(v) => N::Ne(v.into()),
+        N::Lt(v) => N::Lt(v.into()),
+        N::Le(v) => N::Le(v.into()),
+        N::Gt(v) => N::Gt(v.into()),
+        N::Ge(v) => N::Ge(v.into()),
+        N::Range(a, b) => N::Range(a.into(), b.into()),
+        N::NotRange(a, b) => N::NotRange(a.into(), b.into()),
     }
 }
 

@@ -121,6 +121,13 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Tls(v) => v.has_event(name),
         }
     }
+    fn has_late_event(&self, name: &str) -> bool {
+        match self {
+            AppTxView::Http(v) => v.has_late_event(name),
+            AppTxView::Dns(v) => v.has_late_event(name),
+            AppTxView::Tls(v) => v.has_late_event(name),
+        }
+    }
 }
 
 impl AppState {
@@ -398,6 +405,21 @@ impl TxBuffers for TlsTxView<'_> {
             Buffer::TlsCertSerial => text(&cert?.serial),
             Buffer::TlsCertFingerprint => text(&cert?.fingerprint),
             Buffer::TlsCerts => self.get_multi(buffer, 0),
+            // The hello of the inspected side: the client's random on
+            // requests, the server's on responses (first 4 bytes are the
+            // "time", the other 28 the random bytes).
+            Buffer::TlsRandom | Buffer::TlsRandomTime | Buffer::TlsRandomBytes => {
+                let random: &[u8; 32] = match self.side {
+                    TxSide::Request => &ch?.random,
+                    TxSide::Response => &sh?.random,
+                };
+                let part = match buffer {
+                    Buffer::TlsRandomTime => random.get(..4),
+                    Buffer::TlsRandomBytes => random.get(4..),
+                    _ => Some(random.as_slice()),
+                };
+                part.map(Cow::Borrowed)
+            }
             _ => None,
         }
     }
@@ -597,8 +619,37 @@ impl TxBuffers for HttpTxView<'_> {
                 TxSide::Request => tx.request_body(),
                 TxSide::Response => tx.response_body(),
             }),
+            Buffer::HttpRequestHeader | Buffer::HttpResponseHeader => self.get_multi(buffer, 0),
             _ => None,
         }
+    }
+
+    /// `http.request_header` / `http.response_header`: each header of
+    /// that message as `Name: value` (no line ending), one instance each.
+    fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
+        let dir = match buffer {
+            Buffer::HttpRequestHeader => HttpDir::ToServer,
+            Buffer::HttpResponseHeader => HttpDir::ToClient,
+            _ if index == 0 => return self.get(buffer),
+            _ => return None,
+        };
+        let h = self.tx.headers(dir).get(index)?;
+        let mut v = Vec::with_capacity(h.name.len() + 2 + h.value.len());
+        v.extend_from_slice(&h.name);
+        v.extend_from_slice(b": ");
+        v.extend_from_slice(&h.value);
+        Some(Cow::Owned(v))
+    }
+
+    fn has_event(&self, name: &str) -> bool {
+        self.tx.anomalies().iter().any(|a| a.matches_event(name))
+    }
+
+    fn has_late_event(&self, name: &str) -> bool {
+        self.tx
+            .anomalies_after_request()
+            .iter()
+            .any(|a| a.matches_event(name))
     }
 }
 
@@ -606,4 +657,112 @@ impl TxBuffers for HttpTxView<'_> {
 /// is "no buffer" for the rules, as in Suricata).
 fn non_empty(b: &[u8]) -> Option<Cow<'_, [u8]>> {
     (!b.is_empty()).then_some(Cow::Borrowed(b))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use rampart_app::http::HttpAnomaly;
+
+    fn parsed(req: &[u8], resp: &[u8]) -> HttpParser {
+        let mut p = HttpParser::new(HttpConfig::default());
+        let mut ev = Vec::new();
+        p.feed(HttpDir::ToServer, req, &mut ev);
+        p.feed(HttpDir::ToClient, resp, &mut ev);
+        p
+    }
+
+    #[test]
+    fn header_multi_buffers_are_name_colon_value() {
+        let p = parsed(
+            b"GET / HTTP/1.1\r\nHost: h\r\nX-Key:  v1 \r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nServer: s\r\nContent-Length: 0\r\n\r\n",
+        );
+        let v = HttpTxView {
+            tx: p.transaction(0).unwrap(),
+            side: TxSide::Response,
+        };
+        let all = |b: Buffer| -> Vec<Vec<u8>> {
+            (0..8)
+                .map_while(|i| v.get_multi(b, i).map(Cow::into_owned))
+                .collect()
+        };
+        assert_eq!(
+            all(Buffer::HttpRequestHeader),
+            vec![b"Host: h".to_vec(), b"X-Key: v1".to_vec()]
+        );
+        assert_eq!(
+            all(Buffer::HttpResponseHeader),
+            vec![b"Server: s".to_vec(), b"Content-Length: 0".to_vec()]
+        );
+        assert_eq!(
+            v.get(Buffer::HttpRequestHeader).as_deref(),
+            Some(&b"Host: h"[..])
+        );
+    }
+
+    #[test]
+    fn http_events_and_late_events() {
+        let p = parsed(
+            b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: a, b, c, d\r\nContent-Length: 0\r\n\r\n",
+        );
+        let v = HttpTxView {
+            tx: p.transaction(0).unwrap(),
+            side: TxSide::Response,
+        };
+        assert!(v.has_event("duplicate_content_length_field_in_request"));
+        assert!(!v.has_late_event("duplicate_content_length_field_in_request"));
+        assert!(v.has_event("too_many_encoding_layers"));
+        assert!(v.has_late_event("too_many_encoding_layers"));
+        assert!(!v.has_event("request_chunk_extension"));
+    }
+
+    /// Every HTTP event the rule engine accepts is one the parser reports.
+    #[test]
+    fn accepted_http_events_are_reported() {
+        let all = [
+            HttpAnomaly::RequestHeaderInvalid,
+            HttpAnomaly::ResponseHeaderInvalid,
+            HttpAnomaly::InvalidContentLength,
+            HttpAnomaly::ContentLengthAndChunked,
+            HttpAnomaly::ChunkLengthInvalid,
+            HttpAnomaly::ChunkDelimiterInvalid,
+            HttpAnomaly::TooManyHeaders,
+            HttpAnomaly::RequestLineTooLong,
+            HttpAnomaly::ResponseLineTooLong,
+            HttpAnomaly::HeaderLineTooLong,
+            HttpAnomaly::RequestLineInvalid,
+            HttpAnomaly::ResponseLineInvalid,
+            HttpAnomaly::RequestLineMissingProtocol,
+            HttpAnomaly::UriDelimNonCompliant,
+            HttpAnomaly::UriInvalidEncoding,
+            HttpAnomaly::BareLf,
+            HttpAnomaly::ResponseMissingReason,
+            HttpAnomaly::InvalidStatusCode,
+            HttpAnomaly::MissingHost,
+            HttpAnomaly::LineFolding,
+            HttpAnomaly::UnmatchedResponse,
+            HttpAnomaly::GzipDecompressionFailed,
+            HttpAnomaly::CompressionBomb,
+            HttpAnomaly::TooManyTransactions,
+            HttpAnomaly::RequestDuplicateContentLength,
+            HttpAnomaly::ResponseDuplicateContentLength,
+            HttpAnomaly::RequestChunkExtension,
+            HttpAnomaly::RequestBodyUnexpected,
+            HttpAnomaly::TooManyEncodingLayers,
+        ];
+        for name in rampart_detect::app::HTTP_EVENTS {
+            assert!(
+                all.iter().any(|a| a.matches_event(name)),
+                "{name} has no anomaly"
+            );
+        }
+        for a in all {
+            for name in a.suricata_events() {
+                assert!(rampart_detect::app::HTTP_EVENTS.contains(name), "{name}");
+            }
+        }
+    }
 }

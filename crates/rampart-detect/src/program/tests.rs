@@ -206,3 +206,59 @@ fn hostile_inputs_are_bounded() {
     assert!(!prog.matches(&vec![b'a'; 100_000], &mut stats));
     assert_eq!(stats.recursion_limit_hits, 1);
 }
+
+#[test]
+fn base64_decoder_follows_suricata() {
+    assert_eq!(base64_decode(b"SGVsbG8gV29ybGQ="), b"Hello World");
+    assert_eq!(base64_decode(b"dGhpc2lzYXRlc3QK"), b"thisisatest\n");
+    // A last group cut short yields what its characters complete.
+    assert_eq!(base64_decode(b"dGhpc2lzYX"), b"thisisa");
+    // An invalid byte stops decoding; the unfinished group still yields
+    // what its characters complete.
+    assert_eq!(base64_decode(b"dGhpc2l%3D"), b"thisi");
+    assert_eq!(base64_decode(b"np%2BA"), [0x9e]);
+    assert_eq!(base64_decode(b"%"), b"");
+    assert_eq!(base64_decode(b"d"), b"");
+}
+
+fn base64_step(bytes: Option<u32>, offset: u32, relative: bool, data: Vec<Step>) -> Step {
+    Step::Base64(Box::new(Base64Step {
+        bytes,
+        offset,
+        relative,
+        data: Program::new(data),
+    }))
+}
+
+#[test]
+fn base64_decode_then_base64_data() {
+    let uri = b"/?arg=dGhpc2lzYXRlc3QK";
+    // content:"arg"; base64_decode:bytes 17, offset 1, relative;
+    // base64_data; content:"thisisatest";
+    let prog = |bytes, want: &str| {
+        vec![
+            Step::Content(Box::new(content("arg"))),
+            base64_step(
+                Some(bytes),
+                1,
+                true,
+                vec![Step::Content(Box::new(content(want)))],
+            ),
+        ]
+    };
+    assert!(run(prog(17, "thisisatest"), uri));
+    assert!(!run(prog(10, "test"), uri));
+    assert!(!run(prog(17, "toast"), uri));
+    // Absolute: from the buffer start (plus offset).
+    let abs = vec![base64_step(
+        None,
+        6,
+        false,
+        vec![Step::Content(Box::new(content("isa")))],
+    )];
+    assert!(run(abs, uri));
+    // An offset at or past the end: no match. Nothing decoded: no match.
+    assert!(!run(vec![base64_step(None, 30, false, vec![])], uri));
+    assert!(!run(vec![base64_step(None, 0, false, vec![])], b"%%%"));
+    assert!(run(vec![base64_step(None, 0, false, vec![])], b"YWJj"));
+}

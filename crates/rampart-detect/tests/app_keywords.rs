@@ -1,0 +1,256 @@
+//! Application-layer keywords end to end: rules compiled by the engine and
+//! matched against a hand-made transaction (`urilen`, multi-buffer headers,
+//! `tls.random*`, transforms, HTTP `app-layer-event`).
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::borrow::Cow;
+use std::net::{IpAddr, Ipv4Addr};
+
+use rampart_detect::app::TxProto;
+use rampart_detect::{
+    DetectEngine, DetectStats, FlowVars, FlowView, ThresholdTable, TxBuffers, TxSide,
+};
+use rampart_rules::{parse_rule, Buffer, Variables};
+
+/// A transaction with a few buffers, headers and events.
+#[derive(Default)]
+struct Tx {
+    proto: Option<TxProto>,
+    uri: Vec<u8>,
+    body: Vec<u8>,
+    request_headers: Vec<&'static [u8]>,
+    random: Vec<u8>,
+    events: Vec<&'static str>,
+    late_events: Vec<&'static str>,
+}
+
+impl TxBuffers for Tx {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        let b: &[u8] = match buffer {
+            Buffer::HttpUri => &self.uri,
+            Buffer::HttpRequestBody => &self.body,
+            Buffer::TlsRandom => &self.random,
+            Buffer::TlsRandomTime => self.random.get(..4)?,
+            Buffer::TlsRandomBytes => self.random.get(4..)?,
+            Buffer::HttpRequestHeader => return self.get_multi(buffer, 0),
+            _ => return None,
+        };
+        (!b.is_empty()).then_some(Cow::Borrowed(b))
+    }
+
+    fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
+        match buffer {
+            Buffer::HttpRequestHeader => self.request_headers.get(index).map(|h| Cow::Borrowed(*h)),
+            _ if index == 0 => self.get(buffer),
+            _ => None,
+        }
+    }
+
+    fn proto(&self) -> TxProto {
+        self.proto.unwrap_or(TxProto::Http)
+    }
+
+    fn has_event(&self, name: &str) -> bool {
+        self.events.contains(&name) || self.late_events.contains(&name)
+    }
+
+    fn has_late_event(&self, name: &str) -> bool {
+        self.late_events.contains(&name)
+    }
+}
+
+fn engine(rules: &[&str]) -> DetectEngine {
+    let vars = Variables::default();
+    let parsed: Vec<_> = rules
+        .iter()
+        .map(|r| parse_rule(r, &vars).unwrap())
+        .collect();
+    let build = DetectEngine::build(&parsed);
+    assert!(build.errors.is_empty(), "{:?}", build.errors);
+    for s in build.engine.signatures() {
+        assert!(
+            s.inactive.is_none(),
+            "sid {} inactive: {:?}",
+            s.sid,
+            s.inactive
+        );
+    }
+    build.engine
+}
+
+/// The sids alerting on `side` of `tx`.
+fn sids(e: &DetectEngine, tx: &Tx, side: TxSide) -> Vec<u32> {
+    let client = (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 40000);
+    let server = (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), 80);
+    let flow = FlowView {
+        id: 1,
+        to_server: side == TxSide::Request,
+        established: true,
+        stream_sizes: None,
+        app_proto: Some(tx.proto()),
+    };
+    let mut vars = FlowVars::default();
+    let mut thresholds = ThresholdTable::new(16);
+    let mut stats = DetectStats::default();
+    let mut out = Vec::new();
+    e.inspect_tx(
+        tx,
+        side,
+        client,
+        server,
+        0,
+        flow,
+        Some(&mut vars),
+        &mut thresholds,
+        &mut stats,
+        &mut out,
+    );
+    let mut sids: Vec<u32> = out
+        .iter()
+        .filter_map(|a| e.signatures().get(a.sig as usize).map(|s| s.sid))
+        .collect();
+    sids.sort_unstable();
+    sids
+}
+
+#[test]
+fn urilen_compares_the_uri_length() {
+    let e = engine(&[
+        r#"alert http any any -> any any (urilen:<10; http.uri; content:"/a"; sid:1;)"#,
+        r#"alert http any any -> any any (urilen:>10; http.uri; content:"/a"; sid:2;)"#,
+        r#"alert http any any -> any any (urilen:5; sid:3;)"#,
+        r#"alert http any any -> any any (urilen:2<>7; sid:4;)"#,
+    ]);
+    let tx = Tx {
+        uri: b"/a?b=1".to_vec(),
+        ..Tx::default()
+    };
+    assert_eq!(sids(&e, &tx, TxSide::Request), vec![1, 4]);
+    // No URI: no match.
+    assert!(sids(&e, &Tx::default(), TxSide::Request).is_empty());
+}
+
+#[test]
+fn request_header_is_one_instance_per_header() {
+    let e = engine(&[
+        r#"alert http any any -> any any (flow:to_server; http.request_header; content:"Key|3a 20|"; startswith; pcre:"/^[a-z]+$/R"; sid:1;)"#,
+        r#"alert http any any -> any any (flow:to_server; http.request_header; bsize:8; content:"Host"; sid:2;)"#,
+        // Both contents in one instance: never (they are in two headers).
+        r#"alert http any any -> any any (flow:to_server; http.request_header; content:"Host"; content:"Key"; sid:3;)"#,
+    ]);
+    let tx = Tx {
+        request_headers: vec![b"Host: ab", b"Key: abcdef"],
+        ..Tx::default()
+    };
+    assert_eq!(sids(&e, &tx, TxSide::Request), vec![1, 2]);
+}
+
+#[test]
+fn tls_random_parts() {
+    let e = engine(&[
+        r#"alert tls any any -> any any (flow:to_server; tls.random; content:"|00 01 02 03 04|"; startswith; sid:1;)"#,
+        r#"alert tls any any -> any any (flow:to_server; tls.random_time; content:"|00 01 02 03|"; bsize:4; sid:2;)"#,
+        r#"alert tls any any -> any any (flow:to_server; tls.random_bytes; content:"|04 05|"; startswith; bsize:28; sid:3;)"#,
+        r#"alert tls any any -> any any (flow:to_server; tls.random_time; content:"|04|"; sid:4;)"#,
+    ]);
+    let tx = Tx {
+        proto: Some(TxProto::Tls),
+        random: (0u8..32).collect(),
+        ..Tx::default()
+    };
+    assert_eq!(sids(&e, &tx, TxSide::Request), vec![1, 2, 3]);
+}
+
+#[test]
+fn transforms_on_http_buffers() {
+    let e = engine(&[
+        r#"alert http any any -> any any (http.request_body; url_decode; content:"/etc/passwd"; sid:1;)"#,
+        r#"alert http any any -> any any (http.request_body; content:"/etc/passwd"; sid:2;)"#,
+        r#"alert http any any -> any any (http.uri; pcrexform:"data=(.*)"; xor:"20"; content:"ABC"; startswith; sid:3;)"#,
+    ]);
+    let tx = Tx {
+        uri: b"/get?data=abc".to_vec(),
+        body: b"f=%2Fetc%2Fpasswd".to_vec(),
+        ..Tx::default()
+    };
+    assert_eq!(sids(&e, &tx, TxSide::Request), vec![1, 3]);
+}
+
+#[test]
+fn pcrexform_without_group_is_rejected() {
+    let vars = Variables::default();
+    let rule = parse_rule(
+        r#"alert http any any -> any any (http.uri; pcrexform:"abc"; content:"a"; sid:1;)"#,
+        &vars,
+    )
+    .unwrap();
+    let build = DetectEngine::build(&[rule]);
+    assert_eq!(build.errors.len(), 1);
+    assert!(build.errors[0].message.contains("pcrexform"));
+}
+
+#[test]
+fn http_events_once_per_transaction() {
+    let e = engine(&[
+        r#"alert http any any -> any any (flow:to_server; app-layer-event:http.request_chunk_extension; sid:1;)"#,
+        r#"alert http any any -> any any (flow:to_server; app-layer-event:http.too_many_encoding_layers; sid:2;)"#,
+        r#"alert http any any -> any any (flow:to_client; app-layer-event:http.request_chunk_extension; sid:3;)"#,
+    ]);
+    // A request event: found when the request is inspected, not again
+    // with the response (except by the response-side rule).
+    let req = Tx {
+        events: vec!["request_chunk_extension"],
+        ..Tx::default()
+    };
+    assert_eq!(sids(&e, &req, TxSide::Request), vec![1]);
+    assert_eq!(sids(&e, &req, TxSide::Response), vec![3]);
+    // A response event still reaches the request-side rule.
+    let resp = Tx {
+        late_events: vec!["too_many_encoding_layers"],
+        ..Tx::default()
+    };
+    assert_eq!(sids(&e, &resp, TxSide::Response), vec![2]);
+}
+
+#[test]
+fn unknown_http_events_stay_inactive() {
+    let vars = Variables::default();
+    let rule = parse_rule(
+        r#"alert http any any -> any any (app-layer-event:http.request_auth_unrecognized; sid:1;)"#,
+        &vars,
+    )
+    .unwrap();
+    let build = DetectEngine::build(&[rule]);
+    let sig = build.engine.signatures().first().unwrap();
+    assert!(sig.inactive.is_some());
+}
+
+#[test]
+fn base64_data_inspects_what_base64_decode_decoded() {
+    let e = engine(&[
+        r#"alert http any any -> any any (content:"arg"; http_uri; base64_decode:bytes 17, offset 1, relative; base64_data; content:"thisisatest"; sid:1;)"#,
+        r#"alert http any any -> any any (http.request_body; url_decode; content:"API="; startswith; base64_decode:offset 0, relative; base64_data; content:"hello"; sid:2;)"#,
+        r#"alert http any any -> any any (content:"arg"; http_uri; base64_decode:bytes 10, offset 1, relative; base64_data; content:"test"; sid:3;)"#,
+    ]);
+    let tx = Tx {
+        uri: b"/?arg=dGhpc2lzYXRlc3QK".to_vec(),
+        body: b"API=aGVsbG8%3D".to_vec(),
+        ..Tx::default()
+    };
+    assert_eq!(sids(&e, &tx, TxSide::Request), vec![1, 2]);
+}
+
+#[test]
+fn base64_data_needs_base64_decode() {
+    let vars = Variables::default();
+    let rule = parse_rule(
+        r#"alert http any any -> any any (http.uri; content:"a"; base64_data; content:"b"; sid:1;)"#,
+        &vars,
+    );
+    // Refused by the parser, or left inactive by the engine.
+    if let Ok(rule) = rule {
+        let build = DetectEngine::build(&[rule]);
+        let sig = build.engine.signatures().first().unwrap();
+        assert!(sig.inactive.is_some());
+    }
+}
