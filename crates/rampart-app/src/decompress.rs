@@ -259,8 +259,14 @@ impl Layer {
                 _ => break,
             };
             match r {
-                // The compressed stream ended: ignore what follows.
+                // The compressed stream ended: ignore what follows (after
+                // taking the output flate2 still buffers).
                 Ok(0) => {
+                    let _ = match &mut self.mode {
+                        Mode::Zlib(d) => d.try_finish(),
+                        Mode::Raw(d) => d.try_finish(),
+                        _ => Ok(()),
+                    };
                     self.collect(res);
                     self.mode = Mode::Done;
                     return;
@@ -281,6 +287,16 @@ impl Layer {
                 Mode::Zlib(d) => d.flush().is_err(),
                 Mode::Raw(d) => d.flush().is_err(),
                 _ => false,
+            };
+        } else {
+            // The write that failed may have decoded output before the bad
+            // byte; it is still in flate2's buffer, which `try_finish`
+            // hands over first (its own error is the same one). Fed byte
+            // by byte, that output would have come out already.
+            let _ = match &mut self.mode {
+                Mode::Zlib(d) => d.try_finish(),
+                Mode::Raw(d) => d.try_finish(),
+                _ => Ok(()),
             };
         }
         self.collect(res);

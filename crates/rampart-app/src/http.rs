@@ -767,13 +767,10 @@ pub struct HttpParser {
     /// Transactions dropped for the cap, kept (a bounded number) until
     /// [`HttpParser::take_evicted`] so that transaction logs still see them.
     evicted: VecDeque<HttpTransaction>,
-    /// The request completed earlier in the current [`HttpParser::feed`]
-    /// call: a line right after it that cannot start a request is more of
-    /// its body (libhtp's "unexpected request body").
+    /// The request that completed last, until the next request line: a
+    /// line right after it that cannot start a request is more of its
+    /// body (libhtp's "unexpected request body").
     finalizing: Option<u64>,
-    /// An unexpected request body line (see `finalizing`) not yet ended
-    /// by its line feed: what follows, up to it, is more of that body.
-    open_body_line: Option<u64>,
 }
 
 /// Dropped transactions kept for [`HttpParser::take_evicted`].
@@ -791,7 +788,6 @@ impl HttpParser {
             resp: Side::new(),
             evicted: VecDeque::new(),
             finalizing: None,
-            open_body_line: None,
         }
     }
 
@@ -847,9 +843,6 @@ impl HttpParser {
     pub fn feed(&mut self, dir: Direction, data: &[u8], out: &mut Vec<HttpEvent>) {
         let mut pos = 0;
         let mut stalled = 0;
-        if dir == Direction::ToServer {
-            self.finalizing = None;
-        }
         while pos < data.len() {
             let before = pos;
             match dir {
@@ -876,6 +869,29 @@ impl HttpParser {
     /// flushed, a head cut short ends (its unterminated last line counted).
     /// Other partial lines are dropped.
     pub fn finish(&mut self, dir: Direction, out: &mut Vec<HttpEvent>) {
+        if dir == Direction::ToServer && self.req.state == State::Line && !self.req.line.is_empty()
+        {
+            // an unterminated last line after a complete request may be
+            // more of its body
+            let mut line = Line {
+                bytes: std::mem::take(&mut self.req.line),
+                too_long: self.req.line_overflow,
+                bare_lf: false,
+                bare_cr: false,
+                next: None,
+                tail: Vec::new(),
+            };
+            if line.bytes.last() == Some(&b'\r') {
+                line.bytes.pop();
+            }
+            if self.unexpected_body_end(&line, out) {
+                self.req.line_overflow = false;
+                self.req.tail.clear();
+                self.req.prev_cr = false;
+            } else {
+                self.req.line = line.bytes;
+            }
+        }
         if dir == Direction::ToClient {
             // a held line is read as the last one: no byte follows it
             if let Some((line, raw)) = self.resp.held.take() {
@@ -1041,12 +1057,11 @@ impl HttpParser {
         let dir = Direction::ToServer;
         match self.req.state {
             State::Line => {
-                if self.unexpected_body(data, pos, out) {
-                    return;
-                }
                 let max = self.cfg.max_request_line;
                 if let Some(line) = self.read_line(dir, data, pos, max, false) {
-                    self.request_line(line, out);
+                    if !self.unexpected_body(&line, out) {
+                        self.request_line(line, out);
+                    }
                 }
             }
             State::Headers => {
@@ -1136,48 +1151,44 @@ impl HttpParser {
         }
     }
 
-    /// libhtp's "unexpected request body": right after a request completed
-    /// in this piece of data, a line that cannot start a request (one
-    /// token, not a known method) is more of that request's body. A line
-    /// cut short by the end of the piece counts when it already cannot be
-    /// a method (a byte no method has); its rest, in later pieces, follows
-    /// it into the body. Returns whether bytes were consumed.
-    fn unexpected_body(&mut self, data: &[u8], pos: &mut usize, out: &mut Vec<HttpEvent>) -> bool {
-        let dir = Direction::ToServer;
-        let rest = data.get(*pos..).unwrap_or_default();
-        let nl = memchr::memchr(b'\n', rest);
-        let end = nl.map_or(rest.len(), |i| i + 1);
-        let line = rest.get(..end).unwrap_or_default();
-        if let Some(id) = self.open_body_line {
-            *pos += end;
-            self.body(dir, id, line, out);
-            if nl.is_some() {
-                self.open_body_line = None;
-                self.finalizing = Some(id);
-            }
-            return true;
-        }
+    /// libhtp's "unexpected request body": right after a complete request,
+    /// a line that cannot start a request (one token, not a known method)
+    /// is more of that request's body. libhtp only looks within the data
+    /// chunk that ended the request; here the next whole line decides,
+    /// whenever it arrives, so that the result does not depend on how the
+    /// stream was split. Returns whether the line was taken as body.
+    fn unexpected_body(&mut self, line: &Line, out: &mut Vec<HttpEvent>) -> bool {
+        let ending: &[u8] = if line.bare_lf { b"\n" } else { b"\r\n" };
+        self.take_unexpected_body(line, ending, out)
+    }
+
+    /// [`HttpParser::unexpected_body`] for a last line that the end of
+    /// the stream cut short (no line ending).
+    fn unexpected_body_end(&mut self, line: &Line, out: &mut Vec<HttpEvent>) -> bool {
+        self.take_unexpected_body(line, b"", out)
+    }
+
+    fn take_unexpected_body(
+        &mut self,
+        line: &Line,
+        ending: &[u8],
+        out: &mut Vec<HttpEvent>,
+    ) -> bool {
         let Some(id) = self.finalizing.take() else {
             return false;
         };
-        if !self.req.line.is_empty() || !is_unexpected_body(line) {
+        if line.too_long || !is_unexpected_body(&line.bytes) {
             return false;
         }
-        if nl.is_none() && line.iter().all(|&b| is_tchar(b) || b.is_ascii_whitespace()) {
-            // Could still become a request line: leave it to the parser.
-            return false;
-        }
-        *pos += end;
+        let mut bytes = line.bytes.clone();
+        bytes.extend_from_slice(ending);
         self.anomaly(Some(id), HttpAnomaly::RequestBodyUnexpected, out);
-        self.body(dir, id, line, out);
+        self.body(Direction::ToServer, id, &bytes, out);
         // Still part of the request: inspected with it.
         if let Some(t) = self.tx_mut(id) {
             t.request_anomalies = t.anomalies.len();
         }
-        match nl {
-            Some(_) => self.finalizing = Some(id),
-            None => self.open_body_line = Some(id),
-        }
+        self.finalizing = Some(id);
         true
     }
 
