@@ -427,6 +427,7 @@ mod tests {
     /// matches, case folding, and patterns differing only in case (one
     /// automaton entry, both signatures) behave as with the DFA.
     #[test]
+    #[cfg(not(feature = "hyperscan"))]
     fn large_sets_use_the_double_array_with_the_same_results() {
         let words: Vec<Vec<u8>> = (0..3000u32)
             .map(|i| format!("pattern-{i:05}-x").into_bytes())
