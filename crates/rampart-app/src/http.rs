@@ -690,9 +690,8 @@ struct Side {
     /// A response line that ended exactly where the data did, held until
     /// the next byte arrives (or the direction ends) because how it is
     /// read depends on that byte: the result must not depend on how TCP
-    /// split the stream. (Its raw bytes are already in the head; the
-    /// second part is always empty.)
-    held: Option<(Line, Vec<u8>)>,
+    /// split the stream. Its raw bytes are already in the head.
+    held: Option<Line>,
 }
 
 impl Side {
@@ -894,8 +893,8 @@ impl HttpParser {
         }
         if dir == Direction::ToClient {
             // a held line is read as the last one: no byte follows it
-            if let Some((line, raw)) = self.resp.held.take() {
-                self.response_line(line, &raw, out);
+            if let Some(line) = self.resp.held.take() {
+                self.response_line(line, &[], out);
             }
         }
         let side = self.side(dir);
@@ -1080,9 +1079,9 @@ impl HttpParser {
     fn step_response(&mut self, data: &[u8], pos: &mut usize, out: &mut Vec<HttpEvent>) {
         let dir = Direction::ToClient;
         if let Some(&b) = data.get(*pos) {
-            if let Some((mut line, raw)) = self.resp.held.take() {
+            if let Some(mut line) = self.resp.held.take() {
                 line.next = Some(b);
-                self.response_line(line, &raw, out);
+                self.response_line(line, &[], out);
                 return;
             }
         }
@@ -1105,7 +1104,7 @@ impl HttpParser {
                     if self.resp.state == State::Headers {
                         self.raw_append(dir, raw);
                     }
-                    self.resp.held = Some((line, Vec::new()));
+                    self.resp.held = Some(line);
                 } else {
                     self.response_line(line, raw, out);
                 }
