@@ -262,11 +262,7 @@ impl Layer {
                 // The compressed stream ended: ignore what follows (after
                 // taking the output flate2 still buffers).
                 Ok(0) => {
-                    let _ = match &mut self.mode {
-                        Mode::Zlib(d) => d.try_finish(),
-                        Mode::Raw(d) => d.try_finish(),
-                        _ => Ok(()),
-                    };
+                    self.drain();
                     self.collect(res);
                     self.mode = Mode::Done;
                     return;
@@ -293,11 +289,7 @@ impl Layer {
             // byte; it is still in flate2's buffer, which `try_finish`
             // hands over first (its own error is the same one). Fed byte
             // by byte, that output would have come out already.
-            let _ = match &mut self.mode {
-                Mode::Zlib(d) => d.try_finish(),
-                Mode::Raw(d) => d.try_finish(),
-                _ => Ok(()),
-            };
+            self.drain();
         }
         self.collect(res);
         if !err {
@@ -335,6 +327,17 @@ impl Layer {
         res.out.extend_from_slice(data);
     }
 
+    /// Hands the output flate2 still buffers to the sink. Its error, if
+    /// any, is one the caller already has (or a truncated stream, which is
+    /// not an error: captures often end mid-body).
+    fn drain(&mut self) {
+        let _ = match &mut self.mode {
+            Mode::Zlib(d) => d.try_finish(),
+            Mode::Raw(d) => d.try_finish(),
+            _ => Ok(()),
+        };
+    }
+
     fn sink(&mut self) -> Option<&mut Sink> {
         match &mut self.mode {
             Mode::Zlib(d) => Some(d.get_mut()),
@@ -357,11 +360,7 @@ impl Layer {
             Pushed::default()
         };
         // A truncated stream is not an error: captures often end mid-body.
-        let _ = match &mut self.mode {
-            Mode::Zlib(d) => d.try_finish(),
-            Mode::Raw(d) => d.try_finish(),
-            _ => Ok(()),
-        };
+        self.drain();
         self.collect(&mut res);
         if self.sink().is_some_and(|s| s.over) {
             self.mode = Mode::Over;
