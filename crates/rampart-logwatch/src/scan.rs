@@ -288,14 +288,6 @@ pub struct Scan {
     pub(crate) hits: Vec<(usize, FailData)>,
 }
 
-impl Scan {
-    /// Whether the line needs the stateful stage at all (anything but a
-    /// plain miss).
-    pub fn is_miss(&self) -> bool {
-        !self.ignored_text && !self.matched_regex
-    }
-}
-
 impl Matcher {
     pub(crate) fn new(
         pref: Option<Compiled>,
@@ -398,20 +390,13 @@ impl Matcher {
     /// the date (checked against the ignoreregexes first, as fail2ban
     /// does), `pre + post` the line without its date.
     pub fn scan(&mut self, pre: &[u8], post: &[u8]) -> Scan {
-        let mut res = Scan::default();
-        if self.ignored_text(pre) {
-            res.ignored_text = true;
-            return res;
-        }
         let mut line = std::mem::take(&mut self.scratch);
         line.clear();
         line.extend_from_slice(pre);
         line.extend_from_slice(post);
         line.push(b'\n');
-        let mut content = std::mem::take(&mut self.scratch2);
-        self.scan_inner(&line, &mut content, &mut res);
+        let res = self.scan_buffer(pre, &line);
         self.scratch = line;
-        self.scratch2 = content;
         res
     }
 
@@ -425,16 +410,22 @@ impl Matcher {
             .then(|| line.get(loc.post_start()..=loc.len()))
             .flatten()
             .filter(|t| t.last() == Some(&b'\n'));
-        let Some(tail) = tail else {
-            return self.scan(pre, post);
-        };
+        match tail {
+            Some(tail) => self.scan_buffer(pre, tail),
+            None => self.scan(pre, post),
+        }
+    }
+
+    /// The ignoreregexes on `pre`, then the regexes on `buf` (the line
+    /// without its date, plus a newline).
+    fn scan_buffer(&mut self, pre: &[u8], buf: &[u8]) -> Scan {
         let mut res = Scan::default();
         if self.ignored_text(pre) {
             res.ignored_text = true;
             return res;
         }
         let mut content = std::mem::take(&mut self.scratch2);
-        self.scan_inner(tail, &mut content, &mut res);
+        self.scan_inner(buf, &mut content, &mut res);
         self.scratch2 = content;
         res
     }
