@@ -113,12 +113,19 @@ pub struct ClientHello {
     pub point_formats: Vec<u8>,
     /// supported_versions.
     pub supported_versions: Vec<u16>,
+    /// The legacy session id (non-empty when the client offers to resume).
+    pub session_id: Vec<u8>,
     /// The first host_name of the server_name extension.
     pub sni: Option<Vec<u8>>,
     /// The 32-byte client random (`tls.random`; its first 4 bytes are
     /// `tls.random_time`, the rest `tls.random_bytes`).
     pub random: [u8; 32],
 }
+
+/// The session_ticket extension (RFC 5077).
+const EXT_SESSION_TICKET: u16 = 35;
+/// The supported_versions extension (RFC 8446).
+const EXT_SUPPORTED_VERSIONS: u16 = 43;
 
 /// GREASE values (RFC 8701: 0x0a0a, 0x1a1a, ..., 0xfafa) that JA3 skips.
 fn is_grease(v: u16) -> bool {
@@ -167,6 +174,8 @@ pub struct ServerHello {
     pub extensions: Vec<u16>,
     /// supported_versions' selected version (TLS 1.3).
     pub selected_version: Option<u16>,
+    /// The legacy session id (equal to the client's when it resumes).
+    pub session_id: Vec<u8>,
     /// The 32-byte server random (`tls.random` on the server's side).
     pub random: [u8; 32],
 }
@@ -281,6 +290,10 @@ pub struct TlsSession {
     /// How many times anomalies occurred in all.
     pub anomaly_count: u64,
     server_done: bool,
+    /// The version field of the server's last record header before its
+    /// hello: what Suricata reports as the version when no ServerHello
+    /// came (a handshake failure alert, say).
+    server_record_version: u16,
 }
 
 impl TlsSession {
@@ -316,6 +329,63 @@ impl TlsSession {
         }
     }
 
+    /// Whether the client resumes a session: it offered a session ticket,
+    /// or the server echoed its session id. Suricata logs such a
+    /// handshake even though no certificate is seen.
+    pub fn session_resumed(&self) -> bool {
+        let ticket = self
+            .client_hello
+            .as_ref()
+            .is_some_and(|c| c.extensions.contains(&EXT_SESSION_TICKET));
+        let echoed = match (&self.client_hello, &self.server_hello) {
+            (Some(c), Some(s)) => !c.session_id.is_empty() && c.session_id == s.session_id,
+            _ => false,
+        };
+        ticket || echoed
+    }
+
+    /// Whether the server chose TLS 1.3 (or one of its drafts), whose
+    /// certificate is encrypted: the handshake is logged without one.
+    pub fn tls13_chosen(&self) -> bool {
+        let Some(sh) = &self.server_hello else {
+            return false;
+        };
+        let offered = self
+            .client_hello
+            .as_ref()
+            .is_some_and(|c| c.extensions.contains(&EXT_SUPPORTED_VERSIONS));
+        sh.version == 0x0304
+            || sh.version >> 8 == 0x7f
+            || (offered && sh.selected_version.is_some_and(|v| v > 0x0303))
+    }
+
+    /// Whether the handshake gets an EVE `tls` record, by Suricata 7's
+    /// rule: a server certificate with subject and issuer, a resumed
+    /// session, or TLS 1.3. A lone ClientHello that does not offer to
+    /// resume is not logged.
+    pub fn loggable(&self) -> bool {
+        let cert = self
+            .certificates
+            .first()
+            .is_some_and(|c| !c.subject.is_empty() && !c.issuer.is_empty());
+        cert || self.session_resumed() || self.tls13_chosen()
+    }
+
+    /// The version Suricata reports for the server's side: the
+    /// ServerHello's (its supported_versions choice when present; a bare
+    /// 0x0304 legacy version is an early draft), else the version field
+    /// of the server's last record, else 0 (undetermined).
+    pub fn server_version(&self) -> u16 {
+        match &self.server_hello {
+            Some(sh) => match sh.selected_version {
+                Some(v) => v,
+                None if (0x7f01..0x7f10).contains(&sh.version) || sh.version == 0x0304 => 0x7f01,
+                None => sh.version,
+            },
+            None => self.server_record_version,
+        }
+    }
+
     /// Bytes held for reassembly in both directions (records and
     /// handshake messages): bounded by 2 × (65,540 + the handshake cap).
     pub fn buffered(&self) -> usize {
@@ -346,7 +416,7 @@ impl TlsSession {
                 if side.record.len() < 5 {
                     return;
                 }
-                let Some(&[ctype, major, _minor, hi, lo]) = side.record.get(..5) else {
+                let Some(&[ctype, major, minor, hi, lo]) = side.record.get(..5) else {
                     return;
                 };
                 let len = usize::from(u16::from_be_bytes([hi, lo]));
@@ -361,6 +431,9 @@ impl TlsSession {
                 }
                 if major != 3 {
                     self.flag(TlsAnomaly::InvalidRecordVersion);
+                }
+                if dir == TlsDirection::ToClient && self.server_hello.is_none() {
+                    self.server_record_version = u16::from_be_bytes([major, minor]);
                 }
                 if len > MAX_TLS_RECORD {
                     self.flag(TlsAnomaly::InvalidRecordLength);
@@ -434,6 +507,12 @@ impl TlsSession {
     /// Parses one whole handshake message.
     fn message(&mut self, dir: TlsDirection, msg: &[u8], events: &mut Vec<TlsEvent>) {
         use tls_parser::{TlsMessage, TlsMessageHandshake as H};
+        if dir == TlsDirection::ToClient {
+            if let Some((hello, ext)) = draft_server_hello(msg) {
+                self.server_hello(hello, ext, events);
+                return;
+            }
+        }
         let parsed = match tls_parser::parse_tls_message_handshake(msg) {
             Ok((_, TlsMessage::Handshake(h))) => h,
             _ => {
@@ -450,6 +529,7 @@ impl TlsSession {
                     version: ch.version.0,
                     ciphers: ch.ciphers.iter().map(|c| c.0).collect(),
                     random: ch.random.try_into().unwrap_or([0; 32]),
+                    session_id: ch.session_id.unwrap_or(&[]).to_vec(),
                     ..ClientHello::default()
                 };
                 let mut anomalies = Vec::new();
@@ -475,29 +555,14 @@ impl TlsSession {
                 events.push(TlsEvent::ClientHello);
             }
             (TlsDirection::ToClient, H::ServerHello(sh)) => {
-                let mut hello = ServerHello {
+                let hello = ServerHello {
                     version: sh.version.0,
                     cipher: sh.cipher.0,
                     random: sh.random.try_into().unwrap_or([0; 32]),
+                    session_id: sh.session_id.unwrap_or(&[]).to_vec(),
                     ..ServerHello::default()
                 };
-                let mut anomalies = Vec::new();
-                walk_extensions(sh.ext.unwrap_or(&[]), &mut anomalies, |t, data| {
-                    hello.extensions.push(t);
-                    if let (43, Some(&[hi, lo])) = (t, data.get(..2)) {
-                        hello.selected_version = Some(u16::from_be_bytes([hi, lo]));
-                    }
-                });
-                for a in anomalies {
-                    self.flag(a);
-                }
-                // In TLS 1.3 everything after the ServerHello is encrypted.
-                let tls13 = hello.selected_version == Some(0x0304);
-                self.server_hello = Some(hello);
-                if tls13 {
-                    self.side(dir).encrypted = true;
-                    self.server_finished(events);
-                }
+                self.server_hello(hello, sh.ext.unwrap_or(&[]), events);
             }
             (TlsDirection::ToClient, H::Certificate(c)) => {
                 if !self.certificates.is_empty() {
@@ -526,6 +591,28 @@ impl TlsSession {
         }
     }
 
+    /// Takes the server's hello and its extensions block.
+    fn server_hello(&mut self, mut hello: ServerHello, ext: &[u8], events: &mut Vec<TlsEvent>) {
+        let mut anomalies = Vec::new();
+        walk_extensions(ext, &mut anomalies, |t, data| {
+            hello.extensions.push(t);
+            if let (EXT_SUPPORTED_VERSIONS, Some(&[hi, lo])) = (t, data.get(..2)) {
+                hello.selected_version = Some(u16::from_be_bytes([hi, lo]));
+            }
+        });
+        for a in anomalies {
+            self.flag(a);
+        }
+        // In TLS 1.3 everything after the ServerHello is encrypted.
+        let tls13 = hello.selected_version.is_some_and(|v| v > 0x0303)
+            || is_tls13_draft_hello(hello.version);
+        self.server_hello = Some(hello);
+        if tls13 {
+            self.side(TlsDirection::ToClient).encrypted = true;
+            self.server_finished(events);
+        }
+    }
+
     /// Reports the server side complete, once, provided it said hello.
     fn server_finished(&mut self, events: &mut Vec<TlsEvent>) {
         if !self.server_done && self.server_hello.is_some() {
@@ -543,6 +630,42 @@ impl TlsSession {
             events.push(TlsEvent::ServerDone);
         }
     }
+}
+
+/// Whether a ServerHello's version field names TLS 1.3 itself or one of
+/// its drafts before the 22nd, whose hello has neither session id nor
+/// compression method.
+fn is_tls13_draft_hello(version: u16) -> bool {
+    version == 0x0304 || (0x7f00..=0x7f15).contains(&version)
+}
+
+/// A ServerHello in the TLS 1.3 draft shape (version, random, cipher,
+/// extensions), which tls-parser reads only for draft 18. `msg` is the
+/// whole handshake message, header included.
+fn draft_server_hello(msg: &[u8]) -> Option<(ServerHello, &[u8])> {
+    let &[2, _, _, _, v1, v2] = msg.get(..6)? else {
+        return None;
+    };
+    let body = msg.get(6..)?;
+    let version = u16::from_be_bytes([v1, v2]);
+    if !is_tls13_draft_hello(version) {
+        return None;
+    }
+    let random: [u8; 32] = body.get(..32)?.try_into().ok()?;
+    let &[c1, c2] = body.get(32..34)? else {
+        return None;
+    };
+    let ext = match body.get(34..36) {
+        Some(&[l1, l2]) => body.get(36..36 + usize::from(u16::from_be_bytes([l1, l2])))?,
+        _ => &[],
+    };
+    let hello = ServerHello {
+        version,
+        cipher: u16::from_be_bytes([c1, c2]),
+        random,
+        ..ServerHello::default()
+    };
+    Some((hello, ext))
 }
 
 /// Calls `f(type, data)` for each extension of an extensions block
@@ -720,6 +843,127 @@ mod tests {
         let sh = s.server_hello.as_ref().unwrap();
         assert_eq!(sh.cipher, 0xc02f);
         assert_eq!(sh.random.to_vec(), random);
+    }
+
+    /// A handshake message of type `t` around `body`, in a record.
+    fn handshake(t: u8, body: &[u8]) -> Vec<u8> {
+        let mut hs = vec![t];
+        hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+        hs.extend_from_slice(body);
+        record(22, &hs)
+    }
+
+    /// A TLS 1.2-shaped ServerHello with the given session id.
+    fn server_hello(session_id: &[u8]) -> Vec<u8> {
+        let mut body = vec![3, 3];
+        body.extend_from_slice(&[0x22; 32]);
+        body.push(session_id.len() as u8);
+        body.extend_from_slice(session_id);
+        body.extend_from_slice(&[0xc0, 0x2f, 0, 0, 0]);
+        handshake(2, &body)
+    }
+
+    /// A bare TLS 1.2 ClientHello: no extensions unless given.
+    fn plain_client_hello(session_id: &[u8], ext: &[u8]) -> Vec<u8> {
+        let mut body = vec![3, 3];
+        body.extend_from_slice(&[0x11; 32]);
+        body.push(session_id.len() as u8);
+        body.extend_from_slice(session_id);
+        body.extend_from_slice(&[0, 2, 0xc0, 0x2f, 1, 0]);
+        if !ext.is_empty() {
+            body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+            body.extend_from_slice(ext);
+        }
+        handshake(1, &body)
+    }
+
+    #[test]
+    fn lone_client_hello_is_not_logged_unless_it_offers_a_ticket() {
+        let mut ev = Vec::new();
+        let mut s = TlsSession::default();
+        s.feed(
+            TlsDirection::ToServer,
+            &plain_client_hello(&[], &[]),
+            &mut ev,
+        );
+        assert!(!s.loggable());
+        let mut s = TlsSession::default();
+        // An empty session_ticket extension (type 35).
+        s.feed(
+            TlsDirection::ToServer,
+            &plain_client_hello(&[], &[0, 35, 0, 0]),
+            &mut ev,
+        );
+        assert!(s.session_resumed() && s.loggable());
+    }
+
+    #[test]
+    fn echoed_session_id_is_a_resumption() {
+        let mut ev = Vec::new();
+        let mut s = TlsSession::default();
+        s.feed(
+            TlsDirection::ToServer,
+            &plain_client_hello(&[7; 32], &[]),
+            &mut ev,
+        );
+        s.feed(TlsDirection::ToClient, &server_hello(&[8; 32]), &mut ev);
+        assert!(!s.session_resumed() && !s.loggable());
+        let mut s = TlsSession::default();
+        s.feed(
+            TlsDirection::ToServer,
+            &plain_client_hello(&[7; 32], &[]),
+            &mut ev,
+        );
+        s.feed(TlsDirection::ToClient, &server_hello(&[7; 32]), &mut ev);
+        assert!(s.session_resumed() && s.loggable());
+        assert_eq!(s.server_version(), 0x0303);
+    }
+
+    #[test]
+    fn tls13_is_logged_without_certificate() {
+        let mut ev = Vec::new();
+        let mut s = TlsSession::default();
+        s.feed(TlsDirection::ToServer, &client_hello(), &mut ev);
+        // ServerHello choosing 0x0304 through supported_versions.
+        let mut body = vec![3, 3];
+        body.extend_from_slice(&[0x22; 32]);
+        body.push(0);
+        body.extend_from_slice(&[0x13, 0x01, 0, 0, 6, 0, 43, 0, 2, 3, 4]);
+        s.feed(TlsDirection::ToClient, &handshake(2, &body), &mut ev);
+        assert!(s.tls13_chosen() && s.loggable());
+        assert_eq!(s.server_version(), 0x0304);
+    }
+
+    #[test]
+    fn draft_server_hello_without_session_id_is_read() {
+        let mut ev = Vec::new();
+        let mut s = TlsSession::default();
+        s.feed(TlsDirection::ToServer, &client_hello(), &mut ev);
+        // Draft 19: version 0x7f13, random, cipher, extensions; no
+        // session id, no compression method.
+        let mut body = vec![0x7f, 0x13];
+        body.extend_from_slice(&[0x22; 32]);
+        body.extend_from_slice(&[0x13, 0x01, 0, 0]);
+        s.feed(TlsDirection::ToClient, &handshake(2, &body), &mut ev);
+        assert_eq!(ev, vec![TlsEvent::ClientHello, TlsEvent::ServerDone]);
+        assert!(s.anomalies.is_empty(), "{:?}", s.anomalies);
+        assert_eq!(s.server_version(), 0x7f13);
+        assert!(s.loggable());
+    }
+
+    #[test]
+    fn version_without_server_hello_comes_from_the_server_record() {
+        let mut ev = Vec::new();
+        let mut s = TlsSession::default();
+        assert_eq!(s.server_version(), 0);
+        s.feed(
+            TlsDirection::ToServer,
+            &plain_client_hello(&[], &[]),
+            &mut ev,
+        );
+        // A handshake_failure alert in a TLS 1.2 record.
+        s.feed(TlsDirection::ToClient, &[21, 3, 3, 0, 2, 2, 40], &mut ev);
+        assert_eq!(s.server_version(), 0x0303);
     }
 
     #[test]

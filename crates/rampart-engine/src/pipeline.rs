@@ -15,7 +15,7 @@ use std::sync::Arc;
 use rampart_detect::{
     Alert, AlertSource, DetectEngine, DetectStats, FlowVars, FlowView, Signature, ThresholdTable,
 };
-use rampart_stream::flow::FlowState;
+use rampart_stream::flow::{FlowState, TcpState};
 
 use crate::app_layer::{AppState, AppTxView, ReadyTx};
 use crate::raw_stream::{ready_stream_bytes, RawStreamState};
@@ -511,6 +511,13 @@ impl Pipeline {
                 Direction::ToClient => &mut streams.to_client,
             };
             let rst = t.has(RST);
+            // Until the server answers the SYN at all, the client's data
+            // is not part of a stream: the connection may never exist
+            // (Suricata does not reassemble it either; packet rules still
+            // see it).
+            let unanswered = matches!(flow.tcp_state, TcpState::SynSent)
+                && !t.has(SYN)
+                && flow.packets.get(Direction::ToClient.index()) == Some(&0);
             let seg = TcpSegment {
                 seq: t.seq,
                 syn: t.has(SYN),
@@ -521,9 +528,11 @@ impl Pipeline {
                 data: if rst { &[] } else { t.payload },
             };
             let mut det = detection.as_mut();
-            stream.push(budget, seg, |ev| {
-                deliver(flow, dir, ev, &mut state, det.as_deref_mut(), ts, sink)
-            });
+            if !unanswered {
+                stream.push(budget, seg, |ev| {
+                    deliver(flow, dir, ev, &mut state, det.as_deref_mut(), ts, sink)
+                });
+            }
             if rst {
                 for (s, d) in [
                     (&mut streams.to_server, Direction::ToServer),

@@ -112,8 +112,9 @@ impl PipelineSink for DetectSink<'_> {
                 let rec = eve::http_record(ts, flow, v.tx, self.packets);
                 self.write(&rec);
             }
-            // One record per connection, once the server's side is in.
-            AppTxView::Tls(v) if side == TxSide::Response => {
+            // One record per connection, once the server's side is in,
+            // when Suricata would log it (see `TlsSession::loggable`).
+            AppTxView::Tls(v) if side == TxSide::Response && v.session.loggable() => {
                 let rec = eve::tls_record(ts, flow, v.session, self.packets);
                 self.write(&rec);
             }

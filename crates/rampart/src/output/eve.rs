@@ -631,15 +631,20 @@ pub fn http_record(
 
 /// The version name Suricata's EVE writes.
 fn tls_version_name(v: u16) -> String {
-    match v {
-        0x0002 => "SSLv2".into(),
-        0x0300 => "SSLv3".into(),
-        0x0301 => "TLS 1.0".into(),
-        0x0302 => "TLS 1.1".into(),
-        0x0303 => "TLS 1.2".into(),
-        0x0304 => "TLS 1.3".into(),
-        _ => "UNDETERMINED".into(),
-    }
+    let name = match v {
+        0 => "UNDETERMINED",
+        0x0200 => "SSLv2",
+        0x0300 => "SSLv3",
+        0x0301 => "TLSv1",
+        0x0302 => "TLS 1.1",
+        0x0303 => "TLS 1.2",
+        0x0304 => "TLS 1.3",
+        0x7f10..=0x7f1c => return format!("TLS 1.3 draft-{}", v & 0xff),
+        0x7f01 => "TLS 1.3 draft-<16",
+        0xfb14..=0xfb17 | 0xfb1a => return format!("TLS 1.3 draft-{}-fb", v & 0xff),
+        _ => return format!("0x{v:04x}"),
+    };
+    name.to_string()
 }
 
 /// A date-time as Suricata writes certificate validity (UTC, no zone).
@@ -659,15 +664,22 @@ pub fn tls_object(s: &rampart_app::tls::TlsSession) -> Value {
         tls.insert("serial".into(), json!(c.serial));
         tls.insert("fingerprint".into(), json!(c.fingerprint));
     }
+    // Suricata flags a resumption only when no certificate was seen and
+    // the server said hello without choosing TLS 1.3.
+    if s.certificates.is_empty()
+        && s.server_hello.is_some()
+        && s.session_resumed()
+        && !s.tls13_chosen()
+    {
+        tls.insert("session_resumed".into(), json!(true));
+    }
     if let Some(sni) = s.client_hello.as_ref().and_then(|c| c.sni.as_deref()) {
         tls.insert("sni".into(), json!(eve_bytes(sni)));
     }
-    let version = s
-        .server_hello
-        .as_ref()
-        .map(|h| h.negotiated_version())
-        .unwrap_or(0);
-    tls.insert("version".into(), json!(tls_version_name(version)));
+    tls.insert(
+        "version".into(),
+        json!(tls_version_name(s.server_version())),
+    );
     if let Some(c) = s.certificates.first() {
         tls.insert("notbefore".into(), json!(eve_datetime(c.not_before)));
         tls.insert("notafter".into(), json!(eve_datetime(c.not_after)));
@@ -704,6 +716,17 @@ pub fn tls_record(
 mod tests {
     use super::*;
     use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+    #[test]
+    fn tls_versions_are_named_like_suricata() {
+        assert_eq!(tls_version_name(0), "UNDETERMINED");
+        assert_eq!(tls_version_name(0x0301), "TLSv1");
+        assert_eq!(tls_version_name(0x0303), "TLS 1.2");
+        assert_eq!(tls_version_name(0x7f13), "TLS 1.3 draft-19");
+        assert_eq!(tls_version_name(0x7f01), "TLS 1.3 draft-<16");
+        assert_eq!(tls_version_name(0xfb1a), "TLS 1.3 draft-26-fb");
+        assert_eq!(tls_version_name(0x3230), "0x3230");
+    }
 
     #[test]
     fn ipv6_is_written_unabbreviated_like_suricata() {
