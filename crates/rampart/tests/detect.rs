@@ -421,3 +421,39 @@ alert tcp any any -> any any (msg:"modifier style"; flow:to_server; content:"adm
     }
     assert_eq!(counts.get(&6), None);
 }
+
+#[test]
+fn eve_types_pick_the_records_written() {
+    let dir = scratch("eve-types");
+    let pcap = dir.join("http.pcap");
+    write_frames(
+        &pcap,
+        &conversation(
+            b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+            41001,
+        ),
+    );
+    let rules = r#"alert http any any -> any any (msg:"x"; http.uri; content:"/x"; sid:1;)"#;
+    let kinds = |recs: &[Value]| {
+        let mut k: Vec<String> = recs
+            .iter()
+            .map(|r| r["event_type"].as_str().unwrap().to_string())
+            .collect();
+        k.sort();
+        k.dedup();
+        k
+    };
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(out.status.success());
+    assert_eq!(kinds(&recs), ["alert", "http", "stats"]);
+    let (out, recs) = detect_with(&dir, &pcap, rules, &["--eve-types", "alert"]);
+    assert!(out.status.success());
+    assert_eq!(kinds(&recs), ["alert", "stats"]);
+    let (out, recs) = detect_with(&dir, &pcap, rules, &["--eve-types", "http"]);
+    assert!(out.status.success());
+    assert_eq!(kinds(&recs), ["http", "stats"]);
+    let (out, _) = detect_with(&dir, &pcap, rules, &["--eve-types", "alert,flows"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("flows"));
+}

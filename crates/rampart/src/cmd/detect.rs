@@ -64,12 +64,36 @@ pub struct DetectArgs {
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// EVE record types to write, comma-separated (Suricata's eve-log
+    /// `types`): alert, http, dns, tls. Fewer types, less output work.
+    #[arg(
+        long = "eve-types",
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "alert,http,dns,tls"
+    )]
+    pub eve_types: Vec<EveType>,
     #[command(flatten)]
     pub pipeline: PipelineArgs,
 }
 
+/// An EVE record type `rampart detect` can write.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EveType {
+    /// Alerts (with their flow and transaction objects).
+    Alert,
+    /// One record per HTTP transaction.
+    Http,
+    /// One record per DNS query and per answer.
+    Dns,
+    /// One record per TLS handshake.
+    Tls,
+}
+
 struct DetectSink<'a> {
     out: BufWriter<File>,
+    /// The record types asked for.
+    types: &'a [EveType],
     classes: &'a Classifications,
     alerts: u64,
     /// Packets seen so far: the `pcap_cnt` of alerts.
@@ -100,7 +124,7 @@ impl PipelineSink for DetectSink<'_> {
         side: TxSide,
     ) {
         match tx {
-            AppTxView::Dns(v) => {
+            AppTxView::Dns(v) if self.types.contains(&EveType::Dns) => {
                 if let Some(m) = v.message() {
                     for rec in eve::dns_records(ts, flow, m, tx.eve_tx_id(), self.packets) {
                         self.write(&rec);
@@ -108,13 +132,19 @@ impl PipelineSink for DetectSink<'_> {
                 }
             }
             // One record per transaction, once its response is in.
-            AppTxView::Http(v) if side == TxSide::Response => {
+            AppTxView::Http(v)
+                if side == TxSide::Response && self.types.contains(&EveType::Http) =>
+            {
                 let rec = eve::http_record(ts, flow, v.tx, self.packets);
                 self.write(&rec);
             }
             // One record per connection, once the server's side is in,
             // when Suricata would log it (see `TlsSession::loggable`).
-            AppTxView::Tls(v) if side == TxSide::Response && v.session.loggable() => {
+            AppTxView::Tls(v)
+                if side == TxSide::Response
+                    && v.session.loggable()
+                    && self.types.contains(&EveType::Tls) =>
+            {
                 let rec = eve::tls_record(ts, flow, v.session, self.packets);
                 self.write(&rec);
             }
@@ -123,14 +153,14 @@ impl PipelineSink for DetectSink<'_> {
     }
 
     fn on_app_tx_unfinished(&mut self, ts: Timestamp, flow: &Flow<FlowData>, tx: &AppTxView<'_>) {
-        if let AppTxView::Http(v) = tx {
+        if let (AppTxView::Http(v), true) = (tx, self.types.contains(&EveType::Http)) {
             let rec = eve::http_record(ts, flow, v.tx, self.packets);
             self.write(&rec);
         }
     }
 
     fn on_alert(&mut self, ts: Timestamp, a: &Alert, sig: &Signature, ctx: &AlertContext<'_>) {
-        if self.error.is_some() {
+        if self.error.is_some() || !self.types.contains(&EveType::Alert) {
             return;
         }
         // Offline there is no packet to block: Suricata reports "allowed"
@@ -150,8 +180,8 @@ impl PipelineSink for DetectSink<'_> {
 pub fn run(args: &DetectArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let vars = rules_load::variables(&args.vars)?;
-    let loaded = rules_load::load(&args.rules, &vars)?;
-    let mut build = DetectEngine::build(&loaded.rules);
+    let mut loaded = rules_load::load(&args.rules, &vars)?;
+    let mut build = DetectEngine::build_owned(std::mem::take(&mut loaded.rules));
     if let Some(path) = &args.threshold_file {
         rules_load::apply_threshold_file(&mut build.engine, path, &vars)?;
     }
@@ -178,6 +208,7 @@ pub fn run(args: &DetectArgs) -> Result<ExitCode> {
     );
     let mut sink = DetectSink {
         out,
+        types: &args.eve_types,
         classes: &classes,
         alerts: 0,
         packets: 0,

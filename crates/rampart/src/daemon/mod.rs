@@ -72,8 +72,8 @@ fn id_base(worker: usize) -> u64 {
 fn build_engine(cfg: &Config) -> Result<Built> {
     let t = Instant::now();
     let vars = cfg.variables()?;
-    let loaded = rules_load::load(&cfg.rule_files, &vars)?;
-    let mut build = DetectEngine::build(&loaded.rules);
+    let mut loaded = rules_load::load(&cfg.rule_files, &vars)?;
+    let mut build = DetectEngine::build_owned(std::mem::take(&mut loaded.rules));
     if let Some(path) = &cfg.threshold_file {
         rules_load::apply_threshold_file(&mut build.engine, path, &vars)?;
     }
