@@ -279,19 +279,41 @@ pub struct Build {
 impl DetectEngine {
     /// Compiles parsed rules.
     pub fn build(rules: &[Rule]) -> Build {
-        Self::build_from(rules.len(), rules.iter())
+        Self::build_from(rules.len(), rules.iter(), None)
+    }
+
+    /// [`DetectEngine::build`] with a loader for the files rules name.
+    pub fn build_with(
+        rules: &[Rule],
+        loader: Option<std::sync::Arc<crate::dataset::FileLoader>>,
+    ) -> Build {
+        Self::build_from(rules.len(), rules.iter(), loader)
     }
 
     /// Like [`DetectEngine::build`], but takes the parsed rules and frees
     /// each one as soon as it is compiled: with a full ruleset the syntax
     /// trees are tens of MB, and the prefilters built next reuse that
-    /// memory instead of adding to the peak.
-    pub fn build_owned(rules: Vec<Rule>) -> Build {
-        Self::build_from(rules.len(), rules.into_iter())
+    /// memory instead of adding to the peak. `loader` reads the files
+    /// rules name (`dataset ... load FILE`); without one such rules are
+    /// rejected.
+    pub fn build_owned(
+        rules: Vec<Rule>,
+        loader: Option<std::sync::Arc<crate::dataset::FileLoader>>,
+    ) -> Build {
+        Self::build_from(rules.len(), rules.into_iter(), loader)
     }
 
-    fn build_from<R: std::borrow::Borrow<Rule>>(n: usize, rules: impl Iterator<Item = R>) -> Build {
-        let mut names = Names::default();
+    fn build_from<R: std::borrow::Borrow<Rule>>(
+        n: usize,
+        rules: impl Iterator<Item = R>,
+        loader: Option<std::sync::Arc<crate::dataset::FileLoader>>,
+    ) -> Build {
+        let mut names = Names {
+            datasets: loader
+                .map(crate::dataset::Datasets::with_loader)
+                .unwrap_or_default(),
+            ..Names::default()
+        };
         let mut sigs = Vec::with_capacity(n);
         let mut errors = Vec::new();
         for rule in rules {

@@ -13,6 +13,7 @@ pub mod addrindex;
 pub mod app;
 pub mod bytes;
 pub mod content;
+pub mod dataset;
 pub mod engine;
 pub mod flowvars;
 pub mod pcre;

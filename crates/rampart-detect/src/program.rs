@@ -303,6 +303,29 @@ pub enum Step {
     /// `base64_decode`, with the `base64_data` keywords run on what it
     /// decoded (boxed: it holds a program).
     Base64(Box<Base64Step>),
+    /// `dataset`: the whole buffer's membership in a shared set.
+    Dataset(Box<DatasetStep>),
+    /// `datarep`: the whole buffer's reputation in a shared list.
+    Datarep(Box<DatarepStep>),
+}
+
+/// `dataset:cmd,name`: the set is shared with the other rules naming it
+/// (and `set`/`unset` change it for them).
+#[derive(Debug)]
+pub struct DatasetStep {
+    /// What to do with the buffer.
+    pub cmd: rampart_rules::DatasetCmd,
+    /// The set.
+    pub set: std::sync::Arc<crate::dataset::Dataset>,
+}
+
+/// `datarep:name,op,value`.
+#[derive(Debug)]
+pub struct DatarepStep {
+    /// The reputation list.
+    pub rep: std::sync::Arc<crate::dataset::Reputation>,
+    /// How the buffer's reputation must compare.
+    pub cmp: rampart_rules::NumCmp<u32>,
 }
 
 /// Most bytes `base64_decode` reads when the rule gives no `bytes`
@@ -392,7 +415,7 @@ impl Step {
             Step::ByteJump(b) => b.relative,
             Step::ByteExtract(b) => b.relative,
             Step::ByteMath(b) => b.relative,
-            Step::Size(_) => false,
+            Step::Size(_) | Step::Dataset(_) | Step::Datarep(_) => false,
             Step::Base64(b) => b.relative,
         }
     }
@@ -655,6 +678,11 @@ impl Program {
                 ok
             }
             Step::Size(check) => check.check(len as u64) && self.eval(idx + 1, prev_end, ev),
+            Step::Dataset(d) => d.set.apply(d.cmd, ev.buf) && self.eval(idx + 1, prev_end, ev),
+            Step::Datarep(d) => {
+                d.rep.get(ev.buf).is_some_and(|r| d.cmp.matches(r))
+                    && self.eval(idx + 1, prev_end, ev)
+            }
             Step::Base64(b) => {
                 let base = if b.relative { prev_end } else { 0 };
                 let Some(rest) = ev.buf.get(base..) else {

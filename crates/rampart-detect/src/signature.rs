@@ -169,6 +169,8 @@ pub struct Names {
     pub flowbits: Interner,
     /// Flowint names.
     pub flowints: Interner,
+    /// Datasets and reputation lists, with the loader for their files.
+    pub datasets: crate::dataset::Datasets,
 }
 
 /// Compiles one rule. `Err` is a reason the rule cannot be loaded at all
@@ -365,6 +367,25 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                 }));
             }
             MatchKind::Bsize(b) => steps.push(Step::Size(size_check(&b.cmp))),
+            MatchKind::Dataset(d) => {
+                let set = names
+                    .datasets
+                    .set(&rule.file, &d.name, d.kind, d.load.as_deref())?;
+                steps.push(Step::Dataset(Box::new(crate::program::DatasetStep {
+                    cmd: d.cmd,
+                    set,
+                })));
+            }
+            MatchKind::Datarep(d) => {
+                let rep =
+                    names
+                        .datasets
+                        .reputation(&rule.file, &d.name, d.kind, d.load.as_deref())?;
+                steps.push(Step::Datarep(Box::new(crate::program::DatarepStep {
+                    rep,
+                    cmp: d.cmp,
+                })));
+            }
             MatchKind::Base64Decode(d) => {
                 steps.push(Step::Base64(Box::new(crate::program::Base64Step {
                     bytes: d.bytes,

@@ -226,6 +226,8 @@ impl Match {
             MatchKind::Bsize(b) => Some(&b.buffer),
             MatchKind::Base64Decode(b) => Some(&b.buffer),
             MatchKind::Asn1(a) => Some(&a.buffer),
+            MatchKind::Dataset(d) => Some(&d.buffer),
+            MatchKind::Datarep(d) => Some(&d.buffer),
             _ => None,
         }
     }
@@ -259,6 +261,10 @@ pub enum MatchKind {
     Base64Decode(Base64Decode),
     /// `asn1`.
     Asn1(Asn1),
+    /// `dataset`: the buffer's membership in a named set.
+    Dataset(Dataset),
+    /// `datarep`: the reputation a named list gives the buffer.
+    Datarep(Datarep),
     /// `dsize`: payload size.
     Dsize(NumCmp<u16>),
     /// `urilen`.
@@ -360,6 +366,8 @@ impl MatchKind {
             MatchKind::Bsize(_) => "bsize",
             MatchKind::Base64Decode(_) => "base64_decode",
             MatchKind::Asn1(_) => "asn1",
+            MatchKind::Dataset(_) => "dataset",
+            MatchKind::Datarep(_) => "datarep",
             MatchKind::Dsize(_) => "dsize",
             MatchKind::Urilen(_) => "urilen",
             MatchKind::Ttl(_) => "ttl",
@@ -683,6 +691,79 @@ pub struct Bsize {
     pub buffer: BufferRef,
     /// The comparison.
     pub cmp: NumCmp<u64>,
+}
+
+/// What a `dataset` keyword does with the buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatasetCmd {
+    /// `set`: adds the buffer; matches when it was not in the set yet.
+    Set,
+    /// `isset`: matches when the buffer is in the set.
+    IsSet,
+    /// `isnotset`: matches when it is not.
+    IsNotSet,
+    /// `unset`: removes the buffer; matches when it was there.
+    Unset,
+}
+
+/// The type of a dataset's values, which also says how its file is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatasetType {
+    /// Byte strings, base64 in files.
+    String,
+    /// MD5 digests, hex in files.
+    Md5,
+    /// SHA-256 digests, hex in files.
+    Sha256,
+    /// IPv4 addresses.
+    Ipv4,
+    /// IPv4 or IPv6 addresses.
+    Ip,
+}
+
+impl DatasetType {
+    /// The name rules use (`type string`).
+    pub fn name(self) -> &'static str {
+        match self {
+            DatasetType::String => "string",
+            DatasetType::Md5 => "md5",
+            DatasetType::Sha256 => "sha256",
+            DatasetType::Ipv4 => "ipv4",
+            DatasetType::Ip => "ip",
+        }
+    }
+}
+
+/// `dataset:cmd,name[,type T][,load FILE][,save FILE][,state FILE]...`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dataset {
+    /// The sticky buffer looked up.
+    pub buffer: BufferRef,
+    /// The operation.
+    pub cmd: DatasetCmd,
+    /// The set's name, shared by every rule naming it.
+    pub name: String,
+    /// Value type (`string` when not given, as in Suricata).
+    pub kind: DatasetType,
+    /// File the set starts from (`load`, or `state`), as written.
+    pub load: Option<String>,
+    /// File the set is written to (`save`, or `state`), as written.
+    pub save: Option<String>,
+}
+
+/// `datarep:name, op, value[, load FILE][, type T]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Datarep {
+    /// The sticky buffer looked up.
+    pub buffer: BufferRef,
+    /// The reputation list's name.
+    pub name: String,
+    /// How the buffer's reputation compares with `value`.
+    pub cmp: NumCmp<u32>,
+    /// Value type.
+    pub kind: DatasetType,
+    /// File of `value,reputation` lines.
+    pub load: Option<String>,
 }
 
 /// `base64_decode[:bytes N][,offset N][,relative]`.

@@ -709,3 +709,37 @@ fn from_str() {
     let r: Rule = "alert udp any any -> any 53 (sid:1;)".parse().unwrap();
     assert!(r.dst_ports.contains(53));
 }
+
+#[test]
+fn dataset_and_datarep_options() {
+    let r = rule("alert http any any -> any any (http.user_agent; dataset:isset,ua-seen,type string,load ua.csv; sid:1;)");
+    let d = r
+        .matches
+        .iter()
+        .find_map(|m| match &m.kind {
+            MatchKind::Dataset(d) => Some(d.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(d.cmd, DatasetCmd::IsSet);
+    assert_eq!(d.name, "ua-seen");
+    assert_eq!(d.kind, DatasetType::String);
+    assert_eq!(d.load.as_deref(), Some("ua.csv"));
+    let r = rule("alert dns any any -> any any (dns.query; dataset:set,seen, type md5, state s.lst, memcap 10mb; sid:2;)");
+    assert!(r.matches.iter().any(|m| matches!(&m.kind,
+        MatchKind::Dataset(d) if d.kind == DatasetType::Md5 && d.load == d.save && d.save.as_deref() == Some("s.lst"))));
+    let r = rule("alert dns any any -> any any (dns.query; datarep:rep, >=, 200, load r.rep, type string; sid:3;)");
+    assert!(r.matches.iter().any(|m| matches!(&m.kind,
+        MatchKind::Datarep(d) if d.cmp == NumCmp::Ge(200) && d.load.as_deref() == Some("r.rep"))));
+    for (bad, why) in [
+        ("dataset:isset,ua", "sticky buffer"),
+        ("http.uri; dataset:maybe,ua", "unknown command"),
+        ("http.uri; dataset:isset,ua,type float", "unknown type"),
+        ("http.uri; dataset:isset,ua,load", "needs a value"),
+        ("http.uri; dataset:isset,bad name!", "set name"),
+        ("http.uri; datarep:rep, ~, 3", "unknown operator"),
+    ] {
+        let e = err(&format!("alert http any any -> any any ({bad}; sid:9;)"));
+        assert!(e.message.contains(why), "{bad}: {}", e.message);
+    }
+}

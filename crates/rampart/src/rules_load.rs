@@ -62,6 +62,45 @@ pub fn load(files: &[PathBuf], vars: &Variables) -> Result<LoadedRules> {
     Ok(out)
 }
 
+/// Largest file a rule may name (`dataset ... load FILE`): lists of
+/// millions of entries fit; a mistaken path to a huge file does not take
+/// the memory down.
+const MAX_RULE_DATA_FILE: u64 = 512 << 20;
+
+/// Reads the files rules name: relative paths are taken next to the rule
+/// file (as Suricata does), then in the working directory.
+pub fn rule_file_loader() -> std::sync::Arc<rampart_detect::dataset::FileLoader> {
+    std::sync::Arc::new(|rule_file: &str, path: &str| {
+        let p = Path::new(path);
+        let candidates: Vec<PathBuf> = if p.is_absolute() {
+            vec![p.to_path_buf()]
+        } else {
+            let beside = Path::new(rule_file).parent().map(|d| d.join(p));
+            let mut c: Vec<PathBuf> = beside.into_iter().chain([p.to_path_buf()]).collect();
+            c.dedup();
+            c
+        };
+        let found = candidates.iter().find(|c| c.is_file()).ok_or_else(|| {
+            format!(
+                "cannot find {path} (looked in {})",
+                candidates
+                    .iter()
+                    .map(|c| c.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?;
+        let size = std::fs::metadata(found).map(|m| m.len()).unwrap_or(0);
+        if size > MAX_RULE_DATA_FILE {
+            return Err(format!(
+                "{} is {size} bytes, over the {MAX_RULE_DATA_FILE}-byte limit",
+                found.display()
+            ));
+        }
+        std::fs::read(found).map_err(|e| format!("cannot read {}: {e}", found.display()))
+    })
+}
+
 /// Loads the classification table: the given file, else Suricata's system
 /// copy, else one next to the first rules file; empty when none exists
 /// (alerts then use the classtype name as category).

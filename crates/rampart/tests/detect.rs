@@ -457,3 +457,44 @@ fn eve_types_pick_the_records_written() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("flows"));
 }
+
+#[test]
+fn datasets_load_beside_the_rules_and_grow_with_set() {
+    let dir = scratch("datasets");
+    let pcap = dir.join("http.pcap");
+    let mut frames = conversation(
+        b"GET /a HTTP/1.1\r\nHost: a\r\nUser-Agent: curl/7.43.0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+        41002,
+    );
+    frames.extend(conversation(
+        b"GET /b HTTP/1.1\r\nHost: a\r\nUser-Agent: evil/1\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+        41003,
+    ));
+    write_frames(&pcap, &frames);
+    // "curl/7.43.0" in base64, the format of Suricata's string sets.
+    std::fs::write(dir.join("ua.csv"), "Y3VybC83LjQzLjA=\n").unwrap();
+    let rules = r#"
+alert http any any -> any any (msg:"known ua"; http.user_agent; dataset:isset,ua,type string,load ua.csv; sid:1;)
+alert http any any -> any any (msg:"new ua"; http.user_agent; dataset:set,ua; sid:2;)
+"#;
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = alert_counts(&recs);
+    // curl is known: sid 1 only; evil/1 is new: sid 2 adds it.
+    assert_eq!(counts.get(&1), Some(&1), "{counts:?}");
+    assert_eq!(counts.get(&2), Some(&1), "{counts:?}");
+    // A missing file rejects the rule and says where it looked.
+    let (out, _) = detect(
+        &dir,
+        &pcap,
+        r#"alert http any any -> any any (http.user_agent; dataset:isset,x,load missing.csv; sid:3;)"#,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot find missing.csv"), "{stderr}");
+}

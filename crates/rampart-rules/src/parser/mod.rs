@@ -1,6 +1,7 @@
 //! From text to [`Rule`]s: logical lines, header, option splitting.
 
 mod content;
+mod dataset;
 mod options;
 mod packet;
 mod payload;

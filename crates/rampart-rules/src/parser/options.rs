@@ -85,8 +85,6 @@ const UNSUPPORTED: &[&str] = &[
     "filesha1",
     "filesha256",
     "file.size",
-    "dataset",
-    "datarep",
     "iprep",
     "flowvar",
     "pktvar",
@@ -502,6 +500,8 @@ impl<'t> Builder<'t> {
             "byte_math" => self.byte_math(req(name, value)?, full),
             "isdataat" => self.isdataat(req(name, value)?, full),
             "bsize" => self.bsize(req(name, value)?, full),
+            "dataset" => self.dataset(req(name, value)?, full),
+            "datarep" => self.datarep(req(name, value)?, full),
             "base64_decode" => self.base64_decode(value, full),
             "asn1" => self.asn1(req(name, value)?, full),
             "uricontent" => {

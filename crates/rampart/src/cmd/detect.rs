@@ -181,7 +181,10 @@ pub fn run(args: &DetectArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let vars = rules_load::variables(&args.vars)?;
     let mut loaded = rules_load::load(&args.rules, &vars)?;
-    let mut build = DetectEngine::build_owned(std::mem::take(&mut loaded.rules));
+    let mut build = DetectEngine::build_owned(
+        std::mem::take(&mut loaded.rules),
+        Some(rules_load::rule_file_loader()),
+    );
     if let Some(path) = &args.threshold_file {
         rules_load::apply_threshold_file(&mut build.engine, path, &vars)?;
     }
@@ -198,6 +201,16 @@ pub fn run(args: &DetectArgs) -> Result<ExitCode> {
     );
     for e in loaded.errors.iter().take(3) {
         eprintln!("rampart: rule rejected: {e}");
+    }
+    for e in build
+        .errors
+        .iter()
+        .take(3usize.saturating_sub(loaded.errors.len()))
+    {
+        eprintln!(
+            "rampart: rule rejected: {}:{}: sid {}: {}",
+            e.file, e.line, e.sid, e.message
+        );
     }
     let classes = rules_load::classifications(args.classification.as_deref(), &args.rules)?;
     std::fs::create_dir_all(&args.outdir)

@@ -51,7 +51,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
     let loaded = rules_load::load(&args.files, &vars)?;
     let parse_s = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let build = DetectEngine::build(&loaded.rules);
+    let build = DetectEngine::build_with(&loaded.rules, Some(rules_load::rule_file_loader()));
     if args.list_inactive {
         let mut rows: Vec<(u32, u32, &str)> = build
             .engine

@@ -73,12 +73,24 @@ fn build_engine(cfg: &Config) -> Result<Built> {
     let t = Instant::now();
     let vars = cfg.variables()?;
     let mut loaded = rules_load::load(&cfg.rule_files, &vars)?;
-    let mut build = DetectEngine::build_owned(std::mem::take(&mut loaded.rules));
+    let mut build = DetectEngine::build_owned(
+        std::mem::take(&mut loaded.rules),
+        Some(rules_load::rule_file_loader()),
+    );
     if let Some(path) = &cfg.threshold_file {
         rules_load::apply_threshold_file(&mut build.engine, path, &vars)?;
     }
     for e in loaded.errors.iter().take(5) {
         tracing::warn!("rule rejected: {e}");
+    }
+    for e in build.errors.iter().take(5) {
+        tracing::warn!(
+            "rule rejected: {}:{}: sid {}: {}",
+            e.file,
+            e.line,
+            e.sid,
+            e.message
+        );
     }
     let classes = rules_load::classifications(cfg.classification.as_deref(), &cfg.rule_files)?;
     Ok(Built {
