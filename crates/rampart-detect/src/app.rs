@@ -175,7 +175,8 @@ pub struct AppInspect {
 }
 
 /// The protocol an inspectable application-layer buffer belongs to
-/// (`file.data` is HTTP's here: the only protocol with files so far).
+/// (`file.data` and `file.name` are HTTP's here: the only protocol with
+/// files so far).
 pub fn buffer_proto(b: Buffer) -> Option<TxProto> {
     if is_http_buffer(b) {
         return Some(TxProto::Http);
@@ -389,6 +390,7 @@ pub fn is_http_buffer(b: Buffer) -> bool {
             | Buffer::HttpRequestHeader
             | Buffer::HttpResponseHeader
             | Buffer::FileData
+            | Buffer::FileName
     )
 }
 

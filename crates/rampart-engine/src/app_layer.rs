@@ -620,6 +620,7 @@ impl TxBuffers for HttpTxView<'_> {
                 TxSide::Response => tx.response_body(),
             }),
             Buffer::HttpRequestHeader | Buffer::HttpResponseHeader => self.get_multi(buffer, 0),
+            Buffer::FileName => rampart_app::http_file::file_name(tx, dir),
             _ => None,
         }
     }

@@ -498,3 +498,37 @@ alert http any any -> any any (msg:"new ua"; http.user_agent; dataset:set,ua; si
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("cannot find missing.csv"), "{stderr}");
 }
+
+#[test]
+fn file_name_keywords_on_http_downloads() {
+    let dir = scratch("filename");
+    let pcap = dir.join("http.pcap");
+    write_frames(
+        &pcap,
+        &conversation(
+            b"GET /~u/./R.pdf?x=1 HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n%PDF",
+            41004,
+        ),
+    );
+    let rules = r#"
+alert tcp any any -> any any (filename:"r.PDF"; sid:1;)
+alert http any any -> any any (fileext:"pdf"; filestore; sid:2;)
+alert http any any -> any any (fileext:!"pdf"; sid:3;)
+alert http any any -> any any (file.name; content:"/~u/R.pdf"; startswith; endswith; sid:4;)
+alert http any any -> any any (file.name; content:"x=1"; sid:5;)
+"#;
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = alert_counts(&recs);
+    for sid in [1, 2, 4] {
+        assert_eq!(counts.get(&sid), Some(&1), "sid {sid}: {counts:?}");
+    }
+    // The name is the path: no query; the extension matched.
+    assert_eq!(counts.get(&3), None, "{counts:?}");
+    assert_eq!(counts.get(&5), None, "{counts:?}");
+}

@@ -79,8 +79,6 @@ pub(crate) struct Builder<'t> {
 const UNSUPPORTED: &[&str] = &[
     "lua",
     "luajit",
-    "filestore",
-    "fileext",
     "filemd5",
     "filesha1",
     "filesha256",
@@ -513,14 +511,41 @@ impl<'t> Builder<'t> {
                 }
                 self.content(req(name, value)?, Some(Buffer::HttpUri), full)
             }
-            "filename" | "filemagic" => {
-                let buffer = if name == "filename" {
-                    Buffer::FileName
-                } else {
+            // The legacy file keywords are caseless contents on the file
+            // name (or magic), as Suricata sets them up; `fileext:"pdf"`
+            // is a name ending in ".pdf".
+            "filename" | "filemagic" | "fileext" => {
+                if !self.pending_transforms.is_empty() {
+                    return Err(conflict(format!(
+                        "transforms before {name} were not followed by a match"
+                    )));
+                }
+                let buffer = if name == "filemagic" {
                     Buffer::FileMagic
+                } else {
+                    Buffer::FileName
                 };
-                self.content(req(name, value)?, Some(buffer), full)
+                let v = req(name, value)?;
+                if name == "fileext" {
+                    let (negated, inner, _) = super::content::quoted_negatable(v, name)?;
+                    let dotted = format!("{}\".{inner}\"", if negated { "!" } else { "" });
+                    self.content(&dotted, Some(buffer), full)?;
+                } else {
+                    self.content(v, Some(buffer), full)?;
+                }
+                if let Some(Match {
+                    kind: MatchKind::Content(c),
+                    ..
+                }) = self.matches.last_mut()
+                {
+                    c.nocase = true;
+                    c.endswith |= name == "fileext";
+                }
+                Ok(())
             }
+            // Storing files is not done; the keyword does not change what
+            // a rule matches.
+            "filestore" => Ok(()),
             "pkt_data" => {
                 if value.is_some() {
                     return Err(invalid("pkt_data takes no value"));
