@@ -510,10 +510,13 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
             header_buffers.push((b.buffer, Program::new(steps)));
         }
     }
-    // `alert dns` / `alert tls` rules without app-layer keywords inspect
-    // packets and stream data of flows detected as that protocol, as in
-    // Suricata (`alert http` ones stay inactive for now).
+    // `alert http` / `alert dns` / `alert tls` rules without app-layer
+    // keywords inspect packets and stream data of flows detected as that
+    // protocol, as in Suricata.
     let raw_app_proto = match rule.protocol {
+        Protocol::Http | Protocol::Http1 if app_buffers.is_empty() && app_checks.is_empty() => {
+            Some(crate::app::TxProto::Http)
+        }
         Protocol::Dns if app_buffers.is_empty() && app_checks.is_empty() => {
             Some(crate::app::TxProto::Dns)
         }
