@@ -743,3 +743,17 @@ fn dataset_and_datarep_options() {
         assert!(e.message.contains(why), "{bad}: {}", e.message);
     }
 }
+
+#[test]
+fn legacy_tls_subject_and_issuerdn_are_contents() {
+    let r = rule(
+        r#"alert tls any any -> any any (tls.issuerdn:"C=FR, CN=SELKS"; tls.subject:!"CN=evil"; sid:1;)"#,
+    );
+    let contents: Vec<_> = r.contents().collect();
+    assert_eq!(contents.len(), 2);
+    assert_eq!(contents[0].buffer.buffer, Buffer::TlsCertIssuer);
+    assert_eq!(contents[0].pattern, b"C=FR, CN=SELKS");
+    assert!(!contents[0].negated && !contents[0].nocase);
+    assert_eq!(contents[1].buffer.buffer, Buffer::TlsCertSubject);
+    assert!(contents[1].negated);
+}

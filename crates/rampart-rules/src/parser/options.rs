@@ -91,8 +91,6 @@ const UNSUPPORTED: &[&str] = &[
     "tls.store",
     "tls_store",
     "tls.fingerprint",
-    "tls.subject",
-    "tls.issuerdn",
     "tls_cert_notbefore",
     "tls_cert_notafter",
     "tls_cert_expired",
@@ -546,6 +544,28 @@ impl<'t> Builder<'t> {
             // Storing files is not done; the keyword does not change what
             // a rule matches.
             "filestore" => Ok(()),
+            // The legacy certificate keywords: a case-sensitive substring
+            // of the server certificate's subject or issuer (`!` negates),
+            // which is a content on the new buffers.
+            "tls.subject" | "tls.issuerdn" => {
+                if !self.pending_transforms.is_empty() {
+                    return Err(conflict(format!(
+                        "transforms before {name} were not followed by a match"
+                    )));
+                }
+                let buffer = if name == "tls.subject" {
+                    Buffer::TlsCertSubject
+                } else {
+                    Buffer::TlsCertIssuer
+                };
+                let v = req(name, value)?;
+                let (negated, inner, _) =
+                    super::content::quoted_negatable(v, name).or_else(|_| {
+                        Ok::<_, Problem>((v.starts_with('!'), v.trim_start_matches('!'), 0))
+                    })?;
+                let quoted = format!("{}\"{}\"", if negated { "!" } else { "" }, inner.trim());
+                self.content(&quoted, Some(buffer), full)
+            }
             "pkt_data" => {
                 if value.is_some() {
                     return Err(invalid("pkt_data takes no value"));
