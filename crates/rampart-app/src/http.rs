@@ -686,6 +686,10 @@ struct Side {
     deformed: Deformed,
     /// Name and value bytes of the headers kept for the current message.
     header_bytes: usize,
+    /// Undoes the content codings of the body of `tx` (responses only):
+    /// set with the head, taken when the side completes, and dropped with
+    /// `tx` when the cap evicts it ([`Side::drop_tx`]), so that it never
+    /// outlives its transaction.
     decoder: Option<Decoder>,
     /// A response line that ended exactly where the data did, held until
     /// the next byte arrives (or the direction ends) because how it is
@@ -711,6 +715,21 @@ impl Side {
             header_bytes: 0,
             decoder: None,
         }
+    }
+
+    /// Forgets the transaction this side was filling, which the cap has
+    /// dropped, together with its body decoder. The state is left alone
+    /// (a body without its transaction goes back to expecting a start
+    /// line, see [`HttpParser::step_body`]), but a decoder left behind
+    /// would be used by the next body that sets up none of its own, a
+    /// response without a head ([`HttpParser::response_as_body`]): that
+    /// body would be decoded as the dropped one's codings, within what the
+    /// dropped one left of the depth and with its failure already
+    /// reported, so what was kept of it would depend on how the dropped
+    /// body had been split.
+    fn drop_tx(&mut self) {
+        self.tx = None;
+        self.decoder = None;
     }
 }
 
@@ -1321,7 +1340,7 @@ impl HttpParser {
                 }
                 for s in [&mut self.req, &mut self.resp] {
                     if s.tx == Some(old.id) {
-                        s.tx = None;
+                        s.drop_tx();
                     }
                 }
                 if self.evicted.len() >= MAX_EVICTED {
@@ -1357,8 +1376,11 @@ impl HttpParser {
     }
 
     /// A response without status line and headers: `bytes` start its body,
-    /// which runs to the close.
+    /// which runs to the close. Without headers it has no content coding,
+    /// so no decoder: none may be left over from an earlier response
+    /// ([`HttpParser::complete`] takes it, eviction drops it).
     fn response_as_body(&mut self, id: u64, bytes: &[u8], out: &mut Vec<HttpEvent>) {
+        debug_assert!(self.resp.decoder.is_none(), "decoder outlived its response");
         if let Some(t) = self.tx_mut(id) {
             t.response.progress = Progress::Body;
         }
