@@ -49,7 +49,9 @@ pub struct HttpConfig {
     /// [`HttpAnomaly::ResponseLineTooLong`].
     pub max_request_line: usize,
     /// Longest header line kept (default 8 KiB); longer ones are truncated
-    /// and reported as [`HttpAnomaly::HeaderLineTooLong`].
+    /// and reported as [`HttpAnomaly::HeaderLineTooLong`]. Chunk-size and
+    /// trailer lines have the same limit; a response chunk-size line
+    /// longer than it is not one, so the body is not chunked.
     pub max_header_line: usize,
     /// Most headers kept per message (default 512); further ones are
     /// reported once as [`HttpAnomaly::TooManyHeaders`] and ignored, while
@@ -1902,7 +1904,17 @@ impl HttpParser {
                     let head = rest.get(..line_end).unwrap_or_default();
                     let side = self.side(dir);
                     let first = side.line.iter().chain(head).find(|&&b| !is_chunk_ctl(b));
-                    if first.is_some_and(|b| !b.is_ascii_hexdigit()) {
+                    // Nor is one already longer than `max` (not counting a
+                    // CR before its LF; libhtp gives up on the connection
+                    // there), blank or not: it goes to the body whole, at
+                    // once. Read on, it would lose its bytes past `max`,
+                    // and when junk after a long run of control bytes then
+                    // made it body, how many depended on where the pieces
+                    // ended.
+                    let len = side.line.len() + head.len();
+                    let cr_last = head.last().or(side.line.last()) == Some(&b'\r');
+                    let too_long = len.saturating_sub(usize::from(cr_last)) > max;
+                    if too_long || first.is_some_and(|b| !b.is_ascii_hexdigit()) {
                         let mut bytes = std::mem::take(&mut side.line);
                         side.line_overflow = false;
                         side.tail.clear();

@@ -748,3 +748,53 @@ fn decoder_of_an_evicted_response_is_dropped_with_it() {
         .anomalies()
         .contains(&HttpAnomaly::GzipDecompressionFailed));
 }
+
+#[test]
+fn chunk_size_line_past_the_limit_is_body_whole() {
+    // Found by fuzzing (regressions/http/chunk-size-line-past-limit): a
+    // response chunk-size line of control bytes longer than the line
+    // limit, then junk, was cut at the limit while it waited for more
+    // bytes, so byte by byte the body lost bytes that it kept whole.
+    let cfg = HttpConfig {
+        max_header_line: 64,
+        ..HttpConfig::default()
+    };
+    let head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nbody\r\n";
+    let line = |start: &[u8], fill: u8, n: usize, end: &[u8]| {
+        let mut l = start.to_vec();
+        l.resize(start.len() + n, fill);
+        l.extend_from_slice(end);
+        l
+    };
+    // control bytes then junk; a size then spaces; blank: all too long
+    for bad in [
+        line(b"", 0x0b, 70, b" h:\r\n"),
+        line(b"5", b' ', 70, b"\r\n"),
+        line(b"", b' ', 80, b"\r\n"),
+    ] {
+        let mut resp = head.to_vec();
+        resp.extend_from_slice(&bad);
+        resp.extend_from_slice(b"more");
+        let ops: &[(Direction, &[u8])] = &[
+            (TS, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n"),
+            (TC, &resp),
+            (TC, b""),
+        ];
+        let (whole, bytewise) = whole_and_bytewise(&cfg, ops);
+        assert_eq!(whole, bytewise);
+        let t = &whole[0];
+        let mut body = b"body".to_vec();
+        body.extend_from_slice(&bad);
+        body.extend_from_slice(b"more");
+        assert_eq!(t.response_body(), body);
+        assert!(t.anomalies().contains(&HttpAnomaly::ChunkLengthInvalid));
+    }
+    // A line of exactly the limit, CRLF ended, is still a chunk size.
+    let mut resp = head.to_vec();
+    resp.extend_from_slice(&line(b"3", b' ', 63, b"\r\nabc\r\n0\r\n\r\n"));
+    let ops: &[(Direction, &[u8])] = &[(TS, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n"), (TC, &resp)];
+    let (whole, bytewise) = whole_and_bytewise(&cfg, ops);
+    assert_eq!(whole, bytewise);
+    assert_eq!(whole[0].response_body(), b"bodyabc");
+    assert_eq!(whole[0].progress(TC), rampart_app::Progress::Complete);
+}
