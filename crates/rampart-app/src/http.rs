@@ -49,7 +49,9 @@ pub struct HttpConfig {
     /// [`HttpAnomaly::ResponseLineTooLong`].
     pub max_request_line: usize,
     /// Longest header line kept (default 8 KiB); longer ones are truncated
-    /// and reported as [`HttpAnomaly::HeaderLineTooLong`].
+    /// and reported as [`HttpAnomaly::HeaderLineTooLong`]. Chunk-size and
+    /// trailer lines have the same limit; a response chunk-size line
+    /// longer than it is not one, so the body is not chunked.
     pub max_header_line: usize,
     /// Most headers kept per message (default 512); further ones are
     /// reported once as [`HttpAnomaly::TooManyHeaders`] and ignored, while
@@ -686,6 +688,10 @@ struct Side {
     deformed: Deformed,
     /// Name and value bytes of the headers kept for the current message.
     header_bytes: usize,
+    /// Undoes the content codings of the body of `tx` (responses only):
+    /// set with the head, taken when the side completes, and dropped with
+    /// `tx` when the cap evicts it ([`Side::drop_tx`]), so that it never
+    /// outlives its transaction.
     decoder: Option<Decoder>,
     /// A response line that ended exactly where the data did, held until
     /// the next byte arrives (or the direction ends) because how it is
@@ -711,6 +717,21 @@ impl Side {
             header_bytes: 0,
             decoder: None,
         }
+    }
+
+    /// Forgets the transaction this side was filling, which the cap has
+    /// dropped, together with its body decoder. The state is left alone
+    /// (a body without its transaction goes back to expecting a start
+    /// line, see [`HttpParser::step_body`]), but a decoder left behind
+    /// would be used by the next body that sets up none of its own, a
+    /// response without a head ([`HttpParser::response_as_body`]): that
+    /// body would be decoded as the dropped one's codings, within what the
+    /// dropped one left of the depth and with its failure already
+    /// reported, so what was kept of it would depend on how the dropped
+    /// body had been split.
+    fn drop_tx(&mut self) {
+        self.tx = None;
+        self.decoder = None;
     }
 }
 
@@ -1321,7 +1342,7 @@ impl HttpParser {
                 }
                 for s in [&mut self.req, &mut self.resp] {
                     if s.tx == Some(old.id) {
-                        s.tx = None;
+                        s.drop_tx();
                     }
                 }
                 if self.evicted.len() >= MAX_EVICTED {
@@ -1357,8 +1378,11 @@ impl HttpParser {
     }
 
     /// A response without status line and headers: `bytes` start its body,
-    /// which runs to the close.
+    /// which runs to the close. Without headers it has no content coding,
+    /// so no decoder: none may be left over from an earlier response
+    /// ([`HttpParser::complete`] takes it, eviction drops it).
     fn response_as_body(&mut self, id: u64, bytes: &[u8], out: &mut Vec<HttpEvent>) {
+        debug_assert!(self.resp.decoder.is_none(), "decoder outlived its response");
         if let Some(t) = self.tx_mut(id) {
             t.response.progress = Progress::Body;
         }
@@ -1880,7 +1904,17 @@ impl HttpParser {
                     let head = rest.get(..line_end).unwrap_or_default();
                     let side = self.side(dir);
                     let first = side.line.iter().chain(head).find(|&&b| !is_chunk_ctl(b));
-                    if first.is_some_and(|b| !b.is_ascii_hexdigit()) {
+                    // Nor is one already longer than `max` (not counting a
+                    // CR before its LF; libhtp gives up on the connection
+                    // there), blank or not: it goes to the body whole, at
+                    // once. Read on, it would lose its bytes past `max`,
+                    // and when junk after a long run of control bytes then
+                    // made it body, how many depended on where the pieces
+                    // ended.
+                    let len = side.line.len() + head.len();
+                    let cr_last = head.last().or(side.line.last()) == Some(&b'\r');
+                    let too_long = len.saturating_sub(usize::from(cr_last)) > max;
+                    if too_long || first.is_some_and(|b| !b.is_ascii_hexdigit()) {
                         let mut bytes = std::mem::take(&mut side.line);
                         side.line_overflow = false;
                         side.tail.clear();
