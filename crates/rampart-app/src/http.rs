@@ -1336,8 +1336,15 @@ impl HttpParser {
         let id = self.next_id;
         self.next_id += 1;
         if self.txs.len() >= self.cfg.max_transactions.max(1) {
-            if let Some(old) = self.txs.pop_front() {
-                if old.id >= self.next_response {
+            // The oldest transaction neither side is in the middle of: a
+            // message being parsed keeps its transaction, or the side
+            // would lose the framing its headers gave (and ignore the
+            // rest of the connection). With a cap of one or two, every
+            // held transaction may be in progress: the oldest goes then.
+            let busy = |id: u64| self.req.tx == Some(id) || self.resp.tx == Some(id);
+            let victim = self.txs.iter().position(|t| !busy(t.id)).unwrap_or(0);
+            if let Some(old) = self.txs.remove(victim) {
+                if victim == 0 && old.id >= self.next_response {
                     self.next_response = old.id + 1;
                 }
                 for s in [&mut self.req, &mut self.resp] {

@@ -798,3 +798,38 @@ fn chunk_size_line_past_the_limit_is_body_whole() {
     assert_eq!(whole[0].response_body(), b"bodyabc");
     assert_eq!(whole[0].progress(TC), rampart_app::Progress::Complete);
 }
+
+#[test]
+fn cap_never_drops_a_message_being_parsed() {
+    // A pipelined request arriving while a response head is being read
+    // used to evict that response's transaction: the response side lost
+    // its message and ignored the rest of the connection. The oldest
+    // transaction no side is busy with goes instead.
+    let cfg = HttpConfig {
+        max_transactions: 2,
+        ..HttpConfig::default()
+    };
+    let ops: &[(Direction, &[u8])] = &[
+        (
+            TS,
+            b"GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n",
+        ),
+        (TC, b"HTTP/1.1 200 OK\r\nContent-Le"),
+        (TS, b"GET /c HTTP/1.1\r\nHost: h\r\n\r\n"),
+        (TC, b"ngth: 1\r\n\r\nA"),
+        (TC, b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nB"),
+        (TS, b""),
+        (TC, b""),
+    ];
+    let (whole, bytewise) = whole_and_bytewise(&cfg, ops);
+    assert_eq!(whole, bytewise);
+    let by_uri = |u: &[u8]| whole.iter().find(|t| t.uri() == u);
+    let a = by_uri(b"/a").expect("/a kept while its response was read");
+    assert_eq!(a.stat_code(), b"200");
+    assert_eq!(a.response_body(), b"A");
+    // The next response is parsed (not ignored), though /b, which it
+    // answers, was dropped.
+    let c = by_uri(b"/c").expect("/c");
+    assert_eq!(c.response_body(), b"B");
+    assert!(by_uri(b"/b").is_none());
+}
