@@ -42,6 +42,7 @@ pub mod dns;
 pub mod http;
 pub mod http_file;
 pub mod protocol;
+pub mod ssh;
 pub mod tls;
 mod uri;
 
