@@ -22,6 +22,10 @@ pub enum TxProto {
     Dns,
     /// TLS.
     Tls,
+    /// SSH (one transaction per connection; its request side is the
+    /// client's identification and key exchange, its response side the
+    /// server's).
+    Ssh,
 }
 
 /// Numeric transaction fields that keywords compare (not byte buffers).
@@ -81,6 +85,15 @@ pub trait TxBuffers {
     /// event alerts once per transaction. Defaults to [`Self::has_event`].
     fn has_late_event(&self, name: &str) -> bool {
         self.has_event(name)
+    }
+
+    /// Whether this inspection of the transaction is the one for a
+    /// signature: a protocol inspected in stages (SSH: identification
+    /// lines first, key exchange fingerprints later) runs each signature
+    /// in one stage only, so that it alerts once. Defaults to every
+    /// signature.
+    fn wants(&self, _app: &AppInspect) -> bool {
+        true
     }
 }
 
@@ -196,6 +209,12 @@ pub fn buffer_proto(b: Buffer) -> Option<TxProto> {
         | Buffer::TlsRandom
         | Buffer::TlsRandomTime
         | Buffer::TlsRandomBytes => Some(TxProto::Tls),
+        Buffer::SshProto
+        | Buffer::SshSoftware
+        | Buffer::SshHassh
+        | Buffer::SshHasshString
+        | Buffer::SshHasshServer
+        | Buffer::SshHasshServerString => Some(TxProto::Ssh),
         _ => None,
     }
 }
@@ -412,6 +431,19 @@ pub fn is_response_buffer(b: Buffer) -> bool {
             | Buffer::TlsCerts
             | Buffer::Ja3sHash
             | Buffer::Ja3sString
+            | Buffer::SshHasshServer
+            | Buffer::SshHasshServerString
+    )
+}
+
+/// SSH buffers known only once a side's KEXINIT was read.
+pub fn is_ssh_hassh_buffer(b: Buffer) -> bool {
+    matches!(
+        b,
+        Buffer::SshHassh
+            | Buffer::SshHasshString
+            | Buffer::SshHasshServer
+            | Buffer::SshHasshServerString
     )
 }
 

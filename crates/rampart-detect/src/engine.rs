@@ -210,6 +210,8 @@ pub struct DetectEngine {
     /// they inspect.
     app_groups: HashMap<(TxProto, TxSide), AppGroup>,
     names: Names,
+    /// Some active signature inspects an SSH HASSH buffer.
+    ssh_hassh: bool,
 }
 
 /// A transaction's buffers, each fetched (and transformed) from
@@ -356,15 +358,31 @@ impl DetectEngine {
             let groups = build_groups(&sigs);
             (groups, app.join().unwrap_or_default())
         });
+        let ssh_hassh = sigs.iter().any(|s| {
+            s.inactive.is_none()
+                && s.app.as_ref().is_some_and(|a| {
+                    a.buffers
+                        .iter()
+                        .any(|(b, _)| crate::app::is_ssh_hassh_buffer(b.buffer))
+                })
+        });
         Build {
             engine: DetectEngine {
                 sigs,
                 groups,
                 app_groups,
                 names,
+                ssh_hassh,
             },
             errors,
         }
+    }
+
+    /// Whether SSH parsers should compute HASSH: some active rule uses
+    /// `ssh.hassh`, `ssh.hassh.string`, `ssh.hassh.server` or
+    /// `ssh.hassh.server.string` (Suricata turns HASSH on for such rules).
+    pub fn uses_ssh_hassh(&self) -> bool {
+        self.ssh_hassh
     }
 
     /// The signatures, in evaluation order.
@@ -560,6 +578,9 @@ impl DetectEngine {
                 continue;
             };
             let Some(app) = &sig.app else { continue };
+            if !tx.wants(app) {
+                continue;
+            }
             let wants_request_view =
                 side == TxSide::Request || sig.flow.is_some_and(|f| f.to_server == Some(true));
             let s = if wants_request_view {

@@ -192,9 +192,11 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         Protocol::Icmp => (ProtoClass::Icmp, None),
         Protocol::Icmpv6 => (ProtoClass::Icmpv6, None),
         Protocol::Sctp => (ProtoClass::Sctp, None),
-        // HTTP and TLS rules inspect transactions of TCP flows, DNS rules
-        // those of UDP and TCP flows (checked below).
-        Protocol::Http | Protocol::Http1 | Protocol::Tls => (ProtoClass::Tcp, None),
+        // HTTP, TLS and SSH rules inspect transactions of TCP flows, DNS
+        // rules those of UDP and TCP flows (checked below).
+        Protocol::Http | Protocol::Http1 | Protocol::Tls | Protocol::Ssh => {
+            (ProtoClass::Tcp, None)
+        }
         Protocol::Dns => (ProtoClass::Any, None),
         other => {
             mark(format!("app-layer protocol {}", other.name()));
@@ -510,9 +512,9 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
             header_buffers.push((b.buffer, Program::new(steps)));
         }
     }
-    // `alert http` / `alert dns` / `alert tls` rules without app-layer
-    // keywords inspect packets and stream data of flows detected as that
-    // protocol, as in Suricata.
+    // `alert http` / `alert dns` / `alert tls` / `alert ssh` rules without
+    // app-layer keywords inspect packets and stream data of flows detected
+    // as that protocol, as in Suricata.
     let raw_app_proto = match rule.protocol {
         Protocol::Http | Protocol::Http1 if app_buffers.is_empty() && app_checks.is_empty() => {
             Some(crate::app::TxProto::Http)
@@ -522,6 +524,9 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         }
         Protocol::Tls if app_buffers.is_empty() && app_checks.is_empty() => {
             Some(crate::app::TxProto::Tls)
+        }
+        Protocol::Ssh if app_buffers.is_empty() && app_checks.is_empty() => {
+            Some(crate::app::TxProto::Ssh)
         }
         _ => None,
     };
@@ -669,6 +674,7 @@ fn app_inspect(
         Protocol::Http | Protocol::Http1 => Some(TxProto::Http),
         Protocol::Dns => Some(TxProto::Dns),
         Protocol::Tls => Some(TxProto::Tls),
+        Protocol::Ssh => Some(TxProto::Ssh),
         _ => None,
     };
     let mut protos: Vec<TxProto> = buffers
@@ -708,6 +714,7 @@ fn app_inspect(
             rule.protocol,
             Protocol::Dns | Protocol::Udp | Protocol::Tcp | Protocol::Ip
         ),
+        TxProto::Ssh => matches!(rule.protocol, Protocol::Ssh | Protocol::Tcp | Protocol::Ip),
     };
     if !transport_ok {
         mark(format!(
@@ -756,6 +763,18 @@ fn app_inspect(
             .iter()
             .all(|(c, _)| matches!(c, crate::app::AppCheck::Event(_)));
     let both_sides = both_sides || (http_events_only && !to_client);
+    // SSH's identification buffers exist both ways (the client's on
+    // requests, the server's on responses): without a flow direction a
+    // rule inspects both, as Suricata registers them for both directions.
+    // The HASSH buffers are one-sided (`ssh.hassh` the client's,
+    // `ssh.hassh.server` the server's).
+    let ssh_both = proto == TxProto::Ssh
+        && !to_client
+        && !to_server
+        && !buffers
+            .iter()
+            .any(|(b, _)| crate::app::is_ssh_hassh_buffer(b.buffer));
+    let both_sides = both_sides || ssh_both;
     let contents: Vec<&ast::Content> = rule
         .contents()
         .filter(|c| buffer_proto(c.buffer.buffer).is_some() && !c.negated && !c.pattern.is_empty())
@@ -780,6 +799,7 @@ fn proto_name(p: crate::app::TxProto) -> &'static str {
         crate::app::TxProto::Http => "http",
         crate::app::TxProto::Dns => "dns",
         crate::app::TxProto::Tls => "tls",
+        crate::app::TxProto::Ssh => "ssh",
     }
 }
 

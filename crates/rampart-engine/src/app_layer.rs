@@ -9,8 +9,11 @@ use std::borrow::Cow;
 use rampart_app::dns::{self, DnsDirection, DnsEvent, DnsFlowState, DnsMessage, DnsTransaction};
 use rampart_app::http::{Direction as HttpDir, HttpConfig, HttpEvent, HttpParser, HttpTransaction};
 use rampart_app::protocol::{detect_protocol, AppProto};
+use rampart_app::ssh::{
+    SshConfig, SshDirection, SshEvent, SshEventKind, SshProgress, SshSession,
+};
 use rampart_app::tls::{TlsDirection, TlsEvent, TlsSession};
-use rampart_detect::app::{TxProto, TxValue};
+use rampart_detect::app::{AppCheck, AppInspect, TxProto, TxValue};
 use rampart_detect::{TxBuffers, TxSide};
 use rampart_rules::Buffer;
 use rampart_stream::flow::Direction;
@@ -40,6 +43,60 @@ pub struct AppState {
     dns: Option<Box<DnsFlowState>>,
     /// The TLS handshake state of a TLS flow.
     tls: Option<Box<TlsSession>>,
+    /// The SSH state of an SSH flow.
+    ssh: Option<Box<SshSession>>,
+    /// Compute HASSH for SSH flows detected from now on (some rule uses a
+    /// HASSH buffer, as Suricata enables it).
+    pub ssh_hassh: bool,
+    /// SSH stages parsed but not yet inspected (see [`AppState::defer_ssh`]).
+    ssh_queue: Vec<Deferred>,
+    /// How far each SSH direction got in the data its peer acknowledged
+    /// (what Suricata's parser has seen; index by [`Direction::index`]).
+    ssh_seen: [SshProgress; 2],
+    /// The connection's EVE `ssh` record was emitted.
+    ssh_logged: bool,
+}
+
+/// An SSH stage waiting for its data to be acknowledged (and, to be
+/// inspected, for a packet travelling its way).
+#[derive(Debug, Clone, Copy)]
+struct Deferred {
+    ready: ReadyTx,
+    /// Stream offset just past the data that completed it.
+    end: u64,
+    /// The peer acknowledged that data: Suricata's parser has seen it.
+    parsed: bool,
+    /// It is the direction's NEWKEYS.
+    newkeys: bool,
+}
+
+/// When SSH signatures run: SSH has one transaction per connection whose
+/// buffers fill in over time, so each signature is inspected at the
+/// stage where what it needs is known, once ([`ReadyTx::id`] carries the
+/// stage for SSH).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SshStage {
+    /// A side's identification line was read: signatures on `ssh.proto`
+    /// and `ssh.software`.
+    Banner = 0,
+    /// A side's KEXINIT was read: signatures on HASSH buffers.
+    Hassh = 1,
+    /// A side sent NEWKEYS, or the connection ended: signatures on
+    /// `app-layer-event:ssh.*` (events may come up to then).
+    Final = 2,
+    /// Not an inspection: the connection's EVE `ssh` record is due.
+    Log = 3,
+}
+
+impl SshStage {
+    fn from_id(id: u64) -> SshStage {
+        match id {
+            0 => SshStage::Banner,
+            1 => SshStage::Hassh,
+            2 => SshStage::Final,
+            _ => SshStage::Log,
+        }
+    }
 }
 
 /// A transaction side ready for inspection.
@@ -60,6 +117,8 @@ pub enum AppTxView<'a> {
     Dns(DnsTxView<'a>),
     /// A TLS session (one transaction per connection).
     Tls(TlsTxView<'a>),
+    /// An SSH session (one transaction per connection).
+    Ssh(SshTxView<'a>),
 }
 
 impl AppTxView<'_> {
@@ -73,7 +132,7 @@ impl AppTxView<'_> {
                 TxSide::Request => v.tx.request_seq,
                 TxSide::Response => v.tx.response_seq,
             },
-            AppTxView::Tls(_) => 0,
+            AppTxView::Tls(_) | AppTxView::Ssh(_) => 0,
         }
     }
 }
@@ -84,6 +143,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Http(v) => v.get(buffer),
             AppTxView::Dns(v) => v.get(buffer),
             AppTxView::Tls(v) => v.get(buffer),
+            AppTxView::Ssh(v) => v.get(buffer),
         }
     }
     fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
@@ -91,6 +151,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Http(v) => v.get_multi(buffer, index),
             AppTxView::Dns(v) => v.get_multi(buffer, index),
             AppTxView::Tls(v) => v.get_multi(buffer, index),
+            AppTxView::Ssh(v) => v.get_multi(buffer, index),
         }
     }
     fn proto(&self) -> TxProto {
@@ -98,6 +159,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Http(v) => v.proto(),
             AppTxView::Dns(v) => v.proto(),
             AppTxView::Tls(v) => v.proto(),
+            AppTxView::Ssh(v) => v.proto(),
         }
     }
     fn ip_proto(&self) -> u8 {
@@ -105,6 +167,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Http(v) => v.ip_proto(),
             AppTxView::Dns(v) => v.ip_proto(),
             AppTxView::Tls(v) => v.ip_proto(),
+            AppTxView::Ssh(v) => v.ip_proto(),
         }
     }
     fn value(&self, field: TxValue) -> Option<u32> {
@@ -112,6 +175,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Http(v) => v.value(field),
             AppTxView::Dns(v) => v.value(field),
             AppTxView::Tls(v) => v.value(field),
+            AppTxView::Ssh(v) => v.value(field),
         }
     }
     fn has_event(&self, name: &str) -> bool {
@@ -119,6 +183,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Http(v) => v.has_event(name),
             AppTxView::Dns(v) => v.has_event(name),
             AppTxView::Tls(v) => v.has_event(name),
+            AppTxView::Ssh(v) => v.has_event(name),
         }
     }
     fn has_late_event(&self, name: &str) -> bool {
@@ -126,6 +191,13 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Http(v) => v.has_late_event(name),
             AppTxView::Dns(v) => v.has_late_event(name),
             AppTxView::Tls(v) => v.has_late_event(name),
+            AppTxView::Ssh(v) => v.has_late_event(name),
+        }
+    }
+    fn wants(&self, app: &AppInspect) -> bool {
+        match self {
+            AppTxView::Ssh(v) => v.wants(app),
+            _ => true,
         }
     }
 }
@@ -166,6 +238,11 @@ impl AppState {
                 }
                 Some(AppProto::Dns) => self.dns = Some(Box::default()),
                 Some(AppProto::Tls) => self.tls = Some(Box::default()),
+                Some(AppProto::Ssh) => {
+                    self.ssh = Some(Box::new(SshSession::new(SshConfig {
+                        hassh: self.ssh_hassh,
+                    })));
+                }
                 _ => {}
             }
         }
@@ -187,6 +264,11 @@ impl AppState {
             };
             tls.feed(d, data, &mut events);
             collect_tls(&events, ready);
+        }
+        if let Some(ssh) = self.ssh.as_mut() {
+            let mut events = Vec::new();
+            ssh.feed(ssh_dir(dir), data, &mut events);
+            collect_ssh(&events, ready);
         }
     }
 
@@ -238,6 +320,7 @@ impl AppState {
             AppProto::Http => Some(TxProto::Http),
             AppProto::Dns => Some(TxProto::Dns),
             AppProto::Tls => Some(TxProto::Tls),
+            AppProto::Ssh => Some(TxProto::Ssh),
             _ => None,
         }
     }
@@ -273,6 +356,136 @@ impl AppState {
             let mut events = Vec::new();
             tls.finish(&mut events);
             collect_tls(&events, ready);
+        }
+        if let Some(ssh) = self.ssh.as_deref() {
+            let mut late = Vec::new();
+            // Suricata inspects a connection's transaction once more when
+            // it ends: a side still reading a too long identification line
+            // gets its identification stage, every side its final one.
+            for (side, dir) in [
+                (TxSide::Request, Direction::ToServer),
+                (TxSide::Response, Direction::ToClient),
+            ] {
+                let progress = ssh.side(ssh_dir(dir)).progress;
+                let mut stages = Vec::new();
+                if progress == SshProgress::BannerWaitEol {
+                    stages.push(SshStage::Banner);
+                }
+                if progress != SshProgress::Finished {
+                    stages.push(SshStage::Final);
+                }
+                for stage in stages {
+                    late.push(Deferred {
+                        ready: ReadyTx {
+                            id: stage as u64,
+                            side,
+                        },
+                        end: 0,
+                        parsed: true,
+                        newkeys: false,
+                    });
+                }
+            }
+            let any = !ssh.client.proto.is_empty() || !ssh.server.proto.is_empty();
+            self.ssh_queue.extend(late);
+            self.release_ssh([u64::MAX; 2], None, ready);
+            if !self.ssh_logged && any {
+                self.ssh_logged = true;
+                ready.push(ReadyTx {
+                    id: SshStage::Log as u64,
+                    side: TxSide::Request,
+                });
+            }
+        }
+    }
+
+    /// Moves the SSH stages of `ready` into the queue of stages waiting
+    /// for their data to be acknowledged: Suricata parses a direction's
+    /// data once its peer acknowledged it, and inspects a direction's
+    /// side with a packet travelling that way. `end` is the stream offset
+    /// just past the data that was fed.
+    pub fn defer_ssh(&mut self, ready: &mut Vec<ReadyTx>, end: u64) {
+        if self.ssh.is_none() {
+            return;
+        }
+        let ssh = self.ssh.as_deref();
+        for r in ready.drain(..) {
+            let dir = match r.side {
+                TxSide::Request => SshDirection::ToServer,
+                TxSide::Response => SshDirection::ToClient,
+            };
+            let newkeys = SshStage::from_id(r.id) == SshStage::Final
+                && ssh.is_some_and(|s| s.side(dir).progress == SshProgress::Finished);
+            self.ssh_queue.push(Deferred {
+                ready: r,
+                end,
+                parsed: false,
+                newkeys,
+            });
+        }
+    }
+
+    /// Whether SSH stages wait in the queue.
+    pub fn ssh_pending(&self) -> bool {
+        !self.ssh_queue.is_empty()
+    }
+
+    /// Releases queued SSH stages: those whose data the peer acknowledged
+    /// (`acked`: the stream offset acknowledged in each direction) count
+    /// as parsed, and parsed ones of `dir` (every direction when `None`)
+    /// are appended to `out` for inspection, followed by the EVE record's
+    /// stage once Suricata would log it (both identification lines read,
+    /// or, with HASSH on, both NEWKEYS seen).
+    pub fn release_ssh(
+        &mut self,
+        acked: [u64; 2],
+        dir: Option<Direction>,
+        out: &mut Vec<ReadyTx>,
+    ) {
+        for d in self.ssh_queue.iter_mut() {
+            let data_dir = match d.ready.side {
+                TxSide::Request => Direction::ToServer,
+                TxSide::Response => Direction::ToClient,
+            };
+            let acked_to = acked.get(data_dir.index()).copied().unwrap_or(0);
+            if d.parsed || d.end > acked_to {
+                continue;
+            }
+            d.parsed = true;
+            if let Some(seen) = self.ssh_seen.get_mut(data_dir.index()) {
+                let now = match SshStage::from_id(d.ready.id) {
+                    SshStage::Final if d.newkeys => SshProgress::Finished,
+                    SshStage::Banner | SshStage::Hassh | SshStage::Final => {
+                        SshProgress::BannerDone
+                    }
+                    SshStage::Log => *seen,
+                };
+                *seen = (*seen).max(now);
+            }
+        }
+        self.ssh_queue.retain(|d| {
+            let data_dir = match d.ready.side {
+                TxSide::Request => Direction::ToServer,
+                TxSide::Response => Direction::ToClient,
+            };
+            let go = d.parsed && dir.is_none_or(|x| x == data_dir);
+            if go {
+                out.push(d.ready);
+            }
+            !go
+        });
+        let [c, s] = self.ssh_seen;
+        let due = if self.ssh_hassh {
+            c == SshProgress::Finished && s == SshProgress::Finished
+        } else {
+            c == SshProgress::BannerDone && s == SshProgress::BannerDone
+        };
+        if due && !self.ssh_logged && self.ssh.is_some() {
+            self.ssh_logged = true;
+            out.push(ReadyTx {
+                id: SshStage::Log as u64,
+                side: TxSide::Request,
+            });
         }
     }
 
@@ -327,6 +540,13 @@ impl AppState {
                 side: r.side,
             }));
         }
+        if let Some(ssh) = self.ssh.as_ref() {
+            return Some(AppTxView::Ssh(SshTxView {
+                session: ssh,
+                side: r.side,
+                stage: SshStage::from_id(r.id),
+            }));
+        }
         None
     }
 
@@ -373,6 +593,89 @@ fn collect_tls(events: &[TlsEvent], ready: &mut Vec<ReadyTx>) {
                 TlsEvent::ServerDone => TxSide::Response,
             },
         });
+    }
+}
+
+fn ssh_dir(dir: Direction) -> SshDirection {
+    match dir {
+        Direction::ToServer => SshDirection::ToServer,
+        Direction::ToClient => SshDirection::ToClient,
+    }
+}
+
+fn collect_ssh(events: &[SshEvent], ready: &mut Vec<ReadyTx>) {
+    for e in events {
+        let stage = match e.kind {
+            SshEventKind::BannerDone => SshStage::Banner,
+            SshEventKind::Hassh => SshStage::Hassh,
+            SshEventKind::Finished => SshStage::Final,
+        };
+        ready.push(ReadyTx {
+            id: stage as u64,
+            side: match e.dir {
+                SshDirection::ToServer => TxSide::Request,
+                SshDirection::ToClient => TxSide::Response,
+            },
+        });
+    }
+}
+
+/// An SSH connection, as the rule engine's buffers: the request side is
+/// the client's identification and key exchange, the response side the
+/// server's.
+pub struct SshTxView<'a> {
+    /// The session.
+    pub session: &'a SshSession,
+    /// The side inspected.
+    pub side: TxSide,
+    /// Why it is looked at (see [`SshStage`]).
+    pub stage: SshStage,
+}
+
+impl TxBuffers for SshTxView<'_> {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        let s = self.session;
+        let own = match self.side {
+            TxSide::Request => &s.client,
+            TxSide::Response => &s.server,
+        };
+        let b: &[u8] = match buffer {
+            Buffer::SshProto => &own.proto,
+            Buffer::SshSoftware => &own.software,
+            Buffer::SshHassh => &s.client.hassh,
+            Buffer::SshHasshString => &s.client.hassh_string,
+            Buffer::SshHasshServer => &s.server.hassh,
+            Buffer::SshHasshServerString => &s.server.hassh_string,
+            _ => return None,
+        };
+        non_empty(b)
+    }
+
+    fn proto(&self) -> TxProto {
+        TxProto::Ssh
+    }
+
+    fn has_event(&self, name: &str) -> bool {
+        self.session
+            .anomalies
+            .iter()
+            .any(|a| a.event_name() == name)
+    }
+
+    /// Identification signatures at the identification stage, HASSH ones
+    /// at the key exchange stage, event ones at the final stage.
+    fn wants(&self, app: &AppInspect) -> bool {
+        let events = app.checks.iter().any(|c| matches!(c, AppCheck::Event(_)));
+        let hassh = app
+            .buffers
+            .iter()
+            .any(|(b, _)| rampart_detect::app::is_ssh_hassh_buffer(b.buffer));
+        match self.stage {
+            SshStage::Banner => !events && !hassh,
+            SshStage::Hassh => !events && hassh,
+            SshStage::Final => events,
+            SshStage::Log => false,
+        }
     }
 }
 

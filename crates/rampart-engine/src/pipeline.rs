@@ -147,6 +147,9 @@ struct Detection {
     verdict: PacketVerdict,
     /// Bumped on every engine swap (see [`FlowDetectState::engine_gen`]).
     generation: u64,
+    /// Inline (IPS) deployment: application-layer data is parsed and
+    /// inspected as it arrives, not once acknowledged.
+    inline: bool,
 }
 
 /// Reassembled TCP data handed to consumers.
@@ -269,6 +272,7 @@ impl Pipeline {
                 alerts: Vec::new(),
                 verdict: PacketVerdict::Accept,
                 generation: 0,
+                inline: config.inline,
             }),
             last_expire_ns: 0,
             now_ns: 0,
@@ -330,6 +334,7 @@ impl Pipeline {
                     alerts: Vec::new(),
                     verdict: PacketVerdict::Accept,
                     generation: 1,
+                    inline: self.config.inline,
                 })
             }
         }
@@ -560,6 +565,15 @@ impl Pipeline {
             state.app.feed_datagram(dir, u.payload, ports, &mut ready);
             inspect_transactions(det, &mut state, flow, &ready, ts, sink);
         }
+        // SSH stages whose data the peer acknowledged count as parsed;
+        // those of this packet's direction are inspected with it.
+        if let (Some(det), true) = (detection.as_mut(), state.app.ssh_pending()) {
+            let mut ready = Vec::new();
+            state
+                .app
+                .release_ssh(acked_offsets(flow, &state), Some(dir), &mut ready);
+            inspect_transactions(det, &mut state, flow, &ready, ts, sink);
+        }
         if let Some(det) = detection.as_mut() {
             let mut view = flow_view(flow, dir);
             view.app_proto = state.app.tx_proto();
@@ -747,6 +761,32 @@ fn flow_view(flow: &Flow<FlowData>, dir: Direction) -> FlowView {
     }
 }
 
+/// How far each direction's stream (index by [`Direction::index`]) was
+/// acknowledged by its peer, as a stream offset (0 before any ACK).
+fn acked_offsets(flow: &Flow<FlowData>, state: &FlowDetectState) -> [u64; 2] {
+    let mut out = [0u64; 2];
+    let Some(streams) = flow.user.tcp.as_ref() else {
+        return out;
+    };
+    for (d, stream) in [
+        (Direction::ToServer, &streams.to_server),
+        (Direction::ToClient, &streams.to_client),
+    ] {
+        let (Some(next), Some(Some(ack))) = (stream.next_seq(), state.raw.acked.get(d.index()))
+        else {
+            continue;
+        };
+        let delivered = stream.delivered_offset();
+        // Bytes delivered but not yet acknowledged; an ACK beyond them (a
+        // FIN) acknowledges everything.
+        let unacked = u64::try_from(next.wrapping_sub(*ack) as i32).unwrap_or(0);
+        if let Some(slot) = out.get_mut(d.index()) {
+            *slot = delivered.saturating_sub(unacked);
+        }
+    }
+    out
+}
+
 /// Inspects and clears the data pending in one direction.
 fn flush_pending(
     det: &mut Detection,
@@ -894,7 +934,14 @@ fn deliver(
                 }
                 let mut ready = Vec::new();
                 let ports = (flow.key.src_port, flow.key.dst_port);
+                state.app.ssh_hassh = det.engine.uses_ssh_hassh();
                 state.app.feed(direction, data, ports, &mut ready);
+                // SSH stages wait for their data to be acknowledged
+                // (Suricata's IDS timing), except inline.
+                state.app.defer_ssh(&mut ready, offset + data.len() as u64);
+                if det.inline {
+                    state.app.release_ssh([u64::MAX; 2], None, &mut ready);
+                }
                 inspect_transactions(det, state, flow, &ready, ts, sink);
                 for tx in state.app.take_evicted_http() {
                     let view = AppTxView::Http(crate::app_layer::HttpTxView {

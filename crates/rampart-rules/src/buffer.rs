@@ -191,13 +191,13 @@ buffers! {
     /// SSH software version string.
     SshSoftware => "ssh.software", sticky ["ssh_software"], proto Ssh;
     /// HASSH.
-    SshHassh => "ssh.hassh", proto Ssh;
+    SshHassh => "ssh.hassh", sticky ["ssh-hassh"], proto Ssh;
     /// HASSH string.
-    SshHasshString => "ssh.hassh.string", proto Ssh;
+    SshHasshString => "ssh.hassh.string", sticky ["ssh-hassh-string"], proto Ssh;
     /// HASSH server.
-    SshHasshServer => "ssh.hassh.server", proto Ssh;
+    SshHasshServer => "ssh.hassh.server", sticky ["ssh-hassh-server"], proto Ssh;
     /// HASSH server string.
-    SshHasshServerString => "ssh.hassh.server.string", proto Ssh;
+    SshHasshServerString => "ssh.hassh.server.string", sticky ["ssh-hassh-server-string"], proto Ssh;
     /// SMB named pipe.
     SmbNamedPipe => "smb.named_pipe", sticky ["smb_named_pipe"], proto Smb;
     /// SMB share.

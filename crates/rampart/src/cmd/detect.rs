@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use rampart_detect::TxSide;
 use rampart_detect::{Alert, DetectEngine, Signature};
-use rampart_engine::app_layer::AppTxView;
+use rampart_engine::app_layer::{AppTxView, SshStage};
 use rampart_engine::{AlertContext, FlowData, Pipeline, PipelineSink};
 use rampart_packet::Timestamp;
 use rampart_rules::Classifications;
@@ -65,12 +65,13 @@ pub struct DetectArgs {
     #[arg(long)]
     pub no_progress: bool,
     /// EVE record types to write, comma-separated (Suricata's eve-log
-    /// `types`): alert, http, dns, tls. Fewer types, less output work.
+    /// `types`): alert, http, dns, tls, ssh. Fewer types, less output
+    /// work.
     #[arg(
         long = "eve-types",
         value_name = "LIST",
         value_delimiter = ',',
-        default_value = "alert,http,dns,tls"
+        default_value = "alert,http,dns,tls,ssh"
     )]
     pub eve_types: Vec<EveType>,
     #[command(flatten)]
@@ -88,6 +89,8 @@ pub enum EveType {
     Dns,
     /// One record per TLS handshake.
     Tls,
+    /// One record per SSH connection.
+    Ssh,
 }
 
 struct DetectSink<'a> {
@@ -147,6 +150,15 @@ impl PipelineSink for DetectSink<'_> {
             {
                 let rec = eve::tls_record(ts, flow, v.session, self.packets);
                 self.write(&rec);
+            }
+            // One record per connection, when Suricata's logger would
+            // write it (see `SshStage::Log`).
+            AppTxView::Ssh(v)
+                if v.stage == SshStage::Log && self.types.contains(&EveType::Ssh) =>
+            {
+                if let Some(rec) = eve::ssh_record(ts, flow, v.session, self.packets) {
+                    self.write(&rec);
+                }
             }
             _ => {}
         }

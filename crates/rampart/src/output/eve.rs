@@ -247,6 +247,7 @@ fn alert_app_object(tx: &AppTxView<'_>) -> Option<(&'static str, Value)> {
     match tx {
         AppTxView::Http(v) => Some(("http", http_object(v.tx))),
         AppTxView::Tls(v) => Some(("tls", tls_object(v.session))),
+        AppTxView::Ssh(v) => Some(("ssh", ssh_object(v.session))),
         AppTxView::Dns(v) => {
             let m = v.message()?;
             let mut dns = Map::new();
@@ -709,6 +710,60 @@ pub fn tls_record(
     let mut rec = app_head(ts, flow, "tls", pcap_cnt, None);
     rec.insert("tls".into(), tls_object(s));
     Value::Object(rec)
+}
+
+/// One side of an SSH connection as Suricata logs it: `proto_version`,
+/// `software_version` (when given) and `hassh` (when computed); `None`
+/// for a side that sent no identification line.
+fn ssh_side(side: &rampart_app::ssh::SshSide) -> Option<Value> {
+    if side.proto.is_empty() {
+        return None;
+    }
+    let limited = |b: &[u8]| eve_bytes(b.get(..rampart_app::ssh::MAX_BANNER_LEN).unwrap_or(b));
+    let mut o = Map::new();
+    o.insert("proto_version".into(), json!(limited(&side.proto)));
+    if !side.software.is_empty() {
+        o.insert("software_version".into(), json!(limited(&side.software)));
+    }
+    if !side.hassh.is_empty() || !side.hassh_string.is_empty() {
+        let mut h = Map::new();
+        if !side.hassh.is_empty() {
+            h.insert("hash".into(), json!(eve_bytes(&side.hassh)));
+        }
+        if !side.hassh_string.is_empty() {
+            h.insert("string".into(), json!(eve_bytes(&side.hassh_string)));
+        }
+        o.insert("hassh".into(), Value::Object(h));
+    }
+    Some(Value::Object(o))
+}
+
+/// The `ssh` object of records and alerts: `client` and `server`.
+pub fn ssh_object(s: &rampart_app::ssh::SshSession) -> Value {
+    let mut ssh = Map::new();
+    if let Some(c) = ssh_side(&s.client) {
+        ssh.insert("client".into(), c);
+    }
+    if let Some(v) = ssh_side(&s.server) {
+        ssh.insert("server".into(), v);
+    }
+    Value::Object(ssh)
+}
+
+/// The EVE `ssh` record of a connection (Suricata writes none when
+/// neither side sent an identification line).
+pub fn ssh_record(
+    ts: Timestamp,
+    flow: &Flow<FlowData>,
+    s: &rampart_app::ssh::SshSession,
+    pcap_cnt: u64,
+) -> Option<Value> {
+    if s.client.proto.is_empty() && s.server.proto.is_empty() {
+        return None;
+    }
+    let mut rec = app_head(ts, flow, "ssh", pcap_cnt, Some(0));
+    rec.insert("ssh".into(), ssh_object(s));
+    Some(Value::Object(rec))
 }
 
 #[cfg(test)]
