@@ -3,8 +3,9 @@
 //! turns reassembled stream chunks into transactions whose fields are the
 //! byte buffers Suricata's `http.*` sticky buffers expose, a DNS parser
 //! ([`dns`]: datagrams and DNS over TCP, names bounded against pointer
-//! loops) and a TLS handshake parser ([`tls`]: SNI, JA3/JA3S, certificate
-//! chain up to TLS 1.2).
+//! loops), a TLS handshake parser ([`tls`]: SNI, JA3/JA3S, certificate
+//! chain up to TLS 1.2) and an SSH parser ([`ssh`]: identification lines,
+//! HASSH, packets up to NEWKEYS).
 //!
 //! The crate is pure and sans-I/O: it never reads a socket or a file, it
 //! only receives byte slices (in order, per direction) from whatever does

@@ -431,7 +431,9 @@ impl SshSession {
                 return &[];
             }
             if p.left > 0 {
-                let n = usize::try_from(p.left).unwrap_or(usize::MAX).min(data.len());
+                let n = usize::try_from(p.left)
+                    .unwrap_or(usize::MAX)
+                    .min(data.len());
                 if p.buffering {
                     p.kexinit.extend_from_slice(data.get(..n).unwrap_or(&[]));
                 }

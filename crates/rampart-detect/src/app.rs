@@ -118,6 +118,15 @@ pub const HTTP_EVENTS: &[&str] = &[
     "too_many_encoding_layers",
 ];
 
+/// The `app-layer-event:ssh.<name>` events the SSH parser reports (all of
+/// Suricata 7's).
+pub const SSH_EVENTS: &[&str] = &[
+    "invalid_banner",
+    "long_banner",
+    "invalid_record",
+    "long_kex_record",
+];
+
 /// Which half of a transaction a signature inspects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TxSide {

@@ -194,9 +194,7 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         Protocol::Sctp => (ProtoClass::Sctp, None),
         // HTTP, TLS and SSH rules inspect transactions of TCP flows, DNS
         // rules those of UDP and TCP flows (checked below).
-        Protocol::Http | Protocol::Http1 | Protocol::Tls | Protocol::Ssh => {
-            (ProtoClass::Tcp, None)
-        }
+        Protocol::Http | Protocol::Http1 | Protocol::Tls | Protocol::Ssh => (ProtoClass::Tcp, None),
         Protocol::Dns => (ProtoClass::Any, None),
         other => {
             mark(format!("app-layer protocol {}", other.name()));
@@ -434,11 +432,15 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                     || name.starts_with("tls.")
                     || name
                         .strip_prefix("http.")
-                        .is_some_and(|e| crate::app::HTTP_EVENTS.contains(&e)) =>
+                        .is_some_and(|e| crate::app::HTTP_EVENTS.contains(&e))
+                    || name
+                        .strip_prefix("ssh.")
+                        .is_some_and(|e| crate::app::SSH_EVENTS.contains(&e)) =>
             {
                 let (proto, event) = match name.split_once('.') {
                     Some(("dns", e)) => (crate::app::TxProto::Dns, e),
                     Some(("http", e)) => (crate::app::TxProto::Http, e),
+                    Some(("ssh", e)) => (crate::app::TxProto::Ssh, e),
                     Some((_, e)) => (crate::app::TxProto::Tls, e),
                     None => continue,
                 };

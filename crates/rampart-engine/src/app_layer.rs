@@ -9,9 +9,7 @@ use std::borrow::Cow;
 use rampart_app::dns::{self, DnsDirection, DnsEvent, DnsFlowState, DnsMessage, DnsTransaction};
 use rampart_app::http::{Direction as HttpDir, HttpConfig, HttpEvent, HttpParser, HttpTransaction};
 use rampart_app::protocol::{detect_protocol, AppProto};
-use rampart_app::ssh::{
-    SshConfig, SshDirection, SshEvent, SshEventKind, SshProgress, SshSession,
-};
+use rampart_app::ssh::{SshConfig, SshDirection, SshEvent, SshEventKind, SshProgress, SshSession};
 use rampart_app::tls::{TlsDirection, TlsEvent, TlsSession};
 use rampart_detect::app::{AppCheck, AppInspect, TxProto, TxValue};
 use rampart_detect::{TxBuffers, TxSide};
@@ -436,12 +434,7 @@ impl AppState {
     /// are appended to `out` for inspection, followed by the EVE record's
     /// stage once Suricata would log it (both identification lines read,
     /// or, with HASSH on, both NEWKEYS seen).
-    pub fn release_ssh(
-        &mut self,
-        acked: [u64; 2],
-        dir: Option<Direction>,
-        out: &mut Vec<ReadyTx>,
-    ) {
+    pub fn release_ssh(&mut self, acked: [u64; 2], dir: Option<Direction>, out: &mut Vec<ReadyTx>) {
         for d in self.ssh_queue.iter_mut() {
             let data_dir = match d.ready.side {
                 TxSide::Request => Direction::ToServer,
@@ -455,9 +448,7 @@ impl AppState {
             if let Some(seen) = self.ssh_seen.get_mut(data_dir.index()) {
                 let now = match SshStage::from_id(d.ready.id) {
                     SshStage::Final if d.newkeys => SshProgress::Finished,
-                    SshStage::Banner | SshStage::Hassh | SshStage::Final => {
-                        SshProgress::BannerDone
-                    }
+                    SshStage::Banner | SshStage::Hassh | SshStage::Final => SshProgress::BannerDone,
                     SshStage::Log => *seen,
                 };
                 *seen = (*seen).max(now);

@@ -532,3 +532,110 @@ alert http any any -> any any (file.name; content:"x=1"; sid:5;)
     assert_eq!(counts.get(&3), None, "{counts:?}");
     assert_eq!(counts.get(&5), None, "{counts:?}");
 }
+
+/// An SSH binary packet (RFC 4253 §6) around `payload`, 4 bytes of padding.
+fn ssh_packet(payload: &[u8]) -> Vec<u8> {
+    let mut v = ((payload.len() + 5) as u32).to_be_bytes().to_vec();
+    v.push(4);
+    v.extend_from_slice(payload);
+    v.extend_from_slice(&[0; 4]);
+    v
+}
+
+/// A KEXINIT offering `kex`, `enc`, `mac` and `comp` both ways.
+fn ssh_kexinit(kex: &str, enc: &str, mac: &str, comp: &str) -> Vec<u8> {
+    let mut p = vec![20];
+    p.extend_from_slice(&[7; 16]);
+    for l in [kex, "ssh-ed25519", enc, enc, mac, mac, comp, comp, "", ""] {
+        p.extend_from_slice(&(l.len() as u32).to_be_bytes());
+        p.extend_from_slice(l.as_bytes());
+    }
+    p.extend_from_slice(&[0; 5]);
+    ssh_packet(&p)
+}
+
+#[test]
+fn ssh_banners_hassh_and_records() {
+    let dir = scratch("ssh");
+    let pcap = dir.join("ssh.pcap");
+    let mut client = b"SSH-2.0-OpenSSH_9.6 client\r\n".to_vec();
+    client.extend(ssh_kexinit(
+        "curve25519-sha256",
+        "aes128-ctr",
+        "hmac-sha2-256",
+        "none",
+    ));
+    client.extend(ssh_packet(&[21]));
+    client.extend_from_slice(&[0xee; 64]);
+    let mut server = b"SSH-1.99-dropbear_2022.83\n".to_vec();
+    server.extend(ssh_kexinit(
+        "curve25519-sha256",
+        "aes256-ctr",
+        "hmac-sha1",
+        "zlib",
+    ));
+    server.extend(ssh_packet(&[21]));
+    server.extend_from_slice(&[0xdd; 64]);
+    let frames = TcpConversation::new(
+        "192.168.1.10:41022".parse().unwrap(),
+        "203.0.113.5:22".parse().unwrap(),
+    )
+    .client_sends(&client)
+    .server_sends(&server)
+    .build()
+    .unwrap();
+    write_frames(&pcap, &frames);
+    // hashlib.md5(b"curve25519-sha256;aes128-ctr;hmac-sha2-256;none") and
+    // (b"curve25519-sha256;aes256-ctr;hmac-sha1;zlib").
+    let rules = r#"
+alert ssh any any -> any any (msg:"software both ways"; ssh.software; content:"_"; sid:1;)
+alert ssh any any -> any any (msg:"client proto"; flow:to_server; ssh_proto; content:"2.0"; sid:2;)
+alert ssh any any -> any any (msg:"server proto"; ssh.proto; content:"1.99"; sid:3;)
+alert ssh any any -> any any (msg:"hassh"; ssh.hassh; content:"e97d07603350d1111ec2b64bf25413c9"; sid:4;)
+alert ssh any any -> any any (msg:"hassh server"; ssh.hassh.server; content:"1d28bf246fed683b2556414dbd13cd28"; sid:5;)
+alert ssh any any -> any any (msg:"hassh string"; ssh.hassh.string; content:"aes128-ctr|3b|hmac"; sid:6;)
+alert ssh any any -> any any (msg:"raw newkeys"; flow:to_server; content:"|00 00 00 06 04 15|"; sid:7;)
+alert ssh any any -> any any (msg:"no event"; app-layer-event:ssh.invalid_banner; sid:8;)
+"#;
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = alert_counts(&recs);
+    let expected: HashMap<u64, usize> = [(1, 2), (2, 1), (3, 1), (4, 1), (5, 1), (6, 1), (7, 1)]
+        .into_iter()
+        .collect();
+    assert_eq!(counts, expected);
+    let ssh: Vec<&Value> = recs.iter().filter(|r| r["event_type"] == "ssh").collect();
+    assert_eq!(ssh.len(), 1);
+    let s = &ssh[0]["ssh"];
+    assert_eq!(s["client"]["proto_version"], "2.0");
+    assert_eq!(s["client"]["software_version"], "OpenSSH_9.6");
+    assert_eq!(s["server"]["software_version"], "dropbear_2022.83");
+    assert_eq!(
+        s["client"]["hassh"]["hash"],
+        "e97d07603350d1111ec2b64bf25413c9"
+    );
+    assert_eq!(
+        s["server"]["hassh"]["string"],
+        "curve25519-sha256;aes256-ctr;hmac-sha1;zlib"
+    );
+    assert_eq!(ssh[0]["src_port"], 41022);
+    let alert = recs
+        .iter()
+        .find(|r| r["alert"]["signature_id"] == 3)
+        .unwrap();
+    assert_eq!(alert["app_proto"], "ssh");
+    assert_eq!(alert["ssh"]["server"]["proto_version"], "1.99");
+    // Without HASSH rules no HASSH is computed or logged.
+    let (_, recs) = detect(
+        &dir,
+        &pcap,
+        "alert ssh any any -> any any (ssh.proto; content:\"2\"; sid:9;)",
+    );
+    let ssh: Vec<&Value> = recs.iter().filter(|r| r["event_type"] == "ssh").collect();
+    assert_eq!(ssh.len(), 1);
+    assert!(ssh[0]["ssh"]["client"].get("hassh").is_none());
+}

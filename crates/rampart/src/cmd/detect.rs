@@ -153,9 +153,7 @@ impl PipelineSink for DetectSink<'_> {
             }
             // One record per connection, when Suricata's logger would
             // write it (see `SshStage::Log`).
-            AppTxView::Ssh(v)
-                if v.stage == SshStage::Log && self.types.contains(&EveType::Ssh) =>
-            {
+            AppTxView::Ssh(v) if v.stage == SshStage::Log && self.types.contains(&EveType::Ssh) => {
                 if let Some(rec) = eve::ssh_record(ts, flow, v.session, self.packets) {
                     self.write(&rec);
                 }
