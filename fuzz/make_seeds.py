@@ -321,12 +321,59 @@ def seeds_nfqueue():
     write("nfqueue_msg", "two-packets-and-error", one + second + err)
 
 
+# ---------------------------------------------------------------- ssh
+def tcp_payload(frame):
+    """(src port, dst port, payload) of an Ethernet/IPv4/TCP frame, or None."""
+    if len(frame) < 34 or frame[12:14] != b"\x08\x00" or frame[23] != 6:
+        return None
+    tcp = 14 + (frame[14] & 0x0F) * 4
+    total = struct.unpack_from(">H", frame, 16)[0]
+    off = (frame[tcp + 12] >> 4) * 4
+    sport, dport = struct.unpack_from(">HH", frame, tcp)
+    return sport, dport, frame[tcp + off : 14 + total]
+
+
+def ssh_packet(payload, padding=4):
+    """An SSH binary packet (RFC 4253 section 6) around payload."""
+    return struct.pack(">IB", 1 + len(payload) + padding, padding) + payload + b"\0" * padding
+
+
+def ssh_kexinit():
+    lists = [b"curve25519-sha256,diffie-hellman-group14-sha256", b"ssh-ed25519",
+             b"aes128-ctr", b"aes256-gcm@openssh.com", b"hmac-sha2-256",
+             b"umac-64-etm@openssh.com", b"none,zlib@openssh.com", b"none", b"", b""]
+    body = b"\x14" + b"\x42" * 16
+    for l in lists:
+        body += struct.pack(">I", len(l)) + l
+    return ssh_packet(body + b"\0\0\0\0\0")
+
+
+def seeds_ssh(pk):
+    # The SSH connection of the sample capture (banners, KEXINITs, key
+    # exchange, NEWKEYS, then encrypted data), as the ssh target's feed ops
+    # (the same format as the http target's).
+    out = b"\x00"
+    for _sec, _usec, frame in pk:
+        tp = tcp_payload(frame)
+        if tp is None or not tp[2] or 22 not in tp[:2]:
+            continue
+        out += http_feed(1 if tp[0] == 22 else 0, tp[2])
+    write("ssh", "sample_connection", out)
+    client = b"SSH-2.0-OpenSSH_8.9p1 Ubuntu\r\n" + ssh_kexinit() + ssh_packet(b"\x15")
+    server = b"SSH-1.99-Cisco-1.25\n" + ssh_kexinit() + ssh_packet(b"\x15") + b"\xde\xad" * 20
+    write("ssh", "hand_built", b"\x00" + http_feed(1, server[:30]) + http_feed(0, client[:7])
+          + http_feed(0, client[7:]) + http_feed(1, server[30:]))
+    long_banner = b"SSH-2.0-" + b"A" * 300 + b"\r\n" + ssh_packet(b"\x15")
+    write("ssh", "long_banner_hassh_off", b"\x01" + http_feed(0, long_banner))
+
+
 def main():
     _, pk = read_pcap(SAMPLE)
     assert len(pk) == 268, len(pk)
     # Only the targets generated here are replaced: other targets' seeds
     # (afpacket_block, logwatch, ...) are committed by hand and kept.
-    for t in ("decode", "pcap_reader", "defrag", "reassembly", "pipeline", "http", "nfqueue_msg"):
+    for t in ("decode", "pcap_reader", "defrag", "reassembly", "pipeline", "http", "nfqueue_msg",
+              "ssh"):
         d = os.path.join(SEEDS, t)
         if os.path.isdir(d):
             shutil.rmtree(d)
@@ -337,6 +384,7 @@ def main():
     seeds_pipeline(pk)
     seeds_http()
     seeds_nfqueue()
+    seeds_ssh(pk)
 
 
 if __name__ == "__main__":
