@@ -100,7 +100,8 @@ impl SshStage {
 /// A transaction side ready for inspection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReadyTx {
-    /// Transaction id in the flow's parser.
+    /// Transaction id in the flow's parser (for SSH, whose one
+    /// transaction is inspected in stages, the [`SshStage`]).
     pub id: u64,
     /// Request or response.
     pub side: TxSide,
