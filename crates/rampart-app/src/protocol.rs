@@ -22,6 +22,13 @@ pub enum AppProto {
     /// SMB1 (`\xffSMB`) or SMB2/3 (`\xfeSMB`) after a 4-byte NetBIOS session
     /// header whose type byte is 0 (session message).
     Smb,
+    /// An FTP control connection: a client command Suricata looks for
+    /// (`USER `, `PASS `, `PORT `, `FEAT`, any case) or a server greeting
+    /// starting `220 (`.
+    Ftp,
+    /// DCERPC over TCP: a connection-oriented PDU header (version 5.0,
+    /// a valid data representation).
+    Dcerpc,
 }
 
 /// Request methods recognised at the start of a to-server direction. The
@@ -54,6 +61,19 @@ const METHODS: &[&[u8]] = &[
     b"M-SEARCH",
 ];
 
+/// FTP's first bytes as Suricata 7 recognises them (its protocol
+/// detection patterns, caseless).
+fn is_ftp(b: &[u8], to_server: bool) -> bool {
+    let starts = |p: &[u8]| b.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
+    if to_server {
+        [&b"USER "[..], b"PASS ", b"PORT ", b"FEAT"]
+            .iter()
+            .any(|p| starts(p))
+    } else {
+        starts(b"220 (")
+    }
+}
+
 /// Guesses the application protocol of a direction from its first bytes.
 ///
 /// `to_server` says which direction `first_bytes` came from: HTTP requests
@@ -76,6 +96,17 @@ pub fn detect_protocol(first_bytes: &[u8], to_server: bool) -> Option<AppProto> 
     }
     if let [0x00, _, _, _, 0xff | 0xfe, b'S', b'M', b'B', ..] = b {
         return Some(AppProto::Smb);
+    }
+    if is_ftp(b, to_server) {
+        return Some(AppProto::Ftp);
+    }
+    // rpc_vers 5, rpc_vers_minor 0, a PDU type, flags, then the data
+    // representation: integer/character format nibbles 0 or 1, float
+    // format 0..=3 (Suricata's probe).
+    if let [5, 0, ptype, _, drep0, drep1, ..] = b {
+        if *ptype <= 20 && drep0 & 0xee == 0 && *drep1 <= 3 {
+            return Some(AppProto::Dcerpc);
+        }
     }
     None
 }
@@ -132,5 +163,26 @@ mod tests {
         );
         assert_eq!(detect_protocol(b"", true), None);
         assert_eq!(detect_protocol(b"\x00\x00", true), None);
+    }
+
+    #[test]
+    fn ftp_and_dcerpc() {
+        assert_eq!(
+            detect_protocol(b"user anonymous\r\n", true),
+            Some(AppProto::Ftp)
+        );
+        assert_eq!(detect_protocol(b"FEAT\r\n", true), Some(AppProto::Ftp));
+        assert_eq!(
+            detect_protocol(b"220 (vsFTPd 3.0.3)\r\n", false),
+            Some(AppProto::Ftp)
+        );
+        // A greeting without "(" and client text elsewhere are not FTP yet.
+        assert_eq!(detect_protocol(b"220-Welcome\r\n", false), None);
+        assert_eq!(detect_protocol(b"USER x", false), None);
+        // A DCERPC bind: version 5.0, ptype 11, flags 3, drep 10 00 00 00.
+        let bind = [5u8, 0, 11, 3, 0x10, 0, 0, 0, 0x48, 0];
+        assert_eq!(detect_protocol(&bind, true), Some(AppProto::Dcerpc));
+        assert_eq!(detect_protocol(&[5u8, 0, 11, 3, 0x20, 0, 0, 0], true), None);
+        assert_eq!(detect_protocol(&[5u8, 1, 11, 3, 0x10, 0, 0, 0], true), None);
     }
 }

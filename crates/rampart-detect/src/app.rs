@@ -26,6 +26,13 @@ pub enum TxProto {
     /// client's identification and key exchange, its response side the
     /// server's).
     Ssh,
+    /// SMB, detected but not parsed: `alert smb` rules inspect the
+    /// packets and stream data of SMB flows (no transactions).
+    Smb,
+    /// FTP control connections, detected but not parsed (as SMB).
+    Ftp,
+    /// DCERPC over TCP, detected but not parsed (as SMB).
+    Dcerpc,
 }
 
 /// Numeric transaction fields that keywords compare (not byte buffers).

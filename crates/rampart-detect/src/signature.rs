@@ -195,6 +195,9 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         // HTTP, TLS and SSH rules inspect transactions of TCP flows, DNS
         // rules those of UDP and TCP flows (checked below).
         Protocol::Http | Protocol::Http1 | Protocol::Tls | Protocol::Ssh => (ProtoClass::Tcp, None),
+        // Detected without a parser: rules on packets and streams only
+        // (checked below).
+        Protocol::Smb | Protocol::Ftp | Protocol::Dcerpc => (ProtoClass::Tcp, None),
         Protocol::Dns => (ProtoClass::Any, None),
         other => {
             mark(format!("app-layer protocol {}", other.name()));
@@ -530,6 +533,22 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         Protocol::Ssh if app_buffers.is_empty() && app_checks.is_empty() => {
             Some(crate::app::TxProto::Ssh)
         }
+        Protocol::Smb | Protocol::Ftp | Protocol::Dcerpc => {
+            let p = match rule.protocol {
+                Protocol::Smb => crate::app::TxProto::Smb,
+                Protocol::Ftp => crate::app::TxProto::Ftp,
+                _ => crate::app::TxProto::Dcerpc,
+            };
+            // Their own keywords (smb.share, ftp.command, dcerpc.iface,
+            // ...) need a parser: such rules stay inactive.
+            if !app_buffers.is_empty() || !app_checks.is_empty() {
+                mark(format!(
+                    "app-layer protocol {} keywords",
+                    rule.protocol.name()
+                ));
+            }
+            Some(p)
+        }
         _ => None,
     };
     let app = if raw_app_proto.is_some() {
@@ -717,6 +736,8 @@ fn app_inspect(
             Protocol::Dns | Protocol::Udp | Protocol::Tcp | Protocol::Ip
         ),
         TxProto::Ssh => matches!(rule.protocol, Protocol::Ssh | Protocol::Tcp | Protocol::Ip),
+        // No buffers of their own: never reached.
+        TxProto::Smb | TxProto::Ftp | TxProto::Dcerpc => false,
     };
     if !transport_ok {
         mark(format!(
@@ -802,6 +823,9 @@ fn proto_name(p: crate::app::TxProto) -> &'static str {
         crate::app::TxProto::Dns => "dns",
         crate::app::TxProto::Tls => "tls",
         crate::app::TxProto::Ssh => "ssh",
+        crate::app::TxProto::Smb => "smb",
+        crate::app::TxProto::Ftp => "ftp",
+        crate::app::TxProto::Dcerpc => "dcerpc",
     }
 }
 

@@ -320,7 +320,9 @@ impl AppState {
             AppProto::Dns => Some(TxProto::Dns),
             AppProto::Tls => Some(TxProto::Tls),
             AppProto::Ssh => Some(TxProto::Ssh),
-            _ => None,
+            AppProto::Smb => Some(TxProto::Smb),
+            AppProto::Ftp => Some(TxProto::Ftp),
+            AppProto::Dcerpc => Some(TxProto::Dcerpc),
         }
     }
 
@@ -335,6 +337,8 @@ impl AppState {
             Some(AppProto::Dns) => Some("dns"),
             Some(AppProto::Ssh) => Some("ssh"),
             Some(AppProto::Smb) => Some("smb"),
+            Some(AppProto::Ftp) => Some("ftp"),
+            Some(AppProto::Dcerpc) => Some("dcerpc"),
             None => {
                 let [ts, tc] = self.tried;
                 let udp_done = self.ip_proto == 17 && (ts || tc) && self.dns.is_none();
