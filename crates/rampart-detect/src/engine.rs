@@ -537,13 +537,38 @@ impl DetectEngine {
         stats: &mut DetectStats,
         out: &mut Vec<Alert>,
     ) {
+        self.inspect_tx_packet(
+            tx, side, client, server, ts_ns, flow, None, vars, thresholds, stats, out,
+        );
+    }
+
+    /// [`DetectEngine::inspect_tx`] for a transaction one datagram made
+    /// ready (DNS over UDP): a signature's raw payload content is matched
+    /// against that datagram's payload, as Suricata inspects the packet
+    /// with the transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub fn inspect_tx_packet(
+        &self,
+        tx: &dyn TxBuffers,
+        side: TxSide,
+        client: (IpAddr, u16),
+        server: (IpAddr, u16),
+        ts_ns: u64,
+        flow: FlowView,
+        packet: Option<&[u8]>,
+        vars: Option<&mut FlowVars>,
+        thresholds: &mut ThresholdTable,
+        stats: &mut DetectStats,
+        out: &mut Vec<Alert>,
+    ) {
         let Some(group) = self.app_groups.get(&(tx.proto(), side)) else {
             return;
         };
         stats.inspections += 1;
         let ip_proto = tx.ip_proto();
+        let payload = packet.unwrap_or_default();
         let subject = |from: (IpAddr, u16), to: (IpAddr, u16), to_server: bool| Subject {
-            payload: &[],
+            payload,
             src: from.0,
             dst: to.0,
             ports: Some((from.1, to.1)),

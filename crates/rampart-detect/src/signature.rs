@@ -747,11 +747,13 @@ fn app_inspect(
         ));
         return None;
     }
+    // Raw content beside DNS buffers is matched against the datagram that
+    // carried the message (DNS over UDP); elsewhere it stays inactive.
     let raw = rule
         .matches
         .iter()
         .any(|m| m.buffer() == Some(&BufferRef::PAYLOAD));
-    if raw {
+    if raw && proto != TxProto::Dns {
         mark(format!(
             "raw payload content in a{} {} rule",
             if proto == TxProto::Http { "n" } else { "" },

@@ -32,6 +32,7 @@ impl TxBuffers for Tx {
             Buffer::TlsRandom => &self.random,
             Buffer::TlsRandomTime => self.random.get(..4)?,
             Buffer::TlsRandomBytes => self.random.get(4..)?,
+            Buffer::DnsQuery => &self.uri,
             Buffer::HttpRequestHeader => return self.get_multi(buffer, 0),
             _ => return None,
         };
@@ -80,6 +81,11 @@ fn engine(rules: &[&str]) -> DetectEngine {
 
 /// The sids alerting on `side` of `tx`.
 fn sids(e: &DetectEngine, tx: &Tx, side: TxSide) -> Vec<u32> {
+    sids_with_packet(e, tx, side, None)
+}
+
+/// [`sids`] with the datagram that carried the transaction.
+fn sids_with_packet(e: &DetectEngine, tx: &Tx, side: TxSide, packet: Option<&[u8]>) -> Vec<u32> {
     let client = (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 40000);
     let server = (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), 80);
     let flow = FlowView {
@@ -93,13 +99,14 @@ fn sids(e: &DetectEngine, tx: &Tx, side: TxSide) -> Vec<u32> {
     let mut thresholds = ThresholdTable::new(16);
     let mut stats = DetectStats::default();
     let mut out = Vec::new();
-    e.inspect_tx(
+    e.inspect_tx_packet(
         tx,
         side,
         client,
         server,
         0,
         flow,
+        packet,
         Some(&mut vars),
         &mut thresholds,
         &mut stats,
@@ -253,4 +260,27 @@ fn base64_data_needs_base64_decode() {
         let sig = build.engine.signatures().first().unwrap();
         assert!(sig.inactive.is_some());
     }
+}
+
+#[test]
+fn raw_content_beside_dns_buffers_matches_the_datagram() {
+    // ET 2030547's shape: a SIG query (qtype 24) whose name starts with a
+    // digit; the type is only in the raw message.
+    let e = engine(&[
+        r#"alert dns any any -> any any (content:"|00 00 18 00 01|"; fast_pattern; dns.query; pcre:"/^\d/"; sid:1;)"#,
+    ]);
+    let tx = Tx {
+        proto: Some(TxProto::Dns),
+        uri: b"9.evil.example".to_vec(),
+        ..Tx::default()
+    };
+    let sig_query = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x019\x04evil\x07example\x00\x00\x18\x00\x01";
+    let a_query = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x019\x04evil\x07example\x00\x00\x01\x00\x01";
+    assert_eq!(
+        sids_with_packet(&e, &tx, TxSide::Request, Some(sig_query)),
+        vec![1]
+    );
+    assert!(sids_with_packet(&e, &tx, TxSide::Request, Some(a_query)).is_empty());
+    // Without the datagram the raw content cannot match.
+    assert!(sids(&e, &tx, TxSide::Request).is_empty());
 }

@@ -563,7 +563,7 @@ impl Pipeline {
             let mut ready = Vec::new();
             let ports = (flow.key.src_port, flow.key.dst_port);
             state.app.feed_datagram(dir, u.payload, ports, &mut ready);
-            inspect_transactions(det, &mut state, flow, &ready, ts, sink);
+            inspect_transactions(det, &mut state, flow, &ready, Some(u.payload), ts, sink);
         }
         // SSH stages whose data the peer acknowledged count as parsed;
         // those of this packet's direction are inspected with it.
@@ -572,7 +572,7 @@ impl Pipeline {
             state
                 .app
                 .release_ssh(acked_offsets(flow, &state), Some(dir), &mut ready);
-            inspect_transactions(det, &mut state, flow, &ready, ts, sink);
+            inspect_transactions(det, &mut state, flow, &ready, None, ts, sink);
         }
         if let Some(det) = detection.as_mut() {
             let mut view = flow_view(flow, dir);
@@ -705,7 +705,7 @@ fn end_flow(
         if !state.raw.packet_mode {
             let mut ready = Vec::new();
             state.app.finish(&mut ready);
-            inspect_transactions(det, &mut state, flow, &ready, ts, sink);
+            inspect_transactions(det, &mut state, flow, &ready, None, ts, sink);
             for tx in state.app.http_unfinished() {
                 sink.on_app_tx_unfinished(ts, flow, &tx);
             }
@@ -847,6 +847,7 @@ fn inspect_transactions(
     state: &mut FlowDetectState,
     flow: &Flow<FlowData>,
     ready: &[ReadyTx],
+    packet: Option<&[u8]>,
     ts: Timestamp,
     sink: &mut impl PipelineSink,
 ) {
@@ -862,13 +863,14 @@ fn inspect_transactions(
             rampart_detect::TxSide::Request => Direction::ToServer,
             rampart_detect::TxSide::Response => Direction::ToClient,
         };
-        det.engine.inspect_tx(
+        det.engine.inspect_tx_packet(
             &view,
             r.side,
             (k.src, k.src_port),
             (k.dst, k.dst_port),
             ts.as_nanos(),
             flow_view(flow, dir),
+            packet,
             Some(&mut state.vars),
             &mut det.thresholds,
             &mut det.stats,
@@ -942,7 +944,9 @@ fn deliver(
                 if det.inline {
                     state.app.release_ssh([u64::MAX; 2], None, &mut ready);
                 }
-                inspect_transactions(det, state, flow, &ready, ts, sink);
+                // The stream data that completed them stands for the
+                // packet (raw content beside DNS buffers, DNS over TCP).
+                inspect_transactions(det, state, flow, &ready, Some(data), ts, sink);
                 for tx in state.app.take_evicted_http() {
                     let view = AppTxView::Http(crate::app_layer::HttpTxView {
                         tx: &tx,
