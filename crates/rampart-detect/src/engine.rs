@@ -212,6 +212,8 @@ pub struct DetectEngine {
     names: Names,
     /// Some active signature inspects an SSH HASSH buffer.
     ssh_hassh: bool,
+    /// Some active HTTP signature also has raw payload content.
+    mixed_http: bool,
 }
 
 /// A transaction's buffers, each fetched (and transformed) from
@@ -366,6 +368,11 @@ impl DetectEngine {
                         .any(|(b, _)| crate::app::is_ssh_hassh_buffer(b.buffer))
                 })
         });
+        let mixed_http = sigs.iter().any(|s| {
+            s.inactive.is_none()
+                && !s.payload.is_empty()
+                && s.app.as_ref().is_some_and(|a| a.proto == TxProto::Http)
+        });
         Build {
             engine: DetectEngine {
                 sigs,
@@ -373,6 +380,7 @@ impl DetectEngine {
                 app_groups,
                 names,
                 ssh_hassh,
+                mixed_http,
             },
             errors,
         }
@@ -383,6 +391,12 @@ impl DetectEngine {
     /// `ssh.hassh.server.string` (Suricata turns HASSH on for such rules).
     pub fn uses_ssh_hassh(&self) -> bool {
         self.ssh_hassh
+    }
+
+    /// Whether some active HTTP signature has raw payload content too:
+    /// only then is each HTTP message assembled for it.
+    pub fn has_mixed_http(&self) -> bool {
+        self.mixed_http
     }
 
     /// The signatures, in evaluation order.

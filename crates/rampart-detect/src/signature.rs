@@ -747,13 +747,14 @@ fn app_inspect(
         ));
         return None;
     }
-    // Raw content beside DNS buffers is matched against the datagram that
-    // carried the message (DNS over UDP); elsewhere it stays inactive.
+    // Raw content beside DNS buffers is matched against the datagram (or
+    // stream data) that carried the message, beside HTTP buffers against
+    // the message itself; elsewhere it stays inactive.
     let raw = rule
         .matches
         .iter()
         .any(|m| m.buffer() == Some(&BufferRef::PAYLOAD));
-    if raw && proto != TxProto::Dns {
+    if raw && !matches!(proto, TxProto::Dns | TxProto::Http) {
         mark(format!(
             "raw payload content in a{} {} rule",
             if proto == TxProto::Http { "n" } else { "" },

@@ -869,6 +869,22 @@ pub struct HttpTxView<'a> {
     pub side: TxSide,
 }
 
+impl HttpTxView<'_> {
+    /// The side's message as it crossed the wire, near enough: start
+    /// line, headers and (de-chunked) body. Raw payload content in an
+    /// HTTP rule is matched against it, standing for the stream data
+    /// Suricata inspects with the transaction.
+    pub fn raw_message(&self) -> Vec<u8> {
+        let (dir, body) = match self.side {
+            TxSide::Request => (HttpDir::ToServer, self.tx.request_body()),
+            TxSide::Response => (HttpDir::ToClient, self.tx.response_body()),
+        };
+        let mut raw = self.tx.start(dir);
+        raw.extend_from_slice(body);
+        raw
+    }
+}
+
 impl TxBuffers for HttpTxView<'_> {
     fn proto(&self) -> TxProto {
         TxProto::Http

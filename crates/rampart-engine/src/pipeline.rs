@@ -863,6 +863,15 @@ fn inspect_transactions(
             rampart_detect::TxSide::Request => Direction::ToServer,
             rampart_detect::TxSide::Response => Direction::ToClient,
         };
+        // HTTP rules' raw content looks at the message itself.
+        let raw_http;
+        let payload = match &view {
+            AppTxView::Http(v) if det.engine.has_mixed_http() => {
+                raw_http = v.raw_message();
+                Some(raw_http.as_slice())
+            }
+            _ => packet,
+        };
         det.engine.inspect_tx_packet(
             &view,
             r.side,
@@ -870,7 +879,7 @@ fn inspect_transactions(
             (k.dst, k.dst_port),
             ts.as_nanos(),
             flow_view(flow, dir),
-            packet,
+            payload,
             Some(&mut state.vars),
             &mut det.thresholds,
             &mut det.stats,

@@ -639,3 +639,33 @@ alert ssh any any -> any any (msg:"no event"; app-layer-event:ssh.invalid_banner
     assert_eq!(ssh.len(), 1);
     assert!(ssh[0]["ssh"]["client"].get("hassh").is_none());
 }
+
+#[test]
+fn raw_content_beside_http_buffers_matches_the_message() {
+    let dir = scratch("http-mixed");
+    let pcap = dir.join("http.pcap");
+    write_frames(
+        &pcap,
+        &conversation(
+            b"GET /list.asp?id=1%20UNION%20SELECT%20pw HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+            41005,
+        ),
+    );
+    // Old ET rules put the SQL words in raw content beside http.uri.
+    let rules = r#"
+alert http any any -> any any (flow:established,to_server; content:"SELECT"; nocase; http.uri; content:"/list.asp?"; sid:1;)
+alert http any any -> any any (flow:established,to_server; content:"DELETE"; nocase; http.uri; content:"/list.asp?"; sid:2;)
+alert http any any -> any any (flow:established,to_client; content:"200 OK"; http.stat_code; content:"200"; sid:3;)
+"#;
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = alert_counts(&recs);
+    assert_eq!(counts.get(&1), Some(&1), "{counts:?}");
+    assert_eq!(counts.get(&2), None, "{counts:?}");
+    assert_eq!(counts.get(&3), Some(&1), "{counts:?}");
+}
