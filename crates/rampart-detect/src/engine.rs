@@ -631,7 +631,7 @@ impl DetectEngine {
                 Some(v) => v,
                 None => &mut empty,
             };
-            if !self.verify(sig, s, v, &mut stats.eval) {
+            if !self.verify(sig, s, v, &thresholds.hostbits, &mut stats.eval) {
                 continue;
             }
             let late = app.both_sides && side != app.side;
@@ -749,7 +749,7 @@ impl DetectEngine {
                 Some(v) => v,
                 None => &mut empty,
             };
-            if !self.verify(sig, subject, v, &mut stats.eval) {
+            if !self.verify(sig, subject, v, &thresholds.hostbits, &mut stats.eval) {
                 continue;
             }
             matched.push(idx);
@@ -777,6 +777,11 @@ impl DetectEngine {
         }
         for op in &sig.flowints {
             v.apply_int(op);
+        }
+        for op in &sig.xbits {
+            thresholds
+                .hostbits
+                .apply(op, subject.src, subject.dst, subject.ts_ns);
         }
         if sig.action == Action::Pass {
             return false;
@@ -822,8 +827,16 @@ impl DetectEngine {
         sig: &Signature,
         s: &Subject<'_>,
         vars: &FlowVars,
+        hosts: &crate::hostbits::HostBits,
         eval: &mut EvalStats,
     ) -> bool {
+        if !sig
+            .xbits
+            .iter()
+            .all(|x| hosts.check(x, s.src, s.dst, s.ts_ns))
+        {
+            return false;
+        }
         if sig.inactive.is_some() {
             return false;
         }

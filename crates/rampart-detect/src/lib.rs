@@ -16,6 +16,7 @@ pub mod content;
 pub mod dataset;
 pub mod engine;
 pub mod flowvars;
+pub mod hostbits;
 pub mod pcre;
 mod prefilter;
 pub mod program;

@@ -110,6 +110,8 @@ pub struct Signature {
     pub app_proto: Option<crate::app::TxProto>,
     /// Flowbit conditions and actions.
     pub flowbits: Vec<FlowbitOp>,
+    /// `xbits` / `hostbits` conditions and actions (bits on hosts).
+    pub xbits: Vec<crate::hostbits::XbitOp>,
     /// Flowint conditions and actions.
     pub flowints: Vec<FlowintOp>,
     /// `threshold`.
@@ -169,6 +171,8 @@ pub struct Names {
     pub flowbits: Interner,
     /// Flowint names.
     pub flowints: Interner,
+    /// xbits / hostbits names.
+    pub xbits: Interner,
     /// Datasets and reputation lists, with the loader for their files.
     pub datasets: crate::dataset::Datasets,
 }
@@ -452,8 +456,19 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
             other => mark(format!("keyword {}", other.keyword())),
         }
     }
-    if !rule.xbits.is_empty() {
-        mark("keyword xbits".into());
+    let mut xbits = Vec::new();
+    for x in &rule.xbits {
+        if x.cmd == ast::BitCommand::NoAlert {
+            mark("xbits:noalert".into());
+            continue;
+        }
+        xbits.push(crate::hostbits::XbitOp {
+            cmd: x.cmd,
+            bit: names.xbits.intern(&x.name),
+            // hostbits without a direction keep the bit on the source.
+            track: x.track.unwrap_or(ast::XbitsTrack::IpSrc),
+            expire_secs: x.expire.unwrap_or(crate::hostbits::DEFAULT_EXPIRE_SECS),
+        });
     }
     attach_base64_data(&mut by_buffer, &mut mark);
 
@@ -607,6 +622,7 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         app,
         app_proto: raw_app_proto,
         flowbits,
+        xbits,
         flowints,
         threshold: rule.threshold.map(|t| ThresholdSpec {
             kind: match t.kind {

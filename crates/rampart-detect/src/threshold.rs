@@ -86,6 +86,10 @@ pub struct ThresholdTable {
     order: VecDeque<Key>,
     max_entries: usize,
     stats: ThresholdStats,
+    /// The bits rules keep on hosts (`xbits`, `hostbits`): state shared
+    /// across flows, keyed by address and bounded like the counters, so
+    /// it travels with them.
+    pub hostbits: crate::hostbits::HostBits,
 }
 
 impl ThresholdTable {
@@ -96,6 +100,7 @@ impl ThresholdTable {
             order: VecDeque::new(),
             max_entries: max_entries.max(1),
             stats: ThresholdStats::default(),
+            hostbits: crate::hostbits::HostBits::new(max_entries),
         }
     }
 
