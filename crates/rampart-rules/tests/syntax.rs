@@ -756,4 +756,8 @@ fn legacy_tls_subject_and_issuerdn_are_contents() {
     assert!(!contents[0].negated && !contents[0].nocase);
     assert_eq!(contents[1].buffer.buffer, Buffer::TlsCertSubject);
     assert!(contents[1].negated);
+    // Quotes are optional for these keywords.
+    let r = rule("alert tls any any -> any any (tls.subject:! CN=evil; sid:2;)");
+    let c = r.contents().next().unwrap();
+    assert_eq!((c.pattern.as_slice(), c.negated), (&b"CN=evil"[..], true));
 }

@@ -558,12 +558,17 @@ impl<'t> Builder<'t> {
                 } else {
                     Buffer::TlsCertIssuer
                 };
-                let v = req(name, value)?;
-                let (negated, inner, _) =
-                    super::content::quoted_negatable(v, name).or_else(|_| {
-                        Ok::<_, Problem>((v.starts_with('!'), v.trim_start_matches('!'), 0))
-                    })?;
-                let quoted = format!("{}\"{}\"", if negated { "!" } else { "" }, inner.trim());
+                // Quotes are optional here: `tls.subject:CN=a` is valid.
+                let v = req(name, value)?.trim();
+                let (negated, rest) = match v.strip_prefix('!') {
+                    Some(r) => (true, r.trim_start()),
+                    None => (false, v),
+                };
+                let inner = rest
+                    .strip_prefix('"')
+                    .and_then(|r| r.strip_suffix('"'))
+                    .unwrap_or(rest);
+                let quoted = format!("{}\"{inner}\"", if negated { "!" } else { "" });
                 self.content(&quoted, Some(buffer), full)
             }
             "pkt_data" => {
