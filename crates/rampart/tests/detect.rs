@@ -657,6 +657,7 @@ fn raw_content_beside_http_buffers_matches_the_message() {
 alert http any any -> any any (flow:established,to_server; content:"SELECT"; nocase; http.uri; content:"/list.asp?"; sid:1;)
 alert http any any -> any any (flow:established,to_server; content:"DELETE"; nocase; http.uri; content:"/list.asp?"; sid:2;)
 alert http any any -> any any (flow:established,to_client; content:"200 OK"; http.stat_code; content:"200"; sid:3;)
+alert http any any -> any any (msg:"keyword-less: once per transaction"; flow:to_server; sid:4;)
 "#;
     let (out, recs) = detect(&dir, &pcap, rules);
     assert!(
@@ -668,4 +669,5 @@ alert http any any -> any any (flow:established,to_client; content:"200 OK"; htt
     assert_eq!(counts.get(&1), Some(&1), "{counts:?}");
     assert_eq!(counts.get(&2), None, "{counts:?}");
     assert_eq!(counts.get(&3), Some(&1), "{counts:?}");
+    assert_eq!(counts.get(&4), Some(&1), "{counts:?}");
 }
