@@ -257,6 +257,9 @@ pub enum TlsEvent {
     /// clear text (its certificate chain, its ServerHelloDone, or the start
     /// of encryption after a ServerHello): response-side buffers.
     ServerDone,
+    /// The client sent its certificate chain (client authentication):
+    /// the certificate buffers of the client's side.
+    ClientCertificate,
 }
 
 /// Per-direction record and handshake reassembly.
@@ -285,6 +288,8 @@ pub struct TlsSession {
     pub server_hello: Option<ServerHello>,
     /// The server's certificate chain (TLS 1.2 and below).
     pub certificates: Vec<Certificate>,
+    /// The client's certificate chain, when the server asked for one.
+    pub client_certificates: Vec<Certificate>,
     /// Anomalies, each kind once, in order of first occurrence.
     pub anomalies: Vec<TlsAnomaly>,
     /// How many times anomalies occurred in all.
@@ -568,27 +573,42 @@ impl TlsSession {
                 if !self.certificates.is_empty() {
                     return;
                 }
-                let max = self.cfg.max_certificates;
-                if c.cert_chain.len() > max {
-                    self.flag(TlsAnomaly::TooManyCertificates);
-                }
-                for raw in c.cert_chain.iter().take(max) {
-                    match Certificate::from_der(raw.data) {
-                        Some(cert) => self.certificates.push(cert),
-                        None => {
-                            self.flag(TlsAnomaly::InvalidCertificate);
-                            self.certificates.push(Certificate {
-                                der: raw.data.to_vec(),
-                                ..Certificate::default()
-                            });
-                        }
-                    }
-                }
+                self.certificates = self.chain(&c.cert_chain);
                 self.server_finished(events);
+            }
+            (TlsDirection::ToServer, H::Certificate(c)) => {
+                if !self.client_certificates.is_empty() || c.cert_chain.is_empty() {
+                    return;
+                }
+                self.client_certificates = self.chain(&c.cert_chain);
+                events.push(TlsEvent::ClientCertificate);
             }
             (TlsDirection::ToClient, H::ServerDone(_)) => self.server_finished(events),
             _ => {}
         }
+    }
+
+    /// Parses a certificate chain, at most `max_certificates` of it; one
+    /// that does not parse is kept as its DER bytes.
+    fn chain(&mut self, raw_chain: &[tls_parser::RawCertificate<'_>]) -> Vec<Certificate> {
+        let max = self.cfg.max_certificates;
+        if raw_chain.len() > max {
+            self.flag(TlsAnomaly::TooManyCertificates);
+        }
+        let mut out = Vec::new();
+        for raw in raw_chain.iter().take(max) {
+            match Certificate::from_der(raw.data) {
+                Some(cert) => out.push(cert),
+                None => {
+                    self.flag(TlsAnomaly::InvalidCertificate);
+                    out.push(Certificate {
+                        der: raw.data.to_vec(),
+                        ..Certificate::default()
+                    });
+                }
+            }
+        }
+        out
     }
 
     /// Takes the server's hello and its extensions block.
@@ -964,6 +984,31 @@ mod tests {
         // A handshake_failure alert in a TLS 1.2 record.
         s.feed(TlsDirection::ToClient, &[21, 3, 3, 0, 2, 2, 40], &mut ev);
         assert_eq!(s.server_version(), 0x0303);
+    }
+
+    #[test]
+    fn client_certificate_is_kept_apart() {
+        let mut ev = Vec::new();
+        let mut s = TlsSession::default();
+        s.feed(
+            TlsDirection::ToServer,
+            &plain_client_hello(&[], &[]),
+            &mut ev,
+        );
+        // A Certificate message from the client holding one 3-byte
+        // (unparsable) certificate.
+        let body = [0, 0, 6, 0, 0, 3, 0xde, 0xad, 0xbe];
+        s.feed(TlsDirection::ToServer, &handshake(11, &body), &mut ev);
+        assert_eq!(ev, vec![TlsEvent::ClientHello, TlsEvent::ClientCertificate]);
+        assert_eq!(s.client_certificates.len(), 1);
+        assert_eq!(s.client_certificates[0].der, [0xde, 0xad, 0xbe]);
+        assert!(s.certificates.is_empty());
+        assert!(s.anomalies.contains(&TlsAnomaly::InvalidCertificate));
+        // An empty client chain (no certificate to offer) is no event.
+        let mut s = TlsSession::default();
+        let mut ev = Vec::new();
+        s.feed(TlsDirection::ToServer, &handshake(11, &[0, 0, 0]), &mut ev);
+        assert!(ev.is_empty() && s.client_certificates.is_empty());
     }
 
     #[test]

@@ -32,15 +32,16 @@ enum Holder {
     Pair(IpAddr, IpAddr),
 }
 
-fn holders(track: XbitsTrack, src: IpAddr, dst: IpAddr) -> ([Option<Holder>; 2], bool) {
+/// What a bit of `track` is stored on for a packet from `src` to `dst`.
+fn holders(track: XbitsTrack, src: IpAddr, dst: IpAddr) -> [Option<Holder>; 2] {
     match track {
-        XbitsTrack::IpSrc => ([Some(Holder::Host(src)), None], false),
-        XbitsTrack::IpDst => ([Some(Holder::Host(dst)), None], false),
+        XbitsTrack::IpSrc => [Some(Holder::Host(src)), None],
+        XbitsTrack::IpDst => [Some(Holder::Host(dst)), None],
         XbitsTrack::IpPair => {
             let (a, b) = if src <= dst { (src, dst) } else { (dst, src) };
-            ([Some(Holder::Pair(a, b)), None], false)
+            [Some(Holder::Pair(a, b)), None]
         }
-        XbitsTrack::Both => ([Some(Holder::Host(src)), Some(Holder::Host(dst))], true),
+        XbitsTrack::Both => [Some(Holder::Host(src)), Some(Holder::Host(dst))],
     }
 }
 
@@ -72,7 +73,7 @@ impl HostBits {
     /// Whether a condition holds for a packet from `src` to `dst` at
     /// `now_ns` (`both`: on either host).
     pub fn check(&self, op: &XbitOp, src: IpAddr, dst: IpAddr, now_ns: u64) -> bool {
-        let (hs, _) = holders(op.track, src, dst);
+        let hs = holders(op.track, src, dst);
         let set = hs
             .iter()
             .flatten()
@@ -86,7 +87,7 @@ impl HostBits {
 
     /// Carries out an action once the signature matched.
     pub fn apply(&mut self, op: &XbitOp, src: IpAddr, dst: IpAddr, now_ns: u64) {
-        let (hs, _) = holders(op.track, src, dst);
+        let hs = holders(op.track, src, dst);
         let expires = now_ns.saturating_add(u64::from(op.expire_secs) * 1_000_000_000);
         for h in hs.into_iter().flatten() {
             match op.cmd {

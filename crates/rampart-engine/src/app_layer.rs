@@ -196,6 +196,7 @@ impl TxBuffers for AppTxView<'_> {
     fn wants(&self, app: &AppInspect) -> bool {
         match self {
             AppTxView::Ssh(v) => v.wants(app),
+            AppTxView::Tls(v) => v.wants(app),
             _ => true,
         }
     }
@@ -534,6 +535,7 @@ impl AppState {
             return Some(AppTxView::Tls(TlsTxView {
                 session: tls,
                 side: r.side,
+                client_cert: r.id == TLS_CLIENT_CERT_STAGE,
             }));
         }
         if let Some(ssh) = self.ssh.as_ref() {
@@ -580,13 +582,26 @@ fn collect_dns(events: &[DnsEvent], ready: &mut Vec<ReadyTx>) {
     }
 }
 
+/// The [`ReadyTx::id`] of the TLS session's client-certificate stage
+/// (0 is the hellos and the server's certificate).
+const TLS_CLIENT_CERT_STAGE: u64 = 1;
+
 fn collect_tls(events: &[TlsEvent], ready: &mut Vec<ReadyTx>) {
     for e in events {
-        ready.push(ReadyTx {
-            id: 0,
-            side: match e {
-                TlsEvent::ClientHello => TxSide::Request,
-                TlsEvent::ServerDone => TxSide::Response,
+        ready.push(match e {
+            TlsEvent::ClientHello => ReadyTx {
+                id: 0,
+                side: TxSide::Request,
+            },
+            TlsEvent::ServerDone => ReadyTx {
+                id: 0,
+                side: TxSide::Response,
+            },
+            // Certificate signatures are response-side ones; this stage
+            // runs them again on the client's certificate.
+            TlsEvent::ClientCertificate => ReadyTx {
+                id: TLS_CLIENT_CERT_STAGE,
+                side: TxSide::Response,
             },
         });
     }
@@ -683,6 +698,38 @@ pub struct TlsTxView<'a> {
     pub session: &'a TlsSession,
     /// The side inspected.
     pub side: TxSide,
+    /// The client's certificate is inspected (client authentication):
+    /// the certificate buffers are the client's, and only signatures on
+    /// them run, as Suricata inspects the client's certificate in the
+    /// to-server direction.
+    pub client_cert: bool,
+}
+
+impl TlsTxView<'_> {
+    /// The chain the certificate buffers read.
+    fn chain(&self) -> &[rampart_app::tls::Certificate] {
+        if self.client_cert {
+            &self.session.client_certificates
+        } else {
+            &self.session.certificates
+        }
+    }
+
+    /// At the client-certificate stage, only signatures on certificate
+    /// buffers run (the others ran with the hellos).
+    fn wants(&self, app: &AppInspect) -> bool {
+        !self.client_cert
+            || app.buffers.iter().any(|(b, _)| {
+                matches!(
+                    b.buffer,
+                    Buffer::TlsCertSubject
+                        | Buffer::TlsCertIssuer
+                        | Buffer::TlsCertSerial
+                        | Buffer::TlsCertFingerprint
+                        | Buffer::TlsCerts
+                )
+            })
+    }
 }
 
 impl TxBuffers for TlsTxView<'_> {
@@ -690,8 +737,8 @@ impl TxBuffers for TlsTxView<'_> {
         let s = self.session;
         let ch = s.client_hello.as_ref();
         let sh = s.server_hello.as_ref();
-        // The server's own certificate is the first of the chain.
-        let cert = s.certificates.first();
+        // The sender's own certificate is the first of the chain.
+        let cert = self.chain().first();
         let text = |t: &str| (!t.is_empty()).then(|| Cow::Owned(t.as_bytes().to_vec()));
         match buffer {
             Buffer::TlsSni => ch?.sni.as_deref().map(Cow::Borrowed),
@@ -727,8 +774,7 @@ impl TxBuffers for TlsTxView<'_> {
     fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
         match buffer {
             Buffer::TlsCerts => self
-                .session
-                .certificates
+                .chain()
                 .get(index)
                 .map(|c| Cow::Borrowed(c.der.as_slice())),
             _ if index == 0 => self.get(buffer),

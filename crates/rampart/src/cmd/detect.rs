@@ -145,6 +145,7 @@ impl PipelineSink for DetectSink<'_> {
             // when Suricata would log it (see `TlsSession::loggable`).
             AppTxView::Tls(v)
                 if side == TxSide::Response
+                    && !v.client_cert
                     && v.session.loggable()
                     && self.types.contains(&EveType::Tls) =>
             {
