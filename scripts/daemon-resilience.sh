@@ -28,6 +28,7 @@ cleanup() {
   [ -n "${dpid:-}" ] && kill -9 "$dpid" 2>/dev/null
   pkill -f "iperf3 -s -B 10.214.2.2" 2>/dev/null
   pkill -f "iperf3 -c 10.214.2.2" 2>/dev/null
+  pkill -f "http.server 8080 --bind 10.214.2.2" 2>/dev/null
   for n in cl rt sv; do ip netns del "$p-$n" 2>/dev/null; done
   rm -rf "$work"
 }
