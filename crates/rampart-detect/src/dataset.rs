@@ -251,13 +251,6 @@ impl Datasets {
         }
     }
 
-    fn read(&self, rule_file: &str, path: &str) -> Result<Vec<u8>, String> {
-        match &self.loader {
-            Some(l) => l(rule_file, path),
-            None => Err(format!("cannot read {path}: no file access here")),
-        }
-    }
-
     /// The set `name`, created (and loaded) by its first rule; later
     /// rules must agree on its type.
     pub fn set(
@@ -267,25 +260,16 @@ impl Datasets {
         kind: DatasetType,
         load: Option<&str>,
     ) -> Result<Arc<Dataset>, String> {
-        if let Some(s) = self.sets.get(name) {
-            if s.kind() != kind {
-                return Err(format!(
-                    "dataset {name} is type {} elsewhere, not {}",
-                    s.kind().name(),
-                    kind.name()
-                ));
+        let loader = self.loader.as_deref();
+        shared_by_name(&mut self.sets, "dataset", name, kind, || {
+            let set = Dataset::new(kind);
+            if let Some(path) = load {
+                let text = read(loader, rule_file, path)?;
+                set.load(&text)
+                    .map_err(|e| format!("dataset {name}: {path}: {e}"))?;
             }
-            return Ok(s.clone());
-        }
-        let set = Dataset::new(kind);
-        if let Some(path) = load {
-            let text = self.read(rule_file, path)?;
-            set.load(&text)
-                .map_err(|e| format!("dataset {name}: {path}: {e}"))?;
-        }
-        let set = Arc::new(set);
-        self.sets.insert(name.to_string(), set.clone());
-        Ok(set)
+            Ok(set)
+        })
     }
 
     /// The reputation list `name`, read by its first rule.
@@ -296,23 +280,62 @@ impl Datasets {
         kind: DatasetType,
         load: Option<&str>,
     ) -> Result<Arc<Reputation>, String> {
-        if let Some(r) = self.reps.get(name) {
-            if r.kind() != kind {
-                return Err(format!(
-                    "datarep {name} is type {} elsewhere, not {}",
-                    r.kind().name(),
-                    kind.name()
-                ));
-            }
-            return Ok(r.clone());
+        let loader = self.loader.as_deref();
+        shared_by_name(&mut self.reps, "datarep", name, kind, || {
+            let path = load.ok_or_else(|| format!("datarep {name}: needs `load FILE`"))?;
+            let text = read(loader, rule_file, path)?;
+            Reputation::parse(kind, &text).map_err(|e| format!("datarep {name}: {path}: {e}"))
+        })
+    }
+}
+
+/// Something rules share by name whose type every rule must agree on.
+trait Typed {
+    fn kind(&self) -> DatasetType;
+}
+
+impl Typed for Dataset {
+    fn kind(&self) -> DatasetType {
+        Dataset::kind(self)
+    }
+}
+
+impl Typed for Reputation {
+    fn kind(&self) -> DatasetType {
+        Reputation::kind(self)
+    }
+}
+
+/// The entry `name` of `map`, made by `create` for the first rule that
+/// names it; a later rule naming another type is an error, as in Suricata.
+fn shared_by_name<T: Typed>(
+    map: &mut HashMap<String, Arc<T>>,
+    keyword: &str,
+    name: &str,
+    kind: DatasetType,
+    create: impl FnOnce() -> Result<T, String>,
+) -> Result<Arc<T>, String> {
+    if let Some(found) = map.get(name) {
+        if found.kind() != kind {
+            return Err(format!(
+                "{keyword} {name} is type {} elsewhere, not {}",
+                found.kind().name(),
+                kind.name()
+            ));
         }
-        let path = load.ok_or_else(|| format!("datarep {name}: needs `load FILE`"))?;
-        let text = self.read(rule_file, path)?;
-        let rep =
-            Reputation::parse(kind, &text).map_err(|e| format!("datarep {name}: {path}: {e}"))?;
-        let rep = Arc::new(rep);
-        self.reps.insert(name.to_string(), rep.clone());
-        Ok(rep)
+        return Ok(found.clone());
+    }
+    let made = Arc::new(create()?);
+    map.insert(name.to_string(), made.clone());
+    Ok(made)
+}
+
+/// The bytes of `path` (named by a rule in `rule_file`) through the
+/// binary's loader; the engine itself has no file access.
+fn read(loader: Option<&FileLoader>, rule_file: &str, path: &str) -> Result<Vec<u8>, String> {
+    match loader {
+        Some(l) => l(rule_file, path),
+        None => Err(format!("cannot read {path}: no file access here")),
     }
 }
 

@@ -201,6 +201,18 @@ struct Subject<'a> {
     events: &'a [&'a str],
 }
 
+/// The raw bytes a transaction's signatures match their payload content
+/// against, next to the app-layer buffers.
+pub enum TxPayload<'a> {
+    /// No raw bytes: payload content never matches.
+    None,
+    /// The bytes at hand (the datagram that made a DNS transaction ready).
+    Bytes(&'a [u8]),
+    /// Bytes that cost a copy to assemble (the HTTP message): made only
+    /// when a candidate signature has payload content.
+    Build(&'a dyn Fn() -> Vec<u8>),
+}
+
 /// A compiled, immutable rule set, shared by all workers.
 #[derive(Debug)]
 pub struct DetectEngine {
@@ -536,30 +548,11 @@ impl DetectEngine {
     /// request once complete, or its response). `client` and `server` are
     /// the connection's endpoints; each signature sees them in the
     /// orientation its side implies (requests client → server, responses
-    /// server → client unless the rule says `flow:to_server`).
-    #[allow(clippy::too_many_arguments)]
-    pub fn inspect_tx(
-        &self,
-        tx: &dyn TxBuffers,
-        side: TxSide,
-        client: (IpAddr, u16),
-        server: (IpAddr, u16),
-        ts_ns: u64,
-        flow: FlowView,
-        vars: Option<&mut FlowVars>,
-        thresholds: &mut ThresholdTable,
-        stats: &mut DetectStats,
-        out: &mut Vec<Alert>,
-    ) {
-        self.inspect_tx_packet(
-            tx, side, client, server, ts_ns, flow, None, vars, thresholds, stats, out,
-        );
-    }
-
-    /// [`DetectEngine::inspect_tx`] for a transaction one datagram made
-    /// ready (DNS over UDP): a signature's raw payload content is matched
-    /// against that datagram's payload, as Suricata inspects the packet
-    /// with the transaction.
+    /// server → client unless the rule says `flow:to_server`). `payload`
+    /// is what a signature's raw content matches next to its app-layer
+    /// buffers: the datagram that made a DNS transaction ready, as
+    /// Suricata inspects the packet with the transaction, or the HTTP
+    /// message itself.
     #[allow(clippy::too_many_arguments)]
     pub fn inspect_tx_packet(
         &self,
@@ -569,7 +562,7 @@ impl DetectEngine {
         server: (IpAddr, u16),
         ts_ns: u64,
         flow: FlowView,
-        packet: Option<&[u8]>,
+        payload: TxPayload<'_>,
         vars: Option<&mut FlowVars>,
         thresholds: &mut ThresholdTable,
         stats: &mut DetectStats,
@@ -580,7 +573,39 @@ impl DetectEngine {
         };
         stats.inspections += 1;
         let ip_proto = tx.ip_proto();
-        let payload = packet.unwrap_or_default();
+        // Some buffers are assembled on request (`http.header`): fetch each
+        // once per transaction, not once per candidate signature.
+        let mut buffers = BufferCache::new(tx);
+        let mut candidates: Vec<u32> = group.always.clone();
+        let mut pids = Vec::new();
+        for (buffer, pf) in &group.by_buffer {
+            for bytes in buffers.get(buffer) {
+                stats.scanned_bytes += bytes.len() as u64;
+                pf.scan(bytes, &mut pids, &mut candidates);
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        stats.candidates += candidates.len() as u64;
+        // A built payload is made only when a candidate has raw content.
+        let built;
+        let payload: &[u8] = match payload {
+            TxPayload::None => &[],
+            TxPayload::Bytes(b) => b,
+            TxPayload::Build(make) => {
+                let needed = candidates.iter().any(|&i| {
+                    self.sigs
+                        .get(i as usize)
+                        .is_some_and(|sig| !sig.payload.is_empty())
+                });
+                if needed {
+                    built = make();
+                    &built
+                } else {
+                    &[]
+                }
+            }
+        };
         let subject = |from: (IpAddr, u16), to: (IpAddr, u16), to_server: bool| Subject {
             payload,
             src: from.0,
@@ -596,20 +621,6 @@ impl DetectEngine {
         };
         let request = subject(client, server, true);
         let response = subject(server, client, false);
-        // Some buffers are assembled on request (`http.header`): fetch each
-        // once per transaction, not once per candidate signature.
-        let mut buffers = BufferCache::new(tx);
-        let mut candidates: Vec<u32> = group.always.clone();
-        let mut pids = Vec::new();
-        for (buffer, pf) in &group.by_buffer {
-            for bytes in buffers.get(buffer) {
-                stats.scanned_bytes += bytes.len() as u64;
-                pf.scan(bytes, &mut pids, &mut candidates);
-            }
-        }
-        candidates.sort_unstable();
-        candidates.dedup();
-        stats.candidates += candidates.len() as u64;
         let mut empty = FlowVars::default();
         let mut vars = vars;
         for idx in candidates {

@@ -25,7 +25,9 @@ pub mod threshold;
 pub mod threshold_config;
 
 pub use app::{TxBuffers, TxSide};
-pub use engine::{Alert, AlertSource, Build, CompileError, DetectEngine, DetectStats, FlowView};
+pub use engine::{
+    Alert, AlertSource, Build, CompileError, DetectEngine, DetectStats, FlowView, TxPayload,
+};
 pub use flowvars::FlowVars;
 pub use signature::Signature;
 pub use threshold::ThresholdTable;

@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use rampart_detect::app::TxProto;
 use rampart_detect::{
-    DetectEngine, DetectStats, FlowVars, FlowView, ThresholdTable, TxBuffers, TxSide,
+    DetectEngine, DetectStats, FlowVars, FlowView, ThresholdTable, TxBuffers, TxPayload, TxSide,
 };
 use rampart_rules::{parse_rule, Buffer, Variables};
 
@@ -106,7 +106,7 @@ fn sids_with_packet(e: &DetectEngine, tx: &Tx, side: TxSide, packet: Option<&[u8
         server,
         0,
         flow,
-        packet,
+        packet.map_or(TxPayload::None, TxPayload::Bytes),
         Some(&mut vars),
         &mut thresholds,
         &mut stats,

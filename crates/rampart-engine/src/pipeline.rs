@@ -865,12 +865,13 @@ fn inspect_transactions(
         };
         // HTTP rules' raw content looks at the message itself.
         let raw_http;
-        let payload = match &view {
-            AppTxView::Http(v) if det.engine.has_mixed_http() => {
-                raw_http = v.raw_message();
-                Some(raw_http.as_slice())
+        let payload = match (&view, packet) {
+            (AppTxView::Http(v), _) if det.engine.has_mixed_http() => {
+                raw_http = || v.raw_message();
+                rampart_detect::TxPayload::Build(&raw_http)
             }
-            _ => packet,
+            (_, Some(bytes)) => rampart_detect::TxPayload::Bytes(bytes),
+            (_, None) => rampart_detect::TxPayload::None,
         };
         det.engine.inspect_tx_packet(
             &view,

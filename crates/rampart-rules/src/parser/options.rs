@@ -513,33 +513,20 @@ impl<'t> Builder<'t> {
             // name (or magic), as Suricata sets them up; `fileext:"pdf"`
             // is a name ending in ".pdf".
             "filename" | "filemagic" | "fileext" => {
-                if !self.pending_transforms.is_empty() {
-                    return Err(conflict(format!(
-                        "transforms before {name} were not followed by a match"
-                    )));
-                }
                 let buffer = if name == "filemagic" {
                     Buffer::FileMagic
                 } else {
                     Buffer::FileName
                 };
                 let v = req(name, value)?;
-                if name == "fileext" {
+                let ext = name == "fileext";
+                let pattern = if ext {
                     let (negated, inner, _) = super::content::quoted_negatable(v, name)?;
-                    let dotted = format!("{}\".{inner}\"", if negated { "!" } else { "" });
-                    self.content(&dotted, Some(buffer), full)?;
+                    format!("{}\".{inner}\"", if negated { "!" } else { "" })
                 } else {
-                    self.content(v, Some(buffer), full)?;
-                }
-                if let Some(Match {
-                    kind: MatchKind::Content(c),
-                    ..
-                }) = self.matches.last_mut()
-                {
-                    c.nocase = true;
-                    c.endswith |= name == "fileext";
-                }
-                Ok(())
+                    v.to_string()
+                };
+                self.legacy_content(name, buffer, &pattern, full, true, ext)
             }
             // Storing files is not done; the keyword does not change what
             // a rule matches.
@@ -548,11 +535,6 @@ impl<'t> Builder<'t> {
             // of the server certificate's subject or issuer (`!` negates),
             // which is a content on the new buffers.
             "tls.subject" | "tls.issuerdn" => {
-                if !self.pending_transforms.is_empty() {
-                    return Err(conflict(format!(
-                        "transforms before {name} were not followed by a match"
-                    )));
-                }
                 let buffer = if name == "tls.subject" {
                     Buffer::TlsCertSubject
                 } else {
@@ -568,8 +550,8 @@ impl<'t> Builder<'t> {
                     .strip_prefix('"')
                     .and_then(|r| r.strip_suffix('"'))
                     .unwrap_or(rest);
-                let quoted = format!("{}\"{inner}\"", if negated { "!" } else { "" });
-                self.content(&quoted, Some(buffer), full)
+                let pattern = format!("{}\"{inner}\"", if negated { "!" } else { "" });
+                self.legacy_content(name, buffer, &pattern, full, false, false)
             }
             "pkt_data" => {
                 if value.is_some() {
@@ -649,6 +631,36 @@ impl<'t> Builder<'t> {
                 ))
             }
         }
+    }
+
+    /// A legacy keyword that Suricata turned into a content on one buffer
+    /// (`filename`, `fileext`, `tls.subject`, ...). `pattern` is content
+    /// text (quoted, `!` for negation); the flags are what the keyword
+    /// implies beyond the pattern, which plain content syntax cannot say.
+    fn legacy_content(
+        &mut self,
+        name: &str,
+        buffer: Buffer,
+        pattern: &str,
+        full: (usize, usize),
+        nocase: bool,
+        endswith: bool,
+    ) -> Result<(), Problem> {
+        if !self.pending_transforms.is_empty() {
+            return Err(conflict(format!(
+                "transforms before {name} were not followed by a match"
+            )));
+        }
+        self.content(pattern, Some(buffer), full)?;
+        if let Some(Match {
+            kind: MatchKind::Content(c),
+            ..
+        }) = self.matches.last_mut()
+        {
+            c.nocase |= nocase;
+            c.endswith |= endswith;
+        }
+        Ok(())
     }
 
     fn transform(&mut self, name: &str, value: Option<&str>) -> Result<(), Problem> {
