@@ -143,6 +143,28 @@ pub struct FlowView {
     /// The flow's application protocol, once detected (`alert dns` and
     /// `alert tls` rules on raw payload need it).
     pub app_proto: Option<TxProto>,
+    /// Where protocol detection stands for the inspected direction, which
+    /// `app-layer-protocol` tests.
+    pub app_detect: AppDetect,
+}
+
+/// How far protocol detection got for one direction of a flow. Suricata
+/// keeps this per direction (`alproto_ts`, `alproto_tc`) and
+/// `app-layer-protocol` matches nothing, negated or not, until the
+/// inspected direction is decided.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AppDetect {
+    /// Not decided yet.
+    #[default]
+    Pending,
+    /// Decided: the flow's protocol, or `failed` when it has none.
+    /// `now` marks the first packet of the direction since it was decided,
+    /// the only packet a rule made of `app-layer-protocol` alone matches
+    /// (Suricata's protocol-detection-only signatures).
+    Done {
+        /// This packet is the first one since detection finished.
+        now: bool,
+    },
 }
 
 /// A signature match that raised an alert.
@@ -871,6 +893,22 @@ impl DetectEngine {
         }
         if let Some(p) = sig.app_proto {
             if s.flow.and_then(|f| f.app_proto) != Some(p) {
+                return false;
+            }
+        }
+        if !sig.app_layer_protocol.is_empty() {
+            let Some(f) = s.flow else { return false };
+            let AppDetect::Done { now } = f.app_detect else {
+                return false;
+            };
+            if sig.detection_only && !now {
+                return false;
+            }
+            if !sig
+                .app_layer_protocol
+                .iter()
+                .all(|c| c.matches(f.app_proto))
+            {
                 return false;
             }
         }

@@ -26,7 +26,8 @@ pub mod threshold_config;
 
 pub use app::{TxBuffers, TxSide};
 pub use engine::{
-    Alert, AlertSource, Build, CompileError, DetectEngine, DetectStats, FlowView, TxPayload,
+    Alert, AlertSource, AppDetect, Build, CompileError, DetectEngine, DetectStats, FlowView,
+    TxPayload,
 };
 pub use flowvars::FlowVars;
 pub use signature::Signature;

@@ -108,6 +108,13 @@ pub struct Signature {
     /// For `alert dns` / `alert tls` rules on raw payload or header
     /// keywords only: the protocol the flow must have been detected as.
     pub app_proto: Option<crate::app::TxProto>,
+    /// `app-layer-protocol` conditions, all of which must hold.
+    pub app_layer_protocol: Vec<AppLayerProtocolCheck>,
+    /// A rule made of `app-layer-protocol` alone (with a direction and
+    /// flowbit sets at most): it matches only on the first packet of a
+    /// direction after protocol detection decided it, as Suricata's
+    /// protocol-detection-only signatures do, not on every packet.
+    pub detection_only: bool,
     /// Flowbit conditions and actions.
     pub flowbits: Vec<FlowbitOp>,
     /// `xbits` / `hostbits` conditions and actions (bits on hosts).
@@ -164,6 +171,46 @@ impl Signature {
     }
 }
 
+/// One `app-layer-protocol` condition on the inspected direction's
+/// detected protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AppLayerProtocolCheck {
+    /// `None`: `failed`. `Some(None)`: a protocol Rampart never detects
+    /// (or `unknown`), which no decided flow equals.
+    want: Option<Option<crate::app::TxProto>>,
+    negated: bool,
+}
+
+impl AppLayerProtocolCheck {
+    /// The condition for the rule's protocol name (already checked by the
+    /// parser). `http` covers HTTP/1 as in Suricata.
+    fn new(name: &str, negated: bool) -> Self {
+        use crate::app::TxProto;
+        let want = match Protocol::parse(name) {
+            _ if name.eq_ignore_ascii_case("failed") => None,
+            Some(Protocol::Http | Protocol::Http1) => Some(Some(TxProto::Http)),
+            Some(Protocol::Dns) => Some(Some(TxProto::Dns)),
+            Some(Protocol::Tls) => Some(Some(TxProto::Tls)),
+            Some(Protocol::Ssh) => Some(Some(TxProto::Ssh)),
+            Some(Protocol::Smb) => Some(Some(TxProto::Smb)),
+            Some(Protocol::Ftp) => Some(Some(TxProto::Ftp)),
+            Some(Protocol::Dcerpc) => Some(Some(TxProto::Dcerpc)),
+            _ => Some(None),
+        };
+        AppLayerProtocolCheck { want, negated }
+    }
+
+    /// Whether a direction decided as `proto` (`None`: detection failed)
+    /// satisfies the condition.
+    pub fn matches(&self, proto: Option<crate::app::TxProto>) -> bool {
+        let equal = match self.want {
+            None => proto.is_none(),
+            Some(want) => want.is_some() && want == proto,
+        };
+        equal != self.negated
+    }
+}
+
 /// Shared name tables filled while compiling a rule set.
 #[derive(Debug, Default)]
 pub struct Names {
@@ -209,6 +256,7 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         }
     };
 
+    let mut app_layer_protocol: Vec<AppLayerProtocolCheck> = Vec::new();
     let mut vars: HashMap<&str, u8> = HashMap::new();
     // Steps per inspected buffer (with its transforms), in order of first
     // use.
@@ -453,6 +501,9 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                 };
                 app_checks.push((crate::app::AppCheck::Event(event.to_string()), Some(proto)));
             }
+            MatchKind::AppLayerProtocol(a) => {
+                app_layer_protocol.push(AppLayerProtocolCheck::new(&a.protocol, a.negated))
+            }
             other => mark(format!("keyword {}", other.keyword())),
         }
     }
@@ -608,6 +659,19 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                     && (c.startswith || c.offset.is_some() || c.depth.is_some())
             }));
 
+    // Suricata's protocol-detection-only signatures: nothing but
+    // `app-layer-protocol`, a direction and flowbit sets.
+    let detection_only = !app_layer_protocol.is_empty()
+        && raw_app_proto.is_none()
+        && app.is_none()
+        && payload.is_empty()
+        && header.is_empty()
+        && header_buffers.is_empty()
+        && stream_size.is_empty()
+        && rule.flow.is_none_or(|f| {
+            f.established.is_none() && !f.stateless && f.stream.is_none() && f.frag.is_none()
+        })
+        && flowbits.iter().all(|op| matches!(op, FlowbitOp::Set(_)));
     Ok(Signature {
         index,
         gid: rule.gid,
@@ -638,6 +702,8 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         also_packets: also_packets && app.is_none(),
         app,
         app_proto: raw_app_proto,
+        detection_only,
+        app_layer_protocol,
         flowbits,
         xbits,
         flowints,

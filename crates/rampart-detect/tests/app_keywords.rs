@@ -8,7 +8,8 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use rampart_detect::app::TxProto;
 use rampart_detect::{
-    DetectEngine, DetectStats, FlowVars, FlowView, ThresholdTable, TxBuffers, TxPayload, TxSide,
+    AppDetect, DetectEngine, DetectStats, FlowVars, FlowView, ThresholdTable, TxBuffers, TxPayload,
+    TxSide,
 };
 use rampart_rules::{parse_rule, Buffer, Variables};
 
@@ -94,6 +95,7 @@ fn sids_with_packet(e: &DetectEngine, tx: &Tx, side: TxSide, packet: Option<&[u8
         established: true,
         stream_sizes: None,
         app_proto: Some(tx.proto()),
+        app_detect: AppDetect::Done { now: false },
     };
     let mut vars = FlowVars::default();
     let mut thresholds = ThresholdTable::new(16);

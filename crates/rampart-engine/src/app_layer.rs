@@ -12,7 +12,7 @@ use rampart_app::protocol::{detect_protocol, AppProto};
 use rampart_app::ssh::{SshConfig, SshDirection, SshEvent, SshEventKind, SshProgress, SshSession};
 use rampart_app::tls::{TlsDirection, TlsEvent, TlsSession};
 use rampart_detect::app::{AppCheck, AppInspect, TxProto, TxValue};
-use rampart_detect::{TxBuffers, TxSide};
+use rampart_detect::{AppDetect, TxBuffers, TxSide};
 use rampart_rules::Buffer;
 use rampart_stream::flow::Direction;
 
@@ -31,6 +31,10 @@ pub struct AppState {
     pub proto: Option<AppProto>,
     /// Directions whose first bytes were tried for protocol detection.
     tried: [bool; 2],
+    /// Directions decided since their last inspected packet: the next
+    /// packet of that direction is the one Suricata flags as "protocol
+    /// detection done".
+    decided_unseen: [bool; 2],
     /// Datagrams probed so far (UDP).
     udp_probes: u8,
     /// The IP protocol of the flow (6 or 17), for the rules' header.
@@ -214,14 +218,21 @@ impl AppState {
         ready: &mut Vec<ReadyTx>,
     ) {
         self.ip_proto = 6;
+        let first_bytes = self.tried.get(dir.index()).is_some_and(|t| !t);
+        if first_bytes {
+            // Detection looks at a direction's first bytes only: once seen,
+            // the direction is decided (the flow's protocol, or failed).
+            if let Some(t) = self.tried.get_mut(dir.index()) {
+                *t = true;
+            }
+            if let Some(d) = self.decided_unseen.get_mut(dir.index()) {
+                *d = true;
+            }
+        }
         if self.proto.is_none() {
-            let Some(tried) = self.tried.get_mut(dir.index()) else {
-                return;
-            };
-            if *tried {
+            if !first_bytes {
                 return;
             }
-            *tried = true;
             self.proto = detect_protocol(data, dir == Direction::ToServer);
             if self.proto.is_none() && (ports.0 == DNS_PORT || ports.1 == DNS_PORT) {
                 // DNS over TCP: a length prefix and a header that parses.
@@ -291,6 +302,10 @@ impl AppState {
             if let Some(t) = self.tried.get_mut(dir.index()) {
                 *t = true;
             }
+            if first {
+                // A UDP flow is decided, both ways, by its first datagram.
+                self.decided_unseen = [true; 2];
+            }
             if !first
                 || self.udp_probes >= MAX_UDP_PROBES
                 || dir != Direction::ToServer
@@ -310,6 +325,36 @@ impl AppState {
             let mut events = Vec::new();
             dns.parse(dns_dir(dir), payload, &mut events);
             collect_dns(&events, ready);
+        }
+    }
+
+    /// Where protocol detection stands for `dir` (what
+    /// `app-layer-protocol` tests). `now` is left false here; see
+    /// [`AppState::take_detect_for_packet`].
+    pub fn detect_state(&self, dir: Direction) -> AppDetect {
+        let decided = if self.ip_proto == 17 {
+            self.tried.iter().any(|&t| t)
+        } else {
+            self.tried.get(dir.index()).copied().unwrap_or(false)
+        };
+        if decided {
+            AppDetect::Done { now: false }
+        } else {
+            AppDetect::Pending
+        }
+    }
+
+    /// [`AppState::detect_state`] for a packet of `dir` about to be
+    /// inspected: `now` is set on the first packet since the direction
+    /// was decided, and cleared for the ones after.
+    pub fn take_detect_for_packet(&mut self, dir: Direction) -> AppDetect {
+        let now = self
+            .decided_unseen
+            .get_mut(dir.index())
+            .is_some_and(std::mem::take);
+        match self.detect_state(dir) {
+            AppDetect::Done { .. } => AppDetect::Done { now },
+            AppDetect::Pending => AppDetect::Pending,
         }
     }
 

@@ -577,6 +577,7 @@ impl Pipeline {
         if let Some(det) = detection.as_mut() {
             let mut view = flow_view(flow, dir);
             view.app_proto = state.app.tx_proto();
+            view.app_detect = state.app.take_detect_for_packet(dir);
             if packet_mode {
                 view.established = false;
             }
@@ -749,6 +750,7 @@ fn flow_view(flow: &Flow<FlowData>, dir: Direction) -> FlowView {
         to_server: dir == Direction::ToServer,
         established: flow.state != FlowState::New,
         app_proto: None,
+        app_detect: rampart_detect::AppDetect::Pending,
         stream_sizes: flow.user.tcp.as_ref().map(|t| {
             let size = |b: &rampart_stream::TcpStreamBuffer| {
                 // The SYN takes one sequence number; truncation is Suricata's
@@ -816,6 +818,7 @@ fn flush_pending(
         ts.as_nanos(),
         FlowView {
             app_proto: state.app.tx_proto(),
+            app_detect: state.app.detect_state(dir),
             ..flow_view(flow, dir)
         },
         Some(&mut state.vars),
@@ -879,7 +882,11 @@ fn inspect_transactions(
             (k.src, k.src_port),
             (k.dst, k.dst_port),
             ts.as_nanos(),
-            flow_view(flow, dir),
+            FlowView {
+                app_proto: state.app.tx_proto(),
+                app_detect: state.app.detect_state(dir),
+                ..flow_view(flow, dir)
+            },
             payload,
             Some(&mut state.vars),
             &mut det.thresholds,

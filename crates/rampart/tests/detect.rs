@@ -671,3 +671,40 @@ alert http any any -> any any (msg:"keyword-less: once per transaction"; flow:to
     assert_eq!(counts.get(&3), Some(&1), "{counts:?}");
     assert_eq!(counts.get(&4), Some(&1), "{counts:?}");
 }
+
+#[test]
+fn app_layer_protocol_tests_each_direction_once_decided() {
+    let dir = scratch("alproto");
+    let pcap = dir.join("alproto.pcap");
+    // An HTTP exchange and a PING/PONG exchange that no parser knows.
+    let mut frames = conversation(
+        b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+        41000,
+    );
+    frames.extend(conversation(b"PING\r\n", b"PONG\r\n", 41001));
+    write_frames(&pcap, &frames);
+    let rules = r#"
+alert tcp any any -> any any (msg:"http, detection only"; app-layer-protocol:http; sid:1;)
+alert tcp any any -> any any (msg:"failed, detection only"; flow:to_server; app-layer-protocol:failed; sid:2;)
+alert tcp any any -> any any (msg:"not http or tls"; flow:to_server; app-layer-protocol:!http; app-layer-protocol:!tls; sid:3;)
+alert tcp any any -> any any (msg:"with content"; content:"200 OK"; app-layer-protocol:http; sid:4;)
+alert tcp any any -> any any (msg:"with content, wrong protocol"; content:"PONG"; app-layer-protocol:http; sid:5;)
+alert tcp any any -> any any (msg:"unknown never equals"; app-layer-protocol:unknown; sid:6;)
+"#;
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = alert_counts(&recs);
+    // Once per decided direction (request, response), not per packet.
+    assert_eq!(counts.get(&1), Some(&2), "{counts:?}");
+    // The PING side is decided as failed; the HTTP flow is not failed.
+    assert_eq!(counts.get(&2), Some(&1), "{counts:?}");
+    assert_eq!(counts.get(&3), Some(&1), "{counts:?}");
+    assert_eq!(counts.get(&4), Some(&1), "{counts:?}");
+    assert_eq!(counts.get(&5), None, "{counts:?}");
+    assert_eq!(counts.get(&6), None, "{counts:?}");
+}
