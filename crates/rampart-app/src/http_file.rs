@@ -36,6 +36,18 @@ pub fn file_name(tx: &HttpTransaction, dir: Direction) -> Option<Cow<'_, [u8]>> 
     })
 }
 
+/// libmagic's description of the file in one side of `tx` (see
+/// [`crate::file_magic`]), from the first bytes of its body.
+pub fn file_magic(tx: &HttpTransaction, dir: Direction) -> Option<Cow<'static, [u8]>> {
+    file_name(tx, dir)?;
+    let body = match dir {
+        Direction::ToClient => tx.response_body(),
+        Direction::ToServer => tx.request_body(),
+    };
+    let head = body.get(..crate::file_magic::MAGIC_HEAD).unwrap_or(body);
+    crate::file_magic::describe(head).map(|m| Cow::Owned(m.into_bytes()))
+}
+
 /// The normalised URI up to its query.
 fn uri_path(tx: &HttpTransaction) -> Option<&[u8]> {
     let uri = tx.uri();

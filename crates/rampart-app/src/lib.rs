@@ -40,6 +40,7 @@
 
 mod decompress;
 pub mod dns;
+pub mod file_magic;
 pub mod http;
 pub mod http_file;
 pub mod protocol;

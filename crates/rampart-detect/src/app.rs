@@ -426,6 +426,7 @@ pub fn is_http_buffer(b: Buffer) -> bool {
             | Buffer::HttpResponseHeader
             | Buffer::FileData
             | Buffer::FileName
+            | Buffer::FileMagic
     )
 }
 

@@ -865,10 +865,12 @@ fn app_inspect(
     let to_server = rule.flow.is_some_and(|f| f.to_server == Some(true));
     // `file.data` is the response body, or the request body in a rule
     // written for the client's direction; `file.name` names that file.
-    let file_data_response = buffers
-        .iter()
-        .any(|(b, _)| matches!(b.buffer, Buffer::FileData | Buffer::FileName))
-        && !to_server;
+    let file_data_response = buffers.iter().any(|(b, _)| {
+        matches!(
+            b.buffer,
+            Buffer::FileData | Buffer::FileName | Buffer::FileMagic
+        )
+    }) && !to_server;
     let response_buffer = buffers.iter().any(|(b, _)| is_response_buffer(b.buffer));
     let side = if to_client || file_data_response || response_buffer {
         TxSide::Response

@@ -1027,6 +1027,7 @@ impl TxBuffers for HttpTxView<'_> {
             }),
             Buffer::HttpRequestHeader | Buffer::HttpResponseHeader => self.get_multi(buffer, 0),
             Buffer::FileName => rampart_app::http_file::file_name(tx, dir),
+            Buffer::FileMagic => rampart_app::http_file::file_magic(tx, dir),
             _ => None,
         }
     }

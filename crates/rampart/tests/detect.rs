@@ -507,7 +507,7 @@ fn file_name_keywords_on_http_downloads() {
         &pcap,
         &conversation(
             b"GET /~u/./R.pdf?x=1 HTTP/1.1\r\nHost: a\r\n\r\n",
-            b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n%PDF",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\n%PDF-1.5",
             41004,
         ),
     );
@@ -517,6 +517,9 @@ alert http any any -> any any (fileext:"pdf"; filestore; sid:2;)
 alert http any any -> any any (fileext:!"pdf"; sid:3;)
 alert http any any -> any any (file.name; content:"/~u/R.pdf"; startswith; endswith; sid:4;)
 alert http any any -> any any (file.name; content:"x=1"; sid:5;)
+alert http any any -> any any (filemagic:"pdf document"; sid:6;)
+alert http any any -> any any (file.magic; content:"PDF document, version 1.5"; bsize:25; sid:7;)
+alert http any any -> any any (filemagic:"executable"; sid:8;)
 "#;
     let (out, recs) = detect(&dir, &pcap, rules);
     assert!(
@@ -525,12 +528,13 @@ alert http any any -> any any (file.name; content:"x=1"; sid:5;)
         String::from_utf8_lossy(&out.stderr)
     );
     let counts = alert_counts(&recs);
-    for sid in [1, 2, 4] {
+    for sid in [1, 2, 4, 6, 7] {
         assert_eq!(counts.get(&sid), Some(&1), "sid {sid}: {counts:?}");
     }
     // The name is the path: no query; the extension matched.
     assert_eq!(counts.get(&3), None, "{counts:?}");
     assert_eq!(counts.get(&5), None, "{counts:?}");
+    assert_eq!(counts.get(&8), None, "{counts:?}");
 }
 
 /// An SSH binary packet (RFC 4253 §6) around `payload`, 4 bytes of padding.
