@@ -105,6 +105,9 @@ pub struct DnsConfig {
     /// Transactions held per flow (default 64): requests waiting for their
     /// response, and completed ones not yet released.
     pub max_transactions: usize,
+    /// Keep each message's bytes ([`DnsMessage::pdu`]): only rules on the
+    /// `dns.pdu` frame need them, so the copy is made only for those.
+    pub keep_pdu: bool,
 }
 
 impl Default for DnsConfig {
@@ -112,6 +115,7 @@ impl Default for DnsConfig {
         DnsConfig {
             max_records: 512,
             max_transactions: 64,
+            keep_pdu: false,
         }
     }
 }
@@ -247,6 +251,9 @@ pub struct DnsMessage {
     /// hit): Suricata's parser rejects such a message as a whole, so it
     /// makes no transaction there and no `dns` record.
     pub truncated: bool,
+    /// The message's bytes (Suricata's `dns.pdu` frame; over TCP without
+    /// the length prefix), when [`DnsConfig::keep_pdu`] asks for them.
+    pub pdu: Vec<u8>,
 }
 
 impl DnsMessage {
@@ -692,6 +699,9 @@ impl DnsFlowState {
             events.push(DnsEvent::NotDns);
             return;
         };
+        if self.cfg.keep_pdu {
+            m.pdu = msg.to_vec();
+        }
         let dns_id = m.header.id;
         let seq = self.messages;
         self.messages += 1;

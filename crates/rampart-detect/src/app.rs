@@ -211,7 +211,7 @@ pub fn buffer_proto(b: Buffer) -> Option<TxProto> {
         return Some(TxProto::Http);
     }
     match b {
-        Buffer::DnsQuery => Some(TxProto::Dns),
+        Buffer::DnsQuery | Buffer::DnsPdu => Some(TxProto::Dns),
         Buffer::TlsSni
         | Buffer::TlsCertSubject
         | Buffer::TlsCertIssuer

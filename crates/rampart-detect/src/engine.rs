@@ -246,6 +246,8 @@ pub struct DetectEngine {
     names: Names,
     /// Some active signature inspects an SSH HASSH buffer.
     ssh_hassh: bool,
+    /// Some active rule inspects the `dns.pdu` frame.
+    dns_pdu: bool,
     /// Some active HTTP signature also has raw payload content.
     mixed_http: bool,
 }
@@ -402,6 +404,14 @@ impl DetectEngine {
                         .any(|(b, _)| crate::app::is_ssh_hassh_buffer(b.buffer))
                 })
         });
+        let dns_pdu = sigs.iter().any(|s| {
+            s.inactive.is_none()
+                && s.app.as_ref().is_some_and(|a| {
+                    a.buffers
+                        .iter()
+                        .any(|(b, _)| b.buffer == rampart_rules::Buffer::DnsPdu)
+                })
+        });
         let mixed_http = sigs.iter().any(|s| {
             s.inactive.is_none()
                 && !s.payload.is_empty()
@@ -414,6 +424,7 @@ impl DetectEngine {
                 app_groups,
                 names,
                 ssh_hassh,
+                dns_pdu,
                 mixed_http,
             },
             errors,
@@ -425,6 +436,12 @@ impl DetectEngine {
     /// `ssh.hassh.server.string` (Suricata turns HASSH on for such rules).
     pub fn uses_ssh_hassh(&self) -> bool {
         self.ssh_hassh
+    }
+
+    /// Whether DNS parsers should keep each message's bytes: some active
+    /// rule inspects `frame:dns.pdu`.
+    pub fn uses_dns_pdu(&self) -> bool {
+        self.dns_pdu
     }
 
     /// Whether some active HTTP signature has raw payload content too:

@@ -6,7 +6,9 @@
 
 use std::borrow::Cow;
 
-use rampart_app::dns::{self, DnsDirection, DnsEvent, DnsFlowState, DnsMessage, DnsTransaction};
+use rampart_app::dns::{
+    self, DnsConfig, DnsDirection, DnsEvent, DnsFlowState, DnsMessage, DnsTransaction,
+};
 use rampart_app::http::{Direction as HttpDir, HttpConfig, HttpEvent, HttpParser, HttpTransaction};
 use rampart_app::protocol::{detect_protocol, AppProto};
 use rampart_app::ssh::{SshConfig, SshDirection, SshEvent, SshEventKind, SshProgress, SshSession};
@@ -50,6 +52,8 @@ pub struct AppState {
     /// Compute HASSH for SSH flows detected from now on (some rule uses a
     /// HASSH buffer, as Suricata enables it).
     pub ssh_hassh: bool,
+    /// DNS messages keep their bytes for `frame:dns.pdu` rules.
+    pub dns_pdu: bool,
     /// SSH stages parsed but not yet inspected (see [`AppState::defer_ssh`]).
     ssh_queue: Vec<Deferred>,
     /// How far each SSH direction got in the data its peer acknowledged
@@ -247,7 +251,7 @@ impl AppState {
                 Some(AppProto::Http) => {
                     self.http = Some(Box::new(HttpParser::new(HttpConfig::default())));
                 }
-                Some(AppProto::Dns) => self.dns = Some(Box::default()),
+                Some(AppProto::Dns) => self.dns = Some(self.new_dns()),
                 Some(AppProto::Tls) => self.tls = Some(Box::default()),
                 Some(AppProto::Ssh) => {
                     self.ssh = Some(Box::new(SshSession::new(SshConfig {
@@ -319,13 +323,21 @@ impl AppState {
                 return;
             }
             self.proto = Some(AppProto::Dns);
-            self.dns = Some(Box::default());
+            self.dns = Some(self.new_dns());
         }
         if let Some(dns) = self.dns.as_mut() {
             let mut events = Vec::new();
             dns.parse(dns_dir(dir), payload, &mut events);
             collect_dns(&events, ready);
         }
+    }
+
+    /// A DNS parser configured for the loaded rules.
+    fn new_dns(&self) -> Box<DnsFlowState> {
+        Box::new(DnsFlowState::new(DnsConfig {
+            keep_pdu: self.dns_pdu,
+            ..DnsConfig::default()
+        }))
     }
 
     /// Where protocol detection stands for `dir` (what
@@ -890,6 +902,10 @@ impl TxBuffers for DnsTxView<'_> {
                 .queries
                 .get(index)
                 .map(|q| Cow::Borrowed(q.name.as_slice())),
+            Buffer::DnsPdu if index == 0 => self
+                .message()
+                .map(|m| Cow::Borrowed(m.pdu.as_slice()))
+                .filter(|p| !p.is_empty()),
             _ => None,
         }
     }

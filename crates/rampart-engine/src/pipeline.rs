@@ -562,6 +562,7 @@ impl Pipeline {
         {
             let mut ready = Vec::new();
             let ports = (flow.key.src_port, flow.key.dst_port);
+            state.app.dns_pdu = det.engine.uses_dns_pdu();
             state.app.feed_datagram(dir, u.payload, ports, &mut ready);
             inspect_transactions(det, &mut state, flow, &ready, Some(u.payload), ts, sink);
         }
@@ -954,6 +955,7 @@ fn deliver(
                 let mut ready = Vec::new();
                 let ports = (flow.key.src_port, flow.key.dst_port);
                 state.app.ssh_hassh = det.engine.uses_ssh_hassh();
+                state.app.dns_pdu = det.engine.uses_dns_pdu();
                 state.app.feed(direction, data, ports, &mut ready);
                 // SSH stages wait for their data to be acknowledged
                 // (Suricata's IDS timing), except inline.

@@ -146,6 +146,10 @@ buffers! {
     FileMagic => "file.magic";
     /// DNS query name.
     DnsQuery => "dns.query", sticky ["dns_query"], proto Dns;
+    /// A whole DNS message (`frame:dns.pdu`; over TCP without the length
+    /// prefix). The name cannot be written as a keyword: only `frame`
+    /// selects it.
+    DnsPdu => "frame:dns.pdu", proto Dns;
     /// DNS query names (Suricata 8).
     DnsQueriesRrname => "dns.queries.rrname", proto Dns;
     /// DNS answer names (Suricata 8).

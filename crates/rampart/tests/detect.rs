@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use rampart_packet::craft::{tcp_flags, TcpConversation};
+use rampart_packet::craft::{tcp_flags, PacketBuilder, TcpConversation};
 use rampart_packet::pcap::PcapWriter;
 use rampart_packet::{LinkType, Timestamp};
 use serde_json::Value;
@@ -711,4 +711,34 @@ alert tcp any any -> any any (msg:"unknown never equals"; app-layer-protocol:unk
     assert_eq!(counts.get(&4), Some(&1), "{counts:?}");
     assert_eq!(counts.get(&5), None, "{counts:?}");
     assert_eq!(counts.get(&6), None, "{counts:?}");
+}
+
+#[test]
+fn dns_pdu_frames_over_udp() {
+    let dir = scratch("dnspdu");
+    let pcap = dir.join("dns.pcap");
+    // A query for suricata.io: id 0x1234, flags 0x0120, one question.
+    let mut query = b"\x12\x34\x01\x20\x00\x01\x00\x00\x00\x00\x00\x00".to_vec();
+    query.extend_from_slice(b"\x08suricata\x02io\x00\x00\x01\x00\x01");
+    let frame = PacketBuilder::new()
+        .ipv4([10, 0, 0, 1], [10, 0, 0, 53])
+        .udp(40000, 53)
+        .payload(&query)
+        .build()
+        .unwrap();
+    write_frames(&pcap, &[(Timestamp::from_nanos(1_000_000_000), frame)]);
+    let rules = r#"
+alert udp any any -> any any (flow:to_server; frame:dns.pdu; content:"|01 20 00 01|"; offset:2; depth:4; content:"suricata"; offset:13; sid:1;)
+alert udp any any -> any any (frame:dns.pdu; content:"|01 20|"; offset:0; depth:2; sid:2;)
+alert udp any any -> any any (frame:sip.pdu; content:"x"; sid:3;)
+"#;
+    let (out, recs) = detect(&dir, &pcap, rules);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("frame sip.pdu is not supported"),
+        "{stderr}"
+    );
+    let counts = alert_counts(&recs);
+    assert_eq!(counts.get(&1), Some(&1), "{counts:?}");
+    assert_eq!(counts.get(&2), None, "{counts:?}");
 }

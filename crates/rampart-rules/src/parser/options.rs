@@ -141,7 +141,6 @@ const UNSUPPORTED: &[&str] = &[
     "sip_stat_code",
     "sip_header",
     "sip_body",
-    "frame",
     "absent",
     "entropy",
     "config",
@@ -552,6 +551,27 @@ impl<'t> Builder<'t> {
                     .unwrap_or(rest);
                 let pattern = format!("{}\"{inner}\"", if negated { "!" } else { "" });
                 self.legacy_content(name, buffer, &pattern, full, false, false)
+            }
+            // Frames are Suricata's protocol data units; the DNS message
+            // is the one supported, as a sticky buffer.
+            "frame" => {
+                let v = req(name, value)?.trim();
+                if v != "dns.pdu" {
+                    return Err(Problem::new(
+                        ErrorKind::UnsupportedKeyword,
+                        format!("frame {v} is not supported (only dns.pdu)"),
+                    ));
+                }
+                if !self.pending_transforms.is_empty() {
+                    return Err(conflict(
+                        "transforms of the previous sticky buffer were not followed by a match before frame",
+                    ));
+                }
+                self.check_sticky_used()?;
+                self.sticky = Some(BufferRef::plain(Buffer::DnsPdu));
+                self.transforms_open = true;
+                self.sticky_used = false;
+                Ok(())
             }
             "pkt_data" => {
                 if value.is_some() {
