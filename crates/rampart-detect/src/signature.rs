@@ -618,26 +618,12 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         _ => None,
     };
     // A rule of a parsed protocol with nothing to look at in packets
-    // (`alert http ... (flow:to_server; ...)`) matches once per
-    // transaction, as in Suricata, not on every packet of the flow.
-    let per_transaction = raw_app_proto.filter(|p| {
-        matches!(
-            p,
-            crate::app::TxProto::Http | crate::app::TxProto::Tls | crate::app::TxProto::Dns
-        ) && payload.is_empty()
-            && header.is_empty()
-            && header_buffers.is_empty()
-            && stream_size.is_empty()
-    });
-    let app = match (per_transaction, raw_app_proto) {
-        (Some(p), _) => Some(bare_app_inspect(rule, p)),
-        (None, Some(_)) => None,
-        (None, None) => app_inspect(rule, app_buffers, app_checks, &mut mark),
-    };
-    let raw_app_proto = if per_transaction.is_some() {
-        None
-    } else {
-        raw_app_proto
+    // (`alert http ... (flow:to_server; ...)`) is a packet rule, as in
+    // Suricata: it matches every packet of the flow once the protocol is
+    // known (in IDS mode, once the data that decided it was acknowledged).
+    let app = match raw_app_proto {
+        Some(_) => None,
+        None => app_inspect(rule, app_buffers, app_checks, &mut mark),
     };
     // Packet keywords (dsize, flags, ttl, header buffers, ...) pin the
     // payload to the packet, as do `tcp-pkt` and `flow:no_stream`.
@@ -919,28 +905,6 @@ fn app_inspect(
         checks: checks.into_iter().map(|(c, _)| c).collect(),
         fast_pattern,
     })
-}
-
-/// The application-layer part of a rule of protocol `proto` with no
-/// keywords of that protocol: each transaction is inspected once, on the
-/// side the rule's flow direction names (a DNS rule without one sees
-/// queries and answers, each its own transaction).
-fn bare_app_inspect(rule: &Rule, proto: crate::app::TxProto) -> crate::app::AppInspect {
-    use crate::app::{AppInspect, TxProto, TxSide};
-    let to_client = rule.flow.is_some_and(|f| f.to_server == Some(false));
-    let to_server = rule.flow.is_some_and(|f| f.to_server == Some(true));
-    AppInspect {
-        proto,
-        side: if to_client {
-            TxSide::Response
-        } else {
-            TxSide::Request
-        },
-        both_sides: proto == TxProto::Dns && !to_client && !to_server,
-        buffers: Vec::new(),
-        checks: Vec::new(),
-        fast_pattern: None,
-    }
 }
 
 fn proto_name(p: crate::app::TxProto) -> &'static str {

@@ -33,10 +33,16 @@ pub struct AppState {
     pub proto: Option<AppProto>,
     /// Directions whose first bytes were tried for protocol detection.
     tried: [bool; 2],
-    /// Directions decided since their last inspected packet: the next
-    /// packet of that direction is the one Suricata flags as "protocol
-    /// detection done".
-    decided_unseen: [bool; 2],
+    /// Per direction (by [`Direction::index`]): the stream offset just
+    /// past its first bytes, which decided it (0 for UDP, decided both
+    /// ways by the first datagram). Suricata in IDS mode parses data, and
+    /// so learns the decision, once the peer acknowledged it.
+    decided_at: [Option<u64>; 2],
+    /// Per direction: the packet Suricata flags "protocol detection done"
+    /// (the first one after the decision became known) was given.
+    announced: [bool; 2],
+    /// The direction whose first bytes named the flow's protocol.
+    proto_dir: Option<Direction>,
     /// Datagrams probed so far (UDP).
     udp_probes: u8,
     /// The IP protocol of the flow (6 or 17), for the rules' header.
@@ -212,13 +218,15 @@ impl TxBuffers for AppTxView<'_> {
 
 impl AppState {
     /// Feeds in-order stream data of `dir` (its first bytes decide the
-    /// protocol; `ports` are the flow's client and server ports) and
-    /// appends the transaction sides that became complete.
+    /// protocol; `ports` are the flow's client and server ports; `end` is
+    /// the stream offset just past `data`) and appends the transaction
+    /// sides that became complete.
     pub fn feed(
         &mut self,
         dir: Direction,
         data: &[u8],
         ports: (u16, u16),
+        end: u64,
         ready: &mut Vec<ReadyTx>,
     ) {
         self.ip_proto = 6;
@@ -229,8 +237,8 @@ impl AppState {
             if let Some(t) = self.tried.get_mut(dir.index()) {
                 *t = true;
             }
-            if let Some(d) = self.decided_unseen.get_mut(dir.index()) {
-                *d = true;
+            if let Some(d) = self.decided_at.get_mut(dir.index()) {
+                *d = Some(end);
             }
         }
         if self.proto.is_none() {
@@ -246,6 +254,9 @@ impl AppState {
                 if looks_dns {
                     self.proto = Some(AppProto::Dns);
                 }
+            }
+            if self.proto.is_some() {
+                self.proto_dir = Some(dir);
             }
             match self.proto {
                 Some(AppProto::Http) => {
@@ -308,7 +319,7 @@ impl AppState {
             }
             if first {
                 // A UDP flow is decided, both ways, by its first datagram.
-                self.decided_unseen = [true; 2];
+                self.decided_at = [Some(0); 2];
             }
             if !first
                 || self.udp_probes >= MAX_UDP_PROBES
@@ -323,6 +334,7 @@ impl AppState {
                 return;
             }
             self.proto = Some(AppProto::Dns);
+            self.proto_dir = Some(dir);
             self.dns = Some(self.new_dns());
         }
         if let Some(dns) = self.dns.as_mut() {
@@ -340,16 +352,22 @@ impl AppState {
         }))
     }
 
-    /// Where protocol detection stands for `dir` (what
-    /// `app-layer-protocol` tests). `now` is left false here; see
-    /// [`AppState::take_detect_for_packet`].
-    pub fn detect_state(&self, dir: Direction) -> AppDetect {
-        let decided = if self.ip_proto == 17 {
-            self.tried.iter().any(|&t| t)
-        } else {
-            self.tried.get(dir.index()).copied().unwrap_or(false)
+    /// Whether the decision on `dir` is known: made, and (with `acked`,
+    /// how far each direction was acknowledged, in IDS mode) its data
+    /// acknowledged.
+    fn decision_known(&self, dir: Direction, acked: Option<[u64; 2]>) -> bool {
+        let Some(end) = self.decided_at.get(dir.index()).copied().flatten() else {
+            return false;
         };
-        if decided {
+        acked.is_none_or(|a| a.get(dir.index()).is_some_and(|&x| x >= end))
+    }
+
+    /// Where protocol detection stands for `dir` (what
+    /// `app-layer-protocol` tests), `acked` as for
+    /// [`AppState::acked_tx_proto`]. `now` is left false here; see
+    /// [`AppState::take_detect_for_packet`].
+    pub fn detect_state(&self, dir: Direction, acked: Option<[u64; 2]>) -> AppDetect {
+        if self.decision_known(dir, acked) {
             AppDetect::Done { now: false }
         } else {
             AppDetect::Pending
@@ -357,17 +375,17 @@ impl AppState {
     }
 
     /// [`AppState::detect_state`] for a packet of `dir` about to be
-    /// inspected: `now` is set on the first packet since the direction
-    /// was decided, and cleared for the ones after.
-    pub fn take_detect_for_packet(&mut self, dir: Direction) -> AppDetect {
-        let now = self
-            .decided_unseen
-            .get_mut(dir.index())
-            .is_some_and(std::mem::take);
-        match self.detect_state(dir) {
-            AppDetect::Done { .. } => AppDetect::Done { now },
-            AppDetect::Pending => AppDetect::Pending,
+    /// inspected: `now` is set on the first packet since the decision
+    /// became known, and cleared for the ones after.
+    pub fn take_detect_for_packet(&mut self, dir: Direction, acked: Option<[u64; 2]>) -> AppDetect {
+        if !self.decision_known(dir, acked) {
+            return AppDetect::Pending;
         }
+        let now = self
+            .announced
+            .get_mut(dir.index())
+            .is_some_and(|a| !std::mem::replace(a, true));
+        AppDetect::Done { now }
     }
 
     /// The detected protocol as the rule engine names it (protocols it
@@ -382,6 +400,19 @@ impl AppState {
             AppProto::Ftp => Some(TxProto::Ftp),
             AppProto::Dcerpc => Some(TxProto::Dcerpc),
         }
+    }
+
+    /// [`AppState::tx_proto`] once the stream data that decided it was
+    /// acknowledged (`acked`: how far each direction was, by
+    /// [`Direction::index`]; `None` inline, where nothing waits): Suricata in IDS mode parses data, and so
+    /// learns the protocol, only then, and its packet rules on an
+    /// application protocol (`alert http ...` without HTTP keywords) wait
+    /// for it.
+    pub fn acked_tx_proto(&self, acked: Option<[u64; 2]>) -> Option<TxProto> {
+        if !self.decision_known(self.proto_dir?, acked) {
+            return None;
+        }
+        self.tx_proto()
     }
 
     /// The flow's application protocol as EVE's `app_proto` names it:

@@ -499,7 +499,10 @@ impl Pipeline {
         state.raw.packet_mode = packet_mode;
         if let (Some(t), true) = (tcp, reassembling) {
             use rampart_packet::decode::tcp_flags::{ACK, FIN, RST, SYN};
-            if t.has(ACK) {
+            // A SYN-ACK acknowledging data sent with the SYN (TCP Fast
+            // Open) does not count: Suricata hands that data on only with
+            // a later packet of the established connection.
+            if t.has(ACK) && !t.has(SYN) {
                 state.raw.note_ack(dir.opposite(), t.ack);
             }
             state.raw.session = state
@@ -577,8 +580,11 @@ impl Pipeline {
         }
         if let Some(det) = detection.as_mut() {
             let mut view = flow_view(flow, dir);
-            view.app_proto = state.app.tx_proto();
-            view.app_detect = state.app.take_detect_for_packet(dir);
+            // Suricata (IDS) parses a direction's data once the peer
+            // acknowledged it: packets see the protocol from then on.
+            let acked = (!config.inline).then(|| acked_offsets(flow, &state));
+            view.app_proto = state.app.acked_tx_proto(acked);
+            view.app_detect = state.app.take_detect_for_packet(dir, acked);
             if packet_mode {
                 view.established = false;
             }
@@ -819,7 +825,7 @@ fn flush_pending(
         ts.as_nanos(),
         FlowView {
             app_proto: state.app.tx_proto(),
-            app_detect: state.app.detect_state(dir),
+            app_detect: state.app.detect_state(dir, None),
             ..flow_view(flow, dir)
         },
         Some(&mut state.vars),
@@ -885,7 +891,7 @@ fn inspect_transactions(
             ts.as_nanos(),
             FlowView {
                 app_proto: state.app.tx_proto(),
-                app_detect: state.app.detect_state(dir),
+                app_detect: state.app.detect_state(dir, None),
                 ..flow_view(flow, dir)
             },
             payload,
@@ -956,7 +962,8 @@ fn deliver(
                 let ports = (flow.key.src_port, flow.key.dst_port);
                 state.app.ssh_hassh = det.engine.uses_ssh_hassh();
                 state.app.dns_pdu = det.engine.uses_dns_pdu();
-                state.app.feed(direction, data, ports, &mut ready);
+                let end = offset + data.len() as u64;
+                state.app.feed(direction, data, ports, end, &mut ready);
                 // SSH stages wait for their data to be acknowledged
                 // (Suricata's IDS timing), except inline.
                 state.app.defer_ssh(&mut ready, offset + data.len() as u64);

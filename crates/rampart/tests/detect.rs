@@ -661,7 +661,7 @@ fn raw_content_beside_http_buffers_matches_the_message() {
 alert http any any -> any any (flow:established,to_server; content:"SELECT"; nocase; http.uri; content:"/list.asp?"; sid:1;)
 alert http any any -> any any (flow:established,to_server; content:"DELETE"; nocase; http.uri; content:"/list.asp?"; sid:2;)
 alert http any any -> any any (flow:established,to_client; content:"200 OK"; http.stat_code; content:"200"; sid:3;)
-alert http any any -> any any (msg:"keyword-less: once per transaction"; flow:to_server; sid:4;)
+alert http any any -> any any (msg:"keyword-less: a packet rule"; flow:to_server; sid:4;)
 "#;
     let (out, recs) = detect(&dir, &pcap, rules);
     assert!(
@@ -673,7 +673,10 @@ alert http any any -> any any (msg:"keyword-less: once per transaction"; flow:to
     assert_eq!(counts.get(&1), Some(&1), "{counts:?}");
     assert_eq!(counts.get(&2), None, "{counts:?}");
     assert_eq!(counts.get(&3), Some(&1), "{counts:?}");
-    assert_eq!(counts.get(&4), Some(&1), "{counts:?}");
+    // Every client packet once the request was acknowledged (the server's
+    // ACK told Suricata the flow is HTTP): 3, as Suricata 7.0.10 gives on
+    // this capture, at the same packets.
+    assert_eq!(counts.get(&4), Some(&3), "{counts:?}");
 }
 
 #[test]
