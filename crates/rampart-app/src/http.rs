@@ -396,6 +396,17 @@ impl HttpTransaction {
         &self.anomalies
     }
 
+    /// The anomalies seen until the request was complete (all of them
+    /// while it is not).
+    pub fn anomalies_until_request(&self) -> &[HttpAnomaly] {
+        if self.request.progress != Progress::Complete {
+            return &self.anomalies;
+        }
+        self.anomalies
+            .get(..self.request_anomalies)
+            .unwrap_or(&self.anomalies)
+    }
+
     /// The anomalies first seen after the request was complete (during the
     /// response); all of them while the request is not complete.
     pub fn anomalies_after_request(&self) -> &[HttpAnomaly] {
@@ -838,6 +849,18 @@ impl HttpParser {
             }
         }
         out
+    }
+
+    /// [`HttpParser::remove_completed`], stopping at transaction `id`
+    /// (one the caller still has to inspect) and dropping what it removes.
+    pub fn remove_completed_before(&mut self, id: u64) {
+        while self
+            .txs
+            .front()
+            .is_some_and(|t| t.is_complete() && t.id < id)
+        {
+            self.txs.pop_front();
+        }
     }
 
     fn tx_mut(&mut self, id: u64) -> Option<&mut HttpTransaction> {

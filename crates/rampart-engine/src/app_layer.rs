@@ -62,6 +62,10 @@ pub struct AppState {
     pub dns_pdu: bool,
     /// SSH stages parsed but not yet inspected (see [`AppState::defer_ssh`]).
     ssh_queue: Vec<Deferred>,
+    /// HTTP transaction sides complete but not yet inspected (see
+    /// [`AppState::defer_http`]), with the stream offset just past the
+    /// data that completed each.
+    http_queue: Vec<(ReadyTx, u64)>,
     /// How far each SSH direction got in the data its peer acknowledged
     /// (what Suricata's parser has seen; index by [`Direction::index`]).
     ssh_seen: [SshProgress; 2],
@@ -438,6 +442,7 @@ impl AppState {
 
     /// Ends both directions (connection closed or flow ended).
     pub fn finish(&mut self, ready: &mut Vec<ReadyTx>) {
+        self.release_http([u64::MAX; 2], None, ready);
         if let Some(http) = self.http.as_mut() {
             let mut events = Vec::new();
             http.finish(HttpDir::ToServer, &mut events);
@@ -515,6 +520,48 @@ impl AppState {
                 newkeys,
             });
         }
+    }
+
+    /// Moves the HTTP transaction sides of `ready` into the queue of sides
+    /// waiting for their data to be acknowledged: as for SSH, Suricata (in
+    /// IDS mode) parses a direction's data once its peer acknowledged it
+    /// and inspects a side with a packet travelling that side's way, which
+    /// decides the packet an alert is raised on and what the transaction
+    /// holds by then (the response's status in a request's alert, say).
+    /// `end` is the stream offset just past the data that was fed.
+    pub fn defer_http(&mut self, ready: &mut Vec<ReadyTx>, end: u64) {
+        if self.http.is_none() {
+            return;
+        }
+        self.http_queue.extend(ready.drain(..).map(|r| (r, end)));
+    }
+
+    /// Whether HTTP transaction sides wait in the queue.
+    pub fn http_pending(&self) -> bool {
+        !self.http_queue.is_empty()
+    }
+
+    /// Appends to `out`, in order, the queued HTTP sides whose data the
+    /// peer acknowledged (`acked`, by [`Direction::index`]) and that
+    /// travel `dir` (every direction when `None`).
+    pub fn release_http(
+        &mut self,
+        acked: [u64; 2],
+        dir: Option<Direction>,
+        out: &mut Vec<ReadyTx>,
+    ) {
+        self.http_queue.retain(|&(ready, end)| {
+            let data_dir = match ready.side {
+                TxSide::Request => Direction::ToServer,
+                TxSide::Response => Direction::ToClient,
+            };
+            let go = acked.get(data_dir.index()).is_some_and(|&a| a >= end)
+                && dir.is_none_or(|x| x == data_dir);
+            if go {
+                out.push(ready);
+            }
+            !go
+        });
     }
 
     /// Whether SSH stages wait in the queue.
@@ -639,7 +686,13 @@ impl AppState {
     /// Frees transactions whose both sides were inspected.
     pub fn release_completed(&mut self) {
         if let Some(http) = self.http.as_mut() {
-            let _ = http.remove_completed();
+            // Transactions with a side still queued stay for inspection.
+            match self.http_queue.iter().map(|(r, _)| r.id).min() {
+                Some(first_queued) => http.remove_completed_before(first_queued),
+                None => {
+                    let _ = http.remove_completed();
+                }
+            }
         }
         if let Some(dns) = self.dns.as_mut() {
             dns.remove_completed();
@@ -1096,8 +1149,16 @@ impl TxBuffers for HttpTxView<'_> {
         Some(Cow::Owned(v))
     }
 
+    /// A request is inspected for the events raised until it was
+    /// complete, even when inspection waits until later (for the
+    /// acknowledgement) and the response was parsed meanwhile: events of
+    /// the response are the late check's, so each alerts once.
     fn has_event(&self, name: &str) -> bool {
-        self.tx.anomalies().iter().any(|a| a.matches_event(name))
+        let events = match self.side {
+            TxSide::Request => self.tx.anomalies_until_request(),
+            TxSide::Response => self.tx.anomalies(),
+        };
+        events.iter().any(|a| a.matches_event(name))
     }
 
     fn has_late_event(&self, name: &str) -> bool {

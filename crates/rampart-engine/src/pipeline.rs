@@ -567,16 +567,48 @@ impl Pipeline {
             let ports = (flow.key.src_port, flow.key.dst_port);
             state.app.dns_pdu = det.engine.uses_dns_pdu();
             state.app.feed_datagram(dir, u.payload, ports, &mut ready);
-            inspect_transactions(det, &mut state, flow, &ready, Some(u.payload), ts, sink);
+            inspect_transactions(
+                det,
+                &mut state,
+                flow,
+                &ready,
+                Some(u.payload),
+                (ts, AlertSource::Wire),
+                sink,
+            );
         }
         // SSH stages whose data the peer acknowledged count as parsed;
-        // those of this packet's direction are inspected with it.
+        // those of this packet's direction are inspected with it. HTTP
+        // transaction sides likewise.
         if let (Some(det), true) = (detection.as_mut(), state.app.ssh_pending()) {
             let mut ready = Vec::new();
             state
                 .app
                 .release_ssh(acked_offsets(flow, &state), Some(dir), &mut ready);
-            inspect_transactions(det, &mut state, flow, &ready, None, ts, sink);
+            inspect_transactions(
+                det,
+                &mut state,
+                flow,
+                &ready,
+                None,
+                (ts, AlertSource::Wire),
+                sink,
+            );
+        }
+        if let (Some(det), true) = (detection.as_mut(), state.app.http_pending()) {
+            let mut ready = Vec::new();
+            state
+                .app
+                .release_http(acked_offsets(flow, &state), Some(dir), &mut ready);
+            inspect_transactions(
+                det,
+                &mut state,
+                flow,
+                &ready,
+                None,
+                (ts, AlertSource::Wire),
+                sink,
+            );
         }
         if let Some(det) = detection.as_mut() {
             let mut view = flow_view(flow, dir);
@@ -713,7 +745,15 @@ fn end_flow(
         if !state.raw.packet_mode {
             let mut ready = Vec::new();
             state.app.finish(&mut ready);
-            inspect_transactions(det, &mut state, flow, &ready, None, ts, sink);
+            inspect_transactions(
+                det,
+                &mut state,
+                flow,
+                &ready,
+                None,
+                (ts, AlertSource::FlowEnd),
+                sink,
+            );
             for tx in state.app.http_unfinished() {
                 sink.on_app_tx_unfinished(ts, flow, &tx);
             }
@@ -858,7 +898,7 @@ fn inspect_transactions(
     flow: &Flow<FlowData>,
     ready: &[ReadyTx],
     packet: Option<&[u8]>,
-    ts: Timestamp,
+    (ts, source): (Timestamp, AlertSource),
     sink: &mut impl PipelineSink,
 ) {
     if ready.is_empty() {
@@ -905,6 +945,9 @@ fn inspect_transactions(
             app_proto: state.app.eve_proto(),
             tx: Some(&view),
         };
+        for a in &mut det.alerts {
+            a.source = source;
+        }
         emit_alerts(det, ts, sink, &ctx);
         sink.on_app_tx(ts, flow, &view, r.side);
     }
@@ -966,13 +1009,23 @@ fn deliver(
                 state.app.feed(direction, data, ports, end, &mut ready);
                 // SSH stages wait for their data to be acknowledged
                 // (Suricata's IDS timing), except inline.
-                state.app.defer_ssh(&mut ready, offset + data.len() as u64);
+                state.app.defer_ssh(&mut ready, end);
+                state.app.defer_http(&mut ready, end);
                 if det.inline {
                     state.app.release_ssh([u64::MAX; 2], None, &mut ready);
+                    state.app.release_http([u64::MAX; 2], None, &mut ready);
                 }
                 // The stream data that completed them stands for the
                 // packet (raw content beside DNS buffers, DNS over TCP).
-                inspect_transactions(det, state, flow, &ready, Some(data), ts, sink);
+                inspect_transactions(
+                    det,
+                    state,
+                    flow,
+                    &ready,
+                    Some(data),
+                    (ts, AlertSource::Wire),
+                    sink,
+                );
                 for tx in state.app.take_evicted_http() {
                     let view = AppTxView::Http(crate::app_layer::HttpTxView {
                         tx: &tx,

@@ -213,7 +213,7 @@ pub fn alert_json(
         dest_ip: a.dst,
         ports: a.ports,
         proto: a.proto,
-        vlan: 0,
+        vlan: ctx.flow.map_or(0, |f| f.key.vlan),
         action,
         gid: sig.gid,
         sid: sig.sid,
