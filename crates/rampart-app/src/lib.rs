@@ -4,7 +4,7 @@
 //! byte buffers Suricata's `http.*` sticky buffers expose, a DNS parser
 //! ([`dns`]: datagrams and DNS over TCP, names bounded against pointer
 //! loops), a TLS handshake parser ([`tls`]: SNI, JA3/JA3S, certificate
-//! chain up to TLS 1.2) and an SSH parser ([`ssh`]: identification lines,
+//! chain up to TLS 1.2), an SSH parser ([`ssh`]: identification lines,
 //! HASSH, packets up to NEWKEYS) and a DCERPC parser ([`dcerpc`]: binds,
 //! requests and responses over TCP, fragments reassembled).
 //!

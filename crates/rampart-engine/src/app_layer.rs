@@ -6,6 +6,9 @@
 
 use std::borrow::Cow;
 
+use rampart_app::dcerpc::{
+    DcerpcConfig, DcerpcDirection, DcerpcEvent, DcerpcState, DcerpcTransaction,
+};
 use rampart_app::dns::{self, DnsDirection, DnsEvent, DnsFlowState, DnsMessage, DnsTransaction};
 use rampart_app::http::{Direction as HttpDir, HttpConfig, HttpEvent, HttpParser, HttpTransaction};
 use rampart_app::protocol::{detect_protocol, AppProto};
@@ -53,6 +56,9 @@ pub struct AppState {
     ssh_seen: [SshProgress; 2],
     /// The connection's EVE `ssh` record was emitted.
     ssh_logged: bool,
+    /// The DCERPC state of a DCERPC flow (its transaction sides wait in
+    /// the SSH queue for their data to be acknowledged, as SSH stages do).
+    dcerpc: Option<Box<DcerpcState>>,
 }
 
 /// An SSH stage waiting for its data to be acknowledged (and, to be
@@ -118,6 +124,8 @@ pub enum AppTxView<'a> {
     Tls(TlsTxView<'a>),
     /// An SSH session (one transaction per connection).
     Ssh(SshTxView<'a>),
+    /// A DCERPC call or bind.
+    Dcerpc(DcerpcTxView<'a>),
 }
 
 impl AppTxView<'_> {
@@ -132,6 +140,7 @@ impl AppTxView<'_> {
                 TxSide::Response => v.tx.response_seq,
             },
             AppTxView::Tls(_) | AppTxView::Ssh(_) => 0,
+            AppTxView::Dcerpc(v) => v.tx.id,
         }
     }
 }
@@ -143,6 +152,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dns(v) => v.get(buffer),
             AppTxView::Tls(v) => v.get(buffer),
             AppTxView::Ssh(v) => v.get(buffer),
+            AppTxView::Dcerpc(v) => v.get(buffer),
         }
     }
     fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
@@ -151,6 +161,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dns(v) => v.get_multi(buffer, index),
             AppTxView::Tls(v) => v.get_multi(buffer, index),
             AppTxView::Ssh(v) => v.get_multi(buffer, index),
+            AppTxView::Dcerpc(v) => v.get_multi(buffer, index),
         }
     }
     fn proto(&self) -> TxProto {
@@ -159,6 +170,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dns(v) => v.proto(),
             AppTxView::Tls(v) => v.proto(),
             AppTxView::Ssh(v) => v.proto(),
+            AppTxView::Dcerpc(v) => v.proto(),
         }
     }
     fn ip_proto(&self) -> u8 {
@@ -167,6 +179,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dns(v) => v.ip_proto(),
             AppTxView::Tls(v) => v.ip_proto(),
             AppTxView::Ssh(v) => v.ip_proto(),
+            AppTxView::Dcerpc(v) => v.ip_proto(),
         }
     }
     fn value(&self, field: TxValue) -> Option<u32> {
@@ -175,6 +188,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dns(v) => v.value(field),
             AppTxView::Tls(v) => v.value(field),
             AppTxView::Ssh(v) => v.value(field),
+            AppTxView::Dcerpc(v) => v.value(field),
         }
     }
     fn has_event(&self, name: &str) -> bool {
@@ -183,6 +197,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dns(v) => v.has_event(name),
             AppTxView::Tls(v) => v.has_event(name),
             AppTxView::Ssh(v) => v.has_event(name),
+            AppTxView::Dcerpc(v) => v.has_event(name),
         }
     }
     fn has_late_event(&self, name: &str) -> bool {
@@ -191,6 +206,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dns(v) => v.has_late_event(name),
             AppTxView::Tls(v) => v.has_late_event(name),
             AppTxView::Ssh(v) => v.has_late_event(name),
+            AppTxView::Dcerpc(v) => v.has_late_event(name),
         }
     }
     fn wants(&self, app: &AppInspect) -> bool {
@@ -198,6 +214,17 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Ssh(v) => v.wants(app),
             AppTxView::Tls(v) => v.wants(app),
             _ => true,
+        }
+    }
+    fn dce_iface(
+        &self,
+        uuid: &[u8; 16],
+        version: Option<rampart_rules::NumCmp<u16>>,
+        any_frag: bool,
+    ) -> bool {
+        match self {
+            AppTxView::Dcerpc(v) => v.dce_iface(uuid, version, any_frag),
+            _ => false,
         }
     }
 }
@@ -243,6 +270,9 @@ impl AppState {
                         hassh: self.ssh_hassh,
                     })));
                 }
+                Some(AppProto::Dcerpc) => {
+                    self.dcerpc = Some(Box::new(DcerpcState::new(DcerpcConfig::default())));
+                }
                 _ => {}
             }
         }
@@ -269,6 +299,15 @@ impl AppState {
             let mut events = Vec::new();
             ssh.feed(ssh_dir(dir), data, &mut events);
             collect_ssh(&events, ready);
+        }
+        if let Some(dce) = self.dcerpc.as_mut() {
+            let mut events = Vec::new();
+            let d = match dir {
+                Direction::ToServer => DcerpcDirection::ToServer,
+                Direction::ToClient => DcerpcDirection::ToClient,
+            };
+            dce.feed(d, data, &mut events);
+            collect_dcerpc(&events, ready);
         }
     }
 
@@ -350,6 +389,11 @@ impl AppState {
 
     /// Ends both directions (connection closed or flow ended).
     pub fn finish(&mut self, ready: &mut Vec<ReadyTx>) {
+        // DCERPC transaction sides still waiting for an acknowledgement
+        // are inspected now.
+        if self.dcerpc.is_some() {
+            self.release_ssh([u64::MAX; 2], None, ready);
+        }
         if let Some(http) = self.http.as_mut() {
             let mut events = Vec::new();
             http.finish(HttpDir::ToServer, &mut events);
@@ -409,7 +453,7 @@ impl AppState {
     /// side with a packet travelling that way. `end` is the stream offset
     /// just past the data that was fed.
     pub fn defer_ssh(&mut self, ready: &mut Vec<ReadyTx>, end: u64) {
-        if self.ssh.is_none() {
+        if self.ssh.is_none() && self.dcerpc.is_none() {
             return;
         }
         let ssh = self.ssh.as_deref();
@@ -451,6 +495,9 @@ impl AppState {
                 continue;
             }
             d.parsed = true;
+            if self.ssh.is_none() {
+                continue;
+            }
             if let Some(seen) = self.ssh_seen.get_mut(data_dir.index()) {
                 let now = match SshStage::from_id(d.ready.id) {
                     SshStage::Final if d.newkeys => SshProgress::Finished,
@@ -545,6 +592,15 @@ impl AppState {
                 stage: SshStage::from_id(r.id),
             }));
         }
+        if let Some(dce) = self.dcerpc.as_deref() {
+            return dce.transaction(r.id).map(|tx| {
+                AppTxView::Dcerpc(DcerpcTxView {
+                    state: dce,
+                    tx,
+                    side: r.side,
+                })
+            });
+        }
         None
     }
 
@@ -555,6 +611,11 @@ impl AppState {
         }
         if let Some(dns) = self.dns.as_mut() {
             dns.remove_completed();
+        }
+        if let Some(dce) = self.dcerpc.as_mut() {
+            // Sides queued for inspection keep their transaction.
+            let queue = &self.ssh_queue;
+            dce.remove_completed(|id| queue.iter().any(|d| d.ready.id == id));
         }
     }
 }
@@ -604,6 +665,69 @@ fn collect_tls(events: &[TlsEvent], ready: &mut Vec<ReadyTx>) {
                 side: TxSide::Response,
             },
         });
+    }
+}
+
+fn collect_dcerpc(events: &[DcerpcEvent], ready: &mut Vec<ReadyTx>) {
+    for e in events {
+        ready.push(match *e {
+            DcerpcEvent::Request(id) => ReadyTx {
+                id,
+                side: TxSide::Request,
+            },
+            DcerpcEvent::Response(id) => ReadyTx {
+                id,
+                side: TxSide::Response,
+            },
+        });
+    }
+}
+
+/// A DCERPC transaction (a call, or a bind and its ack), as the rule
+/// engine's buffers: `dcerpc.stub_data` is the request's stub on the
+/// request side and the response's on the response side; `dcerpc.iface`
+/// and `dcerpc.opnum` look at the request whatever the side.
+pub struct DcerpcTxView<'a> {
+    /// The connection's state (its accepted contexts).
+    pub state: &'a DcerpcState,
+    /// The transaction.
+    pub tx: &'a DcerpcTransaction,
+    /// The side inspected.
+    pub side: TxSide,
+}
+
+impl TxBuffers for DcerpcTxView<'_> {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        match (buffer, self.side) {
+            (Buffer::DcerpcStubData, TxSide::Request) => non_empty(&self.tx.stub_request),
+            (Buffer::DcerpcStubData, TxSide::Response) => non_empty(&self.tx.stub_response),
+            _ => None,
+        }
+    }
+
+    fn proto(&self) -> TxProto {
+        TxProto::Dcerpc
+    }
+
+    fn value(&self, field: TxValue) -> Option<u32> {
+        match field {
+            TxValue::DceOpnum if self.tx.request_seen => Some(u32::from(self.tx.opnum)),
+            _ => None,
+        }
+    }
+
+    fn dce_iface(
+        &self,
+        uuid: &[u8; 16],
+        version: Option<rampart_rules::NumCmp<u16>>,
+        any_frag: bool,
+    ) -> bool {
+        self.state.iface_matches(
+            self.tx,
+            uuid,
+            |v| version.is_none_or(|c| c.matches(v)),
+            any_frag,
+        )
     }
 }
 
@@ -797,7 +921,7 @@ impl TxBuffers for TlsTxView<'_> {
                     .map(|s| s.negotiated_version()),
             }
             .map(u32::from),
-            TxValue::DnsOpcode => None,
+            TxValue::DnsOpcode | TxValue::DceOpnum => None,
         }
     }
 
@@ -860,7 +984,7 @@ impl TxBuffers for DnsTxView<'_> {
     fn value(&self, field: TxValue) -> Option<u32> {
         match field {
             TxValue::DnsOpcode => self.message().map(|m| u32::from(m.header.opcode())),
-            TxValue::TlsVersion => None,
+            TxValue::TlsVersion | TxValue::DceOpnum => None,
         }
     }
 
