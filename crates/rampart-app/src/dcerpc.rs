@@ -676,6 +676,17 @@ impl DcerpcState {
         }
     }
 
+    /// Bytes held for PDUs not yet complete, both directions (at most
+    /// 65535 per direction: a PDU's length is a 16-bit field).
+    pub fn buffered(&self) -> usize {
+        self.sides.iter().map(|s| s.buf.len()).sum()
+    }
+
+    /// The limits in force.
+    pub fn config(&self) -> DcerpcConfig {
+        self.cfg
+    }
+
     /// The transaction `id`, while held.
     pub fn transaction(&self, id: u64) -> Option<&DcerpcTransaction> {
         self.txs.iter().find(|t| t.id == id)

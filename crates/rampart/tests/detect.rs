@@ -671,3 +671,123 @@ alert http any any -> any any (msg:"keyword-less: once per transaction"; flow:to
     assert_eq!(counts.get(&3), Some(&1), "{counts:?}");
     assert_eq!(counts.get(&4), Some(&1), "{counts:?}");
 }
+
+/// A little-endian DCERPC PDU of type `ptype` around `body`.
+fn dce_pdu(ptype: u8, flags: u8, call_id: u32, body: &[u8]) -> Vec<u8> {
+    let mut v = vec![5, 0, ptype, flags, 0x10, 0, 0, 0];
+    v.extend_from_slice(&((16 + body.len()) as u16).to_le_bytes());
+    v.extend_from_slice(&[0, 0]);
+    v.extend_from_slice(&call_id.to_le_bytes());
+    v.extend_from_slice(body);
+    v
+}
+
+/// A bind offering `(ctx_id, uuid as on the wire)` contexts, version 1.0.
+fn dce_bind(call_id: u32, items: &[(u16, [u8; 16])]) -> Vec<u8> {
+    let mut b = vec![
+        0xd0,
+        0x16,
+        0xd0,
+        0x16,
+        0,
+        0,
+        0,
+        0,
+        items.len() as u8,
+        0,
+        0,
+        0,
+    ];
+    for (ctx, uuid) in items {
+        b.extend_from_slice(&ctx.to_le_bytes());
+        b.extend_from_slice(&[1, 0]);
+        b.extend_from_slice(uuid);
+        b.extend_from_slice(&[1, 0, 0, 0]);
+        b.extend_from_slice(&[0x04; 20]);
+    }
+    dce_pdu(11, 3, call_id, &b)
+}
+
+#[test]
+fn dcerpc_iface_opnum_and_stub_data() {
+    let dir = scratch("dcerpc");
+    let pcap = dir.join("dcerpc.pcap");
+    // afa8bd80-7d8a-11c9-bef4-08002b102989 (mgmt) as a little-endian
+    // sender puts it on the wire.
+    let mgmt = [
+        0x80, 0xbd, 0xa8, 0xaf, 0x8a, 0x7d, 0xc9, 0x11, 0xbe, 0xf4, 0x08, 0x00, 0x2b, 0x10, 0x29,
+        0x89,
+    ];
+    let other = [0x22; 16];
+    let mut client = dce_bind(1, &[(0, other), (1, mgmt)]);
+    // The call: context 1, opnum 4, stub "abcd" + "efgh" in two fragments.
+    for (flags, stub) in [(1u8, b"abcd"), (2u8, b"efgh")] {
+        let mut body = vec![8, 0, 0, 0, 1, 0, 4, 0];
+        body.extend_from_slice(stub);
+        client.extend(dce_pdu(0, flags, 2, &body));
+    }
+    // Bind ack: secondary address "135\0", two results (provider
+    // rejection, acceptance).
+    let mut ack = vec![0xd0, 0x16, 0xd0, 0x16, 0, 0, 0, 0, 4, 0];
+    ack.extend_from_slice(b"135\0");
+    ack.extend_from_slice(&[0, 0, 2, 0, 0, 0]);
+    for result in [2u16, 0] {
+        ack.extend_from_slice(&result.to_le_bytes());
+        ack.extend_from_slice(&[0; 22]);
+    }
+    let mut server = dce_pdu(12, 3, 1, &ack);
+    server.extend(dce_pdu(2, 3, 2, b"\x05\x00\x00\x00\x01\x00\x00\x00world"));
+    let frames = TcpConversation::new(
+        "10.0.2.15:51286".parse().unwrap(),
+        "192.168.3.43:49302".parse().unwrap(),
+    )
+    .mss(7)
+    .client_sends(&client)
+    .server_sends(&server)
+    .build()
+    .unwrap();
+    write_frames(&pcap, &frames);
+    let rules = r#"
+alert dcerpc any any -> any any (msg:"iface both sides"; dcerpc.iface:afa8bd80-7d8a-11c9-bef4-08002b102989; sid:1;)
+alert tcp any any -> any any (msg:"iface version"; flow:to_server; dce_iface:afa8bd80-7d8a-11c9-bef4-08002b102989,<1; sid:2;)
+alert tcp any any -> any any (msg:"rejected iface"; dcerpc.iface:22222222-2222-2222-2222-222222222222; sid:3;)
+alert tcp any any -> any any (msg:"opnum"; flow:to_server; dcerpc.opnum:2-5,9; sid:4;)
+alert tcp any any -> any any (msg:"request stub"; flow:to_server; dcerpc.stub_data; content:"abcdefgh"; startswith; sid:5;)
+alert dcerpc any any -> any any (msg:"response stub"; flow:to_client; dce_stub_data; content:"world"; startswith; sid:6;)
+alert dcerpc any any -> any any (msg:"other opnum"; dce_opnum:7; sid:7;)
+alert dcerpc any any -> any any (msg:"iface any_frag version"; flow:to_server; dcerpc.iface:afa8bd80-7d8a-11c9-bef4-08002b102989,=1,any_frag; sid:8;)
+"#;
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = alert_counts(&recs);
+    let expected: HashMap<u64, usize> = [(1, 2), (4, 1), (5, 1), (6, 1), (8, 1)]
+        .into_iter()
+        .collect();
+    assert_eq!(counts, expected);
+    let alert = recs
+        .iter()
+        .find(|r| r["alert"]["signature_id"] == 4)
+        .unwrap();
+    assert_eq!(alert["app_proto"], "dcerpc");
+    assert_eq!(alert["dcerpc"]["req"]["opnum"], 4);
+    assert_eq!(alert["dcerpc"]["req"]["frag_cnt"], 2);
+    let dce: Vec<&Value> = recs
+        .iter()
+        .filter(|r| r["event_type"] == "dcerpc")
+        .collect();
+    assert_eq!(dce.len(), 2);
+    assert_eq!(dce[0]["dcerpc"]["request"], "BIND");
+    assert_eq!(dce[0]["dcerpc"]["response"], "BINDACK");
+    assert_eq!(
+        dce[0]["dcerpc"]["interfaces"][1]["uuid"],
+        "afa8bd80-7d8a-11c9-bef4-08002b102989"
+    );
+    assert_eq!(dce[0]["dcerpc"]["interfaces"][0]["ack_result"], 2);
+    assert_eq!(dce[1]["dcerpc"]["request"], "REQUEST");
+    assert_eq!(dce[1]["dcerpc"]["res"]["stub_data_size"], 5);
+    assert_eq!(dce[1]["dcerpc"]["call_id"], 2);
+}
