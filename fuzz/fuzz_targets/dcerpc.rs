@@ -3,7 +3,8 @@
 //! Input: `[flags] [ops...]`; flags & 0x3f sets the stub cap
 //! (`1 + n * 64` bytes), flags >> 6 the transaction cap (`1 + n * 8`).
 //! Each op is `[tag] [len u8] [len bytes]` fed to direction tag & 1 (0
-//! client to server, 1 server to client).
+//! client to server, 1 server to client), after a gap in that direction
+//! when tag & 2.
 //!
 //! Checks: no panic; the reassembly buffers stay within one PDU per
 //! direction; stub data within its cap, transactions within theirs,
@@ -20,12 +21,15 @@ use rampart_fuzz::Input;
 
 fn run(
     cfg: DcerpcConfig,
-    ops: &[(DcerpcDirection, &[u8])],
+    ops: &[(DcerpcDirection, bool, &[u8])],
     bytewise: bool,
 ) -> (DcerpcState, Vec<DcerpcEvent>) {
     let mut s = DcerpcState::new(cfg);
     let mut events = Vec::new();
-    for &(dir, data) in ops {
+    for &(dir, gap, data) in ops {
+        if gap {
+            s.gap(dir);
+        }
         if bytewise {
             for b in data.chunks(1) {
                 s.feed(dir, b, &mut events);
@@ -61,7 +65,7 @@ fuzz_target!(|data: &[u8]| {
             DcerpcDirection::ToClient
         };
         let len = usize::from(input.u8());
-        ops.push((dir, input.bytes(len)));
+        ops.push((dir, tag & 2 != 0, input.bytes(len)));
     }
     let (a, ea) = run(cfg, &ops, false);
     let (b, eb) = run(cfg, &ops, true);

@@ -368,6 +368,9 @@ struct Side {
     buf: Vec<u8>,
     /// Parsing gave up (not DCERPC).
     stopped: bool,
+    /// Bytes were lost: looking for the next plausible PDU header, a byte
+    /// at a time through `buf` (at most [`HEADER_LEN`] bytes then).
+    resync: bool,
 }
 
 /// The DCERPC state of one connection.
@@ -415,6 +418,22 @@ impl DcerpcState {
             };
             if side.stopped {
                 return;
+            }
+            if side.resync {
+                let Some((&b, rest)) = data.split_first() else {
+                    return;
+                };
+                data = rest;
+                side.buf.push(b);
+                if side.buf.len() < HEADER_LEN {
+                    continue;
+                }
+                if parse_header(&side.buf).is_ok_and(|h| plausible(&h)) {
+                    side.resync = false;
+                } else {
+                    side.buf.remove(0);
+                    continue;
+                }
             }
             // Whole PDUs straight from the input when nothing is buffered.
             if side.buf.is_empty() {
@@ -475,6 +494,17 @@ impl DcerpcState {
                     return;
                 }
             }
+        }
+    }
+
+    /// Bytes of `dir` were lost (a reassembly gap): the PDU being read is
+    /// dropped, and parsing resumes at the next bytes that make a
+    /// plausible PDU header (version 5.0/5.1, a connection-oriented type,
+    /// a valid data representation), as Suricata resynchronises.
+    pub fn gap(&mut self, dir: DcerpcDirection) {
+        if let Some(side) = self.sides.get_mut(dir.index()) {
+            side.buf.clear();
+            side.resync = !side.stopped;
         }
     }
 
@@ -724,6 +754,12 @@ impl DcerpcState {
                     && version(a.version)
             })
     }
+}
+
+/// A header worth resynchronising on after a gap: a connection-oriented
+/// PDU type and a data representation Suricata's probe accepts.
+fn plausible(h: &Header) -> bool {
+    h.ptype <= ptype::ORPHANED && h.drep[0] & 0xee == 0 && h.drep[1] <= 3
 }
 
 /// The request-side PDU type a response-side type answers.
@@ -1110,6 +1146,24 @@ mod tests {
             4,
             "requests without response stay"
         );
+    }
+
+    #[test]
+    fn a_gap_resynchronises_on_the_next_pdu() {
+        let mut st = DcerpcState::default();
+        let mut ev = Vec::new();
+        let d = DcerpcDirection::ToServer;
+        let first = request(true, 3, 1, 0, 1, b"lost stub data");
+        st.feed(d, &first[..20], &mut ev);
+        st.gap(d);
+        // The rest of the lost PDU, then a whole one.
+        st.feed(d, &first[30..], &mut ev);
+        st.feed(d, &request(true, 3, 2, 0, 5, b"kept"), &mut ev);
+        assert_eq!(ev, vec![DcerpcEvent::Request(0)]);
+        let tx = st.transaction(0).unwrap();
+        assert_eq!((tx.call_id, tx.opnum), (2, 5));
+        assert_eq!(tx.stub_request, b"kept");
+        assert!(st.anomalies.is_empty());
     }
 
     #[test]

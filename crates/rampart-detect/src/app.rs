@@ -107,6 +107,12 @@ pub trait TxBuffers {
         true
     }
 
+    /// Whether the byte keywords' `dce` option reads big-endian here: the
+    /// DCERPC transaction's data representation said so. False elsewhere.
+    fn dce_big_endian(&self) -> bool {
+        false
+    }
+
     /// Whether a DCERPC transaction's request went to an accepted context
     /// bound to interface `uuid` (`dcerpc.iface`, see
     /// [`AppCheck::DceIface`]). Only DCERPC transactions say yes.

@@ -981,7 +981,8 @@ fn number_format(endian: ast::Endian, string: Option<ast::NumBase>) -> NumberFor
         Some(ast::NumBase::Oct) => NumberFormat::String(8),
         None => match endian {
             ast::Endian::Big => NumberFormat::BigEndian,
-            ast::Endian::Little | ast::Endian::Dce => NumberFormat::LittleEndian,
+            ast::Endian::Little => NumberFormat::LittleEndian,
+            ast::Endian::Dce => NumberFormat::Dce,
         },
     }
 }

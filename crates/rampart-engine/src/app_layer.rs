@@ -216,6 +216,12 @@ impl TxBuffers for AppTxView<'_> {
             _ => true,
         }
     }
+    fn dce_big_endian(&self) -> bool {
+        match self {
+            AppTxView::Dcerpc(v) => v.dce_big_endian(),
+            _ => false,
+        }
+    }
     fn dce_iface(
         &self,
         uuid: &[u8; 16],
@@ -384,6 +390,18 @@ impl AppState {
                 let udp_done = self.ip_proto == 17 && (ts || tc) && self.dns.is_none();
                 (udp_done || (ts && tc)).then_some("failed")
             }
+        }
+    }
+
+    /// Bytes of `dir` were lost (a reassembly gap): parsers that can
+    /// resynchronise (DCERPC) drop what they were reading and look for the
+    /// next message.
+    pub fn gap(&mut self, dir: Direction) {
+        if let Some(dce) = self.dcerpc.as_mut() {
+            dce.gap(match dir {
+                Direction::ToServer => DcerpcDirection::ToServer,
+                Direction::ToClient => DcerpcDirection::ToClient,
+            });
         }
     }
 
@@ -707,6 +725,12 @@ impl TxBuffers for DcerpcTxView<'_> {
 
     fn proto(&self) -> TxProto {
         TxProto::Dcerpc
+    }
+
+    /// The byte order of the transaction's first PDU (Suricata's
+    /// transaction endianness).
+    fn dce_big_endian(&self) -> bool {
+        !self.tx.little_endian
     }
 
     fn value(&self, field: TxValue) -> Option<u32> {

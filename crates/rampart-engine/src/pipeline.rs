@@ -965,7 +965,10 @@ fn deliver(
                 }
             }
         }
-        StreamEvent::Gap { offset, len } => sink.on_stream_gap(flow, direction, offset, len),
+        StreamEvent::Gap { offset, len } => {
+            state.app.gap(direction);
+            sink.on_stream_gap(flow, direction, offset, len);
+        }
         StreamEvent::End { .. } => {}
     }
 }
