@@ -1,13 +1,15 @@
 //! Fuzzes the DCERPC parser of `rampart-app`.
 //!
-//! Input: `[flags] [ops...]`; flags & 0x3f sets the stub cap
-//! (`1 + n * 64` bytes), flags >> 6 the transaction cap (`1 + n * 8`).
+//! Input: `[flags] [ops...]`; flags & 0x3f sets the stub caps (`1 + n *
+//! 64` bytes per side, `1 + n * 256` per connection), flags >> 6 the
+//! transaction cap (`1 + n * 8`).
 //! Each op is `[tag] [len u8] [len bytes]` fed to direction tag & 1 (0
 //! client to server, 1 server to client), after a gap in that direction
 //! when tag & 2.
 //!
 //! Checks: no panic; the reassembly buffers stay within one PDU per
-//! direction; stub data within its cap, transactions within theirs,
+//! direction; stub data within its caps (and the connection's count of
+//! held stub bytes exact), transactions within theirs,
 //! accepted contexts within `MAX_CONTEXTS`; the same bytes fed whole or
 //! one byte at a time give the same events, transactions, accepted
 //! contexts and anomalies (the parser must not depend on segmentation).
@@ -40,6 +42,12 @@ fn run(
         assert!(s.buffered() <= 2 * 65535);
         assert!(s.transactions().count() <= cfg.max_transactions);
         assert!(s.accepted.len() <= MAX_CONTEXTS);
+        assert!(s.stub_held() <= cfg.max_stub_total);
+        let held: usize = s
+            .transactions()
+            .map(|t| t.stub_request.len() + t.stub_response.len())
+            .sum();
+        assert_eq!(held, s.stub_held());
         for tx in s.transactions() {
             assert!(tx.stub_request.len() <= cfg.max_stub_len);
             assert!(tx.stub_response.len() <= cfg.max_stub_len);
@@ -54,6 +62,7 @@ fuzz_target!(|data: &[u8]| {
     let flags = input.u8();
     let cfg = DcerpcConfig {
         max_stub_len: 1 + usize::from(flags & 0x3f) * 64,
+        max_stub_total: 1 + usize::from(flags & 0x3f) * 256,
         max_transactions: 1 + usize::from(flags >> 6) * 8,
     };
     let mut ops = Vec::new();

@@ -42,6 +42,10 @@ pub const HEADER_LEN: usize = 16;
 /// 1 MiB of a direction).
 pub const DEFAULT_MAX_STUB_LEN: usize = 1024 * 1024;
 
+/// Stub bytes held across all of a connection's transactions by default
+/// (many calls left open must not each hold [`DEFAULT_MAX_STUB_LEN`]).
+pub const DEFAULT_MAX_STUB_TOTAL: usize = 4 * 1024 * 1024;
+
 /// Transactions held at once by default; the oldest is dropped beyond it
 /// (calls whose response never comes must not pile up).
 pub const DEFAULT_MAX_TRANSACTIONS: usize = 256;
@@ -135,7 +139,9 @@ pub enum DcerpcAnomaly {
     MalformedPdu,
     /// A PDU type not used over connection-oriented transports.
     UnknownPduType,
-    /// Stub data beyond [`DcerpcConfig::max_stub_len`] was dropped.
+    /// Stub data beyond [`DcerpcConfig::max_stub_len`] (or, across the
+    /// connection's transactions, [`DcerpcConfig::max_stub_total`]) was
+    /// dropped.
     StubTooLong,
     /// The oldest transaction was dropped to stay within
     /// [`DcerpcConfig::max_transactions`].
@@ -150,6 +156,8 @@ pub enum DcerpcAnomaly {
 pub struct DcerpcConfig {
     /// Stub bytes kept per transaction side.
     pub max_stub_len: usize,
+    /// Stub bytes held across all transactions.
+    pub max_stub_total: usize,
     /// Transactions held at once.
     pub max_transactions: usize,
 }
@@ -158,6 +166,7 @@ impl Default for DcerpcConfig {
     fn default() -> Self {
         DcerpcConfig {
             max_stub_len: DEFAULT_MAX_STUB_LEN,
+            max_stub_total: DEFAULT_MAX_STUB_TOTAL,
             max_transactions: DEFAULT_MAX_TRANSACTIONS,
         }
     }
@@ -386,6 +395,8 @@ pub struct DcerpcState {
     /// Transactions held.
     txs: VecDeque<DcerpcTransaction>,
     next_id: u64,
+    /// Stub bytes held by the transactions.
+    stub_held: usize,
     /// Anomalies, each kind once, in order of first occurrence.
     pub anomalies: Vec<DcerpcAnomaly>,
     /// How many times anomalies occurred in all.
@@ -538,7 +549,9 @@ impl DcerpcState {
     /// Starts a transaction for a PDU of call `h.call_id`.
     fn new_tx(&mut self, h: &Header) -> Option<&mut DcerpcTransaction> {
         if self.txs.len() >= self.cfg.max_transactions.max(1) {
-            self.txs.pop_front();
+            if let Some(old) = self.txs.pop_front() {
+                self.stub_held = self.stub_held.saturating_sub(stub_len(&old));
+            }
             self.anomaly(DcerpcAnomaly::TooManyTransactions);
         }
         let id = self.next_id;
@@ -652,7 +665,7 @@ impl DcerpcState {
             return;
         };
         let stub = stub_of(h, body, r.pos);
-        let max = self.cfg.max_stub_len;
+        let max = self.stub_room();
         let Some(tx) = self.request_tx(h, ptype::REQUEST) else {
             return;
         };
@@ -665,11 +678,12 @@ impl DcerpcState {
         tx.req_type = Some(ptype::REQUEST);
         let done = last_fragment(h.flags, tx.req_frags);
         tx.req_frags = tx.req_frags.saturating_add(1);
-        let cut = append_capped(&mut tx.stub_request, stub, max);
+        let (added, cut) = append_capped(&mut tx.stub_request, stub, max);
         if done {
             tx.req_done = true;
             events.push(DcerpcEvent::Request(tx.id));
         }
+        self.stub_held = self.stub_held.saturating_add(added);
         if cut {
             self.anomaly(DcerpcAnomaly::StubTooLong);
         }
@@ -689,21 +703,37 @@ impl DcerpcState {
         } else {
             stub_of(h, body, r.pos)
         };
-        let max = self.cfg.max_stub_len;
+        let max = self.stub_room();
         let Some(tx) = self.response_tx(h) else {
             return;
         };
         tx.resp_type = Some(h.ptype);
         let done = h.ptype == ptype::FAULT || last_fragment(h.flags, tx.resp_frags);
         tx.resp_frags = tx.resp_frags.saturating_add(1);
-        let cut = append_capped(&mut tx.stub_response, stub, max);
+        let (added, cut) = append_capped(&mut tx.stub_response, stub, max);
         if done {
             tx.resp_done = true;
             events.push(DcerpcEvent::Response(tx.id));
         }
+        self.stub_held = self.stub_held.saturating_add(added);
         if cut {
             self.anomaly(DcerpcAnomaly::StubTooLong);
         }
+    }
+
+    /// How much stub data one side may hold, and how much the connection
+    /// may still take in all.
+    fn stub_room(&self) -> (usize, usize) {
+        (
+            self.cfg.max_stub_len,
+            self.cfg.max_stub_total.saturating_sub(self.stub_held),
+        )
+    }
+
+    /// Stub bytes held by all transactions (at most
+    /// [`DcerpcConfig::max_stub_total`]).
+    pub fn stub_held(&self) -> usize {
+        self.stub_held
     }
 
     /// Bytes held for PDUs not yet complete, both directions (at most
@@ -730,8 +760,15 @@ impl DcerpcState {
     /// Frees transactions with both sides complete for which `keep` says
     /// false (the caller keeps those it has yet to inspect).
     pub fn remove_completed(&mut self, keep: impl Fn(u64) -> bool) {
-        self.txs
-            .retain(|t| !(t.req_done && t.resp_done) || keep(t.id));
+        let mut freed = 0usize;
+        self.txs.retain(|t| {
+            let stay = !(t.req_done && t.resp_done) || keep(t.id);
+            if !stay {
+                freed = freed.saturating_add(stub_len(t));
+            }
+            stay
+        });
+        self.stub_held = self.stub_held.saturating_sub(freed);
     }
 
     /// Whether `iface` names an accepted context of the association that
@@ -792,12 +829,18 @@ fn stub_of<'a>(h: &Header, body: &'a [u8], start: usize) -> &'a [u8] {
     body.get(start..end).unwrap_or_default()
 }
 
-/// Appends up to `max` bytes in all; true when bytes were dropped.
-fn append_capped(buf: &mut Vec<u8>, data: &[u8], max: usize) -> bool {
-    let room = max.saturating_sub(buf.len());
-    let n = room.min(data.len());
+/// Appends to a transaction side's stub data; `room` is `(per side,
+/// left in the connection's budget)`. Returns the bytes added and whether
+/// some were dropped.
+fn append_capped(buf: &mut Vec<u8>, data: &[u8], room: (usize, usize)) -> (usize, bool) {
+    let n = room.0.saturating_sub(buf.len()).min(room.1).min(data.len());
     buf.extend_from_slice(data.get(..n).unwrap_or_default());
-    n < data.len()
+    (n, n < data.len())
+}
+
+/// Stub bytes a transaction holds.
+fn stub_len(t: &DcerpcTransaction) -> usize {
+    t.stub_request.len().saturating_add(t.stub_response.len())
 }
 
 /// The presentation contexts of a bind or alter context body.
@@ -1050,6 +1093,41 @@ mod tests {
         assert_eq!(tx.stub_request, b"abcdef");
         assert_eq!(tx.req_frags, 3);
         assert_eq!(st.anomalies, vec![DcerpcAnomaly::StubTooLong]);
+    }
+
+    #[test]
+    fn stub_data_is_capped_across_transactions() {
+        let mut st = DcerpcState::new(DcerpcConfig {
+            max_stub_len: 8,
+            max_stub_total: 20,
+            ..Default::default()
+        });
+        let mut ev = Vec::new();
+        // Calls left open (first fragment only), 8 bytes each.
+        for call in 0..4 {
+            st.feed(
+                DcerpcDirection::ToServer,
+                &request(true, PFC_FIRST_FRAG, call, 0, 0, b"12345678"),
+                &mut ev,
+            );
+        }
+        let held: Vec<usize> = st.transactions().map(|t| t.stub_request.len()).collect();
+        assert_eq!(held, vec![8, 8, 4, 0]);
+        assert_eq!(st.stub_held(), 20);
+        assert!(st.anomalies.contains(&DcerpcAnomaly::StubTooLong));
+        // Completing and freeing a call gives its bytes back.
+        st.feed(
+            DcerpcDirection::ToServer,
+            &request(true, PFC_LAST_FRAG, 0, 0, 0, b""),
+            &mut ev,
+        );
+        st.feed(
+            DcerpcDirection::ToClient,
+            &response(true, 3, 0, b""),
+            &mut ev,
+        );
+        st.remove_completed(|_| false);
+        assert_eq!(st.stub_held(), 12);
     }
 
     #[test]
