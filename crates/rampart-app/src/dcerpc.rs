@@ -736,6 +736,15 @@ impl DcerpcState {
         self.stub_held
     }
 
+    /// The accepted context a transaction's request used (its interface),
+    /// when there is one.
+    pub fn bound_interface(&self, tx: &DcerpcTransaction) -> Option<&Interface> {
+        if !tx.request_seen {
+            return None;
+        }
+        self.accepted.iter().find(|a| a.ctx_id == tx.ctx_id)
+    }
+
     /// Bytes held for PDUs not yet complete, both directions (at most
     /// 65535 per direction: a PDU's length is a 16-bit field).
     pub fn buffered(&self) -> usize {

@@ -45,6 +45,7 @@ pub mod dns;
 pub mod http;
 pub mod http_file;
 pub mod protocol;
+pub mod smb_dcerpc;
 pub mod ssh;
 pub mod tls;
 mod uri;

@@ -560,6 +560,19 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         Protocol::Dcerpc if app_buffers.is_empty() && app_checks.is_empty() => {
             Some(crate::app::TxProto::Dcerpc)
         }
+        // DCERPC keywords in an SMB rule inspect DCERPC over its named
+        // pipes (below).
+        Protocol::Smb
+            if (!app_buffers.is_empty() || !app_checks.is_empty())
+                && app_buffers
+                    .iter()
+                    .all(|(b, _)| b.buffer == Buffer::DcerpcStubData)
+                && app_checks
+                    .iter()
+                    .all(|(_, p)| *p == Some(crate::app::TxProto::Dcerpc)) =>
+        {
+            None
+        }
         Protocol::Smb | Protocol::Ftp => {
             let p = match rule.protocol {
                 Protocol::Smb => crate::app::TxProto::Smb,
@@ -783,7 +796,7 @@ fn app_inspect(
         TxProto::Ssh => matches!(rule.protocol, Protocol::Ssh | Protocol::Tcp | Protocol::Ip),
         TxProto::Dcerpc => matches!(
             rule.protocol,
-            Protocol::Dcerpc | Protocol::Tcp | Protocol::Ip
+            Protocol::Dcerpc | Protocol::Smb | Protocol::Tcp | Protocol::Ip
         ),
         // No buffers of their own: never reached.
         TxProto::Smb | TxProto::Ftp => false,

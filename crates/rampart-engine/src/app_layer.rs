@@ -12,6 +12,7 @@ use rampart_app::dcerpc::{
 use rampart_app::dns::{self, DnsDirection, DnsEvent, DnsFlowState, DnsMessage, DnsTransaction};
 use rampart_app::http::{Direction as HttpDir, HttpConfig, HttpEvent, HttpParser, HttpTransaction};
 use rampart_app::protocol::{detect_protocol, AppProto};
+use rampart_app::smb_dcerpc::SmbDcerpc;
 use rampart_app::ssh::{SshConfig, SshDirection, SshEvent, SshEventKind, SshProgress, SshSession};
 use rampart_app::tls::{TlsDirection, TlsEvent, TlsSession};
 use rampart_detect::app::{AppCheck, AppInspect, TxProto, TxValue};
@@ -59,6 +60,8 @@ pub struct AppState {
     /// The DCERPC state of a DCERPC flow (its transaction sides wait in
     /// the SSH queue for their data to be acknowledged, as SSH stages do).
     dcerpc: Option<Box<DcerpcState>>,
+    /// DCERPC over the named pipes of an SMB flow.
+    smb: Option<Box<SmbDcerpc>>,
 }
 
 /// An SSH stage waiting for its data to be acknowledged (and, to be
@@ -279,6 +282,9 @@ impl AppState {
                 Some(AppProto::Dcerpc) => {
                     self.dcerpc = Some(Box::new(DcerpcState::new(DcerpcConfig::default())));
                 }
+                Some(AppProto::Smb) => {
+                    self.smb = Some(Box::new(SmbDcerpc::new(DcerpcConfig::default())));
+                }
                 _ => {}
             }
         }
@@ -313,6 +319,15 @@ impl AppState {
                 Direction::ToClient => DcerpcDirection::ToClient,
             };
             dce.feed(d, data, &mut events);
+            collect_dcerpc(&events, ready);
+        }
+        if let Some(smb) = self.smb.as_mut() {
+            let mut events = Vec::new();
+            let d = match dir {
+                Direction::ToServer => DcerpcDirection::ToServer,
+                Direction::ToClient => DcerpcDirection::ToClient,
+            };
+            smb.feed(d, data, &mut events);
             collect_dcerpc(&events, ready);
         }
     }
@@ -393,6 +408,15 @@ impl AppState {
         }
     }
 
+    /// The DCERPC state of a DCERPC flow, or of an SMB flow's pipes.
+    fn dce_state(&self) -> Option<&DcerpcState> {
+        match (self.dcerpc.as_deref(), self.smb.as_deref()) {
+            (Some(d), _) => Some(d),
+            (None, Some(s)) => Some(&s.dce),
+            (None, None) => None,
+        }
+    }
+
     /// Bytes of `dir` were lost (a reassembly gap): parsers that can
     /// resynchronise (DCERPC) drop what they were reading and look for the
     /// next message.
@@ -409,7 +433,7 @@ impl AppState {
     pub fn finish(&mut self, ready: &mut Vec<ReadyTx>) {
         // DCERPC transaction sides still waiting for an acknowledgement
         // are inspected now.
-        if self.dcerpc.is_some() {
+        if self.dce_state().is_some() {
             self.release_ssh([u64::MAX; 2], None, ready);
         }
         if let Some(http) = self.http.as_mut() {
@@ -471,7 +495,7 @@ impl AppState {
     /// side with a packet travelling that way. `end` is the stream offset
     /// just past the data that was fed.
     pub fn defer_ssh(&mut self, ready: &mut Vec<ReadyTx>, end: u64) {
-        if self.ssh.is_none() && self.dcerpc.is_none() {
+        if self.ssh.is_none() && self.dce_state().is_none() {
             return;
         }
         let ssh = self.ssh.as_deref();
@@ -610,7 +634,7 @@ impl AppState {
                 stage: SshStage::from_id(r.id),
             }));
         }
-        if let Some(dce) = self.dcerpc.as_deref() {
+        if let Some(dce) = self.dce_state() {
             return dce.transaction(r.id).map(|tx| {
                 AppTxView::Dcerpc(DcerpcTxView {
                     state: dce,
@@ -630,9 +654,14 @@ impl AppState {
         if let Some(dns) = self.dns.as_mut() {
             dns.remove_completed();
         }
-        if let Some(dce) = self.dcerpc.as_mut() {
+        let queue = &self.ssh_queue;
+        let dce = match (self.dcerpc.as_deref_mut(), self.smb.as_deref_mut()) {
+            (Some(d), _) => Some(d),
+            (None, Some(s)) => Some(&mut s.dce),
+            (None, None) => None,
+        };
+        if let Some(dce) = dce {
             // Sides queued for inspection keep their transaction.
-            let queue = &self.ssh_queue;
             dce.remove_completed(|id| queue.iter().any(|d| d.ready.id == id));
         }
     }

@@ -790,4 +790,9 @@ alert dcerpc any any -> any any (msg:"iface any_frag version"; flow:to_server; d
     assert_eq!(dce[1]["dcerpc"]["request"], "REQUEST");
     assert_eq!(dce[1]["dcerpc"]["res"]["stub_data_size"], 5);
     assert_eq!(dce[1]["dcerpc"]["call_id"], 2);
+    // The interface of the context the call used (as Suricata 8 logs it).
+    assert_eq!(
+        dce[1]["dcerpc"]["interfaces"][0]["uuid"],
+        "afa8bd80-7d8a-11c9-bef4-08002b102989"
+    );
 }

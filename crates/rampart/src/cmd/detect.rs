@@ -165,7 +165,7 @@ impl PipelineSink for DetectSink<'_> {
             AppTxView::Dcerpc(v)
                 if side == TxSide::Response && self.types.contains(&EveType::Dcerpc) =>
             {
-                let rec = eve::dcerpc_record(ts, flow, v.tx, self.packets);
+                let rec = eve::dcerpc_record(ts, flow, v.state, v.tx, self.packets);
                 self.write(&rec);
             }
             _ => {}

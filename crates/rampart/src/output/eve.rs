@@ -248,7 +248,7 @@ fn alert_app_object(tx: &AppTxView<'_>) -> Option<(&'static str, Value)> {
         AppTxView::Http(v) => Some(("http", http_object(v.tx))),
         AppTxView::Tls(v) => Some(("tls", tls_object(v.session))),
         AppTxView::Ssh(v) => Some(("ssh", ssh_object(v.session))),
-        AppTxView::Dcerpc(v) => Some(("dcerpc", dcerpc_object(v.tx))),
+        AppTxView::Dcerpc(v) => Some(("dcerpc", dcerpc_object(v.state, v.tx))),
         AppTxView::Dns(v) => {
             let m = v.message()?;
             let mut dns = Map::new();
@@ -745,10 +745,21 @@ fn dcerpc_type_name(t: u8) -> String {
 /// The `dcerpc` object of records and alerts, with Suricata's fields:
 /// `request` / `response` (PDU type names, `REQUEST_LOST` / `UNREPLIED`
 /// for a missing side), `req` (opnum, fragment count, stub size) for a
-/// request, `interfaces` for a bind or alter context, `res` for a
-/// response, `call_id` and `rpc_version`.
-pub fn dcerpc_object(tx: &rampart_app::dcerpc::DcerpcTransaction) -> Value {
+/// request, `interfaces` for a bind or alter context (and, as Suricata 8
+/// logs it, for a request: the interface of the context it used), `res`
+/// for a response, `call_id` and `rpc_version`.
+pub fn dcerpc_object(
+    state: &rampart_app::dcerpc::DcerpcState,
+    tx: &rampart_app::dcerpc::DcerpcTransaction,
+) -> Value {
     use rampart_app::dcerpc::ptype;
+    let iface = |i: &rampart_app::dcerpc::Interface| {
+        json!({
+            "uuid": rampart_app::dcerpc::uuid_string(&i.uuid),
+            "version": format!("{}.{}", i.version, i.version_minor),
+            "ack_result": i.result.unwrap_or(0),
+        })
+    };
     let mut o = Map::new();
     match tx.req_type.filter(|_| tx.req_done) {
         Some(t) => {
@@ -762,19 +773,12 @@ pub fn dcerpc_object(tx: &rampart_app::dcerpc::DcerpcTransaction) -> Value {
                         "stub_data_size": tx.stub_request.len(),
                     }),
                 );
-            } else if t == ptype::BIND || t == ptype::ALTER_CONTEXT {
-                let ifaces: Vec<Value> = tx
-                    .interfaces
-                    .iter()
-                    .map(|i| {
-                        json!({
-                            "uuid": rampart_app::dcerpc::uuid_string(&i.uuid),
-                            "version": format!("{}.{}", i.version, i.version_minor),
-                            "ack_result": i.result.unwrap_or(0),
-                        })
-                    })
-                    .collect();
+            }
+            if t == ptype::BIND || t == ptype::ALTER_CONTEXT {
+                let ifaces: Vec<Value> = tx.interfaces.iter().map(iface).collect();
                 o.insert("interfaces".into(), Value::Array(ifaces));
+            } else if let Some(i) = state.bound_interface(tx) {
+                o.insert("interfaces".into(), json!([iface(i)]));
             }
         }
         None => {
@@ -810,11 +814,12 @@ pub fn dcerpc_object(tx: &rampart_app::dcerpc::DcerpcTransaction) -> Value {
 pub fn dcerpc_record(
     ts: Timestamp,
     flow: &Flow<FlowData>,
+    state: &rampart_app::dcerpc::DcerpcState,
     tx: &rampart_app::dcerpc::DcerpcTransaction,
     pcap_cnt: u64,
 ) -> Value {
     let mut rec = app_head(ts, flow, "dcerpc", pcap_cnt, Some(tx.id));
-    rec.insert("dcerpc".into(), dcerpc_object(tx));
+    rec.insert("dcerpc".into(), dcerpc_object(state, tx));
     Value::Object(rec)
 }
 
