@@ -433,6 +433,26 @@ def seeds_dcerpc():
         server = dce_bind_ack(27, [2, 0], le) + dce_response(28, b"node3$@W2K12DOM.REDHAT", le=le)
         write("dcerpc", name, b"\x05" + http_feed(0, client[:20]) + http_feed(0, client[20:90])
               + http_feed(1, server[:7]) + http_feed(0, client[90:]) + http_feed(1, server[7:]))
+    # DCERPC over an SMB2 named pipe: a bind and a call written to the
+    # pipe, the answers read from it (NetBIOS session messages).
+    def smb2(command, response, msg_id, body):
+        h = b"\xfeSMB" + struct.pack("<HHIHHIIQ", 64, 0, 0, command, 1, int(response), 0, msg_id)
+        h = h.ljust(64, b"\0") + body
+        return b"\0" + struct.pack(">I", len(h))[1:] + h
+    fid = b"\x11" * 16
+    def pipe_write(data):
+        return smb2(9, False, 5, struct.pack("<HHIQ", 49, 112, len(data), 0) + fid
+                    + b"\0" * 16 + data)
+    def read_req(msg_id):
+        return smb2(8, False, msg_id, (struct.pack("<HBBIQ", 49, 0, 0, 65536, 0) + fid).ljust(49, b"\0"))
+    def read_resp(msg_id, data):
+        return smb2(8, True, msg_id, struct.pack("<HBBII", 17, 80, 0, len(data), 0).ljust(16, b"\0")
+                    + data)
+    client = pipe_write(dce_bind(2, [(0, mgmt)])) + read_req(6)
+    client += pipe_write(dce_request(3, 0, 15, b"\0" * 24)) + read_req(8)
+    server = read_resp(6, dce_bind_ack(2, [0])) + read_resp(8, dce_response(3, b"\1" * 20))
+    write("dcerpc", "smb2_pipe", b"\x05" + http_feed(0, client[:100]) + http_feed(1, server[:30])
+          + http_feed(0, client[100:]) + http_feed(1, server[30:]))
     alter = dce_bind(3, [(2, "00020400-0000-0000-c000-000000000046")], ptype=14)
     alter_resp = dce_bind_ack(3, [0], ptype=15)
     fault = dce_pdu(3, 3, 4, struct.pack("<IHBxI", 0, 2, 0, 0x1c010003))

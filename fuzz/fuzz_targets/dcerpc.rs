@@ -13,12 +13,15 @@
 //! accepted contexts within `MAX_CONTEXTS`; the same bytes fed whole or
 //! one byte at a time give the same events, transactions, accepted
 //! contexts and anomalies (the parser must not depend on segmentation).
+//! The same operations are also read as SMB2 carrying DCERPC over named
+//! pipes (`smb_dcerpc`), with the same bounds and split invariance.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use rampart_app::dcerpc::{
     DcerpcConfig, DcerpcDirection, DcerpcEvent, DcerpcState, DcerpcTransaction, MAX_CONTEXTS,
 };
+use rampart_app::smb_dcerpc::{SmbDcerpc, MAX_MESSAGE_LEN};
 use rampart_fuzz::Input;
 
 fn run(
@@ -57,6 +60,29 @@ fn run(
     (s, events)
 }
 
+/// The same operations read as SMB2 (DCERPC over named pipes; gaps
+/// ignored).
+fn run_smb(
+    cfg: DcerpcConfig,
+    ops: &[(DcerpcDirection, bool, &[u8])],
+    bytewise: bool,
+) -> (SmbDcerpc, Vec<DcerpcEvent>) {
+    let mut s = SmbDcerpc::new(cfg);
+    let mut events = Vec::new();
+    for &(dir, _, data) in ops {
+        if bytewise {
+            for b in data.chunks(1) {
+                s.feed(dir, b, &mut events);
+            }
+        } else {
+            s.feed(dir, data, &mut events);
+        }
+        assert!(s.buffered() <= 2 * (MAX_MESSAGE_LEN + 4));
+        assert!(s.dce.transactions().count() <= cfg.max_transactions);
+    }
+    (s, events)
+}
+
 fuzz_target!(|data: &[u8]| {
     let mut input = Input::new(data);
     let flags = input.u8();
@@ -85,4 +111,11 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(a.accepted, b.accepted);
     assert_eq!(a.anomalies, b.anomalies);
     assert_eq!(a.anomaly_count, b.anomaly_count);
+    let (a, ea) = run_smb(cfg, &ops, false);
+    let (b, eb) = run_smb(cfg, &ops, true);
+    assert_eq!(ea, eb);
+    let ta: Vec<&DcerpcTransaction> = a.dce.transactions().collect();
+    let tb: Vec<&DcerpcTransaction> = b.dce.transactions().collect();
+    assert_eq!(ta, tb);
+    assert_eq!(a.skipped_messages, b.skipped_messages);
 });
