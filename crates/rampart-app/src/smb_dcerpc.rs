@@ -24,7 +24,7 @@ use crate::dcerpc::{DcerpcConfig, DcerpcDirection, DcerpcEvent, DcerpcState};
 
 /// Longest NetBIOS session message buffered (pipe reads and writes of
 /// DCERPC are at most one or a few fragments of 64 KiB).
-pub const MAX_MESSAGE_LEN: usize = 256 * 1024;
+pub const MAX_MESSAGE_LEN: usize = 128 * 1024;
 
 /// File ids remembered as pipes or not.
 pub const MAX_FILES: usize = 64;

@@ -796,3 +796,101 @@ alert dcerpc any any -> any any (msg:"iface any_frag version"; flow:to_server; d
         "afa8bd80-7d8a-11c9-bef4-08002b102989"
     );
 }
+
+/// A NetBIOS session message holding one SMB2 command.
+fn smb2_message(command: u16, response: bool, msg_id: u64, body: &[u8]) -> Vec<u8> {
+    let mut h = b"\xfeSMB".to_vec();
+    h.extend_from_slice(&64u16.to_le_bytes());
+    h.extend_from_slice(&[0; 6]); // credit charge, status
+    h.extend_from_slice(&command.to_le_bytes());
+    h.extend_from_slice(&1u16.to_le_bytes());
+    h.extend_from_slice(&u32::from(response).to_le_bytes());
+    h.extend_from_slice(&[0; 4]); // next command
+    h.extend_from_slice(&msg_id.to_le_bytes());
+    h.resize(64, 0);
+    h.extend_from_slice(body);
+    let mut m = (h.len() as u32).to_be_bytes().to_vec();
+    m[0] = 0;
+    m.extend(h);
+    m
+}
+
+#[test]
+fn dcerpc_over_smb2_named_pipes() {
+    let dir = scratch("dcerpc-smb");
+    let pcap = dir.join("smb.pcap");
+    // 367abb81-9844-35f1-ad32-98f038001003 (svcctl) on the wire.
+    let svcctl = [
+        0x81, 0xbb, 0x7a, 0x36, 0x44, 0x98, 0xf1, 0x35, 0xad, 0x32, 0x98, 0xf0, 0x38, 0x00, 0x10,
+        0x03,
+    ];
+    let fid = [0x42; 16];
+    let write = |data: &[u8]| {
+        let mut b = vec![49, 0, 112, 0];
+        b.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        b.extend_from_slice(&[0; 8]);
+        b.extend_from_slice(&fid);
+        b.resize(48, 0);
+        b.extend_from_slice(data);
+        smb2_message(9, false, 3, &b)
+    };
+    let read = |msg_id: u64| {
+        let mut b = vec![49, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        b.extend_from_slice(&fid);
+        b.resize(49, 0);
+        smb2_message(8, false, msg_id, &b)
+    };
+    let read_response = |msg_id: u64, data: &[u8]| {
+        let mut b = vec![17, 0, 80, 0];
+        b.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        b.resize(16, 0);
+        b.extend_from_slice(data);
+        smb2_message(8, true, msg_id, &b)
+    };
+    let mut ack = vec![0xd0, 0x16, 0xd0, 0x16, 0, 0, 0, 0, 4, 0];
+    ack.extend_from_slice(b"135\0");
+    ack.extend_from_slice(&[0, 0, 1, 0, 0, 0]);
+    ack.extend_from_slice(&[0; 24]);
+    // OpenSCManagerW (opnum 15) on context 0.
+    let mut call = vec![8, 0, 0, 0, 0, 0, 15, 0];
+    call.extend_from_slice(b"\\\\VICTIM\0");
+    let mut client = write(&dce_bind(2, &[(0, svcctl)]));
+    client.extend(read(4));
+    client.extend(write(&dce_pdu(0, 3, 3, &call)));
+    client.extend(read(6));
+    let mut server = read_response(4, &dce_pdu(12, 3, 2, &ack));
+    server.extend(read_response(
+        6,
+        &dce_pdu(2, 3, 3, b"\x14\x00\x00\x00\x00\x00\x00\x00handle"),
+    ));
+    let frames = TcpConversation::new(
+        "192.168.10.31:49301".parse().unwrap(),
+        "192.168.10.10:445".parse().unwrap(),
+    )
+    .client_sends(&client)
+    .server_sends(&server)
+    .build()
+    .unwrap();
+    write_frames(&pcap, &frames);
+    let rules = r#"
+alert smb any any -> any any (msg:"smb iface opnum"; dcerpc.iface:367abb81-9844-35f1-ad32-98f038001003; dcerpc.opnum:15; sid:1;)
+alert tcp any any -> any any (msg:"to server"; flow:to_server; dcerpc.iface:367abb81-9844-35f1-ad32-98f038001003; dcerpc.opnum:15; sid:2;)
+alert smb any any -> any any (msg:"response stub"; flow:to_client; dcerpc.stub_data; content:"handle"; sid:3;)
+alert smb any any -> any any (msg:"other opnum"; dcerpc.opnum:16; sid:4;)
+"#;
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = alert_counts(&recs);
+    let expected: HashMap<u64, usize> = [(1, 2), (2, 1), (3, 1)].into_iter().collect();
+    assert_eq!(counts, expected);
+    let alert = recs
+        .iter()
+        .find(|r| r["alert"]["signature_id"] == 2)
+        .unwrap();
+    assert_eq!(alert["app_proto"], "smb");
+    assert_eq!(alert["dcerpc"]["req"]["opnum"], 15);
+}
