@@ -28,6 +28,11 @@ const DNS_PORT: u16 = 53;
 /// as in Suricata).
 const MAX_UDP_PROBES: u8 = 1;
 
+/// DCERPC transaction sides waiting for their data to be acknowledged, at
+/// most (below the parser's transaction cap, so that none is dropped
+/// before its inspection).
+const MAX_DEFERRED_DCERPC: usize = 128;
+
 /// Per-flow application-layer state.
 #[derive(Debug, Default)]
 pub struct AppState {
@@ -512,6 +517,14 @@ impl AppState {
                 parsed: false,
                 newkeys,
             });
+        }
+        // DCERPC calls whose data is never acknowledged (a one-sided
+        // capture) must not pile up: beyond the cap the oldest are
+        // inspected now, before the parser's own transaction cap drops
+        // them.
+        if self.ssh.is_none() {
+            let over = self.ssh_queue.len().saturating_sub(MAX_DEFERRED_DCERPC);
+            ready.extend(self.ssh_queue.drain(..over).map(|d| d.ready));
         }
     }
 
@@ -1203,6 +1216,42 @@ fn non_empty(b: &[u8]) -> Option<Cow<'_, [u8]>> {
 mod tests {
     use super::*;
     use rampart_app::http::HttpAnomaly;
+
+    /// A little-endian DCERPC request PDU (call `call_id`, opnum 1).
+    fn dce_request(call_id: u32) -> Vec<u8> {
+        let mut v = vec![5, 0, 0, 3, 0x10, 0, 0, 0, 28, 0, 0, 0];
+        v.extend_from_slice(&call_id.to_le_bytes());
+        v.extend_from_slice(&[4, 0, 0, 0, 0, 0, 1, 0, 0xaa, 0xbb, 0xcc, 0xdd]);
+        v
+    }
+
+    #[test]
+    fn unacknowledged_dcerpc_calls_are_inspected_beyond_the_queue_cap() {
+        let mut app = AppState::default();
+        let mut inspected = 0usize;
+        let calls = 300u32;
+        let mut end = 0u64;
+        for call in 0..calls {
+            let pdu = dce_request(call);
+            let mut ready = Vec::new();
+            app.feed(Direction::ToServer, &pdu, (49152, 135), &mut ready);
+            end += pdu.len() as u64;
+            app.defer_ssh(&mut ready, end);
+            // Every side handed out can still be viewed.
+            for r in &ready {
+                assert!(app.view(r).is_some(), "call {call}");
+            }
+            inspected += ready.len();
+            app.release_completed();
+        }
+        assert_eq!(app.tx_proto(), Some(TxProto::Dcerpc));
+        assert_eq!(inspected, calls as usize - MAX_DEFERRED_DCERPC);
+        // The rest when the connection ends.
+        let mut ready = Vec::new();
+        app.finish(&mut ready);
+        assert_eq!(ready.len(), MAX_DEFERRED_DCERPC);
+        assert!(ready.iter().all(|r| app.view(r).is_some()));
+    }
 
     fn parsed(req: &[u8], resp: &[u8]) -> HttpParser {
         let mut p = HttpParser::new(HttpConfig::default());
