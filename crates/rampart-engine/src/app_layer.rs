@@ -612,6 +612,22 @@ impl AppState {
             })
     }
 
+    /// DCERPC transactions whose response never completed (call when the
+    /// flow ends: Suricata logs them then, `UNREPLIED`).
+    pub fn dcerpc_unfinished(&self) -> impl Iterator<Item = AppTxView<'_>> {
+        self.dce_state().into_iter().flat_map(|dce| {
+            dce.transactions()
+                .filter(|tx| !tx.resp_done)
+                .map(move |tx| {
+                    AppTxView::Dcerpc(DcerpcTxView {
+                        state: dce,
+                        tx,
+                        side: TxSide::Request,
+                    })
+                })
+        })
+    }
+
     /// The HTTP transaction `id`, while the parser still holds it.
     pub fn transaction(&self, id: u64) -> Option<&HttpTransaction> {
         self.http.as_ref().and_then(|h| h.transaction(id))

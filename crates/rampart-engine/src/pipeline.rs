@@ -709,6 +709,9 @@ fn end_flow(
             for tx in state.app.http_unfinished() {
                 sink.on_app_tx_unfinished(ts, flow, &tx);
             }
+            for tx in state.app.dcerpc_unfinished() {
+                sink.on_app_tx_unfinished(ts, flow, &tx);
+            }
         }
         for d in [Direction::ToServer, Direction::ToClient] {
             flush_pending(det, &mut state, d, flow, ts, AlertSource::FlowEnd, sink);

@@ -726,6 +726,8 @@ fn dcerpc_iface_opnum_and_stub_data() {
         body.extend_from_slice(stub);
         client.extend(dce_pdu(0, flags, 2, &body));
     }
+    // A call that gets no answer: opnum 7.
+    client.extend(dce_pdu(0, 3, 9, &[0, 0, 0, 0, 1, 0, 7, 0]));
     // Bind ack: secondary address "135\0", two results (provider
     // rejection, acceptance).
     let mut ack = vec![0xd0, 0x16, 0xd0, 0x16, 0, 0, 0, 0, 4, 0];
@@ -754,7 +756,7 @@ alert tcp any any -> any any (msg:"rejected iface"; dcerpc.iface:22222222-2222-2
 alert tcp any any -> any any (msg:"opnum"; flow:to_server; dcerpc.opnum:2-5,9; sid:4;)
 alert tcp any any -> any any (msg:"request stub"; flow:to_server; dcerpc.stub_data; content:"abcdefgh"; startswith; sid:5;)
 alert dcerpc any any -> any any (msg:"response stub"; flow:to_client; dce_stub_data; content:"world"; startswith; sid:6;)
-alert dcerpc any any -> any any (msg:"other opnum"; dce_opnum:7; sid:7;)
+alert dcerpc any any -> any any (msg:"unanswered call"; dce_opnum:7; sid:7;)
 alert dcerpc any any -> any any (msg:"iface any_frag version"; flow:to_server; dcerpc.iface:afa8bd80-7d8a-11c9-bef4-08002b102989,=1,any_frag; sid:8;)
 "#;
     let (out, recs) = detect(&dir, &pcap, rules);
@@ -764,7 +766,7 @@ alert dcerpc any any -> any any (msg:"iface any_frag version"; flow:to_server; d
         String::from_utf8_lossy(&out.stderr)
     );
     let counts = alert_counts(&recs);
-    let expected: HashMap<u64, usize> = [(1, 2), (4, 1), (5, 1), (6, 1), (8, 1)]
+    let expected: HashMap<u64, usize> = [(1, 3), (4, 1), (5, 1), (6, 1), (7, 1), (8, 2)]
         .into_iter()
         .collect();
     assert_eq!(counts, expected);
@@ -779,7 +781,7 @@ alert dcerpc any any -> any any (msg:"iface any_frag version"; flow:to_server; d
         .iter()
         .filter(|r| r["event_type"] == "dcerpc")
         .collect();
-    assert_eq!(dce.len(), 2);
+    assert_eq!(dce.len(), 3);
     assert_eq!(dce[0]["dcerpc"]["request"], "BIND");
     assert_eq!(dce[0]["dcerpc"]["response"], "BINDACK");
     assert_eq!(
@@ -790,6 +792,9 @@ alert dcerpc any any -> any any (msg:"iface any_frag version"; flow:to_server; d
     assert_eq!(dce[1]["dcerpc"]["request"], "REQUEST");
     assert_eq!(dce[1]["dcerpc"]["res"]["stub_data_size"], 5);
     assert_eq!(dce[1]["dcerpc"]["call_id"], 2);
+    // The unanswered call, logged when the flow ends.
+    assert_eq!(dce[2]["dcerpc"]["req"]["opnum"], 7);
+    assert_eq!(dce[2]["dcerpc"]["response"], "UNREPLIED");
     // The interface of the context the call used (as Suricata 8 logs it).
     assert_eq!(
         dce[1]["dcerpc"]["interfaces"][0]["uuid"],
@@ -893,4 +898,11 @@ alert smb any any -> any any (msg:"other opnum"; dcerpc.opnum:16; sid:4;)
         .unwrap();
     assert_eq!(alert["app_proto"], "smb");
     assert_eq!(alert["dcerpc"]["req"]["opnum"], 15);
+    // The bind and the call, both answered.
+    let dce: Vec<&Value> = recs
+        .iter()
+        .filter(|r| r["event_type"] == "dcerpc")
+        .collect();
+    assert_eq!(dce.len(), 2);
+    assert_eq!(dce[1]["dcerpc"]["response"], "RESPONSE");
 }

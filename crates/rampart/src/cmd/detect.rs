@@ -177,6 +177,11 @@ impl PipelineSink for DetectSink<'_> {
             let rec = eve::http_record(ts, flow, v.tx, self.packets);
             self.write(&rec);
         }
+        // A call without a response is logged when the flow ends.
+        if let (AppTxView::Dcerpc(v), true) = (tx, self.types.contains(&EveType::Dcerpc)) {
+            let rec = eve::dcerpc_record(ts, flow, v.state, v.tx, self.packets);
+            self.write(&rec);
+        }
     }
 
     fn on_alert(&mut self, ts: Timestamp, a: &Alert, sig: &Signature, ctx: &AlertContext<'_>) {
