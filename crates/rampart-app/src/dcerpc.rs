@@ -30,8 +30,8 @@
 //! The parser never fails: malformed input is counted as
 //! [`DcerpcAnomaly`] values and parsing goes on where it safely can (a
 //! direction whose PDU header is not DCERPC is not parsed further). An SMB
-//! layer can feed whole PDUs read from a named pipe to
-//! [`DcerpcState::handle_pdu`].
+//! layer feeds pipe data to [`DcerpcState::feed`] (see
+//! [`crate::smb_dcerpc`]), or whole PDUs to [`DcerpcState::handle_pdu`].
 
 use std::collections::VecDeque;
 
@@ -452,7 +452,7 @@ impl DcerpcState {
                     Ok(h) if data.len() >= usize::from(h.frag_len) => {
                         let n = usize::from(h.frag_len);
                         let (pdu, rest) = data.split_at(n);
-                        self.handle_pdu(dir, pdu, events);
+                        self.handle_pdu(pdu, events);
                         data = rest;
                         continue;
                     }
@@ -488,7 +488,7 @@ impl DcerpcState {
             match parse_header(&side.buf) {
                 Ok(h) if side.buf.len() >= usize::from(h.frag_len) => {
                     let pdu = std::mem::take(&mut side.buf);
-                    self.handle_pdu(dir, &pdu, events);
+                    self.handle_pdu(&pdu, events);
                     // Keep the allocation for the next PDU.
                     if let Some(side) = self.sides.get_mut(i) {
                         if side.buf.is_empty() {
@@ -519,11 +519,12 @@ impl DcerpcState {
         }
     }
 
-    /// Handles one whole PDU of `dir` (`pdu` is exactly `frag_length`
-    /// bytes; a longer slice is cut to it): what [`Self::feed`] calls per
-    /// reassembled PDU, and what a transport carrying whole PDUs (SMB
-    /// named pipes) calls directly.
-    pub fn handle_pdu(&mut self, dir: DcerpcDirection, pdu: &[u8], events: &mut Vec<DcerpcEvent>) {
+    /// Handles one whole PDU (`pdu` is exactly `frag_length` bytes; a
+    /// longer slice is cut to it): what [`Self::feed`] calls per
+    /// reassembled PDU, and what a transport carrying whole PDUs calls
+    /// directly. Its direction does not matter: the PDU type says whether
+    /// it is a request or a response (Suricata does not check either).
+    pub fn handle_pdu(&mut self, pdu: &[u8], events: &mut Vec<DcerpcEvent>) {
         let h = match parse_header(pdu) {
             Ok(h) => h,
             Err(_) => {
@@ -533,7 +534,6 @@ impl DcerpcState {
         };
         let pdu = pdu.get(..usize::from(h.frag_len)).unwrap_or(pdu);
         let body = pdu.get(HEADER_LEN..).unwrap_or_default();
-        let _ = dir;
         match h.ptype {
             ptype::BIND | ptype::ALTER_CONTEXT => self.on_bind(&h, body, events),
             ptype::BIND_ACK | ptype::ALTER_CONTEXT_RESP | ptype::BIND_NAK => {

@@ -6,7 +6,8 @@
 //! loops), a TLS handshake parser ([`tls`]: SNI, JA3/JA3S, certificate
 //! chain up to TLS 1.2), an SSH parser ([`ssh`]: identification lines,
 //! HASSH, packets up to NEWKEYS) and a DCERPC parser ([`dcerpc`]: binds,
-//! requests and responses over TCP, fragments reassembled).
+//! requests and responses over TCP, fragments reassembled; also fed from
+//! SMB2 named pipes by [`smb_dcerpc`]).
 //!
 //! The crate is pure and sans-I/O: it never reads a socket or a file, it
 //! only receives byte slices (in order, per direction) from whatever does

@@ -125,20 +125,20 @@ impl SmbDcerpc {
             data = rest;
             if side.buf.len() >= want {
                 let msg = std::mem::take(&mut side.buf);
-                self.on_message(dir, msg.get(4..).unwrap_or_default(), events);
+                self.on_message(msg.get(4..).unwrap_or_default(), events);
             }
         }
     }
 
     /// One NetBIOS session message's payload.
-    fn on_message(&mut self, dir: DcerpcDirection, msg: &[u8], events: &mut Vec<DcerpcEvent>) {
+    fn on_message(&mut self, msg: &[u8], events: &mut Vec<DcerpcEvent>) {
         let mut at = 0usize;
         for _ in 0..MAX_COMPOUND {
             let Some(cmd) = msg.get(at..) else { return };
             if cmd.get(..4) != Some(b"\xfeSMB") {
                 return;
             }
-            self.on_command(dir, cmd, events);
+            self.on_command(cmd, events);
             let next = le32(cmd, 20).unwrap_or(0) as usize;
             if next == 0 {
                 return;
@@ -148,7 +148,9 @@ impl SmbDcerpc {
     }
 
     /// One SMB2 command (header first; `cmd` runs to the message's end).
-    fn on_command(&mut self, dir: DcerpcDirection, cmd: &[u8], events: &mut Vec<DcerpcEvent>) {
+    /// Whether it is a request or a response is in its header, not in the
+    /// direction it travelled.
+    fn on_command(&mut self, cmd: &[u8], events: &mut Vec<DcerpcEvent>) {
         let (Some(command), Some(flags), Some(status), Some(msg_id)) =
             (le16(cmd, 12), le32(cmd, 16), le32(cmd, 8), le64(cmd, 24))
         else {
@@ -212,7 +214,6 @@ impl SmbDcerpc {
             }
             _ => {}
         }
-        let _ = dir;
     }
 
     /// Data written to (`ToServer`) or read from (`ToClient`) file `fid`:
