@@ -108,9 +108,10 @@ pub trait TxBuffers {
     }
 
     /// Whether the byte keywords' `dce` option reads big-endian here: the
-    /// DCERPC transaction's data representation said so. False elsewhere.
+    /// DCERPC transaction's data representation said so, or this is not
+    /// DCERPC (Suricata reads `dce` numbers big-endian outside stub data).
     fn dce_big_endian(&self) -> bool {
-        false
+        true
     }
 
     /// Whether a DCERPC transaction's request went to an accepted context

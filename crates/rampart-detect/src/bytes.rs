@@ -8,9 +8,9 @@ pub enum NumberFormat {
     BigEndian,
     /// Binary, little-endian.
     LittleEndian,
-    /// Binary, in the byte order of the DCERPC PDU being inspected (the
-    /// `dce` option of the byte keywords); little-endian where there is
-    /// none. The evaluator resolves it per transaction.
+    /// Binary, in the byte order of the DCERPC stub data being inspected
+    /// (the `dce` option of the byte keywords); big-endian elsewhere, as
+    /// in Suricata. The evaluator resolves it per transaction.
     Dce,
     /// ASCII digits in base 8, 10 or 16.
     String(u32),
@@ -25,10 +25,10 @@ pub fn read_number(buf: &[u8], at: usize, nbytes: usize, format: NumberFormat) -
     let end = at.checked_add(nbytes)?;
     let bytes = buf.get(at..end)?;
     match format {
-        NumberFormat::BigEndian if nbytes <= 8 => {
+        NumberFormat::BigEndian | NumberFormat::Dce if nbytes <= 8 => {
             Some(bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
         }
-        NumberFormat::LittleEndian | NumberFormat::Dce if nbytes <= 8 => Some(
+        NumberFormat::LittleEndian if nbytes <= 8 => Some(
             bytes
                 .iter()
                 .rev()

@@ -446,8 +446,9 @@ struct Eval<'a> {
     stats: &'a mut EvalStats,
     /// The variables at the moment the whole program matched.
     out: Option<[i64; MAX_VARS]>,
-    /// [`NumberFormat::Dce`] reads big-endian (the inspected DCERPC PDU
-    /// said so in its data representation).
+    /// [`NumberFormat::Dce`] reads big-endian: the inspected DCERPC stub
+    /// data said so in its data representation, or the buffer is not
+    /// DCERPC stub data (Suricata's default then).
     dce_big_endian: bool,
 }
 
@@ -456,6 +457,7 @@ impl Eval<'_> {
     fn format(&self, format: NumberFormat) -> NumberFormat {
         match format {
             NumberFormat::Dce if self.dce_big_endian => NumberFormat::BigEndian,
+            NumberFormat::Dce => NumberFormat::LittleEndian,
             other => other,
         }
     }
@@ -500,12 +502,13 @@ impl Program {
         vars: &mut [i64; MAX_VARS],
         stats: &mut EvalStats,
     ) -> bool {
-        self.matches_with_order(buf, vars, stats, false)
+        self.matches_with_order(buf, vars, stats, true)
     }
 
-    /// Like [`Program::matches_with`], with the byte order of the DCERPC
-    /// PDU `buf` came from: byte keywords with the `dce` option read
-    /// big-endian when `dce_big_endian`.
+    /// Like [`Program::matches_with`] (which reads `dce` numbers
+    /// big-endian, as Suricata does outside DCERPC stub data), with the
+    /// byte order of the DCERPC stub data `buf` is: byte keywords with the
+    /// `dce` option read big-endian when `dce_big_endian`.
     pub fn matches_with_order(
         &self,
         buf: &[u8],

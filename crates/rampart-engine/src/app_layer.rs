@@ -227,7 +227,7 @@ impl TxBuffers for AppTxView<'_> {
     fn dce_big_endian(&self) -> bool {
         match self {
             AppTxView::Dcerpc(v) => v.dce_big_endian(),
-            _ => false,
+            _ => true,
         }
     }
     fn dce_iface(

@@ -282,4 +282,6 @@ fn byte_test_dce_reads_in_the_pdu_byte_order() {
     assert!(program.matches_with_order(b"\x01\x02", &mut vars, &mut stats, true));
     assert!(!program.matches_with_order(b"\x01\x02", &mut vars, &mut stats, false));
     assert!(program.matches_with_order(b"\x02\x01", &mut vars, &mut stats, false));
+    // Outside DCERPC stub data, Suricata reads them big-endian.
+    assert!(program.matches(b"\x01\x02", &mut stats));
 }
