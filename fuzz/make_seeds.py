@@ -366,6 +366,101 @@ def seeds_ssh(pk):
     write("ssh", "long_banner_hassh_off", b"\x01" + http_feed(0, long_banner))
 
 
+# ---------------------------------------------------------------- dcerpc
+def dce_pdu(ptype, flags, call_id, body, le=True, auth_len=0):
+    """A connection-oriented DCERPC PDU around body."""
+    e = "<" if le else ">"
+    drep = b"\x10\0\0\0" if le else b"\0\0\0\0"
+    return (bytes([5, 0, ptype, flags]) + drep
+            + struct.pack(e + "HHI", 16 + len(body), auth_len, call_id) + body)
+
+
+def dce_uuid(text, le=True):
+    """A UUID's wire bytes (first three fields in the PDU's byte order)."""
+    b = bytes.fromhex(text.replace("-", ""))
+    if le:
+        b = b[3::-1] + b[5:3:-1] + b[7:5:-1] + b[8:]
+    return b
+
+
+def dce_bind(call_id, items, le=True, ptype=11):
+    e = "<" if le else ">"
+    body = struct.pack(e + "HHIB3x", 5840, 5840, 0, len(items))
+    for ctx, uuid in items:
+        body += struct.pack(e + "HBx", ctx, 1) + dce_uuid(uuid, le) + struct.pack(e + "HH", 1, 0)
+        body += dce_uuid("8a885d04-1ceb-11c9-9fe8-08002b104860", le) + struct.pack(e + "I", 2)
+    return dce_pdu(ptype, 3, call_id, body, le)
+
+
+def dce_bind_ack(call_id, results, le=True, ptype=12):
+    e = "<" if le else ">"
+    body = struct.pack(e + "HHIH", 5840, 5840, 0x1234, 6) + b"49302\0"
+    body += struct.pack(e + "B3x", len(results))
+    for r in results:
+        body += struct.pack(e + "HH", r, 0) + b"\x04" * 16 + struct.pack(e + "I", 2)
+    return dce_pdu(ptype, 3, call_id, body, le)
+
+
+def dce_request(call_id, ctx, opnum, stub, flags=3, le=True, obj=False, auth=b""):
+    e = "<" if le else ">"
+    body = struct.pack(e + "IHH", len(stub), ctx, opnum)
+    if obj:
+        flags |= 0x80
+        body += b"\xaa" * 16
+    body += stub
+    if auth:
+        body += b"\x0a\x02\0\0\0\0\0\0" + auth
+    return dce_pdu(0, flags, call_id, body, le, len(auth))
+
+
+def dce_response(call_id, stub, flags=3, le=True):
+    e = "<" if le else ">"
+    return dce_pdu(2, flags, call_id, struct.pack(e + "IHBx", len(stub), 1, 0) + stub, le)
+
+
+def seeds_dcerpc():
+    mgmt = "afa8bd80-7d8a-11c9-bef4-08002b102989"
+    other = "12345678-1234-abcd-ef00-01234567cffb"
+    for le, name in ((True, "call_little_endian"), (False, "call_big_endian")):
+        client = dce_bind(27, [(0, other), (1, mgmt)], le)
+        if le:
+            client += dce_request(28, 1, 4, b"\x09\0\0\0" * 8, flags=1, le=le)
+            client += dce_request(28, 1, 4, b"middle", flags=0, le=le)
+            client += dce_request(28, 1, 4, b"\x01\0\0\0", flags=2, le=le)
+        else:
+            client += dce_request(28, 1, 4, b"\x09\0\0\0" * 8, le=le, obj=True,
+                                  auth=b"\x55" * 16)
+        server = dce_bind_ack(27, [2, 0], le) + dce_response(28, b"node3$@W2K12DOM.REDHAT", le=le)
+        write("dcerpc", name, b"\x05" + http_feed(0, client[:20]) + http_feed(0, client[20:90])
+              + http_feed(1, server[:7]) + http_feed(0, client[90:]) + http_feed(1, server[7:]))
+    # DCERPC over an SMB2 named pipe: a bind and a call written to the
+    # pipe, the answers read from it (NetBIOS session messages).
+    def smb2(command, response, msg_id, body):
+        h = b"\xfeSMB" + struct.pack("<HHIHHIIQ", 64, 0, 0, command, 1, int(response), 0, msg_id)
+        h = h.ljust(64, b"\0") + body
+        return b"\0" + struct.pack(">I", len(h))[1:] + h
+    fid = b"\x11" * 16
+    def pipe_write(data):
+        return smb2(9, False, 5, struct.pack("<HHIQ", 49, 112, len(data), 0) + fid
+                    + b"\0" * 16 + data)
+    def read_req(msg_id):
+        return smb2(8, False, msg_id, (struct.pack("<HBBIQ", 49, 0, 0, 65536, 0) + fid).ljust(49, b"\0"))
+    def read_resp(msg_id, data):
+        return smb2(8, True, msg_id, struct.pack("<HBBII", 17, 80, 0, len(data), 0).ljust(16, b"\0")
+                    + data)
+    client = pipe_write(dce_bind(2, [(0, mgmt)])) + read_req(6)
+    client += pipe_write(dce_request(3, 0, 15, b"\0" * 24)) + read_req(8)
+    server = read_resp(6, dce_bind_ack(2, [0])) + read_resp(8, dce_response(3, b"\1" * 20))
+    write("dcerpc", "smb2_pipe", b"\x05" + http_feed(0, client[:100]) + http_feed(1, server[:30])
+          + http_feed(0, client[100:]) + http_feed(1, server[30:]))
+    alter = dce_bind(3, [(2, "00020400-0000-0000-c000-000000000046")], ptype=14)
+    alter_resp = dce_bind_ack(3, [0], ptype=15)
+    fault = dce_pdu(3, 3, 4, struct.pack("<IHBxI", 0, 2, 0, 0x1c010003))
+    client = alter + dce_request(4, 2, 6, b"invoke")
+    write("dcerpc", "alter_context_fault", b"\x41" + http_feed(0, client)
+          + http_feed(1, alter_resp + fault))
+
+
 def main():
     _, pk = read_pcap(SAMPLE)
     assert len(pk) == 268, len(pk)
@@ -381,6 +476,7 @@ def main():
     seeds_http()
     seeds_nfqueue()
     seeds_ssh(pk)
+    seeds_dcerpc()
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@
 //! byte buffers Suricata's `http.*` sticky buffers expose, a DNS parser
 //! ([`dns`]: datagrams and DNS over TCP, names bounded against pointer
 //! loops), a TLS handshake parser ([`tls`]: SNI, JA3/JA3S, certificate
-//! chain up to TLS 1.2) and an SSH parser ([`ssh`]: identification lines,
-//! HASSH, packets up to NEWKEYS).
+//! chain up to TLS 1.2), an SSH parser ([`ssh`]: identification lines,
+//! HASSH, packets up to NEWKEYS) and a DCERPC parser ([`dcerpc`]: binds,
+//! requests and responses over TCP, fragments reassembled; also fed from
+//! SMB2 named pipes by [`smb_dcerpc`]).
 //!
 //! The crate is pure and sans-I/O: it never reads a socket or a file, it
 //! only receives byte slices (in order, per direction) from whatever does
@@ -38,12 +40,14 @@
 //! | `http.response_line` | `response_line()` | status line without CRLF |
 //! | `http.response_body` | `response_body()` | de-chunked, decompressed, up to depth |
 
+pub mod dcerpc;
 mod decompress;
 pub mod dns;
 pub mod file_magic;
 pub mod http;
 pub mod http_file;
 pub mod protocol;
+pub mod smb_dcerpc;
 pub mod ssh;
 pub mod tls;
 mod uri;

@@ -31,7 +31,8 @@ pub enum TxProto {
     Smb,
     /// FTP control connections, detected but not parsed (as SMB).
     Ftp,
-    /// DCERPC over TCP, detected but not parsed (as SMB).
+    /// DCERPC over TCP: one transaction per call (request and response
+    /// with the same call id) or per bind and its ack.
     Dcerpc,
 }
 
@@ -43,6 +44,9 @@ pub enum TxValue {
     /// The TLS version of the inspected side (ServerHello's negotiated
     /// version for responses, the ClientHello's for requests).
     TlsVersion,
+    /// The operation number of a DCERPC transaction's request (none when
+    /// the transaction has no request, like a bind).
+    DceOpnum,
 }
 
 /// The buffers of one application-layer transaction, by rule keyword.
@@ -102,6 +106,25 @@ pub trait TxBuffers {
     fn wants(&self, _app: &AppInspect) -> bool {
         true
     }
+
+    /// Whether the byte keywords' `dce` option reads big-endian here: the
+    /// DCERPC transaction's data representation said so, or this is not
+    /// DCERPC (Suricata reads `dce` numbers big-endian outside stub data).
+    fn dce_big_endian(&self) -> bool {
+        true
+    }
+
+    /// Whether a DCERPC transaction's request went to an accepted context
+    /// bound to interface `uuid` (`dcerpc.iface`, see
+    /// [`AppCheck::DceIface`]). Only DCERPC transactions say yes.
+    fn dce_iface(
+        &self,
+        _uuid: &[u8; 16],
+        _version: Option<rampart_rules::NumCmp<u16>>,
+        _any_frag: bool,
+    ) -> bool {
+        false
+    }
 }
 
 /// The `app-layer-event:http.<name>` events the HTTP parser reports
@@ -158,6 +181,13 @@ pub enum AppCheck {
     TlsVersion(u16),
     /// `app-layer-event:proto.name` (the name without the protocol).
     Event(String),
+    /// `dcerpc.iface:uuid[,version][,any_frag]`: the transaction's request
+    /// used a presentation context the server accepted for this
+    /// interface (and version), as Suricata checks it.
+    DceIface(rampart_rules::ast::DceIface),
+    /// `dcerpc.opnum`: the request's operation number is in one of these
+    /// inclusive ranges.
+    DceOpnum(Vec<(u16, u16)>),
 }
 
 impl AppCheck {
@@ -179,6 +209,12 @@ impl AppCheck {
                 .is_some_and(|v| (v == u32::from(*opcode)) != *negated),
             AppCheck::TlsVersion(v) => tx.value(TxValue::TlsVersion) == Some(u32::from(*v)),
             AppCheck::Event(name) => tx.has_event(name),
+            AppCheck::DceIface(i) => tx.dce_iface(&i.uuid, i.version, i.any_frag),
+            AppCheck::DceOpnum(ranges) => tx.value(TxValue::DceOpnum).is_some_and(|op| {
+                ranges
+                    .iter()
+                    .any(|&(lo, hi)| (u32::from(lo)..=u32::from(hi)).contains(&op))
+            }),
         }
     }
 }
@@ -231,6 +267,7 @@ pub fn buffer_proto(b: Buffer) -> Option<TxProto> {
         | Buffer::SshHasshString
         | Buffer::SshHasshServer
         | Buffer::SshHasshServerString => Some(TxProto::Ssh),
+        Buffer::DcerpcStubData => Some(TxProto::Dcerpc),
         _ => None,
     }
 }

@@ -6,8 +6,12 @@
 pub enum NumberFormat {
     /// Binary, big-endian (the default).
     BigEndian,
-    /// Binary, little-endian (also DCE/RPC's default).
+    /// Binary, little-endian.
     LittleEndian,
+    /// Binary, in the byte order of the DCERPC stub data being inspected
+    /// (the `dce` option of the byte keywords); big-endian elsewhere, as
+    /// in Suricata. The evaluator resolves it per transaction.
+    Dce,
     /// ASCII digits in base 8, 10 or 16.
     String(u32),
 }
@@ -21,7 +25,7 @@ pub fn read_number(buf: &[u8], at: usize, nbytes: usize, format: NumberFormat) -
     let end = at.checked_add(nbytes)?;
     let bytes = buf.get(at..end)?;
     match format {
-        NumberFormat::BigEndian if nbytes <= 8 => {
+        NumberFormat::BigEndian | NumberFormat::Dce if nbytes <= 8 => {
             Some(bytes.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
         }
         NumberFormat::LittleEndian if nbytes <= 8 => Some(

@@ -696,11 +696,16 @@ impl DetectEngine {
                 continue;
             }
             let mut byte_vars = [0i64; MAX_VARS];
+            let dce_big_endian = tx.dce_big_endian();
             let buffers_match = app.buffers.iter().all(|(buffer, program)| {
-                buffers
-                    .get(buffer)
-                    .iter()
-                    .any(|bytes| program.matches_with(bytes, &mut byte_vars, &mut stats.eval))
+                buffers.get(buffer).iter().any(|bytes| {
+                    program.matches_with_order(
+                        bytes,
+                        &mut byte_vars,
+                        &mut stats.eval,
+                        dce_big_endian,
+                    )
+                })
             });
             if buffers_match && !Self::on_match(sig, s, v, thresholds, stats, out) {
                 return;

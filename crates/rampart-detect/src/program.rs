@@ -446,6 +446,21 @@ struct Eval<'a> {
     stats: &'a mut EvalStats,
     /// The variables at the moment the whole program matched.
     out: Option<[i64; MAX_VARS]>,
+    /// [`NumberFormat::Dce`] reads big-endian: the inspected DCERPC stub
+    /// data said so in its data representation, or the buffer is not
+    /// DCERPC stub data (Suricata's default then).
+    dce_big_endian: bool,
+}
+
+impl Eval<'_> {
+    /// `format` with [`NumberFormat::Dce`] resolved to a byte order.
+    fn format(&self, format: NumberFormat) -> NumberFormat {
+        match format {
+            NumberFormat::Dce if self.dce_big_endian => NumberFormat::BigEndian,
+            NumberFormat::Dce => NumberFormat::LittleEndian,
+            other => other,
+        }
+    }
 }
 
 impl Program {
@@ -487,12 +502,27 @@ impl Program {
         vars: &mut [i64; MAX_VARS],
         stats: &mut EvalStats,
     ) -> bool {
+        self.matches_with_order(buf, vars, stats, true)
+    }
+
+    /// Like [`Program::matches_with`] (which reads `dce` numbers
+    /// big-endian, as Suricata does outside DCERPC stub data), with the
+    /// byte order of the DCERPC stub data `buf` is: byte keywords with the
+    /// `dce` option read big-endian when `dce_big_endian`.
+    pub fn matches_with_order(
+        &self,
+        buf: &[u8],
+        vars: &mut [i64; MAX_VARS],
+        stats: &mut EvalStats,
+        dce_big_endian: bool,
+    ) -> bool {
         let mut ev = Eval {
             buf,
             vars: *vars,
             budget: RECURSION_LIMIT,
             stats,
             out: None,
+            dce_big_endian,
         };
         let ok = self.eval(0, 0, &mut ev);
         if let (true, Some(v)) = (ok, ev.out) {
@@ -582,7 +612,7 @@ impl Program {
                     return false;
                 };
                 let n = usize::try_from(b.nbytes.get(&ev.vars)).unwrap_or(0);
-                let Some(mut v) = read_number(ev.buf, at, n, b.format) else {
+                let Some(mut v) = read_number(ev.buf, at, n, ev.format(b.format)) else {
                     return false;
                 };
                 if let Some(mask) = b.bitmask {
@@ -595,7 +625,7 @@ impl Program {
                 let Some(at) = position(b.relative, prev_end, b.offset.get(&ev.vars)) else {
                     return false;
                 };
-                let Some(mut v) = read_number(ev.buf, at, b.nbytes, b.format) else {
+                let Some(mut v) = read_number(ev.buf, at, b.nbytes, ev.format(b.format)) else {
                     return false;
                 };
                 if let Some(mask) = b.bitmask {
@@ -622,7 +652,7 @@ impl Program {
                 let Some(at) = position(b.relative, prev_end, b.offset.get(&ev.vars)) else {
                     return false;
                 };
-                let Some(mut v) = read_number(ev.buf, at, b.nbytes, b.format) else {
+                let Some(mut v) = read_number(ev.buf, at, b.nbytes, ev.format(b.format)) else {
                     return false;
                 };
                 if let Some(mask) = b.bitmask {
@@ -647,7 +677,7 @@ impl Program {
                     return false;
                 };
                 let n = usize::try_from(b.nbytes.get(&ev.vars)).unwrap_or(0);
-                let Some(mut v) = read_number(ev.buf, at, n, b.format) else {
+                let Some(mut v) = read_number(ev.buf, at, n, ev.format(b.format)) else {
                     return false;
                 };
                 if let Some(mask) = b.bitmask {
@@ -704,7 +734,9 @@ impl Program {
                     return self.eval(idx + 1, prev_end, ev);
                 }
                 let mut vars = ev.vars;
-                let ok = b.data.matches_with(&decoded, &mut vars, ev.stats);
+                let ok =
+                    b.data
+                        .matches_with_order(&decoded, &mut vars, ev.stats, ev.dce_big_endian);
                 if ok {
                     ev.out = Some(vars);
                 }

@@ -480,6 +480,14 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                 crate::app::AppCheck::TlsVersion(*v),
                 Some(crate::app::TxProto::Tls),
             )),
+            MatchKind::DceIface(i) => app_checks.push((
+                crate::app::AppCheck::DceIface(*i),
+                Some(crate::app::TxProto::Dcerpc),
+            )),
+            MatchKind::DceOpnum(r) => app_checks.push((
+                crate::app::AppCheck::DceOpnum(r.clone()),
+                Some(crate::app::TxProto::Dcerpc),
+            )),
             // Events of the parsers that report them; others stay
             // unsupported rather than silently never matching.
             MatchKind::AppLayerEvent(name)
@@ -599,14 +607,30 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         Protocol::Ssh if app_buffers.is_empty() && app_checks.is_empty() => {
             Some(crate::app::TxProto::Ssh)
         }
-        Protocol::Smb | Protocol::Ftp | Protocol::Dcerpc => {
+        // DCERPC rules with keywords inspect its transactions (below).
+        Protocol::Dcerpc if app_buffers.is_empty() && app_checks.is_empty() => {
+            Some(crate::app::TxProto::Dcerpc)
+        }
+        // DCERPC keywords in an SMB rule inspect DCERPC over its named
+        // pipes (below).
+        Protocol::Smb
+            if (!app_buffers.is_empty() || !app_checks.is_empty())
+                && app_buffers
+                    .iter()
+                    .all(|(b, _)| b.buffer == Buffer::DcerpcStubData)
+                && app_checks
+                    .iter()
+                    .all(|(_, p)| *p == Some(crate::app::TxProto::Dcerpc)) =>
+        {
+            None
+        }
+        Protocol::Smb | Protocol::Ftp => {
             let p = match rule.protocol {
                 Protocol::Smb => crate::app::TxProto::Smb,
-                Protocol::Ftp => crate::app::TxProto::Ftp,
-                _ => crate::app::TxProto::Dcerpc,
+                _ => crate::app::TxProto::Ftp,
             };
-            // Their own keywords (smb.share, ftp.command, dcerpc.iface,
-            // ...) need a parser: such rules stay inactive.
+            // Their own keywords (smb.share, ftp.command, dcerpc.iface
+            // over SMB, ...) need a parser: such rules stay inactive.
             if !app_buffers.is_empty() || !app_checks.is_empty() {
                 mark(format!(
                     "app-layer protocol {} keywords",
@@ -781,6 +805,7 @@ fn app_inspect(
         Protocol::Dns => Some(TxProto::Dns),
         Protocol::Tls => Some(TxProto::Tls),
         Protocol::Ssh => Some(TxProto::Ssh),
+        Protocol::Dcerpc => Some(TxProto::Dcerpc),
         _ => None,
     };
     let mut protos: Vec<TxProto> = buffers
@@ -821,8 +846,12 @@ fn app_inspect(
             Protocol::Dns | Protocol::Udp | Protocol::Tcp | Protocol::Ip
         ),
         TxProto::Ssh => matches!(rule.protocol, Protocol::Ssh | Protocol::Tcp | Protocol::Ip),
+        TxProto::Dcerpc => matches!(
+            rule.protocol,
+            Protocol::Dcerpc | Protocol::Smb | Protocol::Tcp | Protocol::Ip
+        ),
         // No buffers of their own: never reached.
-        TxProto::Smb | TxProto::Ftp | TxProto::Dcerpc => false,
+        TxProto::Smb | TxProto::Ftp => false,
     };
     if !transport_ok {
         mark(format!(
@@ -888,6 +917,11 @@ fn app_inspect(
             .iter()
             .any(|(b, _)| crate::app::is_ssh_hassh_buffer(b.buffer));
     let both_sides = both_sides || ssh_both;
+    // Suricata registers the DCERPC keywords for both directions: without
+    // a flow direction a rule sees each call's request and its response
+    // (`dcerpc.stub_data` being the request's or the response's stub).
+    let dce_both = proto == TxProto::Dcerpc && !to_client && !to_server;
+    let both_sides = both_sides || dce_both;
     let contents: Vec<&ast::Content> = rule
         .contents()
         .filter(|c| buffer_proto(c.buffer.buffer).is_some() && !c.negated && !c.pattern.is_empty())
@@ -992,7 +1026,8 @@ fn number_format(endian: ast::Endian, string: Option<ast::NumBase>) -> NumberFor
         Some(ast::NumBase::Oct) => NumberFormat::String(8),
         None => match endian {
             ast::Endian::Big => NumberFormat::BigEndian,
-            ast::Endian::Little | ast::Endian::Dce => NumberFormat::LittleEndian,
+            ast::Endian::Little => NumberFormat::LittleEndian,
+            ast::Endian::Dce => NumberFormat::Dce,
         },
     }
 }

@@ -6,11 +6,15 @@
 
 use std::borrow::Cow;
 
+use rampart_app::dcerpc::{
+    DcerpcConfig, DcerpcDirection, DcerpcEvent, DcerpcState, DcerpcTransaction,
+};
 use rampart_app::dns::{
     self, DnsConfig, DnsDirection, DnsEvent, DnsFlowState, DnsMessage, DnsTransaction,
 };
 use rampart_app::http::{Direction as HttpDir, HttpConfig, HttpEvent, HttpParser, HttpTransaction};
 use rampart_app::protocol::{detect_protocol, AppProto};
+use rampart_app::smb_dcerpc::SmbDcerpc;
 use rampart_app::ssh::{SshConfig, SshDirection, SshEvent, SshEventKind, SshProgress, SshSession};
 use rampart_app::tls::{TlsDirection, TlsEvent, TlsSession};
 use rampart_detect::app::{AppCheck, AppInspect, TxProto, TxValue};
@@ -25,6 +29,11 @@ const DNS_PORT: u16 = 53;
 /// Datagrams per flow probed for DNS before giving up (the first only,
 /// as in Suricata).
 const MAX_UDP_PROBES: u8 = 1;
+
+/// DCERPC transaction sides waiting for their data to be acknowledged, at
+/// most (below the parser's transaction cap, so that none is dropped
+/// before its inspection).
+const MAX_DEFERRED_DCERPC: usize = 128;
 
 /// Per-flow application-layer state.
 #[derive(Debug, Default)]
@@ -71,6 +80,11 @@ pub struct AppState {
     ssh_seen: [SshProgress; 2],
     /// The connection's EVE `ssh` record was emitted.
     ssh_logged: bool,
+    /// The DCERPC state of a DCERPC flow (its transaction sides wait in
+    /// the SSH queue for their data to be acknowledged, as SSH stages do).
+    dcerpc: Option<Box<DcerpcState>>,
+    /// DCERPC over the named pipes of an SMB flow.
+    smb: Option<Box<SmbDcerpc>>,
 }
 
 /// An SSH stage waiting for its data to be acknowledged (and, to be
@@ -136,6 +150,8 @@ pub enum AppTxView<'a> {
     Tls(TlsTxView<'a>),
     /// An SSH session (one transaction per connection).
     Ssh(SshTxView<'a>),
+    /// A DCERPC call or bind.
+    Dcerpc(DcerpcTxView<'a>),
 }
 
 impl AppTxView<'_> {
@@ -150,6 +166,7 @@ impl AppTxView<'_> {
                 TxSide::Response => v.tx.response_seq,
             },
             AppTxView::Tls(_) | AppTxView::Ssh(_) => 0,
+            AppTxView::Dcerpc(v) => v.tx.id,
         }
     }
 }
@@ -161,6 +178,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dns(v) => v.get(buffer),
             AppTxView::Tls(v) => v.get(buffer),
             AppTxView::Ssh(v) => v.get(buffer),
+            AppTxView::Dcerpc(v) => v.get(buffer),
         }
     }
     fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
@@ -169,6 +187,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dns(v) => v.get_multi(buffer, index),
             AppTxView::Tls(v) => v.get_multi(buffer, index),
             AppTxView::Ssh(v) => v.get_multi(buffer, index),
+            AppTxView::Dcerpc(v) => v.get_multi(buffer, index),
         }
     }
     fn proto(&self) -> TxProto {
@@ -177,6 +196,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dns(v) => v.proto(),
             AppTxView::Tls(v) => v.proto(),
             AppTxView::Ssh(v) => v.proto(),
+            AppTxView::Dcerpc(v) => v.proto(),
         }
     }
     fn ip_proto(&self) -> u8 {
@@ -185,6 +205,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dns(v) => v.ip_proto(),
             AppTxView::Tls(v) => v.ip_proto(),
             AppTxView::Ssh(v) => v.ip_proto(),
+            AppTxView::Dcerpc(v) => v.ip_proto(),
         }
     }
     fn value(&self, field: TxValue) -> Option<u32> {
@@ -193,6 +214,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dns(v) => v.value(field),
             AppTxView::Tls(v) => v.value(field),
             AppTxView::Ssh(v) => v.value(field),
+            AppTxView::Dcerpc(v) => v.value(field),
         }
     }
     fn has_event(&self, name: &str) -> bool {
@@ -201,6 +223,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dns(v) => v.has_event(name),
             AppTxView::Tls(v) => v.has_event(name),
             AppTxView::Ssh(v) => v.has_event(name),
+            AppTxView::Dcerpc(v) => v.has_event(name),
         }
     }
     fn has_late_event(&self, name: &str) -> bool {
@@ -209,6 +232,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dns(v) => v.has_late_event(name),
             AppTxView::Tls(v) => v.has_late_event(name),
             AppTxView::Ssh(v) => v.has_late_event(name),
+            AppTxView::Dcerpc(v) => v.has_late_event(name),
         }
     }
     fn wants(&self, app: &AppInspect) -> bool {
@@ -216,6 +240,23 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Ssh(v) => v.wants(app),
             AppTxView::Tls(v) => v.wants(app),
             _ => true,
+        }
+    }
+    fn dce_big_endian(&self) -> bool {
+        match self {
+            AppTxView::Dcerpc(v) => v.dce_big_endian(),
+            _ => true,
+        }
+    }
+    fn dce_iface(
+        &self,
+        uuid: &[u8; 16],
+        version: Option<rampart_rules::NumCmp<u16>>,
+        any_frag: bool,
+    ) -> bool {
+        match self {
+            AppTxView::Dcerpc(v) => v.dce_iface(uuid, version, any_frag),
+            _ => false,
         }
     }
 }
@@ -273,6 +314,12 @@ impl AppState {
                         hassh: self.ssh_hassh,
                     })));
                 }
+                Some(AppProto::Dcerpc) => {
+                    self.dcerpc = Some(Box::new(DcerpcState::new(DcerpcConfig::default())));
+                }
+                Some(AppProto::Smb) => {
+                    self.smb = Some(Box::new(SmbDcerpc::new(DcerpcConfig::default())));
+                }
                 _ => {}
             }
         }
@@ -299,6 +346,24 @@ impl AppState {
             let mut events = Vec::new();
             ssh.feed(ssh_dir(dir), data, &mut events);
             collect_ssh(&events, ready);
+        }
+        if let Some(dce) = self.dcerpc.as_mut() {
+            let mut events = Vec::new();
+            let d = match dir {
+                Direction::ToServer => DcerpcDirection::ToServer,
+                Direction::ToClient => DcerpcDirection::ToClient,
+            };
+            dce.feed(d, data, &mut events);
+            collect_dcerpc(&events, ready);
+        }
+        if let Some(smb) = self.smb.as_mut() {
+            let mut events = Vec::new();
+            let d = match dir {
+                Direction::ToServer => DcerpcDirection::ToServer,
+                Direction::ToClient => DcerpcDirection::ToClient,
+            };
+            smb.feed(d, data, &mut events);
+            collect_dcerpc(&events, ready);
         }
     }
 
@@ -440,9 +505,35 @@ impl AppState {
         }
     }
 
+    /// The DCERPC state of a DCERPC flow, or of an SMB flow's pipes.
+    fn dce_state(&self) -> Option<&DcerpcState> {
+        match (self.dcerpc.as_deref(), self.smb.as_deref()) {
+            (Some(d), _) => Some(d),
+            (None, Some(s)) => Some(&s.dce),
+            (None, None) => None,
+        }
+    }
+
+    /// Bytes of `dir` were lost (a reassembly gap): parsers that can
+    /// resynchronise (DCERPC) drop what they were reading and look for the
+    /// next message.
+    pub fn gap(&mut self, dir: Direction) {
+        if let Some(dce) = self.dcerpc.as_mut() {
+            dce.gap(match dir {
+                Direction::ToServer => DcerpcDirection::ToServer,
+                Direction::ToClient => DcerpcDirection::ToClient,
+            });
+        }
+    }
+
     /// Ends both directions (connection closed or flow ended).
     pub fn finish(&mut self, ready: &mut Vec<ReadyTx>) {
         self.release_http([u64::MAX; 2], None, ready);
+        // DCERPC transaction sides still waiting for an acknowledgement
+        // are inspected now.
+        if self.dce_state().is_some() {
+            self.release_ssh([u64::MAX; 2], None, ready);
+        }
         if let Some(http) = self.http.as_mut() {
             let mut events = Vec::new();
             http.finish(HttpDir::ToServer, &mut events);
@@ -502,7 +593,7 @@ impl AppState {
     /// side with a packet travelling that way. `end` is the stream offset
     /// just past the data that was fed.
     pub fn defer_ssh(&mut self, ready: &mut Vec<ReadyTx>, end: u64) {
-        if self.ssh.is_none() {
+        if self.ssh.is_none() && self.dce_state().is_none() {
             return;
         }
         let ssh = self.ssh.as_deref();
@@ -519,6 +610,14 @@ impl AppState {
                 parsed: false,
                 newkeys,
             });
+        }
+        // DCERPC calls whose data is never acknowledged (a one-sided
+        // capture) must not pile up: beyond the cap the oldest are
+        // inspected now, before the parser's own transaction cap drops
+        // them.
+        if self.ssh.is_none() {
+            let over = self.ssh_queue.len().saturating_sub(MAX_DEFERRED_DCERPC);
+            ready.extend(self.ssh_queue.drain(..over).map(|d| d.ready));
         }
     }
 
@@ -586,6 +685,9 @@ impl AppState {
                 continue;
             }
             d.parsed = true;
+            if self.ssh.is_none() {
+                continue;
+            }
             if let Some(seen) = self.ssh_seen.get_mut(data_dir.index()) {
                 let now = match SshStage::from_id(d.ready.id) {
                     SshStage::Final if d.newkeys => SshProgress::Finished,
@@ -645,6 +747,22 @@ impl AppState {
             })
     }
 
+    /// DCERPC transactions whose response never completed (call when the
+    /// flow ends: Suricata logs them then, `UNREPLIED`).
+    pub fn dcerpc_unfinished(&self) -> impl Iterator<Item = AppTxView<'_>> {
+        self.dce_state().into_iter().flat_map(|dce| {
+            dce.transactions()
+                .filter(|tx| !tx.resp_done)
+                .map(move |tx| {
+                    AppTxView::Dcerpc(DcerpcTxView {
+                        state: dce,
+                        tx,
+                        side: TxSide::Request,
+                    })
+                })
+        })
+    }
+
     /// The HTTP transaction `id`, while the parser still holds it.
     pub fn transaction(&self, id: u64) -> Option<&HttpTransaction> {
         self.http.as_ref().and_then(|h| h.transaction(id))
@@ -680,6 +798,15 @@ impl AppState {
                 stage: SshStage::from_id(r.id),
             }));
         }
+        if let Some(dce) = self.dce_state() {
+            return dce.transaction(r.id).map(|tx| {
+                AppTxView::Dcerpc(DcerpcTxView {
+                    state: dce,
+                    tx,
+                    side: r.side,
+                })
+            });
+        }
         None
     }
 
@@ -696,6 +823,16 @@ impl AppState {
         }
         if let Some(dns) = self.dns.as_mut() {
             dns.remove_completed();
+        }
+        let queue = &self.ssh_queue;
+        let dce = match (self.dcerpc.as_deref_mut(), self.smb.as_deref_mut()) {
+            (Some(d), _) => Some(d),
+            (None, Some(s)) => Some(&mut s.dce),
+            (None, None) => None,
+        };
+        if let Some(dce) = dce {
+            // Sides queued for inspection keep their transaction.
+            dce.remove_completed(|id| queue.iter().any(|d| d.ready.id == id));
         }
     }
 }
@@ -745,6 +882,75 @@ fn collect_tls(events: &[TlsEvent], ready: &mut Vec<ReadyTx>) {
                 side: TxSide::Response,
             },
         });
+    }
+}
+
+fn collect_dcerpc(events: &[DcerpcEvent], ready: &mut Vec<ReadyTx>) {
+    for e in events {
+        ready.push(match *e {
+            DcerpcEvent::Request(id) => ReadyTx {
+                id,
+                side: TxSide::Request,
+            },
+            DcerpcEvent::Response(id) => ReadyTx {
+                id,
+                side: TxSide::Response,
+            },
+        });
+    }
+}
+
+/// A DCERPC transaction (a call, or a bind and its ack), as the rule
+/// engine's buffers: `dcerpc.stub_data` is the request's stub on the
+/// request side and the response's on the response side; `dcerpc.iface`
+/// and `dcerpc.opnum` look at the request whatever the side.
+pub struct DcerpcTxView<'a> {
+    /// The connection's state (its accepted contexts).
+    pub state: &'a DcerpcState,
+    /// The transaction.
+    pub tx: &'a DcerpcTransaction,
+    /// The side inspected.
+    pub side: TxSide,
+}
+
+impl TxBuffers for DcerpcTxView<'_> {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        match (buffer, self.side) {
+            (Buffer::DcerpcStubData, TxSide::Request) => non_empty(&self.tx.stub_request),
+            (Buffer::DcerpcStubData, TxSide::Response) => non_empty(&self.tx.stub_response),
+            _ => None,
+        }
+    }
+
+    fn proto(&self) -> TxProto {
+        TxProto::Dcerpc
+    }
+
+    /// The byte order of the transaction's first PDU (Suricata's
+    /// transaction endianness).
+    fn dce_big_endian(&self) -> bool {
+        !self.tx.little_endian
+    }
+
+    fn value(&self, field: TxValue) -> Option<u32> {
+        match field {
+            TxValue::DceOpnum if self.tx.request_seen => Some(u32::from(self.tx.opnum)),
+            _ => None,
+        }
+    }
+
+    fn dce_iface(
+        &self,
+        uuid: &[u8; 16],
+        version: Option<rampart_rules::NumCmp<u16>>,
+        any_frag: bool,
+    ) -> bool {
+        self.state.iface_matches(
+            self.tx,
+            uuid,
+            |v| version.is_none_or(|c| c.matches(v)),
+            any_frag,
+        )
     }
 }
 
@@ -938,7 +1144,7 @@ impl TxBuffers for TlsTxView<'_> {
                     .map(|s| s.negotiated_version()),
             }
             .map(u32::from),
-            TxValue::DnsOpcode => None,
+            TxValue::DnsOpcode | TxValue::DceOpnum => None,
         }
     }
 
@@ -1005,7 +1211,7 @@ impl TxBuffers for DnsTxView<'_> {
     fn value(&self, field: TxValue) -> Option<u32> {
         match field {
             TxValue::DnsOpcode => self.message().map(|m| u32::from(m.header.opcode())),
-            TxValue::TlsVersion => None,
+            TxValue::TlsVersion | TxValue::DceOpnum => None,
         }
     }
 
@@ -1180,6 +1386,42 @@ fn non_empty(b: &[u8]) -> Option<Cow<'_, [u8]>> {
 mod tests {
     use super::*;
     use rampart_app::http::HttpAnomaly;
+
+    /// A little-endian DCERPC request PDU (call `call_id`, opnum 1).
+    fn dce_request(call_id: u32) -> Vec<u8> {
+        let mut v = vec![5, 0, 0, 3, 0x10, 0, 0, 0, 28, 0, 0, 0];
+        v.extend_from_slice(&call_id.to_le_bytes());
+        v.extend_from_slice(&[4, 0, 0, 0, 0, 0, 1, 0, 0xaa, 0xbb, 0xcc, 0xdd]);
+        v
+    }
+
+    #[test]
+    fn unacknowledged_dcerpc_calls_are_inspected_beyond_the_queue_cap() {
+        let mut app = AppState::default();
+        let mut inspected = 0usize;
+        let calls = 300u32;
+        let mut end = 0u64;
+        for call in 0..calls {
+            let pdu = dce_request(call);
+            let mut ready = Vec::new();
+            end += pdu.len() as u64;
+            app.feed(Direction::ToServer, &pdu, (49152, 135), end, &mut ready);
+            app.defer_ssh(&mut ready, end);
+            // Every side handed out can still be viewed.
+            for r in &ready {
+                assert!(app.view(r).is_some(), "call {call}");
+            }
+            inspected += ready.len();
+            app.release_completed();
+        }
+        assert_eq!(app.tx_proto(), Some(TxProto::Dcerpc));
+        assert_eq!(inspected, calls as usize - MAX_DEFERRED_DCERPC);
+        // The rest when the connection ends.
+        let mut ready = Vec::new();
+        app.finish(&mut ready);
+        assert_eq!(ready.len(), MAX_DEFERRED_DCERPC);
+        assert!(ready.iter().all(|r| app.view(r).is_some()));
+    }
 
     fn parsed(req: &[u8], resp: &[u8]) -> HttpParser {
         let mut p = HttpParser::new(HttpConfig::default());

@@ -757,6 +757,9 @@ fn end_flow(
             for tx in state.app.http_unfinished() {
                 sink.on_app_tx_unfinished(ts, flow, &tx);
             }
+            for tx in state.app.dcerpc_unfinished() {
+                sink.on_app_tx_unfinished(ts, flow, &tx);
+            }
         }
         for d in [Direction::ToServer, Direction::ToClient] {
             flush_pending(det, &mut state, d, flow, ts, AlertSource::FlowEnd, sink);
@@ -1035,7 +1038,10 @@ fn deliver(
                 }
             }
         }
-        StreamEvent::Gap { offset, len } => sink.on_stream_gap(flow, direction, offset, len),
+        StreamEvent::Gap { offset, len } => {
+            state.app.gap(direction);
+            sink.on_stream_gap(flow, direction, offset, len);
+        }
         StreamEvent::End { .. } => {}
     }
 }

@@ -745,3 +745,238 @@ alert udp any any -> any any (frame:sip.pdu; content:"x"; sid:3;)
     assert_eq!(counts.get(&1), Some(&1), "{counts:?}");
     assert_eq!(counts.get(&2), None, "{counts:?}");
 }
+
+/// A little-endian DCERPC PDU of type `ptype` around `body`.
+fn dce_pdu(ptype: u8, flags: u8, call_id: u32, body: &[u8]) -> Vec<u8> {
+    let mut v = vec![5, 0, ptype, flags, 0x10, 0, 0, 0];
+    v.extend_from_slice(&((16 + body.len()) as u16).to_le_bytes());
+    v.extend_from_slice(&[0, 0]);
+    v.extend_from_slice(&call_id.to_le_bytes());
+    v.extend_from_slice(body);
+    v
+}
+
+/// A bind offering `(ctx_id, uuid as on the wire)` contexts, version 1.0.
+fn dce_bind(call_id: u32, items: &[(u16, [u8; 16])]) -> Vec<u8> {
+    let mut b = vec![
+        0xd0,
+        0x16,
+        0xd0,
+        0x16,
+        0,
+        0,
+        0,
+        0,
+        items.len() as u8,
+        0,
+        0,
+        0,
+    ];
+    for (ctx, uuid) in items {
+        b.extend_from_slice(&ctx.to_le_bytes());
+        b.extend_from_slice(&[1, 0]);
+        b.extend_from_slice(uuid);
+        b.extend_from_slice(&[1, 0, 0, 0]);
+        b.extend_from_slice(&[0x04; 20]);
+    }
+    dce_pdu(11, 3, call_id, &b)
+}
+
+#[test]
+fn dcerpc_iface_opnum_and_stub_data() {
+    let dir = scratch("dcerpc");
+    let pcap = dir.join("dcerpc.pcap");
+    // afa8bd80-7d8a-11c9-bef4-08002b102989 (mgmt) as a little-endian
+    // sender puts it on the wire.
+    let mgmt = [
+        0x80, 0xbd, 0xa8, 0xaf, 0x8a, 0x7d, 0xc9, 0x11, 0xbe, 0xf4, 0x08, 0x00, 0x2b, 0x10, 0x29,
+        0x89,
+    ];
+    let other = [0x22; 16];
+    let mut client = dce_bind(1, &[(0, other), (1, mgmt)]);
+    // The call: context 1, opnum 4, stub "abcd" + "efgh" in two fragments.
+    for (flags, stub) in [(1u8, b"abcd"), (2u8, b"efgh")] {
+        let mut body = vec![8, 0, 0, 0, 1, 0, 4, 0];
+        body.extend_from_slice(stub);
+        client.extend(dce_pdu(0, flags, 2, &body));
+    }
+    // A call that gets no answer: opnum 7.
+    client.extend(dce_pdu(0, 3, 9, &[0, 0, 0, 0, 1, 0, 7, 0]));
+    // Bind ack: secondary address "135\0", two results (provider
+    // rejection, acceptance).
+    let mut ack = vec![0xd0, 0x16, 0xd0, 0x16, 0, 0, 0, 0, 4, 0];
+    ack.extend_from_slice(b"135\0");
+    ack.extend_from_slice(&[0, 0, 2, 0, 0, 0]);
+    for result in [2u16, 0] {
+        ack.extend_from_slice(&result.to_le_bytes());
+        ack.extend_from_slice(&[0; 22]);
+    }
+    let mut server = dce_pdu(12, 3, 1, &ack);
+    server.extend(dce_pdu(2, 3, 2, b"\x05\x00\x00\x00\x01\x00\x00\x00world"));
+    let frames = TcpConversation::new(
+        "10.0.2.15:51286".parse().unwrap(),
+        "192.168.3.43:49302".parse().unwrap(),
+    )
+    .mss(7)
+    .client_sends(&client)
+    .server_sends(&server)
+    .build()
+    .unwrap();
+    write_frames(&pcap, &frames);
+    let rules = r#"
+alert dcerpc any any -> any any (msg:"iface both sides"; dcerpc.iface:afa8bd80-7d8a-11c9-bef4-08002b102989; sid:1;)
+alert tcp any any -> any any (msg:"iface version"; flow:to_server; dce_iface:afa8bd80-7d8a-11c9-bef4-08002b102989,<1; sid:2;)
+alert tcp any any -> any any (msg:"rejected iface"; dcerpc.iface:22222222-2222-2222-2222-222222222222; sid:3;)
+alert tcp any any -> any any (msg:"opnum"; flow:to_server; dcerpc.opnum:2-5,9; sid:4;)
+alert tcp any any -> any any (msg:"request stub"; flow:to_server; dcerpc.stub_data; content:"abcdefgh"; startswith; sid:5;)
+alert dcerpc any any -> any any (msg:"response stub"; flow:to_client; dce_stub_data; content:"world"; startswith; sid:6;)
+alert dcerpc any any -> any any (msg:"unanswered call"; dce_opnum:7; sid:7;)
+alert dcerpc any any -> any any (msg:"iface any_frag version"; flow:to_server; dcerpc.iface:afa8bd80-7d8a-11c9-bef4-08002b102989,=1,any_frag; sid:8;)
+"#;
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = alert_counts(&recs);
+    let expected: HashMap<u64, usize> = [(1, 3), (4, 1), (5, 1), (6, 1), (7, 1), (8, 2)]
+        .into_iter()
+        .collect();
+    assert_eq!(counts, expected);
+    let alert = recs
+        .iter()
+        .find(|r| r["alert"]["signature_id"] == 4)
+        .unwrap();
+    assert_eq!(alert["app_proto"], "dcerpc");
+    assert_eq!(alert["dcerpc"]["req"]["opnum"], 4);
+    assert_eq!(alert["dcerpc"]["req"]["frag_cnt"], 2);
+    let dce: Vec<&Value> = recs
+        .iter()
+        .filter(|r| r["event_type"] == "dcerpc")
+        .collect();
+    assert_eq!(dce.len(), 3);
+    assert_eq!(dce[0]["dcerpc"]["request"], "BIND");
+    assert_eq!(dce[0]["dcerpc"]["response"], "BINDACK");
+    assert_eq!(
+        dce[0]["dcerpc"]["interfaces"][1]["uuid"],
+        "afa8bd80-7d8a-11c9-bef4-08002b102989"
+    );
+    assert_eq!(dce[0]["dcerpc"]["interfaces"][0]["ack_result"], 2);
+    assert_eq!(dce[1]["dcerpc"]["request"], "REQUEST");
+    assert_eq!(dce[1]["dcerpc"]["res"]["stub_data_size"], 5);
+    assert_eq!(dce[1]["dcerpc"]["call_id"], 2);
+    // The unanswered call, logged when the flow ends.
+    assert_eq!(dce[2]["dcerpc"]["req"]["opnum"], 7);
+    assert_eq!(dce[2]["dcerpc"]["response"], "UNREPLIED");
+    // The interface of the context the call used (as Suricata 8 logs it).
+    assert_eq!(
+        dce[1]["dcerpc"]["interfaces"][0]["uuid"],
+        "afa8bd80-7d8a-11c9-bef4-08002b102989"
+    );
+}
+
+/// A NetBIOS session message holding one SMB2 command.
+fn smb2_message(command: u16, response: bool, msg_id: u64, body: &[u8]) -> Vec<u8> {
+    let mut h = b"\xfeSMB".to_vec();
+    h.extend_from_slice(&64u16.to_le_bytes());
+    h.extend_from_slice(&[0; 6]); // credit charge, status
+    h.extend_from_slice(&command.to_le_bytes());
+    h.extend_from_slice(&1u16.to_le_bytes());
+    h.extend_from_slice(&u32::from(response).to_le_bytes());
+    h.extend_from_slice(&[0; 4]); // next command
+    h.extend_from_slice(&msg_id.to_le_bytes());
+    h.resize(64, 0);
+    h.extend_from_slice(body);
+    let mut m = (h.len() as u32).to_be_bytes().to_vec();
+    m[0] = 0;
+    m.extend(h);
+    m
+}
+
+#[test]
+fn dcerpc_over_smb2_named_pipes() {
+    let dir = scratch("dcerpc-smb");
+    let pcap = dir.join("smb.pcap");
+    // 367abb81-9844-35f1-ad32-98f038001003 (svcctl) on the wire.
+    let svcctl = [
+        0x81, 0xbb, 0x7a, 0x36, 0x44, 0x98, 0xf1, 0x35, 0xad, 0x32, 0x98, 0xf0, 0x38, 0x00, 0x10,
+        0x03,
+    ];
+    let fid = [0x42; 16];
+    let write = |data: &[u8]| {
+        let mut b = vec![49, 0, 112, 0];
+        b.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        b.extend_from_slice(&[0; 8]);
+        b.extend_from_slice(&fid);
+        b.resize(48, 0);
+        b.extend_from_slice(data);
+        smb2_message(9, false, 3, &b)
+    };
+    let read = |msg_id: u64| {
+        let mut b = vec![49, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        b.extend_from_slice(&fid);
+        b.resize(49, 0);
+        smb2_message(8, false, msg_id, &b)
+    };
+    let read_response = |msg_id: u64, data: &[u8]| {
+        let mut b = vec![17, 0, 80, 0];
+        b.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        b.resize(16, 0);
+        b.extend_from_slice(data);
+        smb2_message(8, true, msg_id, &b)
+    };
+    let mut ack = vec![0xd0, 0x16, 0xd0, 0x16, 0, 0, 0, 0, 4, 0];
+    ack.extend_from_slice(b"135\0");
+    ack.extend_from_slice(&[0, 0, 1, 0, 0, 0]);
+    ack.extend_from_slice(&[0; 24]);
+    // OpenSCManagerW (opnum 15) on context 0.
+    let mut call = vec![8, 0, 0, 0, 0, 0, 15, 0];
+    call.extend_from_slice(b"\\\\VICTIM\0");
+    let mut client = write(&dce_bind(2, &[(0, svcctl)]));
+    client.extend(read(4));
+    client.extend(write(&dce_pdu(0, 3, 3, &call)));
+    client.extend(read(6));
+    let mut server = read_response(4, &dce_pdu(12, 3, 2, &ack));
+    server.extend(read_response(
+        6,
+        &dce_pdu(2, 3, 3, b"\x14\x00\x00\x00\x00\x00\x00\x00handle"),
+    ));
+    let frames = TcpConversation::new(
+        "192.168.10.31:49301".parse().unwrap(),
+        "192.168.10.10:445".parse().unwrap(),
+    )
+    .client_sends(&client)
+    .server_sends(&server)
+    .build()
+    .unwrap();
+    write_frames(&pcap, &frames);
+    let rules = r#"
+alert smb any any -> any any (msg:"smb iface opnum"; dcerpc.iface:367abb81-9844-35f1-ad32-98f038001003; dcerpc.opnum:15; sid:1;)
+alert tcp any any -> any any (msg:"to server"; flow:to_server; dcerpc.iface:367abb81-9844-35f1-ad32-98f038001003; dcerpc.opnum:15; sid:2;)
+alert smb any any -> any any (msg:"response stub"; flow:to_client; dcerpc.stub_data; content:"handle"; sid:3;)
+alert smb any any -> any any (msg:"other opnum"; dcerpc.opnum:16; sid:4;)
+"#;
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = alert_counts(&recs);
+    let expected: HashMap<u64, usize> = [(1, 2), (2, 1), (3, 1)].into_iter().collect();
+    assert_eq!(counts, expected);
+    let alert = recs
+        .iter()
+        .find(|r| r["alert"]["signature_id"] == 2)
+        .unwrap();
+    assert_eq!(alert["app_proto"], "smb");
+    assert_eq!(alert["dcerpc"]["req"]["opnum"], 15);
+    // The bind and the call, both answered.
+    let dce: Vec<&Value> = recs
+        .iter()
+        .filter(|r| r["event_type"] == "dcerpc")
+        .collect();
+    assert_eq!(dce.len(), 2);
+    assert_eq!(dce[1]["dcerpc"]["response"], "RESPONSE");
+}

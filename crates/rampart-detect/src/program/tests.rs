@@ -262,3 +262,26 @@ fn base64_decode_then_base64_data() {
     assert!(!run(vec![base64_step(None, 0, false, vec![])], b"%%%"));
     assert!(run(vec![base64_step(None, 0, false, vec![])], b"YWJj"));
 }
+
+#[test]
+fn byte_test_dce_reads_in_the_pdu_byte_order() {
+    // byte_test:2,=,0x0102,0,dce; on bytes 01 02: little-endian reads
+    // 0x0201, big-endian 0x0102.
+    let program = Program::new(vec![Step::ByteTest(ByteTest {
+        nbytes: Value::Lit(2),
+        op: CmpOp::Eq,
+        negated: false,
+        value: Value::Lit(0x0102),
+        offset: Value::Lit(0),
+        relative: false,
+        format: NumberFormat::Dce,
+        bitmask: None,
+    })]);
+    let mut stats = EvalStats::default();
+    let mut vars = [0; MAX_VARS];
+    assert!(program.matches_with_order(b"\x01\x02", &mut vars, &mut stats, true));
+    assert!(!program.matches_with_order(b"\x01\x02", &mut vars, &mut stats, false));
+    assert!(program.matches_with_order(b"\x02\x01", &mut vars, &mut stats, false));
+    // Outside DCERPC stub data, Suricata reads them big-endian.
+    assert!(program.matches(b"\x01\x02", &mut stats));
+}

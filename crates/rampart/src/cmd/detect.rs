@@ -65,13 +65,13 @@ pub struct DetectArgs {
     #[arg(long)]
     pub no_progress: bool,
     /// EVE record types to write, comma-separated (Suricata's eve-log
-    /// `types`): alert, http, dns, tls, ssh. Fewer types, less output
+    /// `types`): alert, http, dns, tls, ssh, dcerpc. Fewer types, less output
     /// work.
     #[arg(
         long = "eve-types",
         value_name = "LIST",
         value_delimiter = ',',
-        default_value = "alert,http,dns,tls,ssh"
+        default_value = "alert,http,dns,tls,ssh,dcerpc"
     )]
     pub eve_types: Vec<EveType>,
     #[command(flatten)]
@@ -91,6 +91,8 @@ pub enum EveType {
     Tls,
     /// One record per SSH connection.
     Ssh,
+    /// One record per DCERPC transaction (call or bind).
+    Dcerpc,
 }
 
 struct DetectSink<'a> {
@@ -159,6 +161,13 @@ impl PipelineSink for DetectSink<'_> {
                     self.write(&rec);
                 }
             }
+            // One record per transaction, once its response is in.
+            AppTxView::Dcerpc(v)
+                if side == TxSide::Response && self.types.contains(&EveType::Dcerpc) =>
+            {
+                let rec = eve::dcerpc_record(ts, flow, v.state, v.tx, self.packets);
+                self.write(&rec);
+            }
             _ => {}
         }
     }
@@ -166,6 +175,11 @@ impl PipelineSink for DetectSink<'_> {
     fn on_app_tx_unfinished(&mut self, ts: Timestamp, flow: &Flow<FlowData>, tx: &AppTxView<'_>) {
         if let (AppTxView::Http(v), true) = (tx, self.types.contains(&EveType::Http)) {
             let rec = eve::http_record(ts, flow, v.tx, self.packets);
+            self.write(&rec);
+        }
+        // A call without a response is logged when the flow ends.
+        if let (AppTxView::Dcerpc(v), true) = (tx, self.types.contains(&EveType::Dcerpc)) {
+            let rec = eve::dcerpc_record(ts, flow, v.state, v.tx, self.packets);
             self.write(&rec);
         }
     }

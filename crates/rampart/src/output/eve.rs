@@ -248,6 +248,7 @@ fn alert_app_object(tx: &AppTxView<'_>) -> Option<(&'static str, Value)> {
         AppTxView::Http(v) => Some(("http", http_object(v.tx))),
         AppTxView::Tls(v) => Some(("tls", tls_object(v.session))),
         AppTxView::Ssh(v) => Some(("ssh", ssh_object(v.session))),
+        AppTxView::Dcerpc(v) => Some(("dcerpc", dcerpc_object(v.state, v.tx))),
         AppTxView::Dns(v) => {
             let m = v.message()?;
             let mut dns = Map::new();
@@ -709,6 +710,116 @@ pub fn tls_record(
 ) -> Value {
     let mut rec = app_head(ts, flow, "tls", pcap_cnt, None);
     rec.insert("tls".into(), tls_object(s));
+    Value::Object(rec)
+}
+
+/// Suricata's name of a DCERPC PDU type.
+fn dcerpc_type_name(t: u8) -> String {
+    let name = match t {
+        0 => "REQUEST",
+        1 => "PING",
+        2 => "RESPONSE",
+        3 => "FAULT",
+        4 => "WORKING",
+        5 => "NOCALL",
+        6 => "REJECT",
+        7 => "ACK",
+        8 => "CL_CANCEL",
+        9 => "FACK",
+        10 => "CANCEL_ACK",
+        11 => "BIND",
+        12 => "BINDACK",
+        13 => "BINDNAK",
+        14 => "ALTER_CONTEXT",
+        15 => "ALTER_CONTEXT_RESP",
+        16 => "AUTH3",
+        17 => "SHUTDOWN",
+        18 => "CO_CANCEL",
+        19 => "ORPHANED",
+        20 => "RTS",
+        other => return other.to_string(),
+    };
+    name.to_string()
+}
+
+/// The `dcerpc` object of records and alerts, with Suricata's fields:
+/// `request` / `response` (PDU type names, `REQUEST_LOST` / `UNREPLIED`
+/// for a missing side), `req` (opnum, fragment count, stub size) for a
+/// request, `interfaces` for a bind or alter context (and, as Suricata 8
+/// logs it, for a request: the interface of the context it used), `res`
+/// for a response, `call_id` and `rpc_version`.
+pub fn dcerpc_object(
+    state: &rampart_app::dcerpc::DcerpcState,
+    tx: &rampart_app::dcerpc::DcerpcTransaction,
+) -> Value {
+    use rampart_app::dcerpc::ptype;
+    let iface = |i: &rampart_app::dcerpc::Interface| {
+        json!({
+            "uuid": rampart_app::dcerpc::uuid_string(&i.uuid),
+            "version": format!("{}.{}", i.version, i.version_minor),
+            "ack_result": i.result.unwrap_or(0),
+        })
+    };
+    let mut o = Map::new();
+    match tx.req_type.filter(|_| tx.req_done) {
+        Some(t) => {
+            o.insert("request".into(), json!(dcerpc_type_name(t)));
+            if t == ptype::REQUEST {
+                o.insert(
+                    "req".into(),
+                    json!({
+                        "opnum": tx.opnum,
+                        "frag_cnt": tx.req_frags,
+                        "stub_data_size": tx.stub_request.len(),
+                    }),
+                );
+            }
+            if t == ptype::BIND || t == ptype::ALTER_CONTEXT {
+                let ifaces: Vec<Value> = tx.interfaces.iter().map(iface).collect();
+                o.insert("interfaces".into(), Value::Array(ifaces));
+            } else if let Some(i) = state.bound_interface(tx) {
+                o.insert("interfaces".into(), json!([iface(i)]));
+            }
+        }
+        None => {
+            o.insert("request".into(), json!("REQUEST_LOST"));
+        }
+    }
+    match tx.resp_type.filter(|_| tx.resp_done) {
+        Some(t) => {
+            o.insert("response".into(), json!(dcerpc_type_name(t)));
+            if t == ptype::RESPONSE {
+                o.insert(
+                    "res".into(),
+                    json!({
+                        "frag_cnt": tx.resp_frags,
+                        "stub_data_size": tx.stub_response.len(),
+                    }),
+                );
+            }
+        }
+        None => {
+            o.insert("response".into(), json!("UNREPLIED"));
+        }
+    }
+    o.insert("call_id".into(), json!(tx.call_id));
+    o.insert(
+        "rpc_version".into(),
+        json!(format!("{}.{}", tx.version.0, tx.version.1)),
+    );
+    Value::Object(o)
+}
+
+/// The EVE `dcerpc` record of a transaction.
+pub fn dcerpc_record(
+    ts: Timestamp,
+    flow: &Flow<FlowData>,
+    state: &rampart_app::dcerpc::DcerpcState,
+    tx: &rampart_app::dcerpc::DcerpcTransaction,
+    pcap_cnt: u64,
+) -> Value {
+    let mut rec = app_head(ts, flow, "dcerpc", pcap_cnt, Some(tx.id));
+    rec.insert("dcerpc".into(), dcerpc_object(state, tx));
     Value::Object(rec)
 }
 
