@@ -4,8 +4,9 @@
 //! byte buffers Suricata's `http.*` sticky buffers expose, a DNS parser
 //! ([`dns`]: datagrams and DNS over TCP, names bounded against pointer
 //! loops), a TLS handshake parser ([`tls`]: SNI, JA3/JA3S, certificate
-//! chain up to TLS 1.2) and an SSH parser ([`ssh`]: identification lines,
-//! HASSH, packets up to NEWKEYS).
+//! chain up to TLS 1.2), an SSH parser ([`ssh`]: identification lines,
+//! HASSH, packets up to NEWKEYS) and an SMTP parser ([`smtp`]: commands,
+//! replies, mails whose MIME attachments [`mime`] decodes into files).
 //!
 //! The crate is pure and sans-I/O: it never reads a socket or a file, it
 //! only receives byte slices (in order, per direction) from whatever does
@@ -42,7 +43,9 @@ mod decompress;
 pub mod dns;
 pub mod http;
 pub mod http_file;
+pub mod mime;
 pub mod protocol;
+pub mod smtp;
 pub mod ssh;
 pub mod tls;
 mod uri;
