@@ -366,6 +366,36 @@ def seeds_ssh(pk):
     write("ssh", "long_banner_hassh_off", b"\x01" + http_feed(0, long_banner))
 
 
+# ---------------------------------------------------------------- smtp
+def seeds_smtp():
+    # Feed ops as the http target's; a tag with bit 1 set ends the
+    # connection after its data.
+    client = (b"EHLO client.example\r\nMAIL FROM:<a@example.com> SIZE=100\r\n"
+              b"RCPT TO:<b@example.com>\r\nRCPT TO:<c@example.com>\r\nDATA\r\n")
+    message = (b"From: \"A\" <a@example.com>\r\nTo: <b@example.com>, <c@example.com>\r\n"
+               b"Subject: seed\r\nContent-Type: multipart/mixed;\r\n\tboundary=\"outer\"\r\n\r\n"
+               b"--outer\r\nContent-Type: multipart/alternative; boundary=inner\r\n\r\n"
+               b"--inner\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+               b"soft=\r\nbreak =3D ok\r\n..dot\r\n--inner--\r\n--outer\r\n"
+               b"Content-Type: application/octet-stream; name=\"a.bin\"\r\n"
+               b"Content-Disposition: attachment; filename=\"a.bin\"\r\n"
+               b"Content-Transfer-Encoding: base64\r\n\r\naGVsbG8gd29ybGQ=\r\n--outer--\r\n.\r\nQUIT\r\n")
+    server = b"220 mx ESMTP\r\n250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"
+    write("smtp", "mail_nested_multipart", b"\x00" + http_feed(1, server[:14]) + http_feed(0, client[:20])
+          + http_feed(0, client[20:]) + http_feed(1, server[14:]) + http_feed(0, message[:100])
+          + http_feed(0, message[100:]) + http_feed(1, b"250 queued\r\n221 bye\r\n")
+          + bytes([2, 0]))
+    write("smtp", "starttls", b"\x00" + http_feed(0, b"EHLO x\r\nSTARTTLS\r\n")
+          + http_feed(1, b"250 hi\r\n220 go\r\n") + http_feed(0, b"\x16\x03\x01\x00\x05hello"))
+    write("smtp", "bdat", b"\x01" + http_feed(0, b"EHLO x\r\nMAIL FROM:<a>\r\nBDAT 7\r\nab\r\ncdeBDAT 0 LAST\r\nQUIT\r\n"))
+    b = b"b" * 300
+    write("smtp", "long_boundary", b"\x00" + http_feed(0, b"HELO x\r\nDATA\r\n") + http_feed(1, b"250 a\r\n354 b\r\n")
+          + http_feed(0, b"Content-Type: multipart/mixed; boundary=\"" + b + b"\"\r\n\r\n--" + b + b"\r\n\r\n.\r\n"))
+    long_line = b"Content-Type: text/plain; name=big\r\n\r\n" + b"x" * 9000 + b"\r\n.\r\n"
+    write("smtp", "long_line", b"\x01" + http_feed(0, b"HELO x\r\nDATA\r\n") + http_feed(1, b"250 a\r\n354 b\r\n")
+          + http_feed(0, long_line))
+
+
 def main():
     _, pk = read_pcap(SAMPLE)
     assert len(pk) == 268, len(pk)
@@ -381,6 +411,7 @@ def main():
     seeds_http()
     seeds_nfqueue()
     seeds_ssh(pk)
+    seeds_smtp()
 
 
 if __name__ == "__main__":

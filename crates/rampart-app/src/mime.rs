@@ -189,8 +189,10 @@ struct Part {
     b64: Vec<u8>,
     /// A `message/rfc822` part: its body is a message with headers.
     encapsulated: bool,
-    /// A plain body line was stored (the next one is joined with CRLF).
-    plain_started: bool,
+    /// A body line ended (not with a quoted-printable soft break): the
+    /// next one is joined to it with CRLF. The line ending before a
+    /// boundary belongs to the boundary, so it is never added.
+    crlf_pending: bool,
 }
 
 /// Whether parsing reached the end of the message cleanly, as EVE's
@@ -234,6 +236,8 @@ pub struct MimeMessage {
     stage: Option<Stage>,
     /// A header line being unfolded: name and value.
     pending: Option<(Vec<u8>, Vec<u8>)>,
+    /// Inside a long body line fed in pieces.
+    partial_body: bool,
 }
 
 impl MimeMessage {
@@ -439,6 +443,45 @@ impl MimeMessage {
     }
 
     fn body_line(&mut self, line: &[u8]) {
+        self.body_bytes(line, true, true);
+    }
+
+    /// Feeds a piece of a line too long to buffer whole: `first` says it
+    /// starts the line. Body content carries on across the pieces; a
+    /// header or boundary line is read from its first piece only.
+    /// [`MimeMessage::fragment_end`] ends the line.
+    pub fn fragment(&mut self, bytes: &[u8], first: bool) {
+        if self.status != MimeStatus::Parsing {
+            return;
+        }
+        if first {
+            self.anomaly(MimeAnomaly::LongLine);
+            self.partial_body = self.stage == Some(Stage::Body);
+            if !self.partial_body {
+                self.line(bytes);
+                return;
+            }
+        }
+        if self.partial_body {
+            self.body_bytes(bytes, first, false);
+        }
+    }
+
+    /// The long line [`MimeMessage::fragment`] was given ended with
+    /// `rest` (its last bytes, without the line ending).
+    pub fn fragment_end(&mut self, rest: &[u8]) {
+        if self.status != MimeStatus::Parsing {
+            return;
+        }
+        if self.partial_body {
+            self.body_bytes(rest, false, true);
+        }
+        self.partial_body = false;
+    }
+
+    /// Body content: `line` is a whole line (`start` and `end`) or a
+    /// piece of one.
+    fn body_bytes(&mut self, line: &[u8], start: bool, end: bool) {
         let max = self.config.max_file_data;
         let Some(part) = self.stack.last_mut() else {
             return;
@@ -453,16 +496,15 @@ impl MimeMessage {
         let mut anomalies = Vec::new();
         match part.encoding {
             Encoding::Plain => {
-                // Lines are joined with CRLF: the line ending before a
-                // boundary belongs to the boundary.
-                if part.plain_started {
+                if part.crlf_pending && start {
                     file.append(b"\r\n", max);
+                    part.crlf_pending = false;
                 }
-                part.plain_started = true;
                 file.append(line, max);
+                part.crlf_pending = end;
             }
             Encoding::Base64 => {
-                if line.len() > MAX_ENC_LINE_LEN {
+                if line.len() > MAX_ENC_LINE_LEN || !(start && end) {
                     anomalies.push(MimeAnomaly::LongEncodedLine);
                 }
                 let mut out = Vec::with_capacity(line.len() / 4 * 3 + 3);
@@ -487,17 +529,19 @@ impl MimeMessage {
                 file.append(&out, max);
             }
             Encoding::QuotedPrintable => {
-                if line.len() > MAX_ENC_LINE_LEN {
+                if line.len() > MAX_ENC_LINE_LEN || !(start && end) {
                     anomalies.push(MimeAnomaly::LongEncodedLine);
                 }
-                let (out, soft, bad) = qp_decode(line);
+                if part.crlf_pending && start {
+                    file.append(b"\r\n", max);
+                    part.crlf_pending = false;
+                }
+                let (out, soft, bad) = qp_decode(line, end);
                 if bad {
                     anomalies.push(MimeAnomaly::InvalidQp);
                 }
                 file.append(&out, max);
-                if !soft {
-                    file.append(b"\r\n", max);
-                }
+                part.crlf_pending = end && !soft;
             }
         }
         for a in anomalies {
@@ -603,15 +647,16 @@ fn b64_quantum(vals: &[u8], out: &mut Vec<u8>) {
 /// Decodes one quoted-printable line: the bytes, whether it ended with a
 /// soft line break (`=` last), and whether an invalid escape was seen
 /// (kept as is).
-fn qp_decode(line: &[u8]) -> (Vec<u8>, bool, bool) {
-    let line = line.trim_ascii_end();
+fn qp_decode(line: &[u8], end: bool) -> (Vec<u8>, bool, bool) {
+    // Trailing white space is transport padding, at a line's end only.
+    let line = if end { line.trim_ascii_end() } else { line };
     let mut out = Vec::with_capacity(line.len());
     let mut bad = false;
     let mut i = 0;
     let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
     while let Some(&c) = line.get(i) {
         if c == b'=' {
-            if i + 1 == line.len() {
+            if i + 1 == line.len() && end {
                 return (out, true, bad);
             }
             match (
@@ -677,7 +722,7 @@ mod tests {
         );
         assert_eq!(m.files.len(), 1);
         assert_eq!(m.files[0].name, b"q.txt");
-        assert_eq!(m.files[0].data, b"a=bc\r\nd=ZZ\r\n");
+        assert_eq!(m.files[0].data, b"a=bc\r\nd=ZZ");
         assert_eq!(m.anomalies, vec![MimeAnomaly::InvalidQp]);
     }
 

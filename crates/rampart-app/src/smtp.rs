@@ -189,6 +189,8 @@ pub struct SmtpSession {
     replied: bool,
     /// Anomalies raised while no transaction was current.
     orphan_anomalies: Vec<SmtpAnomaly>,
+    /// Inside a message line too long to buffer, fed in pieces.
+    client_partial: bool,
 }
 
 impl SmtpSession {
@@ -198,6 +200,12 @@ impl SmtpSession {
             config,
             ..SmtpSession::default()
         }
+    }
+
+    /// Bytes buffered for lines not yet complete (both directions; at
+    /// most [`MAX_LINE_BUF`] each).
+    pub fn buffered(&self) -> usize {
+        self.client.buf.len() + self.server.buf.len()
     }
 
     /// The transaction numbered `id`, while kept.
@@ -263,11 +271,78 @@ impl SmtpSession {
                 }
                 continue;
             }
+            if self.mode == ClientMode::Data {
+                data = self.data_mode(data, events);
+                continue;
+            }
             let Some((line, rest, _)) = take_line(&mut self.client, data) else {
                 return;
             };
             data = rest;
             self.client_line(&line, events);
+        }
+    }
+
+    /// Message data up to the end of its next line, buffered whole up to
+    /// [`MAX_LINE_BUF`] bytes and handed over in pieces beyond (a long
+    /// line is content too: an attachment sent as one line); returns the
+    /// data after the line.
+    fn data_mode<'a>(&mut self, data: &'a [u8], events: &mut Vec<SmtpEvent>) -> &'a [u8] {
+        let (mut part, rest, complete) = match memchr::memchr(b'\n', data) {
+            Some(lf) => (
+                data.get(..lf).unwrap_or_default(),
+                data.get(lf + 1..).unwrap_or_default(),
+                true,
+            ),
+            None => (data, &[][..], false),
+        };
+        loop {
+            let room = MAX_LINE_BUF.saturating_sub(self.client.buf.len());
+            if part.len() <= room {
+                self.client.buf.extend_from_slice(part);
+                break;
+            }
+            self.client
+                .buf
+                .extend_from_slice(part.get(..room).unwrap_or_default());
+            part = part.get(room..).unwrap_or_default();
+            // Hand over a full buffer, keeping a last CR (its LF may
+            // follow).
+            let mut chunk = std::mem::take(&mut self.client.buf);
+            if chunk.last() == Some(&b'\r') {
+                chunk.pop();
+                self.client.buf.push(b'\r');
+            }
+            self.data_fragment(&chunk);
+        }
+        if complete {
+            let mut line = std::mem::take(&mut self.client.buf);
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+            if self.client_partial {
+                self.client_partial = false;
+                if let Some(m) = self.current_tx().and_then(|t| t.message.as_mut()) {
+                    m.fragment_end(&line);
+                }
+            } else {
+                self.client_line(&line, events);
+            }
+        }
+        rest
+    }
+
+    /// A piece of a long message line.
+    fn data_fragment(&mut self, chunk: &[u8]) {
+        let first = !self.client_partial;
+        self.client_partial = true;
+        let chunk = if first {
+            chunk.strip_prefix(b".").unwrap_or(chunk)
+        } else {
+            chunk
+        };
+        if let Some(m) = self.current_tx().and_then(|t| t.message.as_mut()) {
+            m.fragment(chunk, first);
         }
     }
 
@@ -539,6 +614,25 @@ Content-Type: multipart/mixed; boundary=\"bb\"\r\n\r\n--bb\r\nContent-Type: text
             // QUIT got a transaction of its own.
             let quit = s.transaction(1).unwrap();
             assert!(quit.message.is_none() && !quit.done);
+        }
+    }
+
+    #[test]
+    fn long_message_line_is_kept_whole() {
+        let body = "x".repeat(MAX_LINE_BUF * 2 + 5);
+        let msg = format!("Content-Type: text/plain; name=big.txt\r\n\r\n.{body}\r\nend\r\n.\r\n");
+        for chunk in [1000, 4096, 100_000] {
+            let mut s = SmtpSession::new(SmtpConfig::default());
+            let mut ev = Vec::new();
+            s.feed(SmtpDirection::ToServer, b"EHLO x\r\nDATA\r\n", &mut ev);
+            s.feed(SmtpDirection::ToClient, b"250 hi\r\n354 go\r\n", &mut ev);
+            for c in msg.as_bytes().chunks(chunk) {
+                s.feed(SmtpDirection::ToServer, c, &mut ev);
+            }
+            assert_eq!(ev, vec![SmtpEvent { tx_id: 0 }]);
+            let m = s.transaction(0).unwrap().message.as_ref().unwrap();
+            assert_eq!(m.files[0].data, format!("{body}\r\nend").as_bytes());
+            assert!(s.transaction(0).unwrap().has_event("mime_long_line"));
         }
     }
 

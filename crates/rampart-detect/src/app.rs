@@ -33,6 +33,11 @@ pub enum TxProto {
     Ftp,
     /// DCERPC over TCP, detected but not parsed (as SMB).
     Dcerpc,
+    /// SMTP: `alert smtp` rules without SMTP keywords inspect the packets
+    /// and stream data of SMTP flows; `file.data`/`file.name` and
+    /// `app-layer-event:smtp.*` inspect its mail transactions (the request
+    /// side: the client's commands and message).
+    Smtp,
 }
 
 /// Numeric transaction fields that keywords compare (not byte buffers).
@@ -134,6 +139,23 @@ pub const SSH_EVENTS: &[&str] = &[
     "long_kex_record",
 ];
 
+/// The `app-layer-event:smtp.<name>` events the SMTP parser reports (a
+/// subset of Suricata 7's; rules naming others stay inactive).
+pub const SMTP_EVENTS: &[&str] = &[
+    "invalid_reply",
+    "max_command_line_len_exceeded",
+    "max_reply_line_len_exceeded",
+    "bdat_chunk_len_exceeded",
+    "data_command_rejected",
+    "tls_rejected",
+    "mime_long_boundary",
+    "mime_long_line",
+    "mime_long_header_name",
+    "mime_long_header_value",
+    "mime_invalid_base64",
+    "mime_invalid_qp",
+];
+
 /// Which half of a transaction a signature inspects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TxSide {
@@ -231,6 +253,7 @@ pub fn buffer_proto(b: Buffer) -> Option<TxProto> {
         | Buffer::SshHasshString
         | Buffer::SshHasshServer
         | Buffer::SshHasshServerString => Some(TxProto::Ssh),
+        Buffer::SmtpHelo | Buffer::SmtpMailFrom | Buffer::SmtpRcptTo => Some(TxProto::Smtp),
         _ => None,
     }
 }
@@ -243,6 +266,10 @@ pub fn is_multi_buffer(b: Buffer) -> bool {
             | Buffer::TlsCerts
             | Buffer::HttpRequestHeader
             | Buffer::HttpResponseHeader
+            // One per file (SMTP attachments); HTTP has one at most.
+            | Buffer::FileData
+            | Buffer::FileName
+            | Buffer::SmtpRcptTo
     )
 }
 

@@ -202,6 +202,8 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         // Detected without a parser: rules on packets and streams only
         // (checked below).
         Protocol::Smb | Protocol::Ftp | Protocol::Dcerpc => (ProtoClass::Tcp, None),
+        // Raw rules on SMTP flows, file and event rules on its mails.
+        Protocol::Smtp => (ProtoClass::Tcp, None),
         Protocol::Dns => (ProtoClass::Any, None),
         other => {
             mark(format!("app-layer protocol {}", other.name()));
@@ -442,10 +444,14 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                         .is_some_and(|e| crate::app::HTTP_EVENTS.contains(&e))
                     || name
                         .strip_prefix("ssh.")
-                        .is_some_and(|e| crate::app::SSH_EVENTS.contains(&e)) =>
+                        .is_some_and(|e| crate::app::SSH_EVENTS.contains(&e))
+                    || name
+                        .strip_prefix("smtp.")
+                        .is_some_and(|e| crate::app::SMTP_EVENTS.contains(&e)) =>
             {
                 let (proto, event) = match name.split_once('.') {
                     Some(("dns", e)) => (crate::app::TxProto::Dns, e),
+                    Some(("smtp", e)) => (crate::app::TxProto::Smtp, e),
                     Some(("http", e)) => (crate::app::TxProto::Http, e),
                     Some(("ssh", e)) => (crate::app::TxProto::Ssh, e),
                     Some((_, e)) => (crate::app::TxProto::Tls, e),
@@ -547,6 +553,9 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         }
         Protocol::Ssh if app_buffers.is_empty() && app_checks.is_empty() => {
             Some(crate::app::TxProto::Ssh)
+        }
+        Protocol::Smtp if app_buffers.is_empty() && app_checks.is_empty() => {
+            Some(crate::app::TxProto::Smtp)
         }
         Protocol::Smb | Protocol::Ftp | Protocol::Dcerpc => {
             let p = match rule.protocol {
@@ -729,11 +738,23 @@ fn app_inspect(
         Protocol::Dns => Some(TxProto::Dns),
         Protocol::Tls => Some(TxProto::Tls),
         Protocol::Ssh => Some(TxProto::Ssh),
+        Protocol::Smtp => Some(TxProto::Smtp),
         _ => None,
+    };
+    // `file.data` and `file.name` belong to the protocol carrying the
+    // file: SMTP's decoded MIME parts in an `alert smtp` rule.
+    let smtp_file = |b: Buffer| {
+        header_proto == Some(TxProto::Smtp) && matches!(b, Buffer::FileData | Buffer::FileName)
     };
     let mut protos: Vec<TxProto> = buffers
         .iter()
-        .filter_map(|(b, _)| buffer_proto(b.buffer))
+        .filter_map(|(b, _)| {
+            if smtp_file(b.buffer) {
+                Some(TxProto::Smtp)
+            } else {
+                buffer_proto(b.buffer)
+            }
+        })
         .chain(checks.iter().filter_map(|(_, p)| *p))
         .collect();
     protos.sort();
@@ -771,6 +792,7 @@ fn app_inspect(
         TxProto::Ssh => matches!(rule.protocol, Protocol::Ssh | Protocol::Tcp | Protocol::Ip),
         // No buffers of their own: never reached.
         TxProto::Smb | TxProto::Ftp | TxProto::Dcerpc => false,
+        TxProto::Smtp => matches!(rule.protocol, Protocol::Smtp | Protocol::Tcp | Protocol::Ip),
     };
     if !transport_ok {
         mark(format!(
@@ -799,10 +821,12 @@ fn app_inspect(
     let to_server = rule.flow.is_some_and(|f| f.to_server == Some(true));
     // `file.data` is the response body, or the request body in a rule
     // written for the client's direction; `file.name` names that file.
+    // SMTP files travel to the server: always the request side.
     let file_data_response = buffers
         .iter()
         .any(|(b, _)| matches!(b.buffer, Buffer::FileData | Buffer::FileName))
-        && !to_server;
+        && !to_server
+        && proto != TxProto::Smtp;
     let response_buffer = buffers.iter().any(|(b, _)| is_response_buffer(b.buffer));
     let side = if to_client || file_data_response || response_buffer {
         TxSide::Response
@@ -884,6 +908,7 @@ fn proto_name(p: crate::app::TxProto) -> &'static str {
         crate::app::TxProto::Smb => "smb",
         crate::app::TxProto::Ftp => "ftp",
         crate::app::TxProto::Dcerpc => "dcerpc",
+        crate::app::TxProto::Smtp => "smtp",
     }
 }
 

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use rampart_app::dns::{self, DnsDirection, DnsEvent, DnsFlowState, DnsMessage, DnsTransaction};
 use rampart_app::http::{Direction as HttpDir, HttpConfig, HttpEvent, HttpParser, HttpTransaction};
 use rampart_app::protocol::{detect_protocol, AppProto};
+use rampart_app::smtp::{SmtpConfig, SmtpDirection, SmtpEvent, SmtpSession, SmtpTransaction};
 use rampart_app::ssh::{SshConfig, SshDirection, SshEvent, SshEventKind, SshProgress, SshSession};
 use rampart_app::tls::{TlsDirection, TlsEvent, TlsSession};
 use rampart_detect::app::{AppCheck, AppInspect, TxProto, TxValue};
@@ -53,6 +54,22 @@ pub struct AppState {
     ssh_seen: [SshProgress; 2],
     /// The connection's EVE `ssh` record was emitted.
     ssh_logged: bool,
+    /// The SMTP state of an SMTP flow.
+    smtp: Option<Box<SmtpSession>>,
+    /// Finished SMTP transactions waiting for their data to be
+    /// acknowledged and for a to-server packet (see
+    /// [`AppState::defer_smtp`]).
+    smtp_queue: Vec<SmtpDeferred>,
+}
+
+/// A finished SMTP transaction side waiting to be inspected.
+#[derive(Debug, Clone, Copy)]
+struct SmtpDeferred {
+    ready: ReadyTx,
+    /// To-server stream offset just past the data that finished it.
+    end: u64,
+    /// The server acknowledged that data: Suricata's parser has seen it.
+    parsed: bool,
 }
 
 /// An SSH stage waiting for its data to be acknowledged (and, to be
@@ -118,6 +135,8 @@ pub enum AppTxView<'a> {
     Tls(TlsTxView<'a>),
     /// An SSH session (one transaction per connection).
     Ssh(SshTxView<'a>),
+    /// An SMTP transaction (a mail, or the commands around one).
+    Smtp(SmtpTxView<'a>),
 }
 
 impl AppTxView<'_> {
@@ -132,6 +151,7 @@ impl AppTxView<'_> {
                 TxSide::Response => v.tx.response_seq,
             },
             AppTxView::Tls(_) | AppTxView::Ssh(_) => 0,
+            AppTxView::Smtp(v) => v.tx.id,
         }
     }
 }
@@ -143,6 +163,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dns(v) => v.get(buffer),
             AppTxView::Tls(v) => v.get(buffer),
             AppTxView::Ssh(v) => v.get(buffer),
+            AppTxView::Smtp(v) => v.get(buffer),
         }
     }
     fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
@@ -151,6 +172,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dns(v) => v.get_multi(buffer, index),
             AppTxView::Tls(v) => v.get_multi(buffer, index),
             AppTxView::Ssh(v) => v.get_multi(buffer, index),
+            AppTxView::Smtp(v) => v.get_multi(buffer, index),
         }
     }
     fn proto(&self) -> TxProto {
@@ -159,6 +181,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dns(v) => v.proto(),
             AppTxView::Tls(v) => v.proto(),
             AppTxView::Ssh(v) => v.proto(),
+            AppTxView::Smtp(v) => v.proto(),
         }
     }
     fn ip_proto(&self) -> u8 {
@@ -167,6 +190,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dns(v) => v.ip_proto(),
             AppTxView::Tls(v) => v.ip_proto(),
             AppTxView::Ssh(v) => v.ip_proto(),
+            AppTxView::Smtp(v) => v.ip_proto(),
         }
     }
     fn value(&self, field: TxValue) -> Option<u32> {
@@ -175,6 +199,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dns(v) => v.value(field),
             AppTxView::Tls(v) => v.value(field),
             AppTxView::Ssh(v) => v.value(field),
+            AppTxView::Smtp(v) => v.value(field),
         }
     }
     fn has_event(&self, name: &str) -> bool {
@@ -183,6 +208,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dns(v) => v.has_event(name),
             AppTxView::Tls(v) => v.has_event(name),
             AppTxView::Ssh(v) => v.has_event(name),
+            AppTxView::Smtp(v) => v.has_event(name),
         }
     }
     fn has_late_event(&self, name: &str) -> bool {
@@ -191,6 +217,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dns(v) => v.has_late_event(name),
             AppTxView::Tls(v) => v.has_late_event(name),
             AppTxView::Ssh(v) => v.has_late_event(name),
+            AppTxView::Smtp(v) => v.has_late_event(name),
         }
     }
     fn wants(&self, app: &AppInspect) -> bool {
@@ -243,6 +270,9 @@ impl AppState {
                         hassh: self.ssh_hassh,
                     })));
                 }
+                Some(AppProto::Smtp) => {
+                    self.smtp = Some(Box::new(SmtpSession::new(SmtpConfig::default())));
+                }
                 _ => {}
             }
         }
@@ -269,6 +299,15 @@ impl AppState {
             let mut events = Vec::new();
             ssh.feed(ssh_dir(dir), data, &mut events);
             collect_ssh(&events, ready);
+        }
+        if let Some(smtp) = self.smtp.as_mut() {
+            let mut events = Vec::new();
+            let d = match dir {
+                Direction::ToServer => SmtpDirection::ToServer,
+                Direction::ToClient => SmtpDirection::ToClient,
+            };
+            smtp.feed(d, data, &mut events);
+            collect_smtp(&events, ready);
         }
     }
 
@@ -324,6 +363,7 @@ impl AppState {
             AppProto::Smb => Some(TxProto::Smb),
             AppProto::Ftp => Some(TxProto::Ftp),
             AppProto::Dcerpc => Some(TxProto::Dcerpc),
+            AppProto::Smtp => Some(TxProto::Smtp),
         }
     }
 
@@ -340,6 +380,7 @@ impl AppState {
             Some(AppProto::Smb) => Some("smb"),
             Some(AppProto::Ftp) => Some("ftp"),
             Some(AppProto::Dcerpc) => Some("dcerpc"),
+            Some(AppProto::Smtp) => Some("smtp"),
             None => {
                 let [ts, tc] = self.tried;
                 let udp_done = self.ip_proto == 17 && (ts || tc) && self.dns.is_none();
@@ -360,6 +401,13 @@ impl AppState {
             let mut events = Vec::new();
             tls.finish(&mut events);
             collect_tls(&events, ready);
+        }
+        if let Some(smtp) = self.smtp.as_mut() {
+            // Transactions still waiting go first, in order.
+            ready.extend(self.smtp_queue.drain(..).map(|d| d.ready));
+            let mut events = Vec::new();
+            smtp.finish(&mut events);
+            collect_smtp(&events, ready);
         }
         if let Some(ssh) = self.ssh.as_deref() {
             let mut late = Vec::new();
@@ -427,6 +475,55 @@ impl AppState {
                 newkeys,
             });
         }
+    }
+
+    /// Moves finished SMTP transactions of `ready` into the queue of
+    /// those waiting for their data to be acknowledged: Suricata parses
+    /// the client's data once the server acknowledged it, and inspects
+    /// the transaction with the next to-server packet. `end` is the
+    /// to-server stream offset just past the data that was fed.
+    pub fn defer_smtp(&mut self, ready: &mut Vec<ReadyTx>, end: u64) {
+        if self.smtp.is_none() {
+            return;
+        }
+        for r in ready.drain(..) {
+            self.smtp_queue.push(SmtpDeferred {
+                ready: r,
+                end,
+                parsed: false,
+            });
+        }
+    }
+
+    /// Whether finished SMTP transactions wait in the queue.
+    pub fn smtp_pending(&self) -> bool {
+        !self.smtp_queue.is_empty()
+    }
+
+    /// Releases queued SMTP transactions: those whose data the server
+    /// acknowledged (`acked`: the stream offset acknowledged in each
+    /// direction) count as parsed, and parsed ones are appended to `out`
+    /// when `dir` is to-server (or `None`: any time).
+    pub fn release_smtp(
+        &mut self,
+        acked: [u64; 2],
+        dir: Option<Direction>,
+        out: &mut Vec<ReadyTx>,
+    ) {
+        let acked_to = acked.get(Direction::ToServer.index()).copied().unwrap_or(0);
+        for d in self.smtp_queue.iter_mut() {
+            if d.end <= acked_to {
+                d.parsed = true;
+            }
+        }
+        let go_dir = dir.is_none_or(|x| x == Direction::ToServer);
+        self.smtp_queue.retain(|d| {
+            let go = d.parsed && go_dir;
+            if go {
+                out.push(d.ready);
+            }
+            !go
+        });
     }
 
     /// Whether SSH stages wait in the queue.
@@ -538,6 +635,15 @@ impl AppState {
                 client_cert: r.id == TLS_CLIENT_CERT_STAGE,
             }));
         }
+        if let Some(smtp) = self.smtp.as_ref() {
+            return smtp.transaction(r.id).map(|tx| {
+                AppTxView::Smtp(SmtpTxView {
+                    session: smtp,
+                    tx,
+                    side: r.side,
+                })
+            });
+        }
         if let Some(ssh) = self.ssh.as_ref() {
             return Some(AppTxView::Ssh(SshTxView {
                 session: ssh,
@@ -555,6 +661,17 @@ impl AppState {
         }
         if let Some(dns) = self.dns.as_mut() {
             dns.remove_completed();
+        }
+        if let Some(smtp) = self.smtp.as_mut() {
+            // Those still queued for inspection stay.
+            let upto = match self.smtp_queue.iter().map(|d| d.ready.id).min() {
+                Some(0) => None,
+                Some(first) => Some(first - 1),
+                None => Some(u64::MAX),
+            };
+            if let Some(upto) = upto {
+                smtp.remove_reported(upto);
+            }
         }
     }
 }
@@ -604,6 +721,67 @@ fn collect_tls(events: &[TlsEvent], ready: &mut Vec<ReadyTx>) {
                 side: TxSide::Response,
             },
         });
+    }
+}
+
+/// A finished SMTP transaction is inspected on both sides at once (its
+/// request side: the client's commands and message; its response side:
+/// for rules on reply events), request first.
+fn collect_smtp(events: &[SmtpEvent], ready: &mut Vec<ReadyTx>) {
+    for e in events {
+        for side in [TxSide::Request, TxSide::Response] {
+            ready.push(ReadyTx { id: e.tx_id, side });
+        }
+    }
+}
+
+/// An SMTP transaction, as the rule engine's buffers: `file.data` is
+/// each attachment's decoded content, `file.name` each one's name (one
+/// instance per attachment), `smtp.helo` the session's last HELO/EHLO
+/// name, `smtp.mail_from` and `smtp.rcpt_to` (one instance per
+/// recipient) the envelope, on both sides.
+pub struct SmtpTxView<'a> {
+    /// The session (its `HELO` name).
+    pub session: &'a SmtpSession,
+    /// The transaction.
+    pub tx: &'a SmtpTransaction,
+    /// The side inspected.
+    pub side: TxSide,
+}
+
+impl TxBuffers for SmtpTxView<'_> {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        self.get_multi(buffer, 0)
+    }
+
+    fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
+        match buffer {
+            Buffer::SmtpHelo if index == 0 => return non_empty(&self.session.helo),
+            Buffer::SmtpMailFrom if index == 0 => return non_empty(&self.tx.mail_from),
+            Buffer::SmtpRcptTo => {
+                return self
+                    .tx
+                    .rcpt_to
+                    .get(index)
+                    .map(|r| Cow::Borrowed(r.as_slice()))
+            }
+            _ => {}
+        }
+        // An empty file is still an instance: the files after it count.
+        let file = self.tx.message.as_ref()?.files.get(index)?;
+        match buffer {
+            Buffer::FileData => Some(Cow::Borrowed(&file.data)),
+            Buffer::FileName => Some(Cow::Borrowed(&file.name)),
+            _ => None,
+        }
+    }
+
+    fn proto(&self) -> TxProto {
+        TxProto::Smtp
+    }
+
+    fn has_event(&self, name: &str) -> bool {
+        self.tx.has_event(name)
     }
 }
 

@@ -574,6 +574,14 @@ impl Pipeline {
                 .release_ssh(acked_offsets(flow, &state), Some(dir), &mut ready);
             inspect_transactions(det, &mut state, flow, &ready, None, ts, sink);
         }
+        // Likewise finished SMTP transactions, with a to-server packet.
+        if let (Some(det), true) = (detection.as_mut(), state.app.smtp_pending()) {
+            let mut ready = Vec::new();
+            state
+                .app
+                .release_smtp(acked_offsets(flow, &state), Some(dir), &mut ready);
+            inspect_transactions(det, &mut state, flow, &ready, None, ts, sink);
+        }
         if let Some(det) = detection.as_mut() {
             let mut view = flow_view(flow, dir);
             view.app_proto = state.app.tx_proto();
@@ -952,6 +960,11 @@ fn deliver(
                 state.app.defer_ssh(&mut ready, offset + data.len() as u64);
                 if det.inline {
                     state.app.release_ssh([u64::MAX; 2], None, &mut ready);
+                }
+                // SMTP transactions too.
+                state.app.defer_smtp(&mut ready, offset + data.len() as u64);
+                if det.inline {
+                    state.app.release_smtp([u64::MAX; 2], None, &mut ready);
                 }
                 // The stream data that completed them stands for the
                 // packet (raw content beside DNS buffers, DNS over TCP).

@@ -671,3 +671,79 @@ alert http any any -> any any (msg:"keyword-less: once per transaction"; flow:to
     assert_eq!(counts.get(&3), Some(&1), "{counts:?}");
     assert_eq!(counts.get(&4), Some(&1), "{counts:?}");
 }
+
+#[test]
+fn smtp_mail_attachments_and_records() {
+    let dir = scratch("smtp");
+    let pcap = dir.join("smtp.pcap");
+    let message = b"From: \"Alice\" <alice@example.com>\r\n\
+To: <bob@example.net>, \"Carol, C\" <carol@example.net>\r\n\
+Subject: report\r\n\
+Content-Type: multipart/mixed; boundary=\"outer\"\r\n\r\n\
+--outer\r\nContent-Type: text/plain\r\n\r\n..see attached\r\n\
+--outer\r\nContent-Type: application/octet-stream; name=\"report.exe\"\r\n\
+Content-Transfer-Encoding: base64\r\n\r\n\
+TVqQAEVWSUwtUEFZTE9BRC1N\r\nQVJLRVI=\r\n--outer--\r\n.\r\n";
+    let frames = TcpConversation::new(
+        "192.168.1.10:41025".parse().unwrap(),
+        "203.0.113.5:25".parse().unwrap(),
+    )
+    .server_sends(b"220 mx.example.net ESMTP\r\n")
+    .client_sends(b"EHLO laptop.example.com\r\n")
+    .server_sends(b"250-mx.example.net\r\n250 PIPELINING\r\n")
+    .client_sends(
+        b"MAIL FROM:<alice@example.com> SIZE=300\r\nRCPT TO:<bob@example.net>\r\n\
+RCPT TO:<carol@example.net>\r\nDATA\r\n",
+    )
+    .server_sends(b"250 ok\r\n250 ok\r\n250 ok\r\n354 go ahead\r\n")
+    .client_sends(message)
+    .server_sends(b"250 queued\r\n")
+    .client_sends(b"QUIT\r\n")
+    .server_sends(b"221 bye\r\n")
+    .mss(64)
+    .build()
+    .unwrap();
+    write_frames(&pcap, &frames);
+    // "TVqQAEVWSUwtUEFZTE9BRC1NQVJLRVI=" is base64 of "MZ\x90\x00EVIL-PAYLOAD-MARKER".
+    let rules = r#"
+alert smtp any any -> any any (msg:"raw"; flow:established,to_server; content:"RCPT TO|3a|<carol"; sid:1;)
+alert smtp any any -> any any (msg:"decoded attachment"; flow:to_server; file_data; content:"MZ"; startswith; content:"EVIL-PAYLOAD-MARKER"; sid:2;)
+alert smtp any any -> any any (msg:"name"; file.name; content:".exe"; endswith; sid:3;)
+alert smtp any any -> any any (msg:"encoded text is not file data"; file_data; content:"TVqQ"; sid:4;)
+alert smtp any any -> any any (msg:"helo"; smtp.helo; content:"laptop"; sid:5;)
+alert smtp any any -> any any (msg:"rcpt"; smtp.rcpt_to; content:"<carol@"; sid:6;)
+alert smtp any any -> any any (msg:"no event"; app-layer-event:smtp.mime_long_boundary; sid:7;)
+alert ftp any any -> any any (msg:"not ftp"; content:"EHLO"; sid:8;)
+"#;
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = alert_counts(&recs);
+    // sid 5: the mail and the QUIT transaction both carry the HELO name.
+    let expected: HashMap<u64, usize> = [(1, 1), (2, 1), (3, 1), (5, 2), (6, 1)]
+        .into_iter()
+        .collect();
+    assert_eq!(counts, expected);
+    let smtp: Vec<&Value> = recs.iter().filter(|r| r["event_type"] == "smtp").collect();
+    assert_eq!(smtp.len(), 2, "{smtp:?}");
+    let mail = smtp.iter().find(|r| r["tx_id"] == 0).unwrap();
+    assert_eq!(mail["smtp"]["helo"], "laptop.example.com");
+    assert_eq!(mail["smtp"]["mail_from"], "<alice@example.com>");
+    assert_eq!(mail["smtp"]["rcpt_to"][1], "<carol@example.net>");
+    assert_eq!(mail["email"]["status"], "PARSE_DONE");
+    assert_eq!(mail["email"]["from"], "\"Alice\" <alice@example.com>");
+    assert_eq!(mail["email"]["to"][1], "\"Carol, C\" <carol@example.net>");
+    assert_eq!(mail["email"]["attachment"][0], "report.exe");
+    let alert = recs
+        .iter()
+        .find(|r| r["alert"]["signature_id"] == 2)
+        .unwrap();
+    assert_eq!(alert["app_proto"], "smtp");
+    assert_eq!(alert["files"][0]["filename"], "report.exe");
+    assert_eq!(alert["files"][0]["size"], 23);
+    assert_eq!(alert["files"][0]["state"], "CLOSED");
+    assert_eq!(alert["smtp"]["rcpt_to"][0], "<bob@example.net>");
+}

@@ -65,13 +65,13 @@ pub struct DetectArgs {
     #[arg(long)]
     pub no_progress: bool,
     /// EVE record types to write, comma-separated (Suricata's eve-log
-    /// `types`): alert, http, dns, tls, ssh. Fewer types, less output
+    /// `types`): alert, http, dns, tls, ssh, smtp. Fewer types, less output
     /// work.
     #[arg(
         long = "eve-types",
         value_name = "LIST",
         value_delimiter = ',',
-        default_value = "alert,http,dns,tls,ssh"
+        default_value = "alert,http,dns,tls,ssh,smtp"
     )]
     pub eve_types: Vec<EveType>,
     #[command(flatten)]
@@ -91,6 +91,8 @@ pub enum EveType {
     Tls,
     /// One record per SSH connection.
     Ssh,
+    /// One record per SMTP transaction.
+    Smtp,
 }
 
 struct DetectSink<'a> {
@@ -154,6 +156,13 @@ impl PipelineSink for DetectSink<'_> {
             }
             // One record per connection, when Suricata's logger would
             // write it (see `SshStage::Log`).
+            // One record per transaction, when it is inspected.
+            AppTxView::Smtp(v)
+                if side == TxSide::Request && self.types.contains(&EveType::Smtp) =>
+            {
+                let rec = eve::smtp_record(ts, flow, v.session, v.tx, self.packets);
+                self.write(&rec);
+            }
             AppTxView::Ssh(v) if v.stage == SshStage::Log && self.types.contains(&EveType::Ssh) => {
                 if let Some(rec) = eve::ssh_record(ts, flow, v.session, self.packets) {
                     self.write(&rec);
