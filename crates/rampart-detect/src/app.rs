@@ -107,6 +107,12 @@ pub trait TxBuffers {
     fn wants(&self, _app: &AppInspect) -> bool {
         true
     }
+
+    /// The MD5 of file `index` of the transaction, once the file is
+    /// complete (only SMTP attachments have one).
+    fn file_md5(&self, _index: usize) -> Option<[u8; 16]> {
+        None
+    }
 }
 
 /// The `app-layer-event:http.<name>` events the HTTP parser reports
@@ -180,7 +186,28 @@ pub enum AppCheck {
     TlsVersion(u16),
     /// `app-layer-event:proto.name` (the name without the protocol).
     Event(String),
+    /// `filemd5:[!]FILE`: some file of the transaction has (with
+    /// `negated`, has not) its MD5 in the list.
+    FileMd5 {
+        /// The list (an MD5 dataset).
+        list: Md5List,
+        /// Match a file whose MD5 is not listed.
+        negated: bool,
+    },
 }
+
+/// The MD5 list of a `filemd5` keyword, shared by the rules naming the
+/// same file; lists compare by identity.
+#[derive(Clone, Debug)]
+pub struct Md5List(pub std::sync::Arc<crate::dataset::Dataset>);
+
+impl PartialEq for Md5List {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Md5List {}
 
 impl AppCheck {
     /// Whether the transaction satisfies the check on the signature's
@@ -201,6 +228,9 @@ impl AppCheck {
                 .is_some_and(|v| (v == u32::from(*opcode)) != *negated),
             AppCheck::TlsVersion(v) => tx.value(TxValue::TlsVersion) == Some(u32::from(*v)),
             AppCheck::Event(name) => tx.has_event(name),
+            AppCheck::FileMd5 { list, negated } => (0..MAX_BUFFER_INSTANCES)
+                .map_while(|i| tx.file_md5(i))
+                .any(|md5| list.0.apply(rampart_rules::DatasetCmd::IsSet, &md5) != *negated),
         }
     }
 }

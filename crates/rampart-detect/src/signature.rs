@@ -430,6 +430,26 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                 },
                 Some(crate::app::TxProto::Dns),
             )),
+            // File hashes are known for SMTP attachments only.
+            MatchKind::FileMd5 { file, negated } => {
+                if rule.protocol != Protocol::Smtp {
+                    mark("keyword filemd5 outside an smtp rule".into());
+                    continue;
+                }
+                let list = names.datasets.set(
+                    &rule.file,
+                    &format!("filemd5 {file}"),
+                    rampart_rules::DatasetType::Md5,
+                    Some(file),
+                )?;
+                app_checks.push((
+                    crate::app::AppCheck::FileMd5 {
+                        list: crate::app::Md5List(list),
+                        negated: *negated,
+                    },
+                    Some(crate::app::TxProto::Smtp),
+                ));
+            }
             MatchKind::TlsVersion(v) => app_checks.push((
                 crate::app::AppCheck::TlsVersion(*v),
                 Some(crate::app::TxProto::Tls),

@@ -227,6 +227,12 @@ impl TxBuffers for AppTxView<'_> {
             _ => true,
         }
     }
+    fn file_md5(&self, index: usize) -> Option<[u8; 16]> {
+        match self {
+            AppTxView::Smtp(v) => v.file_md5(index),
+            _ => None,
+        }
+    }
 }
 
 impl AppState {
@@ -778,6 +784,10 @@ impl TxBuffers for SmtpTxView<'_> {
 
     fn proto(&self) -> TxProto {
         TxProto::Smtp
+    }
+
+    fn file_md5(&self, index: usize) -> Option<[u8; 16]> {
+        self.tx.message.as_ref()?.files.get(index)?.md5
     }
 
     fn has_event(&self, name: &str) -> bool {

@@ -714,7 +714,15 @@ alert smtp any any -> any any (msg:"helo"; smtp.helo; content:"laptop"; sid:5;)
 alert smtp any any -> any any (msg:"rcpt"; smtp.rcpt_to; content:"<carol@"; sid:6;)
 alert smtp any any -> any any (msg:"no event"; app-layer-event:smtp.mime_long_boundary; sid:7;)
 alert ftp any any -> any any (msg:"not ftp"; content:"EHLO"; sid:8;)
+alert smtp any any -> any any (msg:"listed md5"; filemd5:attachments.md5; sid:9;)
+alert smtp any any -> any any (msg:"unlisted md5"; filemd5:!attachments.md5; sid:10;)
 "#;
+    // md5(b"MZ\x90\x00EVIL-PAYLOAD-MARKER"), next to the rule file.
+    std::fs::write(
+        dir.join("attachments.md5"),
+        "00000000000000000000000000000000\n16985209aa98483891ce7c5057f8c852\n",
+    )
+    .unwrap();
     let (out, recs) = detect(&dir, &pcap, rules);
     assert!(
         out.status.success(),
@@ -723,7 +731,7 @@ alert ftp any any -> any any (msg:"not ftp"; content:"EHLO"; sid:8;)
     );
     let counts = alert_counts(&recs);
     // sid 5: the mail and the QUIT transaction both carry the HELO name.
-    let expected: HashMap<u64, usize> = [(1, 1), (2, 1), (3, 1), (5, 2), (6, 1)]
+    let expected: HashMap<u64, usize> = [(1, 1), (2, 1), (3, 1), (5, 2), (6, 1), (9, 1)]
         .into_iter()
         .collect();
     assert_eq!(counts, expected);
