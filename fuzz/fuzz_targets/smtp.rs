@@ -1,7 +1,7 @@
 //! Fuzzes the SMTP parser (and the MIME parser under it) of `rampart-app`.
 //!
 //! Input: `[flags] [ops...]`; flags & 1 keeps only 64 bytes of each file
-//! (exercising the file cap). Each op is `[tag] [len u8] [len bytes]` fed
+//! and 100 of each message (exercising the caps). Each op is `[tag] [len u8] [len bytes]` fed
 //! to direction tag & 1 (0 client to server, 1 server to client);
 //! tag & 2 ends the connection after the op's data.
 //!
@@ -59,6 +59,8 @@ fn run(cfg: SmtpConfig, ops: &[(SmtpDirection, &[u8], bool)], bytewise: bool) ->
             assert!(tx.rcpt_to.len() <= MAX_RCPT);
             if let Some(m) = &tx.message {
                 assert!(m.files.len() <= cfg.mime.max_files);
+                let kept: usize = m.files.iter().map(|f| f.data.len()).sum();
+                assert!(kept <= cfg.mime.max_message_data);
                 for f in &m.files {
                     assert!(f.data.len() <= cfg.mime.max_file_data);
                     assert!(f.data.len() as u64 <= f.size);
@@ -78,6 +80,7 @@ fuzz_target!(|data: &[u8]| {
         mime: MimeConfig {
             max_file_data: if flags & 1 == 1 { 64 } else { 1 << 16 },
             max_files: 4,
+            max_message_data: if flags & 1 == 1 { 100 } else { 1 << 17 },
         },
     };
     let mut ops = Vec::new();

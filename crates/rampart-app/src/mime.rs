@@ -10,8 +10,9 @@
 //! It never fails: malformed input is reported as [`MimeAnomaly`] values
 //! (Suricata's `smtp.mime_*` events) and parsing carries on where it can.
 //! Every buffer is bounded: header values by [`MAX_HEADER_VALUE`], the
-//! number of headers kept by [`MAX_HEADERS`], nesting by [`MAX_DEPTH`],
-//! files by [`MimeConfig`].
+//! number of headers kept by [`MAX_HEADERS`] per part and their bytes by
+//! [`MAX_HEADER_BYTES`] per message, nesting by [`MAX_DEPTH`], files and
+//! the decoded bytes kept of them by [`MimeConfig`].
 
 use md5::{Digest, Md5};
 
@@ -36,6 +37,10 @@ pub const MAX_BOUNDARY_LEN: usize = 254;
 pub const MAX_DEPTH: usize = 16;
 /// Longest file name kept (Suricata's `RS_MIME_MAX_TOKEN_LEN`).
 pub const MAX_FILE_NAME: usize = 255;
+/// Header bytes (names and values) kept per message, all parts together:
+/// later headers are dropped, so that deep nesting cannot multiply the
+/// per-part header limits.
+pub const MAX_HEADER_BYTES: usize = 64 << 10;
 
 /// Limits on what the parser keeps of a message's files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +51,9 @@ pub struct MimeConfig {
     /// Files kept per message; later attachments are neither named nor
     /// inspected.
     pub max_files: usize,
+    /// Decoded bytes kept per message, all files together (the files'
+    /// sizes and MD5s still cover everything).
+    pub max_message_data: usize,
 }
 
 impl Default for MimeConfig {
@@ -53,6 +61,7 @@ impl Default for MimeConfig {
         MimeConfig {
             max_file_data: 1 << 20,
             max_files: 64,
+            max_message_data: 4 << 20,
         }
     }
 }
@@ -238,6 +247,11 @@ pub struct MimeMessage {
     pending: Option<(Vec<u8>, Vec<u8>)>,
     /// Inside a long body line fed in pieces.
     partial_body: bool,
+    /// Decoded file bytes kept so far (see
+    /// [`MimeConfig::max_message_data`]).
+    kept: usize,
+    /// Header bytes kept so far (see [`MAX_HEADER_BYTES`]).
+    header_bytes: usize,
 }
 
 impl MimeMessage {
@@ -370,8 +384,13 @@ impl MimeMessage {
     fn flush_header(&mut self) {
         if let Some((name, value)) = self.pending.take() {
             let value = value.trim_ascii_end().to_vec();
+            let size = name.len() + value.len();
+            if self.header_bytes.saturating_add(size) > MAX_HEADER_BYTES {
+                return;
+            }
             if let Some(part) = self.stack.last_mut() {
                 if part.headers.len() < MAX_HEADERS {
+                    self.header_bytes += size;
                     part.headers.push((name, value));
                 }
             }
@@ -482,7 +501,8 @@ impl MimeMessage {
     /// Body content: `line` is a whole line (`start` and `end`) or a
     /// piece of one.
     fn body_bytes(&mut self, line: &[u8], start: bool, end: bool) {
-        let max = self.config.max_file_data;
+        let budget = self.config.max_message_data.saturating_sub(self.kept);
+        let per_file = self.config.max_file_data;
         let Some(part) = self.stack.last_mut() else {
             return;
         };
@@ -493,6 +513,8 @@ impl MimeMessage {
         let Some(file) = part.file.and_then(|i| self.files.get_mut(i)) else {
             return;
         };
+        let before = file.data.len();
+        let max = per_file.min(before.saturating_add(budget));
         let mut anomalies = Vec::new();
         match part.encoding {
             Encoding::Plain => {
@@ -544,19 +566,27 @@ impl MimeMessage {
                 part.crlf_pending = end && !soft;
             }
         }
+        self.kept = self
+            .kept
+            .saturating_add(file.data.len().saturating_sub(before));
         for a in anomalies {
             self.anomaly(a);
         }
     }
 
     fn close_part(&mut self, mut part: Part) {
-        let max = self.config.max_file_data;
+        let budget = self.config.max_message_data.saturating_sub(self.kept);
         if let Some(file) = part.file.and_then(|i| self.files.get_mut(i)) {
             if part.encoding == Encoding::Base64 && !part.b64.is_empty() {
                 let mut out = Vec::new();
                 b64_quantum(&part.b64, &mut out);
                 part.b64.clear();
+                let before = file.data.len();
+                let max = self.config.max_file_data.min(before.saturating_add(budget));
                 file.append(&out, max);
+                self.kept = self
+                    .kept
+                    .saturating_add(file.data.len().saturating_sub(before));
             }
             file.close();
         }
@@ -759,6 +789,34 @@ mod tests {
             token(b"attachment; FILENAME = z.exe;x=1", b"filename"),
             Some(b"z.exe".to_vec())
         );
+    }
+
+    #[test]
+    fn message_data_budget() {
+        let mut m = MimeMessage::new(MimeConfig {
+            max_file_data: 6,
+            max_files: 8,
+            max_message_data: 10,
+        });
+        for l in [
+            "Content-Type: multipart/mixed; boundary=B",
+            "",
+            "--B",
+            "Content-Type: text/plain; name=a",
+            "",
+            "0123456789",
+            "--B",
+            "Content-Type: text/plain; name=b",
+            "",
+            "abcdefghij",
+            "--B--",
+        ] {
+            m.line(l.as_bytes());
+        }
+        m.finish();
+        assert_eq!(m.files[0].data, b"012345");
+        assert_eq!(m.files[1].data, b"abcd");
+        assert_eq!((m.files[0].size, m.files[1].size), (10, 10));
     }
 
     #[test]
