@@ -62,6 +62,10 @@ pub struct AppState {
     smtp_queue: Vec<SmtpDeferred>,
 }
 
+/// Finished SMTP transaction sides queued before they are inspected
+/// without waiting for acknowledgements.
+const MAX_SMTP_QUEUE: usize = 512;
+
 /// A finished SMTP transaction side waiting to be inspected.
 #[derive(Debug, Clone, Copy)]
 struct SmtpDeferred {
@@ -498,6 +502,14 @@ impl AppState {
                 end,
                 parsed: false,
             });
+        }
+        // Many tiny mails (`BDAT 0 LAST` lines) in unacknowledged data:
+        // rather than queue without bound, inspect them with the next
+        // to-server packet.
+        if self.smtp_queue.len() > MAX_SMTP_QUEUE {
+            for d in &mut self.smtp_queue {
+                d.parsed = true;
+            }
         }
     }
 
