@@ -6,7 +6,8 @@
 //! through the [`crate::mime`] parser so that attachments become files
 //! for `file.data` and `file.name`. `BDAT` chunks are skipped by count.
 //! After a `STARTTLS` the server accepts with `220`, the connection is
-//! encrypted and nothing more is parsed ([`SmtpSession::tls`]).
+//! encrypted and nothing more is parsed ([`SmtpSession::tls`]; the caller
+//! may hand the rest to a TLS parser).
 //!
 //! As in Suricata, a transaction starts with the first command after the
 //! previous one ended (the first is usually `EHLO`), so a trailing `QUIT`

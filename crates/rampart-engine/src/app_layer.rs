@@ -62,6 +62,17 @@ pub struct AppState {
     smtp_queue: Vec<SmtpDeferred>,
 }
 
+/// Marks the [`ReadyTx::id`] of a TLS stage of an SMTP flow upgraded by
+/// STARTTLS, so that it is not taken for an SMTP transaction id.
+const STARTTLS_TLS: u64 = 1 << 62;
+
+/// Marks the TLS stages of `ready` from `start` on as STARTTLS ones.
+fn mark_starttls(ready: &mut [ReadyTx], start: usize) {
+    for r in ready.iter_mut().skip(start) {
+        r.id |= STARTTLS_TLS;
+    }
+}
+
 /// Finished SMTP transaction sides queued before they are inspected
 /// without waiting for acknowledgements.
 const MAX_SMTP_QUEUE: usize = 512;
@@ -303,7 +314,11 @@ impl AppState {
                 Direction::ToClient => TlsDirection::ToClient,
             };
             tls.feed(d, data, &mut events);
+            let start = ready.len();
             collect_tls(&events, ready);
+            if self.smtp.is_some() {
+                mark_starttls(ready, start);
+            }
         }
         if let Some(ssh) = self.ssh.as_mut() {
             let mut events = Vec::new();
@@ -316,7 +331,16 @@ impl AppState {
                 Direction::ToServer => SmtpDirection::ToServer,
                 Direction::ToClient => SmtpDirection::ToClient,
             };
+            let was_tls = smtp.tls;
             smtp.feed(d, data, &mut events);
+            if smtp.tls && !was_tls {
+                // STARTTLS accepted: what follows is TLS, as after
+                // Suricata's protocol upgrade. The SMTP transactions end
+                // here; the flow's protocol is TLS from now on.
+                smtp.finish(&mut events);
+                self.proto = Some(AppProto::Tls);
+                self.tls = Some(Box::default());
+            }
             collect_smtp(&events, ready);
         }
     }
@@ -410,7 +434,11 @@ impl AppState {
         if let Some(tls) = self.tls.as_mut() {
             let mut events = Vec::new();
             tls.finish(&mut events);
+            let start = ready.len();
             collect_tls(&events, ready);
+            if self.smtp.is_some() {
+                mark_starttls(ready, start);
+            }
         }
         if let Some(smtp) = self.smtp.as_mut() {
             // Transactions still waiting go first, in order.
@@ -496,7 +524,13 @@ impl AppState {
         if self.smtp.is_none() {
             return;
         }
+        // TLS after STARTTLS is inspected as TLS is, at once.
+        let mut tls = Vec::new();
         for r in ready.drain(..) {
+            if r.id & STARTTLS_TLS != 0 {
+                tls.push(r);
+                continue;
+            }
             self.smtp_queue.push(SmtpDeferred {
                 ready: r,
                 end,
@@ -511,6 +545,7 @@ impl AppState {
                 d.parsed = true;
             }
         }
+        *ready = tls;
     }
 
     /// Whether finished SMTP transactions wait in the queue.
@@ -632,6 +667,19 @@ impl AppState {
 
     /// The view of a ready transaction side, while the parser holds it.
     pub fn view(&self, r: &ReadyTx) -> Option<AppTxView<'_>> {
+        // An SMTP flow's own transactions (after STARTTLS, TLS stages are
+        // marked with STARTTLS_TLS).
+        if let Some(smtp) = self.smtp.as_ref() {
+            if r.id & STARTTLS_TLS == 0 {
+                return smtp.transaction(r.id).map(|tx| {
+                    AppTxView::Smtp(SmtpTxView {
+                        session: smtp,
+                        tx,
+                        side: r.side,
+                    })
+                });
+            }
+        }
         if let Some(http) = self.http.as_ref() {
             return http
                 .transaction(r.id)
@@ -650,17 +698,8 @@ impl AppState {
             return Some(AppTxView::Tls(TlsTxView {
                 session: tls,
                 side: r.side,
-                client_cert: r.id == TLS_CLIENT_CERT_STAGE,
+                client_cert: r.id & !STARTTLS_TLS == TLS_CLIENT_CERT_STAGE,
             }));
-        }
-        if let Some(smtp) = self.smtp.as_ref() {
-            return smtp.transaction(r.id).map(|tx| {
-                AppTxView::Smtp(SmtpTxView {
-                    session: smtp,
-                    tx,
-                    side: r.side,
-                })
-            });
         }
         if let Some(ssh) = self.ssh.as_ref() {
             return Some(AppTxView::Ssh(SshTxView {

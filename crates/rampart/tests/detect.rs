@@ -755,3 +755,70 @@ alert smtp any any -> any any (msg:"unlisted md5"; filemd5:!attachments.md5; sid
     assert_eq!(alert["files"][0]["state"], "CLOSED");
     assert_eq!(alert["smtp"]["rcpt_to"][0], "<bob@example.net>");
 }
+
+/// A TLS ClientHello record naming `sni`.
+fn tls_client_hello(sni: &[u8]) -> Vec<u8> {
+    let mut ext = Vec::new();
+    let mut list = ((sni.len() + 3) as u16).to_be_bytes().to_vec();
+    list.push(0);
+    list.extend_from_slice(&(sni.len() as u16).to_be_bytes());
+    list.extend_from_slice(sni);
+    ext.extend_from_slice(&[0, 0]);
+    ext.extend_from_slice(&(list.len() as u16).to_be_bytes());
+    ext.extend_from_slice(&list);
+    let mut body = vec![3, 3];
+    body.extend_from_slice(&[0x11; 32]);
+    body.push(0);
+    body.extend_from_slice(&[0, 2, 0xc0, 0x2f, 1, 0]);
+    body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+    body.extend_from_slice(&ext);
+    let mut hs = vec![1];
+    hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    hs.extend_from_slice(&body);
+    let mut rec = vec![22, 3, 1];
+    rec.extend_from_slice(&(hs.len() as u16).to_be_bytes());
+    rec.extend_from_slice(&hs);
+    rec
+}
+
+#[test]
+fn smtp_starttls_continues_as_tls() {
+    let dir = scratch("smtp-starttls");
+    let pcap = dir.join("starttls.pcap");
+    let frames = TcpConversation::new(
+        "192.168.1.10:41026".parse().unwrap(),
+        "203.0.113.5:587".parse().unwrap(),
+    )
+    .server_sends(b"220 mx.example.net ESMTP\r\n")
+    .client_sends(b"EHLO laptop.example.com\r\n")
+    .server_sends(b"250-mx.example.net\r\n250 STARTTLS\r\n")
+    .client_sends(b"STARTTLS\r\n")
+    .server_sends(b"220 go ahead\r\n")
+    .client_sends(tls_client_hello(b"mail.example.net"))
+    .build()
+    .unwrap();
+    write_frames(&pcap, &frames);
+    let rules = r#"
+alert tls any any -> any any (msg:"sni after starttls"; tls.sni; content:"mail.example.net"; sid:1;)
+alert smtp any any -> any any (msg:"helo"; smtp.helo; content:"laptop"; sid:2;)
+alert smtp any any -> any any (msg:"smtp rules stop at the switch"; content:"mail.example.net"; sid:3;)
+"#;
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = alert_counts(&recs);
+    let expected: HashMap<u64, usize> = [(1, 1), (2, 1)].into_iter().collect();
+    assert_eq!(counts, expected);
+    let sni = recs
+        .iter()
+        .find(|r| r["alert"]["signature_id"] == 1)
+        .unwrap();
+    assert_eq!(sni["app_proto"], "tls");
+    // The EHLO/STARTTLS transaction is logged when the switch happens.
+    let smtp: Vec<&Value> = recs.iter().filter(|r| r["event_type"] == "smtp").collect();
+    assert_eq!(smtp.len(), 1);
+    assert_eq!(smtp[0]["smtp"]["helo"], "laptop.example.com");
+}
