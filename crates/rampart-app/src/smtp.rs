@@ -4,7 +4,8 @@
 //! mail (`MAIL FROM`, `RCPT TO`, then the message after `DATA` and the
 //! server's `354`, dot-unstuffed up to the lone `.`), whose message goes
 //! through the [`crate::mime`] parser so that attachments become files
-//! for `file.data` and `file.name`. `BDAT` chunks are skipped by count.
+//! for `file.data` and `file.name`. `BDAT` chunks are skipped by count
+//! (as in Suricata 7: not decoded, and `LAST` does not end the mail).
 //! After a `STARTTLS` the server accepts with `220`, the connection is
 //! encrypted and nothing more is parsed ([`SmtpSession::tls`]; the caller
 //! may hand the rest to a TLS parser).
@@ -115,7 +116,7 @@ pub struct SmtpTransaction {
     pub message: Option<MimeMessage>,
     /// Anomalies raised while it was current, each once.
     pub anomalies: Vec<SmtpAnomaly>,
-    /// Its message ended (the `.` line, or the last `BDAT`).
+    /// Its message ended (the `.` line).
     pub done: bool,
     /// Reported through an [`SmtpEvent`] already.
     reported: bool,
@@ -158,8 +159,8 @@ enum ClientMode {
     Command,
     /// Message lines up to `.`.
     Data,
-    /// `remaining` bytes of a BDAT chunk; `last` ends the message.
-    Bdat { remaining: u64, last: bool },
+    /// `remaining` bytes of a BDAT chunk, skipped.
+    Bdat { remaining: u64 },
 }
 
 /// A line being assembled from stream chunks.
@@ -256,20 +257,17 @@ impl SmtpSession {
 
     fn feed_client(&mut self, mut data: &[u8], events: &mut Vec<SmtpEvent>) {
         while !data.is_empty() && !self.tls {
-            if let ClientMode::Bdat { remaining, last } = self.mode {
+            if let ClientMode::Bdat { remaining } = self.mode {
                 let take = usize::try_from(remaining)
                     .unwrap_or(usize::MAX)
                     .min(data.len());
                 data = data.get(take..).unwrap_or_default();
                 let remaining = remaining.saturating_sub(take as u64);
-                if remaining == 0 {
-                    self.mode = ClientMode::Command;
-                    if last {
-                        self.end_message(events);
-                    }
+                self.mode = if remaining == 0 {
+                    ClientMode::Command
                 } else {
-                    self.mode = ClientMode::Bdat { remaining, last };
-                }
+                    ClientMode::Bdat { remaining }
+                };
                 continue;
             }
             if self.mode == ClientMode::Data {
@@ -434,15 +432,11 @@ impl SmtpSession {
                 .next()
                 .and_then(|w| std::str::from_utf8(w).ok())
                 .and_then(|w| w.parse::<u64>().ok());
-            let last = words
-                .next()
-                .is_some_and(|w| w.eq_ignore_ascii_case(b"LAST"));
-            if let Some(remaining) = size {
-                self.mode = ClientMode::Bdat { remaining, last };
-                if remaining == 0 && last {
-                    self.mode = ClientMode::Command;
-                    self.end_message(events);
-                }
+            // Suricata 7 neither decodes BDAT chunks nor ends the mail at
+            // `LAST`: the transaction runs on to the next DATA end or the
+            // end of the connection.
+            if let Some(remaining) = size.filter(|&n| n > 0) {
+                self.mode = ClientMode::Bdat { remaining };
             }
             Command::Other
         } else if starts(b"helo") || starts(b"ehlo") {
@@ -679,19 +673,22 @@ Content-Type: multipart/mixed; boundary=\"bb\"\r\n\r\n--bb\r\nContent-Type: text
             b"EHLO x\r\nBDAT 5 LAST\r\nab\r\ncQUIT\r\n",
             &mut ev,
         );
-        assert_eq!(ev, vec![SmtpEvent { tx_id: 0 }]);
-        assert_eq!(s.transactions().count(), 2);
+        // The chunk is skipped, QUIT is a command of the same
+        // transaction (Suricata 7 does not end a mail at BDAT LAST).
+        assert!(ev.is_empty());
+        assert_eq!(s.transactions().count(), 1);
+        assert!(s.transaction(0).unwrap().message.is_none());
         let long = vec![b'A'; MAX_LINE_BUF * 2];
         s.feed(SmtpDirection::ToServer, &long, &mut ev);
         s.feed(SmtpDirection::ToServer, b"\r\n", &mut ev);
         assert!(s
-            .transaction(1)
+            .transaction(0)
             .unwrap()
             .has_event("max_command_line_len_exceeded"));
         s.feed(SmtpDirection::ToClient, &long, &mut ev);
         s.feed(SmtpDirection::ToClient, b"\r\n", &mut ev);
         assert!(s
-            .transaction(1)
+            .transaction(0)
             .unwrap()
             .has_event("max_reply_line_len_exceeded"));
     }

@@ -151,7 +151,6 @@ pub const SMTP_EVENTS: &[&str] = &[
     "invalid_reply",
     "max_command_line_len_exceeded",
     "max_reply_line_len_exceeded",
-    "bdat_chunk_len_exceeded",
     "data_command_rejected",
     "tls_rejected",
     "mime_long_boundary",
