@@ -27,7 +27,10 @@ fn summary(s: &SmtpSession) -> String {
             tx.id, tx.mail_from, tx.rcpt_to, tx.done, tx.anomalies
         );
         if let Some(m) = &tx.message {
-            out += &format!("  status={:?} headers={:?} anomalies={:?}\n", m.status, m.headers, m.anomalies);
+            out += &format!(
+                "  status={:?} headers={:?} anomalies={:?}\n",
+                m.status, m.headers, m.anomalies
+            );
             for f in &m.files {
                 out += &format!(
                     "  file {:?} size={} closed={} md5={:?} data={:?}\n",
@@ -39,7 +42,11 @@ fn summary(s: &SmtpSession) -> String {
     out
 }
 
-fn run(cfg: SmtpConfig, ops: &[(SmtpDirection, &[u8], bool)], bytewise: bool) -> (String, Vec<SmtpEvent>) {
+fn run(
+    cfg: SmtpConfig,
+    ops: &[(SmtpDirection, &[u8], bool)],
+    bytewise: bool,
+) -> (String, Vec<SmtpEvent>) {
     let mut s = SmtpSession::new(cfg);
     let mut events = Vec::new();
     for &(dir, data, end) in ops {
@@ -86,7 +93,11 @@ fuzz_target!(|data: &[u8]| {
     let mut ops = Vec::new();
     while !input.is_empty() {
         let tag = input.u8();
-        let dir = if tag & 1 == 0 { SmtpDirection::ToServer } else { SmtpDirection::ToClient };
+        let dir = if tag & 1 == 0 {
+            SmtpDirection::ToServer
+        } else {
+            SmtpDirection::ToClient
+        };
         let len = usize::from(input.u8());
         ops.push((dir, input.bytes(len), tag & 2 != 0));
     }
