@@ -745,6 +745,19 @@ alert smtp any any -> any any (msg:"unlisted md5"; filemd5:!attachments.md5; sid
     assert_eq!(mail["email"]["from"], "\"Alice\" <alice@example.com>");
     assert_eq!(mail["email"]["to"][1], "\"Carol, C\" <carol@example.net>");
     assert_eq!(mail["email"]["attachment"][0], "report.exe");
+    let files: Vec<&Value> = recs
+        .iter()
+        .filter(|r| r["event_type"] == "fileinfo")
+        .collect();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0]["app_proto"], "smtp");
+    assert_eq!(files[0]["fileinfo"]["filename"], "report.exe");
+    assert_eq!(files[0]["fileinfo"]["size"], 23);
+    assert_eq!(
+        files[0]["fileinfo"]["md5"],
+        "16985209aa98483891ce7c5057f8c852"
+    );
+    assert_eq!(files[0]["email"]["from"], "\"Alice\" <alice@example.com>");
     let alert = recs
         .iter()
         .find(|r| r["alert"]["signature_id"] == 2)

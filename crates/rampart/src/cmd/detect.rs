@@ -65,13 +65,13 @@ pub struct DetectArgs {
     #[arg(long)]
     pub no_progress: bool,
     /// EVE record types to write, comma-separated (Suricata's eve-log
-    /// `types`): alert, http, dns, tls, ssh, smtp. Fewer types, less output
+    /// `types`): alert, http, dns, tls, ssh, smtp, files. Fewer types, less output
     /// work.
     #[arg(
         long = "eve-types",
         value_name = "LIST",
         value_delimiter = ',',
-        default_value = "alert,http,dns,tls,ssh,smtp"
+        default_value = "alert,http,dns,tls,ssh,smtp,files"
     )]
     pub eve_types: Vec<EveType>,
     #[command(flatten)]
@@ -93,6 +93,8 @@ pub enum EveType {
     Ssh,
     /// One record per SMTP transaction.
     Smtp,
+    /// `fileinfo` records: one per SMTP attachment.
+    Files,
 }
 
 struct DetectSink<'a> {
@@ -157,11 +159,16 @@ impl PipelineSink for DetectSink<'_> {
             // One record per connection, when Suricata's logger would
             // write it (see `SshStage::Log`).
             // One record per transaction, when it is inspected.
-            AppTxView::Smtp(v)
-                if side == TxSide::Request && self.types.contains(&EveType::Smtp) =>
-            {
-                let rec = eve::smtp_record(ts, flow, v.session, v.tx, self.packets);
-                self.write(&rec);
+            AppTxView::Smtp(v) if side == TxSide::Request => {
+                if self.types.contains(&EveType::Files) {
+                    for rec in eve::smtp_fileinfo_records(ts, flow, v.session, v.tx, self.packets) {
+                        self.write(&rec);
+                    }
+                }
+                if self.types.contains(&EveType::Smtp) {
+                    let rec = eve::smtp_record(ts, flow, v.session, v.tx, self.packets);
+                    self.write(&rec);
+                }
             }
             AppTxView::Ssh(v) if v.stage == SshStage::Log && self.types.contains(&EveType::Ssh) => {
                 if let Some(rec) = eve::ssh_record(ts, flow, v.session, self.packets) {

@@ -884,6 +884,45 @@ fn smtp_files(tx: &rampart_app::smtp::SmtpTransaction) -> Option<Value> {
     Some(Value::Array(files))
 }
 
+/// The EVE `fileinfo` records of an SMTP transaction's attachments, as
+/// Suricata writes them: the `smtp` and `email` objects, `app_proto`, and
+/// `fileinfo` with the file's name, size, state and MD5.
+pub fn smtp_fileinfo_records(
+    ts: Timestamp,
+    flow: &Flow<FlowData>,
+    session: &rampart_app::smtp::SmtpSession,
+    tx: &rampart_app::smtp::SmtpTransaction,
+    pcap_cnt: u64,
+) -> Vec<Value> {
+    let Some(m) = tx.message.as_ref() else {
+        return Vec::new();
+    };
+    m.files
+        .iter()
+        .map(|f| {
+            let mut rec = app_head(ts, flow, "fileinfo", pcap_cnt, None);
+            smtp_objects(session, tx, &mut rec);
+            rec.insert("app_proto".into(), json!("smtp"));
+            let mut info = Map::new();
+            info.insert("filename".into(), json!(eve_bytes(&f.name)));
+            info.insert("gaps".into(), json!(false));
+            info.insert(
+                "state".into(),
+                json!(if f.closed { "CLOSED" } else { "OPENED" }),
+            );
+            if let Some(md5) = f.md5 {
+                let hex: String = md5.iter().map(|b| format!("{b:02x}")).collect();
+                info.insert("md5".into(), json!(hex));
+            }
+            info.insert("stored".into(), json!(false));
+            info.insert("size".into(), json!(f.size));
+            info.insert("tx_id".into(), json!(tx.id));
+            rec.insert("fileinfo".into(), Value::Object(info));
+            Value::Object(rec)
+        })
+        .collect()
+}
+
 /// The EVE `smtp` record of a transaction.
 pub fn smtp_record(
     ts: Timestamp,
