@@ -238,6 +238,55 @@ def pipeline_input(config, frames):
     return out
 
 
+def ip_checksum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def tcp_frame(src, dst, sport, dport, seq, ack, flags, payload=b""):
+    """An Ethernet/IPv4/TCP frame with valid checksums."""
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0) + payload
+    pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
+    tcp = tcp[:16] + struct.pack("!H", ip_checksum(pseudo + tcp)) + tcp[18:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0, src, dst)
+    ip = ip[:10] + struct.pack("!H", ip_checksum(ip)) + ip[12:]
+    return b"\x02\0\0\0\0\x02" + b"\x02\0\0\0\0\x01" + b"\x08\x00" + ip + tcp
+
+
+def tcp_conversation(messages, sport=41025, dport=25):
+    """Frames of a TCP connection: handshake, each (from client?, data)
+    message acknowledged by the peer, FIN teardown; 1 ms apart."""
+    c, s = bytes([192, 168, 1, 10]), bytes([203, 0, 113, 5])
+    cseq, sseq = 1000, 5000
+    frames = []
+    def add(fr):
+        frames.append((1_700_000_000, len(frames) * 1000, fr))
+    add(tcp_frame(c, s, sport, dport, cseq, 0, 0x02))
+    add(tcp_frame(s, c, dport, sport, sseq, cseq + 1, 0x12))
+    cseq += 1
+    sseq += 1
+    add(tcp_frame(c, s, sport, dport, cseq, sseq, 0x10))
+    for from_client, data in messages:
+        for i in range(0, len(data), 512):
+            part = data[i:i + 512]
+            if from_client:
+                add(tcp_frame(c, s, sport, dport, cseq, sseq, 0x18, part))
+                cseq += len(part)
+                add(tcp_frame(s, c, dport, sport, sseq, cseq, 0x10))
+            else:
+                add(tcp_frame(s, c, dport, sport, sseq, cseq, 0x18, part))
+                sseq += len(part)
+                add(tcp_frame(c, s, sport, dport, cseq, sseq, 0x10))
+    add(tcp_frame(c, s, sport, dport, cseq, sseq, 0x11))
+    add(tcp_frame(s, c, dport, sport, sseq, cseq + 1, 0x11))
+    add(tcp_frame(c, s, sport, dport, cseq + 1, sseq + 1, 0x10))
+    return frames
+
+
 def seeds_pipeline(pk):
     write("pipeline", "icmp_dns", pipeline_input(0, pk[0:4] + pk[150:152]))
     write("pipeline", "ipv6_frags", pipeline_input(0, pk[152:165]))
@@ -461,6 +510,47 @@ def seeds_dcerpc():
           + http_feed(1, alter_resp + fault))
 
 
+# ---------------------------------------------------------------- smtp
+def seeds_smtp():
+    # Feed ops as the http target's; a tag with bit 1 set ends the
+    # connection after its data.
+    client = (b"EHLO client.example\r\nMAIL FROM:<a@example.com> SIZE=100\r\n"
+              b"RCPT TO:<b@example.com>\r\nRCPT TO:<c@example.com>\r\nDATA\r\n")
+    message = (b"From: \"A\" <a@example.com>\r\nTo: <b@example.com>, <c@example.com>\r\n"
+               b"Subject: seed\r\nContent-Type: multipart/mixed;\r\n\tboundary=\"outer\"\r\n\r\n"
+               b"--outer\r\nContent-Type: multipart/alternative; boundary=inner\r\n\r\n"
+               b"--inner\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+               b"soft=\r\nbreak =3D ok\r\n..dot\r\n--inner--\r\n--outer\r\n"
+               b"Content-Type: application/octet-stream; name=\"a.bin\"\r\n"
+               b"Content-Disposition: attachment; filename=\"a.bin\"\r\n"
+               b"Content-Transfer-Encoding: base64\r\n\r\naGVsbG8gd29ybGQ=\r\n--outer--\r\n.\r\nQUIT\r\n")
+    server = b"220 mx ESMTP\r\n250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n"
+    write("smtp", "mail_nested_multipart", b"\x00" + http_feed(1, server[:14]) + http_feed(0, client[:20])
+          + http_feed(0, client[20:]) + http_feed(1, server[14:]) + http_feed(0, message[:100])
+          + http_feed(0, message[100:]) + http_feed(1, b"250 queued\r\n221 bye\r\n")
+          + bytes([2, 0]))
+    write("smtp", "starttls", b"\x00" + http_feed(0, b"EHLO x\r\nSTARTTLS\r\n")
+          + http_feed(1, b"250 hi\r\n220 go\r\n") + http_feed(0, b"\x16\x03\x01\x00\x05hello"))
+    write("smtp", "bdat", b"\x01" + http_feed(0, b"EHLO x\r\nMAIL FROM:<a>\r\nBDAT 7\r\nab\r\ncdeBDAT 0 LAST\r\nQUIT\r\n"))
+    b = b"b" * 300
+    write("smtp", "long_boundary", b"\x00" + http_feed(0, b"HELO x\r\nDATA\r\n") + http_feed(1, b"250 a\r\n354 b\r\n")
+          + http_feed(0, b"Content-Type: multipart/mixed; boundary=\"" + b + b"\"\r\n\r\n--" + b + b"\r\n\r\n.\r\n"))
+    long_line = b"Content-Type: text/plain; name=big\r\n\r\n" + b"x" * 9000 + b"\r\n.\r\n"
+    write("smtp", "long_line", b"\x01" + http_feed(0, b"HELO x\r\nDATA\r\n") + http_feed(1, b"250 a\r\n354 b\r\n")
+          + http_feed(0, long_line))
+    # The whole pipeline with detection (config bit 2): a mail with an
+    # attachment, then STARTTLS and a TLS ClientHello.
+    hello = bytes.fromhex("160301002d010000290303") + b"\x11" * 32 + bytes.fromhex("000002c02f0100")
+    conv = [(False, b"220 mx ESMTP\r\n"), (True, b"EHLO a.example\r\n"), (False, b"250 ok\r\n"),
+            (True, b"MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n"),
+            (False, b"250 ok\r\n250 ok\r\n354 go\r\n"),
+            (True, b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+                   b"Content-Disposition: attachment; filename=a.txt\r\n"
+                   b"Content-Transfer-Encoding: base64\r\n\r\neHl6\r\n--b--\r\n.\r\n"),
+            (False, b"250 queued\r\n"), (True, b"STARTTLS\r\n"), (False, b"220 go\r\n"), (True, hello)]
+    write("pipeline", "smtp_detect", pipeline_input(4, tcp_conversation(conv)))
+
+
 def main():
     _, pk = read_pcap(SAMPLE)
     assert len(pk) == 268, len(pk)
@@ -477,6 +567,7 @@ def main():
     seeds_nfqueue()
     seeds_ssh(pk)
     seeds_dcerpc()
+    seeds_smtp()
 
 
 if __name__ == "__main__":

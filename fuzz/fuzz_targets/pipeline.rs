@@ -7,7 +7,8 @@
 //!                                  defaults; bit 1: reassembly off;
 //!                                  bit 2: detection with a small rule set
 //!                                  (stream, anchored, stream_size,
-//!                                  flowbits, thresholds, HTTP buffers);
+//!                                  flowbits, thresholds, HTTP, SMTP
+//!                                  and TLS buffers);
 //!                                  bit 3: midstream
 //!                                  connections treated as established
 //! then frames, until the input ends:
@@ -92,6 +93,9 @@ alert ip any any -> any any (msg:"ev"; decode-event:tcp.pkt_too_small; sid:7;)
 alert tcp any any -> any any (msg:"only stream"; flow:only_stream; content:"B"; pcre:"/B.{0,20}C/s"; sid:8;)
 alert http any any -> any any (msg:"http"; http.uri; content:"/"; http.host; content:"a"; sid:9;)
 alert http any any -> any any (msg:"http resp"; flow:to_client; http.stat_code; content:"200"; file.data; content:"x"; sid:10;)
+alert smtp any any -> any any (msg:"smtp file"; file.data; content:"x"; file.name; content:"a"; sid:11;)
+alert smtp any any -> any any (msg:"smtp helo"; smtp.helo; content:"a"; app-layer-event:smtp.mime_long_line; sid:12;)
+alert tls any any -> any any (msg:"tls after starttls"; tls.sni; content:"a"; sid:13;)
 "#;
 
 fn engine() -> Arc<rampart_detect::DetectEngine> {

@@ -5,9 +5,11 @@
 //! ([`dns`]: datagrams and DNS over TCP, names bounded against pointer
 //! loops), a TLS handshake parser ([`tls`]: SNI, JA3/JA3S, certificate
 //! chain up to TLS 1.2), an SSH parser ([`ssh`]: identification lines,
-//! HASSH, packets up to NEWKEYS) and a DCERPC parser ([`dcerpc`]: binds,
+//! HASSH, packets up to NEWKEYS), a DCERPC parser ([`dcerpc`]: binds,
 //! requests and responses over TCP, fragments reassembled; also fed from
-//! SMB2 named pipes by [`smb_dcerpc`]).
+//! SMB2 named pipes by [`smb_dcerpc`]) and an SMTP parser ([`smtp`]:
+//! commands, replies, mails whose MIME attachments [`mime`] decodes into
+//! files).
 //!
 //! The crate is pure and sans-I/O: it never reads a socket or a file, it
 //! only receives byte slices (in order, per direction) from whatever does
@@ -46,8 +48,10 @@ pub mod dns;
 pub mod file_magic;
 pub mod http;
 pub mod http_file;
+pub mod mime;
 pub mod protocol;
 pub mod smb_dcerpc;
+pub mod smtp;
 pub mod ssh;
 pub mod tls;
 mod uri;

@@ -29,6 +29,10 @@ pub enum AppProto {
     /// DCERPC over TCP: a connection-oriented PDU header (version 5.0,
     /// a valid data representation).
     Dcerpc,
+    /// SMTP: a client greeting or `QUIT` (`EHLO`, `HELO`, `QUIT`, any
+    /// case), Suricata 7's patterns. The server's `220` banner alone does
+    /// not decide, as FTP servers greet with `220` too.
+    Smtp,
 }
 
 /// Request methods recognised at the start of a to-server direction. The
@@ -74,6 +78,17 @@ fn is_ftp(b: &[u8], to_server: bool) -> bool {
     }
 }
 
+/// SMTP's first client bytes as Suricata 7 recognises them (`EHLO`,
+/// `HELO` or `QUIT` at the start, caseless; nothing from the server).
+fn is_smtp(b: &[u8], to_server: bool) -> bool {
+    to_server
+        && b.get(..4).is_some_and(|h| {
+            [&b"EHLO"[..], b"HELO", b"QUIT"]
+                .iter()
+                .any(|p| h.eq_ignore_ascii_case(p))
+        })
+}
+
 /// Guesses the application protocol of a direction from its first bytes.
 ///
 /// `to_server` says which direction `first_bytes` came from: HTTP requests
@@ -99,6 +114,9 @@ pub fn detect_protocol(first_bytes: &[u8], to_server: bool) -> Option<AppProto> 
     }
     if is_ftp(b, to_server) {
         return Some(AppProto::Ftp);
+    }
+    if is_smtp(b, to_server) {
+        return Some(AppProto::Smtp);
     }
     // rpc_vers 5, rpc_vers_minor 0, a PDU type, flags, then the data
     // representation: integer/character format nibbles 0 or 1, float
@@ -184,5 +202,16 @@ mod tests {
         assert_eq!(detect_protocol(&bind, true), Some(AppProto::Dcerpc));
         assert_eq!(detect_protocol(&[5u8, 0, 11, 3, 0x20, 0, 0, 0], true), None);
         assert_eq!(detect_protocol(&[5u8, 1, 11, 3, 0x10, 0, 0, 0], true), None);
+    }
+
+    #[test]
+    fn smtp() {
+        assert_eq!(detect_protocol(b"EHLO GP\r\n", true), Some(AppProto::Smtp));
+        assert_eq!(detect_protocol(b"helo x\r\n", true), Some(AppProto::Smtp));
+        assert_eq!(detect_protocol(b"QUIT\r\n", true), Some(AppProto::Smtp));
+        // The server banner does not decide (FTP's starts alike).
+        assert_eq!(detect_protocol(b"220 mx ESMTP\r\n", false), None);
+        assert_eq!(detect_protocol(b"EHLO x", false), None);
+        assert_eq!(detect_protocol(b"EHL", true), None);
     }
 }

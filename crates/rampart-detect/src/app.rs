@@ -34,6 +34,11 @@ pub enum TxProto {
     /// DCERPC over TCP: one transaction per call (request and response
     /// with the same call id) or per bind and its ack.
     Dcerpc,
+    /// SMTP: `alert smtp` rules without SMTP keywords inspect the packets
+    /// and stream data of SMTP flows; `file.data`/`file.name` and
+    /// `app-layer-event:smtp.*` inspect its mail transactions (the request
+    /// side: the client's commands and message).
+    Smtp,
 }
 
 /// Numeric transaction fields that keywords compare (not byte buffers).
@@ -125,6 +130,12 @@ pub trait TxBuffers {
     ) -> bool {
         false
     }
+
+    /// The MD5 of file `index` of the transaction, once the file is
+    /// complete (only SMTP attachments have one).
+    fn file_md5(&self, _index: usize) -> Option<[u8; 16]> {
+        None
+    }
 }
 
 /// The `app-layer-event:http.<name>` events the HTTP parser reports
@@ -155,6 +166,22 @@ pub const SSH_EVENTS: &[&str] = &[
     "long_banner",
     "invalid_record",
     "long_kex_record",
+];
+
+/// The `app-layer-event:smtp.<name>` events the SMTP parser reports (a
+/// subset of Suricata 7's; rules naming others stay inactive).
+pub const SMTP_EVENTS: &[&str] = &[
+    "invalid_reply",
+    "max_command_line_len_exceeded",
+    "max_reply_line_len_exceeded",
+    "data_command_rejected",
+    "tls_rejected",
+    "mime_long_boundary",
+    "mime_long_line",
+    "mime_long_header_name",
+    "mime_long_header_value",
+    "mime_invalid_base64",
+    "mime_invalid_qp",
 ];
 
 /// Which half of a transaction a signature inspects.
@@ -188,7 +215,28 @@ pub enum AppCheck {
     /// `dcerpc.opnum`: the request's operation number is in one of these
     /// inclusive ranges.
     DceOpnum(Vec<(u16, u16)>),
+    /// `filemd5:[!]FILE`: some file of the transaction has (with
+    /// `negated`, has not) its MD5 in the list.
+    FileMd5 {
+        /// The list (an MD5 dataset).
+        list: Md5List,
+        /// Match a file whose MD5 is not listed.
+        negated: bool,
+    },
 }
+
+/// The MD5 list of a `filemd5` keyword, shared by the rules naming the
+/// same file; lists compare by identity.
+#[derive(Clone, Debug)]
+pub struct Md5List(pub std::sync::Arc<crate::dataset::Dataset>);
+
+impl PartialEq for Md5List {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Md5List {}
 
 impl AppCheck {
     /// Whether the transaction satisfies the check on the signature's
@@ -215,6 +263,9 @@ impl AppCheck {
                     .iter()
                     .any(|&(lo, hi)| (u32::from(lo)..=u32::from(hi)).contains(&op))
             }),
+            AppCheck::FileMd5 { list, negated } => (0..MAX_BUFFER_INSTANCES)
+                .map_while(|i| tx.file_md5(i))
+                .any(|md5| list.0.apply(rampart_rules::DatasetCmd::IsSet, &md5) != *negated),
         }
     }
 }
@@ -268,6 +319,7 @@ pub fn buffer_proto(b: Buffer) -> Option<TxProto> {
         | Buffer::SshHasshServer
         | Buffer::SshHasshServerString => Some(TxProto::Ssh),
         Buffer::DcerpcStubData => Some(TxProto::Dcerpc),
+        Buffer::SmtpHelo | Buffer::SmtpMailFrom | Buffer::SmtpRcptTo => Some(TxProto::Smtp),
         _ => None,
     }
 }
@@ -280,6 +332,10 @@ pub fn is_multi_buffer(b: Buffer) -> bool {
             | Buffer::TlsCerts
             | Buffer::HttpRequestHeader
             | Buffer::HttpResponseHeader
+            // One per file (SMTP attachments); HTTP has one at most.
+            | Buffer::FileData
+            | Buffer::FileName
+            | Buffer::SmtpRcptTo
     )
 }
 

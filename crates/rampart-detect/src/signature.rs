@@ -195,6 +195,7 @@ impl AppLayerProtocolCheck {
             Some(Protocol::Smb) => Some(Some(TxProto::Smb)),
             Some(Protocol::Ftp) => Some(Some(TxProto::Ftp)),
             Some(Protocol::Dcerpc) => Some(Some(TxProto::Dcerpc)),
+            Some(Protocol::Smtp) => Some(Some(TxProto::Smtp)),
             _ => Some(None),
         };
         AppLayerProtocolCheck { want, negated }
@@ -249,6 +250,8 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         // Detected without a parser: rules on packets and streams only
         // (checked below).
         Protocol::Smb | Protocol::Ftp | Protocol::Dcerpc => (ProtoClass::Tcp, None),
+        // Raw rules on SMTP flows, file and event rules on its mails.
+        Protocol::Smtp => (ProtoClass::Tcp, None),
         Protocol::Dns => (ProtoClass::Any, None),
         other => {
             mark(format!("app-layer protocol {}", other.name()));
@@ -476,6 +479,26 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                 },
                 Some(crate::app::TxProto::Dns),
             )),
+            // File hashes are known for SMTP attachments only.
+            MatchKind::FileMd5 { file, negated } => {
+                if rule.protocol != Protocol::Smtp {
+                    mark("keyword filemd5 outside an smtp rule".into());
+                    continue;
+                }
+                let list = names.datasets.set(
+                    &rule.file,
+                    &format!("filemd5 {file}"),
+                    rampart_rules::DatasetType::Md5,
+                    Some(file),
+                )?;
+                app_checks.push((
+                    crate::app::AppCheck::FileMd5 {
+                        list: crate::app::Md5List(list),
+                        negated: *negated,
+                    },
+                    Some(crate::app::TxProto::Smtp),
+                ));
+            }
             MatchKind::TlsVersion(v) => app_checks.push((
                 crate::app::AppCheck::TlsVersion(*v),
                 Some(crate::app::TxProto::Tls),
@@ -498,10 +521,14 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                         .is_some_and(|e| crate::app::HTTP_EVENTS.contains(&e))
                     || name
                         .strip_prefix("ssh.")
-                        .is_some_and(|e| crate::app::SSH_EVENTS.contains(&e)) =>
+                        .is_some_and(|e| crate::app::SSH_EVENTS.contains(&e))
+                    || name
+                        .strip_prefix("smtp.")
+                        .is_some_and(|e| crate::app::SMTP_EVENTS.contains(&e)) =>
             {
                 let (proto, event) = match name.split_once('.') {
                     Some(("dns", e)) => (crate::app::TxProto::Dns, e),
+                    Some(("smtp", e)) => (crate::app::TxProto::Smtp, e),
                     Some(("http", e)) => (crate::app::TxProto::Http, e),
                     Some(("ssh", e)) => (crate::app::TxProto::Ssh, e),
                     Some((_, e)) => (crate::app::TxProto::Tls, e),
@@ -606,6 +633,9 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         }
         Protocol::Ssh if app_buffers.is_empty() && app_checks.is_empty() => {
             Some(crate::app::TxProto::Ssh)
+        }
+        Protocol::Smtp if app_buffers.is_empty() && app_checks.is_empty() => {
+            Some(crate::app::TxProto::Smtp)
         }
         // DCERPC rules with keywords inspect its transactions (below).
         Protocol::Dcerpc if app_buffers.is_empty() && app_checks.is_empty() => {
@@ -806,11 +836,23 @@ fn app_inspect(
         Protocol::Tls => Some(TxProto::Tls),
         Protocol::Ssh => Some(TxProto::Ssh),
         Protocol::Dcerpc => Some(TxProto::Dcerpc),
+        Protocol::Smtp => Some(TxProto::Smtp),
         _ => None,
+    };
+    // `file.data` and `file.name` belong to the protocol carrying the
+    // file: SMTP's decoded MIME parts in an `alert smtp` rule.
+    let smtp_file = |b: Buffer| {
+        header_proto == Some(TxProto::Smtp) && matches!(b, Buffer::FileData | Buffer::FileName)
     };
     let mut protos: Vec<TxProto> = buffers
         .iter()
-        .filter_map(|(b, _)| buffer_proto(b.buffer))
+        .filter_map(|(b, _)| {
+            if smtp_file(b.buffer) {
+                Some(TxProto::Smtp)
+            } else {
+                buffer_proto(b.buffer)
+            }
+        })
         .chain(checks.iter().filter_map(|(_, p)| *p))
         .collect();
     protos.sort();
@@ -852,6 +894,7 @@ fn app_inspect(
         ),
         // No buffers of their own: never reached.
         TxProto::Smb | TxProto::Ftp => false,
+        TxProto::Smtp => matches!(rule.protocol, Protocol::Smtp | Protocol::Tcp | Protocol::Ip),
     };
     if !transport_ok {
         mark(format!(
@@ -880,12 +923,14 @@ fn app_inspect(
     let to_server = rule.flow.is_some_and(|f| f.to_server == Some(true));
     // `file.data` is the response body, or the request body in a rule
     // written for the client's direction; `file.name` names that file.
+    // SMTP files travel to the server: always the request side.
     let file_data_response = buffers.iter().any(|(b, _)| {
         matches!(
             b.buffer,
             Buffer::FileData | Buffer::FileName | Buffer::FileMagic
         )
-    }) && !to_server;
+    }) && !to_server
+        && proto != TxProto::Smtp;
     let response_buffer = buffers.iter().any(|(b, _)| is_response_buffer(b.buffer));
     let side = if to_client || file_data_response || response_buffer {
         TxSide::Response
@@ -950,6 +995,7 @@ fn proto_name(p: crate::app::TxProto) -> &'static str {
         crate::app::TxProto::Smb => "smb",
         crate::app::TxProto::Ftp => "ftp",
         crate::app::TxProto::Dcerpc => "dcerpc",
+        crate::app::TxProto::Smtp => "smtp",
     }
 }
 

@@ -15,6 +15,7 @@ use rampart_app::dns::{
 use rampart_app::http::{Direction as HttpDir, HttpConfig, HttpEvent, HttpParser, HttpTransaction};
 use rampart_app::protocol::{detect_protocol, AppProto};
 use rampart_app::smb_dcerpc::SmbDcerpc;
+use rampart_app::smtp::{SmtpConfig, SmtpDirection, SmtpEvent, SmtpSession, SmtpTransaction};
 use rampart_app::ssh::{SshConfig, SshDirection, SshEvent, SshEventKind, SshProgress, SshSession};
 use rampart_app::tls::{TlsDirection, TlsEvent, TlsSession};
 use rampart_detect::app::{AppCheck, AppInspect, TxProto, TxValue};
@@ -85,6 +86,37 @@ pub struct AppState {
     dcerpc: Option<Box<DcerpcState>>,
     /// DCERPC over the named pipes of an SMB flow.
     smb: Option<Box<SmbDcerpc>>,
+    /// The SMTP state of an SMTP flow.
+    smtp: Option<Box<SmtpSession>>,
+    /// Finished SMTP transactions waiting for their data to be
+    /// acknowledged and for a to-server packet (see
+    /// [`AppState::defer_smtp`]).
+    smtp_queue: Vec<SmtpDeferred>,
+}
+
+/// Marks the [`ReadyTx::id`] of a TLS stage of an SMTP flow upgraded by
+/// STARTTLS, so that it is not taken for an SMTP transaction id.
+const STARTTLS_TLS: u64 = 1 << 62;
+
+/// Marks the TLS stages of `ready` from `start` on as STARTTLS ones.
+fn mark_starttls(ready: &mut [ReadyTx], start: usize) {
+    for r in ready.iter_mut().skip(start) {
+        r.id |= STARTTLS_TLS;
+    }
+}
+
+/// Finished SMTP transaction sides queued before they are inspected
+/// without waiting for acknowledgements.
+const MAX_SMTP_QUEUE: usize = 512;
+
+/// A finished SMTP transaction side waiting to be inspected.
+#[derive(Debug, Clone, Copy)]
+struct SmtpDeferred {
+    ready: ReadyTx,
+    /// To-server stream offset just past the data that finished it.
+    end: u64,
+    /// The server acknowledged that data: Suricata's parser has seen it.
+    parsed: bool,
 }
 
 /// An SSH stage waiting for its data to be acknowledged (and, to be
@@ -152,6 +184,8 @@ pub enum AppTxView<'a> {
     Ssh(SshTxView<'a>),
     /// A DCERPC call or bind.
     Dcerpc(DcerpcTxView<'a>),
+    /// An SMTP transaction (a mail, or the commands around one).
+    Smtp(SmtpTxView<'a>),
 }
 
 impl AppTxView<'_> {
@@ -167,6 +201,7 @@ impl AppTxView<'_> {
             },
             AppTxView::Tls(_) | AppTxView::Ssh(_) => 0,
             AppTxView::Dcerpc(v) => v.tx.id,
+            AppTxView::Smtp(v) => v.tx.id,
         }
     }
 }
@@ -179,6 +214,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Tls(v) => v.get(buffer),
             AppTxView::Ssh(v) => v.get(buffer),
             AppTxView::Dcerpc(v) => v.get(buffer),
+            AppTxView::Smtp(v) => v.get(buffer),
         }
     }
     fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
@@ -188,6 +224,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Tls(v) => v.get_multi(buffer, index),
             AppTxView::Ssh(v) => v.get_multi(buffer, index),
             AppTxView::Dcerpc(v) => v.get_multi(buffer, index),
+            AppTxView::Smtp(v) => v.get_multi(buffer, index),
         }
     }
     fn proto(&self) -> TxProto {
@@ -197,6 +234,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Tls(v) => v.proto(),
             AppTxView::Ssh(v) => v.proto(),
             AppTxView::Dcerpc(v) => v.proto(),
+            AppTxView::Smtp(v) => v.proto(),
         }
     }
     fn ip_proto(&self) -> u8 {
@@ -206,6 +244,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Tls(v) => v.ip_proto(),
             AppTxView::Ssh(v) => v.ip_proto(),
             AppTxView::Dcerpc(v) => v.ip_proto(),
+            AppTxView::Smtp(v) => v.ip_proto(),
         }
     }
     fn value(&self, field: TxValue) -> Option<u32> {
@@ -215,6 +254,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Tls(v) => v.value(field),
             AppTxView::Ssh(v) => v.value(field),
             AppTxView::Dcerpc(v) => v.value(field),
+            AppTxView::Smtp(v) => v.value(field),
         }
     }
     fn has_event(&self, name: &str) -> bool {
@@ -224,6 +264,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Tls(v) => v.has_event(name),
             AppTxView::Ssh(v) => v.has_event(name),
             AppTxView::Dcerpc(v) => v.has_event(name),
+            AppTxView::Smtp(v) => v.has_event(name),
         }
     }
     fn has_late_event(&self, name: &str) -> bool {
@@ -233,6 +274,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Tls(v) => v.has_late_event(name),
             AppTxView::Ssh(v) => v.has_late_event(name),
             AppTxView::Dcerpc(v) => v.has_late_event(name),
+            AppTxView::Smtp(v) => v.has_late_event(name),
         }
     }
     fn wants(&self, app: &AppInspect) -> bool {
@@ -257,6 +299,12 @@ impl TxBuffers for AppTxView<'_> {
         match self {
             AppTxView::Dcerpc(v) => v.dce_iface(uuid, version, any_frag),
             _ => false,
+        }
+    }
+    fn file_md5(&self, index: usize) -> Option<[u8; 16]> {
+        match self {
+            AppTxView::Smtp(v) => v.file_md5(index),
+            _ => None,
         }
     }
 }
@@ -320,6 +368,9 @@ impl AppState {
                 Some(AppProto::Smb) => {
                     self.smb = Some(Box::new(SmbDcerpc::new(DcerpcConfig::default())));
                 }
+                Some(AppProto::Smtp) => {
+                    self.smtp = Some(Box::new(SmtpSession::new(SmtpConfig::default())));
+                }
                 _ => {}
             }
         }
@@ -340,7 +391,11 @@ impl AppState {
                 Direction::ToClient => TlsDirection::ToClient,
             };
             tls.feed(d, data, &mut events);
+            let start = ready.len();
             collect_tls(&events, ready);
+            if self.smtp.is_some() {
+                mark_starttls(ready, start);
+            }
         }
         if let Some(ssh) = self.ssh.as_mut() {
             let mut events = Vec::new();
@@ -364,6 +419,24 @@ impl AppState {
             };
             smb.feed(d, data, &mut events);
             collect_dcerpc(&events, ready);
+        }
+        if let Some(smtp) = self.smtp.as_mut() {
+            let mut events = Vec::new();
+            let d = match dir {
+                Direction::ToServer => SmtpDirection::ToServer,
+                Direction::ToClient => SmtpDirection::ToClient,
+            };
+            let was_tls = smtp.tls;
+            smtp.feed(d, data, &mut events);
+            if smtp.tls && !was_tls {
+                // STARTTLS accepted: what follows is TLS, as after
+                // Suricata's protocol upgrade. The SMTP transactions end
+                // here; the flow's protocol is TLS from now on.
+                smtp.finish(&mut events);
+                self.proto = Some(AppProto::Tls);
+                self.tls = Some(Box::default());
+            }
+            collect_smtp(&events, ready);
         }
     }
 
@@ -468,6 +541,7 @@ impl AppState {
             AppProto::Smb => Some(TxProto::Smb),
             AppProto::Ftp => Some(TxProto::Ftp),
             AppProto::Dcerpc => Some(TxProto::Dcerpc),
+            AppProto::Smtp => Some(TxProto::Smtp),
         }
     }
 
@@ -497,6 +571,7 @@ impl AppState {
             Some(AppProto::Smb) => Some("smb"),
             Some(AppProto::Ftp) => Some("ftp"),
             Some(AppProto::Dcerpc) => Some("dcerpc"),
+            Some(AppProto::Smtp) => Some("smtp"),
             None => {
                 let [ts, tc] = self.tried;
                 let udp_done = self.ip_proto == 17 && (ts || tc) && self.dns.is_none();
@@ -543,7 +618,18 @@ impl AppState {
         if let Some(tls) = self.tls.as_mut() {
             let mut events = Vec::new();
             tls.finish(&mut events);
+            let start = ready.len();
             collect_tls(&events, ready);
+            if self.smtp.is_some() {
+                mark_starttls(ready, start);
+            }
+        }
+        if let Some(smtp) = self.smtp.as_mut() {
+            // Transactions still waiting go first, in order.
+            ready.extend(self.smtp_queue.drain(..).map(|d| d.ready));
+            let mut events = Vec::new();
+            smtp.finish(&mut events);
+            collect_smtp(&events, ready);
         }
         if let Some(ssh) = self.ssh.as_deref() {
             let mut late = Vec::new();
@@ -663,6 +749,70 @@ impl AppState {
         });
     }
 
+    /// Moves finished SMTP transactions of `ready` into the queue of
+    /// those waiting for their data to be acknowledged: Suricata parses
+    /// the client's data once the server acknowledged it, and inspects
+    /// the transaction with the next to-server packet. `end` is the
+    /// to-server stream offset just past the data that was fed.
+    pub fn defer_smtp(&mut self, ready: &mut Vec<ReadyTx>, end: u64) {
+        if self.smtp.is_none() {
+            return;
+        }
+        // TLS after STARTTLS is inspected as TLS is, at once.
+        let mut tls = Vec::new();
+        for r in ready.drain(..) {
+            if r.id & STARTTLS_TLS != 0 {
+                tls.push(r);
+                continue;
+            }
+            self.smtp_queue.push(SmtpDeferred {
+                ready: r,
+                end,
+                parsed: false,
+            });
+        }
+        // Many tiny mails (`BDAT 0 LAST` lines) in unacknowledged data:
+        // rather than queue without bound, inspect them with the next
+        // to-server packet.
+        if self.smtp_queue.len() > MAX_SMTP_QUEUE {
+            for d in &mut self.smtp_queue {
+                d.parsed = true;
+            }
+        }
+        *ready = tls;
+    }
+
+    /// Whether finished SMTP transactions wait in the queue.
+    pub fn smtp_pending(&self) -> bool {
+        !self.smtp_queue.is_empty()
+    }
+
+    /// Releases queued SMTP transactions: those whose data the server
+    /// acknowledged (`acked`: the stream offset acknowledged in each
+    /// direction) count as parsed, and parsed ones are appended to `out`
+    /// when `dir` is to-server (or `None`: any time).
+    pub fn release_smtp(
+        &mut self,
+        acked: [u64; 2],
+        dir: Option<Direction>,
+        out: &mut Vec<ReadyTx>,
+    ) {
+        let acked_to = acked.get(Direction::ToServer.index()).copied().unwrap_or(0);
+        for d in self.smtp_queue.iter_mut() {
+            if d.end <= acked_to {
+                d.parsed = true;
+            }
+        }
+        let go_dir = dir.is_none_or(|x| x == Direction::ToServer);
+        self.smtp_queue.retain(|d| {
+            let go = d.parsed && go_dir;
+            if go {
+                out.push(d.ready);
+            }
+            !go
+        });
+    }
+
     /// Whether SSH stages wait in the queue.
     pub fn ssh_pending(&self) -> bool {
         !self.ssh_queue.is_empty()
@@ -770,6 +920,19 @@ impl AppState {
 
     /// The view of a ready transaction side, while the parser holds it.
     pub fn view(&self, r: &ReadyTx) -> Option<AppTxView<'_>> {
+        // An SMTP flow's own transactions (after STARTTLS, TLS stages are
+        // marked with STARTTLS_TLS).
+        if let Some(smtp) = self.smtp.as_ref() {
+            if r.id & STARTTLS_TLS == 0 {
+                return smtp.transaction(r.id).map(|tx| {
+                    AppTxView::Smtp(SmtpTxView {
+                        session: smtp,
+                        tx,
+                        side: r.side,
+                    })
+                });
+            }
+        }
         if let Some(http) = self.http.as_ref() {
             return http
                 .transaction(r.id)
@@ -788,7 +951,7 @@ impl AppState {
             return Some(AppTxView::Tls(TlsTxView {
                 session: tls,
                 side: r.side,
-                client_cert: r.id == TLS_CLIENT_CERT_STAGE,
+                client_cert: r.id & !STARTTLS_TLS == TLS_CLIENT_CERT_STAGE,
             }));
         }
         if let Some(ssh) = self.ssh.as_ref() {
@@ -833,6 +996,17 @@ impl AppState {
         if let Some(dce) = dce {
             // Sides queued for inspection keep their transaction.
             dce.remove_completed(|id| queue.iter().any(|d| d.ready.id == id));
+        }
+        if let Some(smtp) = self.smtp.as_mut() {
+            // Those still queued for inspection stay.
+            let upto = match self.smtp_queue.iter().map(|d| d.ready.id).min() {
+                Some(0) => None,
+                Some(first) => Some(first - 1),
+                None => Some(u64::MAX),
+            };
+            if let Some(upto) = upto {
+                smtp.remove_reported(upto);
+            }
         }
     }
 }
@@ -913,6 +1087,31 @@ pub struct DcerpcTxView<'a> {
     pub side: TxSide,
 }
 
+/// A finished SMTP transaction is inspected on both sides at once (its
+/// request side: the client's commands and message; its response side:
+/// for rules on reply events), request first.
+fn collect_smtp(events: &[SmtpEvent], ready: &mut Vec<ReadyTx>) {
+    for e in events {
+        for side in [TxSide::Request, TxSide::Response] {
+            ready.push(ReadyTx { id: e.tx_id, side });
+        }
+    }
+}
+
+/// An SMTP transaction, as the rule engine's buffers: `file.data` is
+/// each attachment's decoded content, `file.name` each one's name (one
+/// instance per attachment), `smtp.helo` the session's last HELO/EHLO
+/// name, `smtp.mail_from` and `smtp.rcpt_to` (one instance per
+/// recipient) the envelope, on both sides.
+pub struct SmtpTxView<'a> {
+    /// The session (its `HELO` name).
+    pub session: &'a SmtpSession,
+    /// The transaction.
+    pub tx: &'a SmtpTransaction,
+    /// The side inspected.
+    pub side: TxSide,
+}
+
 impl TxBuffers for DcerpcTxView<'_> {
     fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
         match (buffer, self.side) {
@@ -951,6 +1150,46 @@ impl TxBuffers for DcerpcTxView<'_> {
             |v| version.is_none_or(|c| c.matches(v)),
             any_frag,
         )
+    }
+}
+
+impl TxBuffers for SmtpTxView<'_> {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        self.get_multi(buffer, 0)
+    }
+
+    fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
+        match buffer {
+            Buffer::SmtpHelo if index == 0 => return non_empty(&self.session.helo),
+            Buffer::SmtpMailFrom if index == 0 => return non_empty(&self.tx.mail_from),
+            Buffer::SmtpRcptTo => {
+                return self
+                    .tx
+                    .rcpt_to
+                    .get(index)
+                    .map(|r| Cow::Borrowed(r.as_slice()))
+            }
+            _ => {}
+        }
+        // An empty file is still an instance: the files after it count.
+        let file = self.tx.message.as_ref()?.files.get(index)?;
+        match buffer {
+            Buffer::FileData => Some(Cow::Borrowed(&file.data)),
+            Buffer::FileName => Some(Cow::Borrowed(&file.name)),
+            _ => None,
+        }
+    }
+
+    fn proto(&self) -> TxProto {
+        TxProto::Smtp
+    }
+
+    fn file_md5(&self, index: usize) -> Option<[u8; 16]> {
+        self.tx.message.as_ref()?.files.get(index)?.md5
+    }
+
+    fn has_event(&self, name: &str) -> bool {
+        self.tx.has_event(name)
     }
 }
 

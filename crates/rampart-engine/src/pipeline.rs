@@ -610,6 +610,22 @@ impl Pipeline {
                 sink,
             );
         }
+        // Likewise finished SMTP transactions, with a to-server packet.
+        if let (Some(det), true) = (detection.as_mut(), state.app.smtp_pending()) {
+            let mut ready = Vec::new();
+            state
+                .app
+                .release_smtp(acked_offsets(flow, &state), Some(dir), &mut ready);
+            inspect_transactions(
+                det,
+                &mut state,
+                flow,
+                &ready,
+                None,
+                (ts, AlertSource::Wire),
+                sink,
+            );
+        }
         if let Some(det) = detection.as_mut() {
             let mut view = flow_view(flow, dir);
             // Suricata (IDS) parses a direction's data once the peer
@@ -1010,13 +1026,16 @@ fn deliver(
                 state.app.dns_pdu = det.engine.uses_dns_pdu();
                 let end = offset + data.len() as u64;
                 state.app.feed(direction, data, ports, end, &mut ready);
-                // SSH stages wait for their data to be acknowledged
-                // (Suricata's IDS timing), except inline.
+                // SSH stages and DCERPC, HTTP and SMTP transaction sides
+                // wait for their data to be acknowledged (Suricata's IDS
+                // timing), except inline.
                 state.app.defer_ssh(&mut ready, end);
                 state.app.defer_http(&mut ready, end);
+                state.app.defer_smtp(&mut ready, end);
                 if det.inline {
                     state.app.release_ssh([u64::MAX; 2], None, &mut ready);
                     state.app.release_http([u64::MAX; 2], None, &mut ready);
+                    state.app.release_smtp([u64::MAX; 2], None, &mut ready);
                 }
                 // The stream data that completed them stands for the
                 // packet (raw content beside DNS buffers, DNS over TCP).

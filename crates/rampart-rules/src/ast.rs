@@ -344,6 +344,14 @@ pub enum MatchKind {
     SslVersion(Vec<SslVersionItem>),
     /// `tls.version` (wire value, e.g. 0x0303 for 1.2).
     TlsVersion(u16),
+    /// `filemd5:[!]FILE`: a file's MD5 is (not) in the list `FILE` (one
+    /// hex digest per line, relative to the rule file).
+    FileMd5 {
+        /// The list's path as written.
+        file: String,
+        /// Match files whose MD5 is not listed.
+        negated: bool,
+    },
     /// `dce_iface` / `dcerpc.iface`.
     DceIface(DceIface),
     /// `dce_opnum` / `dcerpc.opnum`: inclusive ranges.
@@ -400,6 +408,7 @@ impl MatchKind {
             MatchKind::SslState(_) => "ssl_state",
             MatchKind::SslVersion(_) => "ssl_version",
             MatchKind::TlsVersion(_) => "tls.version",
+            MatchKind::FileMd5 { .. } => "filemd5",
             MatchKind::DceIface(_) => "dcerpc.iface",
             MatchKind::DceOpnum(_) => "dcerpc.opnum",
             MatchKind::Ftpbounce => "ftpbounce",

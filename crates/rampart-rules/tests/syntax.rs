@@ -535,6 +535,26 @@ fn header_keywords() {
 }
 
 #[test]
+fn filemd5_keyword() {
+    let r = rule("alert smtp any any -> any any (filemd5:!bad.md5; sid:1;)");
+    assert_eq!(
+        r.matches[0].kind,
+        MatchKind::FileMd5 {
+            file: "bad.md5".into(),
+            negated: true
+        }
+    );
+    let r = rule("alert smtp any any -> any any (filemd5: lists/x.md5; sid:1;)");
+    assert_eq!(
+        r.matches[0].kind,
+        MatchKind::FileMd5 {
+            file: "lists/x.md5".into(),
+            negated: false
+        }
+    );
+}
+
+#[test]
 fn app_layer_keywords() {
     let r = rule("alert tls any any -> any any (app-layer-protocol:!http; tls.version:1.2; ssl_state:client_hello|server_hello; ssl_version:!sslv2,!sslv3; sid:1;)");
     let MatchKind::AppLayerProtocol(a) = &r.matches[0].kind else {

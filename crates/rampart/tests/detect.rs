@@ -980,3 +980,167 @@ alert smb any any -> any any (msg:"other opnum"; dcerpc.opnum:16; sid:4;)
     assert_eq!(dce.len(), 2);
     assert_eq!(dce[1]["dcerpc"]["response"], "RESPONSE");
 }
+
+#[test]
+fn smtp_mail_attachments_and_records() {
+    let dir = scratch("smtp");
+    let pcap = dir.join("smtp.pcap");
+    let message = b"From: \"Alice\" <alice@example.com>\r\n\
+To: <bob@example.net>, \"Carol, C\" <carol@example.net>\r\n\
+Subject: report\r\n\
+Content-Type: multipart/mixed; boundary=\"outer\"\r\n\r\n\
+--outer\r\nContent-Type: text/plain\r\n\r\n..see attached\r\n\
+--outer\r\nContent-Type: application/octet-stream; name=\"report.exe\"\r\n\
+Content-Transfer-Encoding: base64\r\n\r\n\
+TVqQAEVWSUwtUEFZTE9BRC1N\r\nQVJLRVI=\r\n--outer--\r\n.\r\n";
+    let frames = TcpConversation::new(
+        "192.168.1.10:41025".parse().unwrap(),
+        "203.0.113.5:25".parse().unwrap(),
+    )
+    .server_sends(b"220 mx.example.net ESMTP\r\n")
+    .client_sends(b"EHLO laptop.example.com\r\n")
+    .server_sends(b"250-mx.example.net\r\n250 PIPELINING\r\n")
+    .client_sends(
+        b"MAIL FROM:<alice@example.com> SIZE=300\r\nRCPT TO:<bob@example.net>\r\n\
+RCPT TO:<carol@example.net>\r\nDATA\r\n",
+    )
+    .server_sends(b"250 ok\r\n250 ok\r\n250 ok\r\n354 go ahead\r\n")
+    .client_sends(message)
+    .server_sends(b"250 queued\r\n")
+    .client_sends(b"QUIT\r\n")
+    .server_sends(b"221 bye\r\n")
+    .mss(64)
+    .build()
+    .unwrap();
+    write_frames(&pcap, &frames);
+    // "TVqQAEVWSUwtUEFZTE9BRC1NQVJLRVI=" is base64 of "MZ\x90\x00EVIL-PAYLOAD-MARKER".
+    let rules = r#"
+alert smtp any any -> any any (msg:"raw"; flow:established,to_server; content:"RCPT TO|3a|<carol"; sid:1;)
+alert smtp any any -> any any (msg:"decoded attachment"; flow:to_server; file_data; content:"MZ"; startswith; content:"EVIL-PAYLOAD-MARKER"; sid:2;)
+alert smtp any any -> any any (msg:"name"; file.name; content:".exe"; endswith; sid:3;)
+alert smtp any any -> any any (msg:"encoded text is not file data"; file_data; content:"TVqQ"; sid:4;)
+alert smtp any any -> any any (msg:"helo"; smtp.helo; content:"laptop"; sid:5;)
+alert smtp any any -> any any (msg:"rcpt"; smtp.rcpt_to; content:"<carol@"; sid:6;)
+alert smtp any any -> any any (msg:"no event"; app-layer-event:smtp.mime_long_boundary; sid:7;)
+alert ftp any any -> any any (msg:"not ftp"; content:"EHLO"; sid:8;)
+alert smtp any any -> any any (msg:"listed md5"; filemd5:attachments.md5; sid:9;)
+alert smtp any any -> any any (msg:"unlisted md5"; filemd5:!attachments.md5; sid:10;)
+"#;
+    // md5(b"MZ\x90\x00EVIL-PAYLOAD-MARKER"), next to the rule file.
+    std::fs::write(
+        dir.join("attachments.md5"),
+        "00000000000000000000000000000000\n16985209aa98483891ce7c5057f8c852\n",
+    )
+    .unwrap();
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = alert_counts(&recs);
+    // sid 5: the mail and the QUIT transaction both carry the HELO name.
+    let expected: HashMap<u64, usize> = [(1, 1), (2, 1), (3, 1), (5, 2), (6, 1), (9, 1)]
+        .into_iter()
+        .collect();
+    assert_eq!(counts, expected);
+    let smtp: Vec<&Value> = recs.iter().filter(|r| r["event_type"] == "smtp").collect();
+    assert_eq!(smtp.len(), 2, "{smtp:?}");
+    let mail = smtp.iter().find(|r| r["tx_id"] == 0).unwrap();
+    assert_eq!(mail["smtp"]["helo"], "laptop.example.com");
+    assert_eq!(mail["smtp"]["mail_from"], "<alice@example.com>");
+    assert_eq!(mail["smtp"]["rcpt_to"][1], "<carol@example.net>");
+    assert_eq!(mail["email"]["status"], "PARSE_DONE");
+    assert_eq!(mail["email"]["from"], "\"Alice\" <alice@example.com>");
+    assert_eq!(mail["email"]["to"][1], "\"Carol, C\" <carol@example.net>");
+    assert_eq!(mail["email"]["attachment"][0], "report.exe");
+    let files: Vec<&Value> = recs
+        .iter()
+        .filter(|r| r["event_type"] == "fileinfo")
+        .collect();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0]["app_proto"], "smtp");
+    assert_eq!(files[0]["fileinfo"]["filename"], "report.exe");
+    assert_eq!(files[0]["fileinfo"]["size"], 23);
+    assert_eq!(
+        files[0]["fileinfo"]["md5"],
+        "16985209aa98483891ce7c5057f8c852"
+    );
+    assert_eq!(files[0]["email"]["from"], "\"Alice\" <alice@example.com>");
+    let alert = recs
+        .iter()
+        .find(|r| r["alert"]["signature_id"] == 2)
+        .unwrap();
+    assert_eq!(alert["app_proto"], "smtp");
+    assert_eq!(alert["files"][0]["filename"], "report.exe");
+    assert_eq!(alert["files"][0]["size"], 23);
+    assert_eq!(alert["files"][0]["state"], "CLOSED");
+    assert_eq!(alert["smtp"]["rcpt_to"][0], "<bob@example.net>");
+}
+
+/// A TLS ClientHello record naming `sni`.
+fn tls_client_hello(sni: &[u8]) -> Vec<u8> {
+    let mut ext = Vec::new();
+    let mut list = ((sni.len() + 3) as u16).to_be_bytes().to_vec();
+    list.push(0);
+    list.extend_from_slice(&(sni.len() as u16).to_be_bytes());
+    list.extend_from_slice(sni);
+    ext.extend_from_slice(&[0, 0]);
+    ext.extend_from_slice(&(list.len() as u16).to_be_bytes());
+    ext.extend_from_slice(&list);
+    let mut body = vec![3, 3];
+    body.extend_from_slice(&[0x11; 32]);
+    body.push(0);
+    body.extend_from_slice(&[0, 2, 0xc0, 0x2f, 1, 0]);
+    body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+    body.extend_from_slice(&ext);
+    let mut hs = vec![1];
+    hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    hs.extend_from_slice(&body);
+    let mut rec = vec![22, 3, 1];
+    rec.extend_from_slice(&(hs.len() as u16).to_be_bytes());
+    rec.extend_from_slice(&hs);
+    rec
+}
+
+#[test]
+fn smtp_starttls_continues_as_tls() {
+    let dir = scratch("smtp-starttls");
+    let pcap = dir.join("starttls.pcap");
+    let frames = TcpConversation::new(
+        "192.168.1.10:41026".parse().unwrap(),
+        "203.0.113.5:587".parse().unwrap(),
+    )
+    .server_sends(b"220 mx.example.net ESMTP\r\n")
+    .client_sends(b"EHLO laptop.example.com\r\n")
+    .server_sends(b"250-mx.example.net\r\n250 STARTTLS\r\n")
+    .client_sends(b"STARTTLS\r\n")
+    .server_sends(b"220 go ahead\r\n")
+    .client_sends(tls_client_hello(b"mail.example.net"))
+    .build()
+    .unwrap();
+    write_frames(&pcap, &frames);
+    let rules = r#"
+alert tls any any -> any any (msg:"sni after starttls"; tls.sni; content:"mail.example.net"; sid:1;)
+alert smtp any any -> any any (msg:"helo"; smtp.helo; content:"laptop"; sid:2;)
+alert smtp any any -> any any (msg:"smtp rules stop at the switch"; content:"mail.example.net"; sid:3;)
+"#;
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = alert_counts(&recs);
+    let expected: HashMap<u64, usize> = [(1, 1), (2, 1)].into_iter().collect();
+    assert_eq!(counts, expected);
+    let sni = recs
+        .iter()
+        .find(|r| r["alert"]["signature_id"] == 1)
+        .unwrap();
+    assert_eq!(sni["app_proto"], "tls");
+    // The EHLO/STARTTLS transaction is logged when the switch happens.
+    let smtp: Vec<&Value> = recs.iter().filter(|r| r["event_type"] == "smtp").collect();
+    assert_eq!(smtp.len(), 1);
+    assert_eq!(smtp[0]["smtp"]["helo"], "laptop.example.com");
+}

@@ -79,7 +79,6 @@ pub(crate) struct Builder<'t> {
 const UNSUPPORTED: &[&str] = &[
     "lua",
     "luajit",
-    "filemd5",
     "filesha1",
     "filesha256",
     "file.size",
@@ -1033,7 +1032,8 @@ impl<'t> Builder<'t> {
                 | MatchKind::DnsOpcode { .. }
                 | MatchKind::Krb5MsgType(_)
                 | MatchKind::Krb5ErrCode(_)
-                | MatchKind::Filesize(_) => return Some(m.keyword()),
+                | MatchKind::Filesize(_)
+                | MatchKind::FileMd5 { .. } => return Some(m.keyword()),
                 _ => {}
             }
             let b = m.buffer()?.buffer;

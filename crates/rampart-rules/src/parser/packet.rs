@@ -315,6 +315,21 @@ impl Builder<'_> {
                 MatchKind::Krb5ErrCode(parse_int(need(name, value)?, "krb5_err_code")?)
             }
             "filesize" => MatchKind::Filesize(parse_cmp(need(name, value)?, "filesize")?),
+            "filemd5" => {
+                let v = need(name, value)?.trim();
+                let (negated, file) = match v.strip_prefix('!') {
+                    Some(rest) => (true, rest.trim()),
+                    None => (false, v),
+                };
+                let file = file.trim_matches('"');
+                if file.is_empty() {
+                    return Err(invalid("filemd5: needs a file name"));
+                }
+                MatchKind::FileMd5 {
+                    file: file.to_string(),
+                    negated,
+                }
+            }
             "stream_size" => {
                 let v = need(name, value)?;
                 let parts: Vec<&str> = v.split(',').map(str::trim).collect();

@@ -65,13 +65,13 @@ pub struct DetectArgs {
     #[arg(long)]
     pub no_progress: bool,
     /// EVE record types to write, comma-separated (Suricata's eve-log
-    /// `types`): alert, http, dns, tls, ssh, dcerpc. Fewer types, less output
+    /// `types`): alert, http, dns, tls, ssh, dcerpc, smtp, files. Fewer types, less output
     /// work.
     #[arg(
         long = "eve-types",
         value_name = "LIST",
         value_delimiter = ',',
-        default_value = "alert,http,dns,tls,ssh,dcerpc"
+        default_value = "alert,http,dns,tls,ssh,dcerpc,smtp,files"
     )]
     pub eve_types: Vec<EveType>,
     #[command(flatten)]
@@ -93,6 +93,10 @@ pub enum EveType {
     Ssh,
     /// One record per DCERPC transaction (call or bind).
     Dcerpc,
+    /// One record per SMTP transaction.
+    Smtp,
+    /// `fileinfo` records: one per SMTP attachment.
+    Files,
 }
 
 struct DetectSink<'a> {
@@ -156,6 +160,18 @@ impl PipelineSink for DetectSink<'_> {
             }
             // One record per connection, when Suricata's logger would
             // write it (see `SshStage::Log`).
+            // One record per transaction, when it is inspected.
+            AppTxView::Smtp(v) if side == TxSide::Request => {
+                if self.types.contains(&EveType::Files) {
+                    for rec in eve::smtp_fileinfo_records(ts, flow, v.session, v.tx, self.packets) {
+                        self.write(&rec);
+                    }
+                }
+                if self.types.contains(&EveType::Smtp) {
+                    let rec = eve::smtp_record(ts, flow, v.session, v.tx, self.packets);
+                    self.write(&rec);
+                }
+            }
             AppTxView::Ssh(v) if v.stage == SshStage::Log && self.types.contains(&EveType::Ssh) => {
                 if let Some(rec) = eve::ssh_record(ts, flow, v.session, self.packets) {
                     self.write(&rec);

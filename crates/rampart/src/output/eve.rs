@@ -249,6 +249,16 @@ fn alert_app_object(tx: &AppTxView<'_>) -> Option<(&'static str, Value)> {
         AppTxView::Tls(v) => Some(("tls", tls_object(v.session))),
         AppTxView::Ssh(v) => Some(("ssh", ssh_object(v.session))),
         AppTxView::Dcerpc(v) => Some(("dcerpc", dcerpc_object(v.state, v.tx))),
+        // Suricata's SMTP alerts carry three objects: `smtp`, `email`
+        // and `files`.
+        AppTxView::Smtp(v) => {
+            let mut all = Map::new();
+            smtp_objects(v.session, v.tx, &mut all);
+            if let Some(files) = smtp_files(v.tx) {
+                all.insert("files".into(), files);
+            }
+            Some((MERGED_KEYS, Value::Object(all)))
+        }
         AppTxView::Dns(v) => {
             let m = v.message()?;
             let mut dns = Map::new();
@@ -286,6 +296,10 @@ pub fn alert_flow_object(flow: &Flow<FlowData>) -> Value {
     }
     Value::Object(f)
 }
+
+/// The key of [`AlertFields::app`] whose object holds several top-level
+/// objects of the record (SMTP's `smtp`, `email` and `files`).
+pub const MERGED_KEYS: &str = "";
 
 /// An `event_type: "alert"` record in Suricata's EVE shape.
 pub fn alert_record(a: &AlertFields<'_>) -> Value {
@@ -335,8 +349,16 @@ pub fn alert_record(a: &AlertFields<'_>) -> Value {
         alert.insert("metadata".into(), Value::Object(md));
     }
     rec.insert("alert".into(), Value::Object(alert));
-    if let Some((key, obj)) = &a.app {
-        rec.insert((*key).into(), obj.clone());
+    match &a.app {
+        Some((key, Value::Object(objs))) if *key == MERGED_KEYS => {
+            for (k, v) in objs {
+                rec.insert(k.clone(), v.clone());
+            }
+        }
+        Some((key, obj)) => {
+            rec.insert((*key).into(), obj.clone());
+        }
+        None => {}
     }
     if let Some(p) = a.app_proto {
         rec.insert("app_proto".into(), json!(p));
@@ -875,6 +897,154 @@ pub fn ssh_record(
     let mut rec = app_head(ts, flow, "ssh", pcap_cnt, Some(0));
     rec.insert("ssh".into(), ssh_object(s));
     Some(Value::Object(rec))
+}
+
+/// A comma-separated address list as Suricata splits it for EVE (commas
+/// inside double quotes do not split; leading blanks are skipped).
+fn email_list(v: &[u8]) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut quoted = false;
+    let mut field = false;
+    for (i, &c) in v.iter().enumerate() {
+        match c {
+            b'"' => {
+                quoted = !quoted;
+                field = true;
+            }
+            b',' if !quoted => {
+                if i > start {
+                    out.push(json!(eve_bytes(v.get(start..i).unwrap_or_default())));
+                }
+                start = i + 1;
+                field = false;
+            }
+            b' ' | b'\t' if !field && !quoted => start = i + 1,
+            _ => field = true,
+        }
+    }
+    if v.len() > start {
+        out.push(json!(eve_bytes(v.get(start..).unwrap_or_default())));
+    }
+    out
+}
+
+/// The `smtp` and `email` objects of an SMTP transaction, as Suricata's
+/// SMTP logger writes them (`email` only once the mail has a message).
+pub fn smtp_objects(
+    session: &rampart_app::smtp::SmtpSession,
+    tx: &rampart_app::smtp::SmtpTransaction,
+    into: &mut Map<String, Value>,
+) {
+    let mut smtp = Map::new();
+    if !session.helo.is_empty() {
+        smtp.insert("helo".into(), json!(eve_bytes(&session.helo)));
+    }
+    if !tx.mail_from.is_empty() {
+        smtp.insert("mail_from".into(), json!(eve_bytes(&tx.mail_from)));
+    }
+    if !tx.rcpt_to.is_empty() {
+        let r: Vec<Value> = tx.rcpt_to.iter().map(|r| json!(eve_bytes(r))).collect();
+        smtp.insert("rcpt_to".into(), Value::Array(r));
+    }
+    into.insert("smtp".into(), Value::Object(smtp));
+    let Some(m) = tx.message.as_ref() else {
+        return;
+    };
+    let mut email = Map::new();
+    email.insert("status".into(), json!(m.status.name()));
+    if let Some(from) = m.header("from") {
+        email.insert("from".into(), json!(eve_bytes(from.trim_ascii_start())));
+    }
+    for key in ["to", "cc"] {
+        if let Some(v) = m.header(key) {
+            let list = email_list(v);
+            if !list.is_empty() {
+                email.insert(key.into(), Value::Array(list));
+            }
+        }
+    }
+    if !m.files.is_empty() {
+        let names: Vec<Value> = m.files.iter().map(|f| json!(eve_bytes(&f.name))).collect();
+        email.insert("attachment".into(), Value::Array(names));
+    }
+    into.insert("email".into(), Value::Object(email));
+}
+
+/// The `files` array of an SMTP transaction's alerts: each attachment
+/// with its name, size and state (`None` without attachments).
+fn smtp_files(tx: &rampart_app::smtp::SmtpTransaction) -> Option<Value> {
+    let m = tx.message.as_ref()?;
+    if m.files.is_empty() {
+        return None;
+    }
+    let files = m
+        .files
+        .iter()
+        .map(|f| {
+            json!({
+                "filename": eve_bytes(&f.name),
+                "gaps": false,
+                "state": if f.closed { "CLOSED" } else { "OPENED" },
+                "stored": false,
+                "size": f.size,
+                "tx_id": tx.id,
+            })
+        })
+        .collect();
+    Some(Value::Array(files))
+}
+
+/// The EVE `fileinfo` records of an SMTP transaction's attachments, as
+/// Suricata writes them: the `smtp` and `email` objects, `app_proto`, and
+/// `fileinfo` with the file's name, size, state and MD5.
+pub fn smtp_fileinfo_records(
+    ts: Timestamp,
+    flow: &Flow<FlowData>,
+    session: &rampart_app::smtp::SmtpSession,
+    tx: &rampart_app::smtp::SmtpTransaction,
+    pcap_cnt: u64,
+) -> Vec<Value> {
+    let Some(m) = tx.message.as_ref() else {
+        return Vec::new();
+    };
+    m.files
+        .iter()
+        .map(|f| {
+            let mut rec = app_head(ts, flow, "fileinfo", pcap_cnt, None);
+            smtp_objects(session, tx, &mut rec);
+            rec.insert("app_proto".into(), json!("smtp"));
+            let mut info = Map::new();
+            info.insert("filename".into(), json!(eve_bytes(&f.name)));
+            info.insert("gaps".into(), json!(false));
+            info.insert(
+                "state".into(),
+                json!(if f.closed { "CLOSED" } else { "OPENED" }),
+            );
+            if let Some(md5) = f.md5 {
+                let hex: String = md5.iter().map(|b| format!("{b:02x}")).collect();
+                info.insert("md5".into(), json!(hex));
+            }
+            info.insert("stored".into(), json!(false));
+            info.insert("size".into(), json!(f.size));
+            info.insert("tx_id".into(), json!(tx.id));
+            rec.insert("fileinfo".into(), Value::Object(info));
+            Value::Object(rec)
+        })
+        .collect()
+}
+
+/// The EVE `smtp` record of a transaction.
+pub fn smtp_record(
+    ts: Timestamp,
+    flow: &Flow<FlowData>,
+    session: &rampart_app::smtp::SmtpSession,
+    tx: &rampart_app::smtp::SmtpTransaction,
+    pcap_cnt: u64,
+) -> Value {
+    let mut rec = app_head(ts, flow, "smtp", pcap_cnt, Some(tx.id));
+    smtp_objects(session, tx, &mut rec);
+    Value::Object(rec)
 }
 
 #[cfg(test)]
