@@ -44,6 +44,7 @@ pub mod file_magic;
 pub mod http;
 pub mod http_file;
 pub mod protocol;
+pub mod smb;
 pub mod ssh;
 pub mod tls;
 mod uri;

@@ -26,8 +26,9 @@ pub enum TxProto {
     /// client's identification and key exchange, its response side the
     /// server's).
     Ssh,
-    /// SMB, detected but not parsed: `alert smb` rules inspect the
-    /// packets and stream data of SMB flows (no transactions).
+    /// SMB: tree connects (`smb.share`) and files written or read
+    /// (`file.data`, `filesize`); `alert smb` rules without SMB keywords
+    /// inspect the packets and stream data of SMB flows.
     Smb,
     /// FTP control connections, detected but not parsed (as SMB).
     Ftp,
@@ -94,6 +95,12 @@ pub trait TxBuffers {
         self.has_event(name)
     }
 
+    /// The size of the transaction's file once complete (`filesize`);
+    /// `None` when it carries no complete file.
+    fn file_size(&self) -> Option<u64> {
+        None
+    }
+
     /// Whether this inspection of the transaction is the one for a
     /// signature: a protocol inspected in stages (SSH: identification
     /// lines first, key exchange fingerprints later) runs each signature
@@ -134,6 +141,16 @@ pub const SSH_EVENTS: &[&str] = &[
     "long_kex_record",
 ];
 
+/// The `app-layer-event:smb.<name>` events the SMB parser reports
+/// (a subset of Suricata's); rules naming others stay inactive.
+pub const SMB_EVENTS: &[&str] = &[
+    "malformed_data",
+    "record_overflow",
+    "file_overlap",
+    "read_response_too_large",
+    "too_many_transactions",
+];
+
 /// Which half of a transaction a signature inspects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TxSide {
@@ -158,6 +175,8 @@ pub enum AppCheck {
     TlsVersion(u16),
     /// `app-layer-event:proto.name` (the name without the protocol).
     Event(String),
+    /// `filesize`: the size of a file once it is complete.
+    Filesize(rampart_rules::NumCmp<u64>),
 }
 
 impl AppCheck {
@@ -179,6 +198,7 @@ impl AppCheck {
                 .is_some_and(|v| (v == u32::from(*opcode)) != *negated),
             AppCheck::TlsVersion(v) => tx.value(TxValue::TlsVersion) == Some(u32::from(*v)),
             AppCheck::Event(name) => tx.has_event(name),
+            AppCheck::Filesize(cmp) => tx.file_size().is_some_and(|n| cmp.matches(n)),
         }
     }
 }
@@ -231,8 +251,16 @@ pub fn buffer_proto(b: Buffer) -> Option<TxProto> {
         | Buffer::SshHasshString
         | Buffer::SshHasshServer
         | Buffer::SshHasshServerString => Some(TxProto::Ssh),
+        Buffer::SmbShare | Buffer::SmbNamedPipe => Some(TxProto::Smb),
         _ => None,
     }
+}
+
+/// Buffers about a transferred file (`file.data`, `file.name`,
+/// `file.magic`): HTTP bodies by default, the files of the rule's
+/// protocol in `alert smb` rules.
+pub fn is_file_buffer(b: Buffer) -> bool {
+    matches!(b, Buffer::FileData | Buffer::FileName | Buffer::FileMagic)
 }
 
 /// Buffers with one instance per item (Suricata's multi-buffers).

@@ -490,16 +490,30 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                         .is_some_and(|e| crate::app::HTTP_EVENTS.contains(&e))
                     || name
                         .strip_prefix("ssh.")
-                        .is_some_and(|e| crate::app::SSH_EVENTS.contains(&e)) =>
+                        .is_some_and(|e| crate::app::SSH_EVENTS.contains(&e))
+                    || name
+                        .strip_prefix("smb.")
+                        .is_some_and(|e| crate::app::SMB_EVENTS.contains(&e)) =>
             {
                 let (proto, event) = match name.split_once('.') {
                     Some(("dns", e)) => (crate::app::TxProto::Dns, e),
+                    Some(("smb", e)) => (crate::app::TxProto::Smb, e),
                     Some(("http", e)) => (crate::app::TxProto::Http, e),
                     Some(("ssh", e)) => (crate::app::TxProto::Ssh, e),
                     Some((_, e)) => (crate::app::TxProto::Tls, e),
                     None => continue,
                 };
                 app_checks.push((crate::app::AppCheck::Event(event.to_string()), Some(proto)));
+            }
+            // File sizes are known for SMB files only (HTTP bodies are
+            // not tracked as files with a final size yet).
+            MatchKind::Filesize(cmp)
+                if !matches!(rule.protocol, Protocol::Http | Protocol::Http1) =>
+            {
+                app_checks.push((
+                    crate::app::AppCheck::Filesize(*cmp),
+                    Some(crate::app::TxProto::Smb),
+                ))
             }
             MatchKind::AppLayerProtocol(a) => {
                 app_layer_protocol.push(AppLayerProtocolCheck::new(&a.protocol, a.negated))
@@ -599,6 +613,8 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         Protocol::Ssh if app_buffers.is_empty() && app_checks.is_empty() => {
             Some(crate::app::TxProto::Ssh)
         }
+        // SMB keywords inspect SMB transactions.
+        Protocol::Smb if !app_buffers.is_empty() || !app_checks.is_empty() => None,
         Protocol::Smb | Protocol::Ftp | Protocol::Dcerpc => {
             let p = match rule.protocol {
                 Protocol::Smb => crate::app::TxProto::Smb,
@@ -781,11 +797,17 @@ fn app_inspect(
         Protocol::Dns => Some(TxProto::Dns),
         Protocol::Tls => Some(TxProto::Tls),
         Protocol::Ssh => Some(TxProto::Ssh),
+        Protocol::Smb => Some(TxProto::Smb),
         _ => None,
+    };
+    // File buffers belong to the rule's protocol when it has files.
+    let file_proto = |b: Buffer| {
+        (header_proto == Some(TxProto::Smb) && crate::app::is_file_buffer(b))
+            .then_some(TxProto::Smb)
     };
     let mut protos: Vec<TxProto> = buffers
         .iter()
-        .filter_map(|(b, _)| buffer_proto(b.buffer))
+        .filter_map(|(b, _)| file_proto(b.buffer).or_else(|| buffer_proto(b.buffer)))
         .chain(checks.iter().filter_map(|(_, p)| *p))
         .collect();
     protos.sort();
@@ -821,8 +843,9 @@ fn app_inspect(
             Protocol::Dns | Protocol::Udp | Protocol::Tcp | Protocol::Ip
         ),
         TxProto::Ssh => matches!(rule.protocol, Protocol::Ssh | Protocol::Tcp | Protocol::Ip),
+        TxProto::Smb => matches!(rule.protocol, Protocol::Smb | Protocol::Tcp | Protocol::Ip),
         // No buffers of their own: never reached.
-        TxProto::Smb | TxProto::Ftp | TxProto::Dcerpc => false,
+        TxProto::Ftp | TxProto::Dcerpc => false,
     };
     if !transport_ok {
         mark(format!(
@@ -888,6 +911,15 @@ fn app_inspect(
             .iter()
             .any(|(b, _)| crate::app::is_ssh_hassh_buffer(b.buffer));
     let both_sides = both_sides || ssh_both;
+    // SMB events are the transaction's, inspected both ways by a rule
+    // without direction (Suricata alerts once per direction).
+    let smb_events_only = proto == TxProto::Smb
+        && buffers.is_empty()
+        && !checks.is_empty()
+        && checks
+            .iter()
+            .all(|(c, _)| matches!(c, crate::app::AppCheck::Event(_)));
+    let both_sides = both_sides || (smb_events_only && !to_client && !to_server);
     let contents: Vec<&ast::Content> = rule
         .contents()
         .filter(|c| buffer_proto(c.buffer.buffer).is_some() && !c.negated && !c.pattern.is_empty())

@@ -11,6 +11,7 @@ use rampart_app::dns::{
 };
 use rampart_app::http::{Direction as HttpDir, HttpConfig, HttpEvent, HttpParser, HttpTransaction};
 use rampart_app::protocol::{detect_protocol, AppProto};
+use rampart_app::smb::{SmbDirection, SmbReady, SmbSession, SmbTx, SmbTxKind};
 use rampart_app::ssh::{SshConfig, SshDirection, SshEvent, SshEventKind, SshProgress, SshSession};
 use rampart_app::tls::{TlsDirection, TlsEvent, TlsSession};
 use rampart_detect::app::{AppCheck, AppInspect, TxProto, TxValue};
@@ -71,6 +72,19 @@ pub struct AppState {
     ssh_seen: [SshProgress; 2],
     /// The connection's EVE `ssh` record was emitted.
     ssh_logged: bool,
+    /// The SMB state of an SMB flow.
+    smb: Option<Box<SmbSession>>,
+    /// SMB transaction sides parsed but not yet inspected, with the
+    /// stream offset their data must be acknowledged to (as HTTP's).
+    smb_queue: Vec<(ReadyTx, u64)>,
+    /// The direction of the data last fed (SMB sides of the other
+    /// direction wait for no acknowledgement).
+    smb_fed: Option<Direction>,
+    /// How far each direction was acknowledged when SMB sides were last
+    /// released: a tree connect's response is visible to its request's
+    /// inspection only if acknowledged by then (Suricata's parser would
+    /// not have seen it otherwise).
+    smb_acked: [u64; 2],
 }
 
 /// An SSH stage waiting for its data to be acknowledged (and, to be
@@ -136,6 +150,8 @@ pub enum AppTxView<'a> {
     Tls(TlsTxView<'a>),
     /// An SSH session (one transaction per connection).
     Ssh(SshTxView<'a>),
+    /// An SMB transaction (tree connect or file).
+    Smb(SmbTxView<'a>),
 }
 
 impl AppTxView<'_> {
@@ -150,6 +166,7 @@ impl AppTxView<'_> {
                 TxSide::Response => v.tx.response_seq,
             },
             AppTxView::Tls(_) | AppTxView::Ssh(_) => 0,
+            AppTxView::Smb(v) => v.tx.id,
         }
     }
 }
@@ -161,6 +178,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dns(v) => v.get(buffer),
             AppTxView::Tls(v) => v.get(buffer),
             AppTxView::Ssh(v) => v.get(buffer),
+            AppTxView::Smb(v) => v.get(buffer),
         }
     }
     fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
@@ -169,6 +187,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dns(v) => v.get_multi(buffer, index),
             AppTxView::Tls(v) => v.get_multi(buffer, index),
             AppTxView::Ssh(v) => v.get_multi(buffer, index),
+            AppTxView::Smb(v) => v.get_multi(buffer, index),
         }
     }
     fn proto(&self) -> TxProto {
@@ -177,6 +196,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dns(v) => v.proto(),
             AppTxView::Tls(v) => v.proto(),
             AppTxView::Ssh(v) => v.proto(),
+            AppTxView::Smb(v) => v.proto(),
         }
     }
     fn ip_proto(&self) -> u8 {
@@ -185,6 +205,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dns(v) => v.ip_proto(),
             AppTxView::Tls(v) => v.ip_proto(),
             AppTxView::Ssh(v) => v.ip_proto(),
+            AppTxView::Smb(v) => v.ip_proto(),
         }
     }
     fn value(&self, field: TxValue) -> Option<u32> {
@@ -193,6 +214,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dns(v) => v.value(field),
             AppTxView::Tls(v) => v.value(field),
             AppTxView::Ssh(v) => v.value(field),
+            AppTxView::Smb(v) => v.value(field),
         }
     }
     fn has_event(&self, name: &str) -> bool {
@@ -201,6 +223,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dns(v) => v.has_event(name),
             AppTxView::Tls(v) => v.has_event(name),
             AppTxView::Ssh(v) => v.has_event(name),
+            AppTxView::Smb(v) => v.has_event(name),
         }
     }
     fn has_late_event(&self, name: &str) -> bool {
@@ -209,6 +232,13 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dns(v) => v.has_late_event(name),
             AppTxView::Tls(v) => v.has_late_event(name),
             AppTxView::Ssh(v) => v.has_late_event(name),
+            AppTxView::Smb(v) => v.has_late_event(name),
+        }
+    }
+    fn file_size(&self) -> Option<u64> {
+        match self {
+            AppTxView::Smb(v) => v.file_size(),
+            _ => None,
         }
     }
     fn wants(&self, app: &AppInspect) -> bool {
@@ -268,6 +298,7 @@ impl AppState {
                 }
                 Some(AppProto::Dns) => self.dns = Some(self.new_dns()),
                 Some(AppProto::Tls) => self.tls = Some(Box::default()),
+                Some(AppProto::Smb) => self.smb = Some(Box::default()),
                 Some(AppProto::Ssh) => {
                     self.ssh = Some(Box::new(SshSession::new(SshConfig {
                         hassh: self.ssh_hassh,
@@ -299,6 +330,12 @@ impl AppState {
             let mut events = Vec::new();
             ssh.feed(ssh_dir(dir), data, &mut events);
             collect_ssh(&events, ready);
+        }
+        if let Some(smb) = self.smb.as_mut() {
+            let mut events = Vec::new();
+            smb.feed(smb_dir(dir), data, end, &mut events);
+            self.smb_fed = Some(dir);
+            collect_smb(&events, ready);
         }
     }
 
@@ -443,6 +480,12 @@ impl AppState {
     /// Ends both directions (connection closed or flow ended).
     pub fn finish(&mut self, ready: &mut Vec<ReadyTx>) {
         self.release_http([u64::MAX; 2], None, ready);
+        self.release_smb([u64::MAX; 2], None, ready);
+        if let Some(smb) = self.smb.as_mut() {
+            let mut events = Vec::new();
+            smb.finish(&mut events);
+            collect_smb(&events, ready);
+        }
         if let Some(http) = self.http.as_mut() {
             let mut events = Vec::new();
             http.finish(HttpDir::ToServer, &mut events);
@@ -534,6 +577,50 @@ impl AppState {
             return;
         }
         self.http_queue.extend(ready.drain(..).map(|r| (r, end)));
+    }
+
+    /// Moves the SMB transaction sides of `ready` into the queue waiting
+    /// for their data to be acknowledged (Suricata's IDS timing, as for
+    /// HTTP); sides of the other direction than the data fed (a file's
+    /// response side, ready with its close request) wait for a packet of
+    /// their direction only. `end` is the stream offset just past the
+    /// data that was fed.
+    pub fn defer_smb(&mut self, ready: &mut Vec<ReadyTx>, end: u64) {
+        if self.smb.is_none() {
+            return;
+        }
+        let fed = self.smb_fed;
+        self.smb_queue.extend(ready.drain(..).map(|r| {
+            let data_dir = match r.side {
+                TxSide::Request => Direction::ToServer,
+                TxSide::Response => Direction::ToClient,
+            };
+            (r, if fed == Some(data_dir) { end } else { 0 })
+        }));
+    }
+
+    /// Whether SMB transaction sides wait in the queue.
+    pub fn smb_pending(&self) -> bool {
+        !self.smb_queue.is_empty()
+    }
+
+    /// Appends to `out`, in order, the queued SMB sides whose data the
+    /// peer acknowledged (`acked`, by [`Direction::index`]) and that
+    /// travel `dir` (every direction when `None`).
+    pub fn release_smb(&mut self, acked: [u64; 2], dir: Option<Direction>, out: &mut Vec<ReadyTx>) {
+        self.smb_acked = acked;
+        self.smb_queue.retain(|&(ready, end)| {
+            let data_dir = match ready.side {
+                TxSide::Request => Direction::ToServer,
+                TxSide::Response => Direction::ToClient,
+            };
+            let go = acked.get(data_dir.index()).is_some_and(|&a| a >= end)
+                && dir.is_none_or(|x| x == data_dir);
+            if go {
+                out.push(ready);
+            }
+            !go
+        });
     }
 
     /// Whether HTTP transaction sides wait in the queue.
@@ -673,6 +760,19 @@ impl AppState {
                 client_cert: r.id == TLS_CLIENT_CERT_STAGE,
             }));
         }
+        if let Some(smb) = self.smb.as_ref() {
+            return smb.transaction(r.id).map(|tx| {
+                AppTxView::Smb(SmbTxView {
+                    tx,
+                    side: r.side,
+                    acked_to_client: self
+                        .smb_acked
+                        .get(Direction::ToClient.index())
+                        .copied()
+                        .unwrap_or(0),
+                })
+            });
+        }
         if let Some(ssh) = self.ssh.as_ref() {
             return Some(AppTxView::Ssh(SshTxView {
                 session: ssh,
@@ -696,6 +796,10 @@ impl AppState {
         }
         if let Some(dns) = self.dns.as_mut() {
             dns.remove_completed();
+        }
+        if let Some(smb) = self.smb.as_mut() {
+            let first_queued = self.smb_queue.iter().map(|(r, _)| r.id).min();
+            smb.remove_completed_before(first_queued.unwrap_or(u64::MAX));
         }
     }
 }
@@ -752,6 +856,86 @@ fn ssh_dir(dir: Direction) -> SshDirection {
     match dir {
         Direction::ToServer => SshDirection::ToServer,
         Direction::ToClient => SshDirection::ToClient,
+    }
+}
+
+fn smb_dir(dir: Direction) -> SmbDirection {
+    match dir {
+        Direction::ToServer => SmbDirection::ToServer,
+        Direction::ToClient => SmbDirection::ToClient,
+    }
+}
+
+fn collect_smb(events: &[SmbReady], ready: &mut Vec<ReadyTx>) {
+    for e in events {
+        ready.push(ReadyTx {
+            id: e.id,
+            side: match e.dir {
+                SmbDirection::ToServer => TxSide::Request,
+                SmbDirection::ToClient => TxSide::Response,
+            },
+        });
+    }
+}
+
+/// An SMB transaction, as the rule engine's buffers: a tree connect
+/// (`smb.share` / `smb.named_pipe`) or a file (`file.data`, `file.name`,
+/// `filesize`), plus the events raised while it was the latest.
+pub struct SmbTxView<'a> {
+    /// The transaction.
+    pub tx: &'a SmbTx,
+    /// The side inspected.
+    pub side: TxSide,
+    /// How far the to-client stream was acknowledged at inspection: a
+    /// tree connect's response counts only once acknowledged.
+    pub acked_to_client: u64,
+}
+
+impl SmbTxView<'_> {
+    /// Whether the tree connect's response is known to inspection.
+    fn response_seen(&self) -> bool {
+        self.tx
+            .response_end
+            .is_some_and(|e| e <= self.acked_to_client)
+    }
+}
+
+impl TxBuffers for SmbTxView<'_> {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        match (&self.tx.kind, buffer) {
+            // A share is a named pipe once the response said so (Suricata
+            // registers both buffers for requests).
+            (
+                SmbTxKind::TreeConnect { share, is_pipe },
+                Buffer::SmbShare | Buffer::SmbNamedPipe,
+            ) => {
+                let pipe = self.response_seen() && *is_pipe == Some(true);
+                (pipe == (buffer == Buffer::SmbNamedPipe))
+                    .then(|| non_empty(share))
+                    .flatten()
+            }
+            (SmbTxKind::File(f), Buffer::FileData) => non_empty(&f.data),
+            (SmbTxKind::File(f), Buffer::FileName) => non_empty(&f.name),
+            (SmbTxKind::File(f), Buffer::FileMagic) => {
+                rampart_app::file_magic::describe(&f.data).map(|d| Cow::Owned(d.into_bytes()))
+            }
+            _ => None,
+        }
+    }
+
+    fn proto(&self) -> TxProto {
+        TxProto::Smb
+    }
+
+    fn has_event(&self, name: &str) -> bool {
+        self.tx.anomalies.iter().any(|a| a.event_name() == name)
+    }
+
+    fn file_size(&self) -> Option<u64> {
+        match &self.tx.kind {
+            SmbTxKind::File(f) if f.closed => Some(f.size),
+            _ => None,
+        }
     }
 }
 

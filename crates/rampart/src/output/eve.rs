@@ -248,6 +248,8 @@ fn alert_app_object(tx: &AppTxView<'_>) -> Option<(&'static str, Value)> {
         AppTxView::Http(v) => Some(("http", http_object(v.tx))),
         AppTxView::Tls(v) => Some(("tls", tls_object(v.session))),
         AppTxView::Ssh(v) => Some(("ssh", ssh_object(v.session))),
+        // Suricata's `smb` object is not produced yet.
+        AppTxView::Smb(_) => None,
         AppTxView::Dns(v) => {
             let m = v.message()?;
             let mut dns = Map::new();

@@ -1,0 +1,933 @@
+//! SMB over TCP (port 445 / NetBIOS session service): enough of SMB1 and
+//! SMB2 to follow the files a connection writes and reads, and the shares
+//! it connects to, as Suricata's SMB parser exposes them to rules
+//! (`file.data`, `file.name`, `filesize`, `smb.share`, `smb.named_pipe`,
+//! `app-layer-event:smb.*`).
+//!
+//! The parser is pure and bounded: it is handed in-order stream data per
+//! direction, frames NetBIOS session messages itself (a message may be
+//! split anywhere across calls, several may share one call), keeps at most
+//! [`MAX_MESSAGE`] bytes of a message and [`FILE_DEPTH`] bytes of a file,
+//! and reports malformed input as [`SmbAnomaly`] values: nothing it is
+//! given stops inspection. Named pipe payloads (DCERPC over SMB) are
+//! recognised but not parsed: [`SmbTx::pipe_data`] keeps them (bounded) so
+//! that a DCERPC parser can be given them later.
+
+use std::collections::HashMap;
+
+/// Largest NetBIOS session message kept whole: SMB1 writes are at most
+/// 64 KiB (128 KiB with large write), SMB2 ones 8 MiB but rarely above
+/// 1 MiB. A longer message is skipped (its bytes counted, not kept) with
+/// [`SmbAnomaly::RecordOverflow`].
+pub const MAX_MESSAGE: usize = 1 << 21;
+
+/// Bytes of a file kept for `file.data` (Suricata inspects files with a
+/// depth too); the file's size is still counted past it.
+pub const FILE_DEPTH: usize = 1 << 20;
+
+/// Out-of-order file chunks kept per file while waiting for the gap
+/// before them to be filled.
+const MAX_PENDING_CHUNKS: usize = 64;
+
+/// Transactions kept per connection: older complete ones are dropped.
+const MAX_TXS: usize = 256;
+
+/// Outstanding requests remembered per connection (creates and reads
+/// waiting for their response).
+const MAX_PENDING: usize = 1024;
+
+/// Named pipe payload kept per transaction (for a DCERPC parser).
+const MAX_PIPE_DATA: usize = 1 << 16;
+
+/// Which way data travels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SmbDirection {
+    /// Client to server (requests).
+    ToServer,
+    /// Server to client (responses).
+    ToClient,
+}
+
+impl SmbDirection {
+    fn index(self) -> usize {
+        match self {
+            SmbDirection::ToServer => 0,
+            SmbDirection::ToClient => 1,
+        }
+    }
+}
+
+/// Malformed or suspicious input, reported as Suricata's
+/// `app-layer-event:smb.<name>` events rather than errors, so that hostile
+/// traffic never stops inspection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmbAnomaly {
+    /// A record that does not parse (`smb.malformed_data`).
+    MalformedData,
+    /// A NetBIOS message longer than [`MAX_MESSAGE`], skipped
+    /// (`smb.record_overflow`).
+    RecordOverflow,
+    /// File data written or read again at an offset already seen: an
+    /// evasion trick (`smb.file_overlap`).
+    FileOverlap,
+    /// A read response claims more data than its message holds
+    /// (`smb.read_response_too_large`).
+    ReadResponseTooLarge,
+    /// More transactions than [`MAX_TXS`] were open
+    /// (`smb.too_many_transactions`).
+    TooManyTransactions,
+}
+
+impl SmbAnomaly {
+    /// The event's name in rules, without the `smb.` prefix.
+    pub fn event_name(self) -> &'static str {
+        match self {
+            SmbAnomaly::MalformedData => "malformed_data",
+            SmbAnomaly::RecordOverflow => "record_overflow",
+            SmbAnomaly::FileOverlap => "file_overlap",
+            SmbAnomaly::ReadResponseTooLarge => "read_response_too_large",
+            SmbAnomaly::TooManyTransactions => "too_many_transactions",
+        }
+    }
+}
+
+/// The `app-layer-event:smb.<name>` events the parser reports; rules
+/// naming other SMB events stay inactive rather than never matching.
+pub const SMB_EVENTS: &[&str] = &[
+    "malformed_data",
+    "record_overflow",
+    "file_overlap",
+    "read_response_too_large",
+    "too_many_transactions",
+];
+
+/// A file written to or read from a share, as far as the connection
+/// showed it.
+#[derive(Clone, Debug, Default)]
+pub struct SmbFile {
+    /// The name given when it was opened (`file.name`), lossily narrowed
+    /// from UTF-16 as Suricata does.
+    pub name: Vec<u8>,
+    /// Its share (`\\server\share`, without the first backslash).
+    pub share: Vec<u8>,
+    /// The file id the protocol uses (SMB1 FID with the user id, SMB2
+    /// GUID).
+    pub fid: Vec<u8>,
+    /// Written (to server) or read (to client).
+    pub direction: Option<SmbDirection>,
+    /// The file's first bytes in order, up to [`FILE_DEPTH`]
+    /// (`file.data`).
+    pub data: Vec<u8>,
+    /// Bytes received in order from offset 0 (the file's size so far).
+    pub size: u64,
+    /// Chunks received past a gap: offset and bytes.
+    pending: Vec<(u64, Vec<u8>)>,
+    /// The file was closed (or the connection ended): its size is final.
+    pub closed: bool,
+}
+
+impl SmbFile {
+    /// Places a chunk at `offset`; returns whether it overlapped data
+    /// already seen (the overlapping part is dropped: the first copy
+    /// wins).
+    fn add(&mut self, offset: u64, mut chunk: &[u8]) -> bool {
+        let mut overlap = false;
+        if offset < self.size {
+            overlap = true;
+            let skip = usize::try_from(self.size - offset).unwrap_or(usize::MAX);
+            chunk = chunk.get(skip..).unwrap_or(&[]);
+            if chunk.is_empty() {
+                return overlap;
+            }
+            self.append(chunk);
+        } else if offset == self.size {
+            self.append(chunk);
+        } else {
+            if self.pending.iter().any(|(o, c)| {
+                offset < o.saturating_add(c.len() as u64)
+                    && *o < offset.saturating_add(chunk.len() as u64)
+            }) {
+                overlap = true;
+            }
+            if self.pending.len() < MAX_PENDING_CHUNKS {
+                self.pending.push((offset, chunk.to_vec()));
+            }
+            return overlap;
+        }
+        // Chunks the gap before them was waiting for.
+        loop {
+            let size = self.size;
+            let Some(i) = self.pending.iter().position(|(o, _)| *o <= size) else {
+                break;
+            };
+            let (o, c) = self.pending.swap_remove(i);
+            let skip = usize::try_from(size - o).unwrap_or(usize::MAX);
+            if let Some(rest) = c.get(skip..) {
+                if !rest.is_empty() {
+                    self.append(rest);
+                }
+            }
+        }
+        overlap
+    }
+
+    fn append(&mut self, chunk: &[u8]) {
+        let room = FILE_DEPTH.saturating_sub(self.data.len());
+        self.data
+            .extend_from_slice(chunk.get(..room.min(chunk.len())).unwrap_or(&[]));
+        self.size = self.size.saturating_add(chunk.len() as u64);
+    }
+}
+
+/// What a transaction is about.
+#[derive(Clone, Debug)]
+pub enum SmbTxKind {
+    /// A tree connect: the share (`smb.share`, or `smb.named_pipe` for
+    /// IPC$), learnt from the request, whether it is a pipe from the
+    /// response.
+    TreeConnect {
+        /// The share path without its first backslash.
+        share: Vec<u8>,
+        /// Whether the server said the share is IPC (a named pipe
+        /// share); `None` until the response.
+        is_pipe: Option<bool>,
+    },
+    /// A file transfer (one per file and direction).
+    File(SmbFile),
+    /// Reads and writes on a named pipe (DCERPC over SMB).
+    Pipe,
+}
+
+/// One SMB transaction: rules inspect it.
+#[derive(Clone, Debug)]
+pub struct SmbTx {
+    /// Its id in the connection.
+    pub id: u64,
+    /// What it is about.
+    pub kind: SmbTxKind,
+    /// Anomalies raised while it was the latest transaction (Suricata sets
+    /// a connection's events on its most recent transaction).
+    pub anomalies: Vec<SmbAnomaly>,
+    /// Stream offset (to-client direction) just past the response that
+    /// completed it, when known: what the server told is visible to
+    /// inspection only once that data is acknowledged.
+    pub response_end: Option<u64>,
+    /// Named pipe payload, requests then responses, bounded: for a DCERPC
+    /// parser.
+    pub pipe_data: [Vec<u8>; 2],
+}
+
+/// A transaction side ready for inspection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SmbReady {
+    /// The transaction.
+    pub id: u64,
+    /// The side: its request (to server) or response (to client).
+    pub dir: SmbDirection,
+}
+
+/// A request whose response decides something.
+#[derive(Clone, Debug)]
+enum Pending {
+    /// A tree connect (its transaction).
+    TreeConnect(u64),
+    /// A create of a file named so.
+    Create(Vec<u8>),
+    /// A read of a file at an offset.
+    Read { fid: Vec<u8>, offset: u64 },
+}
+
+/// A share a tree id stands for.
+#[derive(Clone, Debug)]
+struct Tree {
+    share: Vec<u8>,
+    is_pipe: bool,
+}
+
+/// Key of a request awaiting its response: dialect, session/tree ids and
+/// message id as the header gives them.
+type MsgKey = (u8, u64, u32, u64);
+
+/// An SMB connection.
+#[derive(Debug, Default)]
+pub struct SmbSession {
+    /// Per direction: bytes of the NetBIOS message being assembled.
+    buf: [Vec<u8>; 2],
+    /// Per direction: bytes of an oversized message still to skip.
+    skip: [u64; 2],
+    txs: Vec<SmbTx>,
+    next_id: u64,
+    pending: HashMap<MsgKey, Pending>,
+    trees: HashMap<(u8, u64, u32), Tree>,
+    /// File ids to names.
+    names: HashMap<Vec<u8>, Vec<u8>>,
+    /// Stream offset just past the data of the current call.
+    end: u64,
+    /// Anomalies raised with no transaction yet.
+    pub orphan_anomalies: Vec<SmbAnomaly>,
+}
+
+/// A parsed SMB1 or SMB2 header, the parts that matter here.
+struct Header {
+    command: u16,
+    status: u32,
+    reply: bool,
+    unicode: bool,
+    session: u64,
+    tree: u32,
+    msg: u64,
+}
+
+impl SmbSession {
+    /// A session with nothing seen yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The transactions still held.
+    pub fn transactions(&self) -> &[SmbTx] {
+        &self.txs
+    }
+
+    /// Transaction `id`, while held.
+    pub fn transaction(&self, id: u64) -> Option<&SmbTx> {
+        self.txs.iter().find(|t| t.id == id)
+    }
+
+    /// Feeds in-order stream data of `dir`; `end` is the stream offset
+    /// just past it (recorded on responses, see [`SmbTx::response_end`]).
+    /// Appends the transaction sides that became ready.
+    pub fn feed(&mut self, dir: SmbDirection, data: &[u8], end: u64, out: &mut Vec<SmbReady>) {
+        self.end = end;
+        let d = dir.index();
+        let mut data = data;
+        while !data.is_empty() {
+            let skip = self.skip.get(d).copied().unwrap_or(0);
+            if skip > 0 {
+                let n = usize::try_from(skip).unwrap_or(usize::MAX).min(data.len());
+                if let Some(s) = self.skip.get_mut(d) {
+                    *s -= n as u64;
+                }
+                data = data.get(n..).unwrap_or(&[]);
+                continue;
+            }
+            let Some(buf) = self.buf.get_mut(d) else {
+                return;
+            };
+            // Header first, then the body it announces.
+            let need = if buf.len() < 4 {
+                4 - buf.len()
+            } else {
+                let len = nbss_len(buf);
+                if len > MAX_MESSAGE {
+                    buf.clear();
+                    if let Some(s) = self.skip.get_mut(d) {
+                        *s = len as u64;
+                    }
+                    self.anomaly(SmbAnomaly::RecordOverflow);
+                    continue;
+                }
+                (4 + len).saturating_sub(buf.len())
+            };
+            let n = need.min(data.len());
+            buf.extend_from_slice(data.get(..n).unwrap_or(&[]));
+            data = data.get(n..).unwrap_or(&[]);
+            if buf.len() >= 4 && buf.len() == 4 + nbss_len(buf) {
+                let msg = std::mem::take(buf);
+                if msg.first() == Some(&0) {
+                    self.message(dir, msg.get(4..).unwrap_or(&[]), out);
+                }
+                // Other NetBIOS types (keepalive, session request) carry
+                // no SMB.
+            }
+        }
+    }
+
+    /// The connection ended: open files count as complete (truncated),
+    /// and their sides are ready.
+    pub fn finish(&mut self, out: &mut Vec<SmbReady>) {
+        for tx in &mut self.txs {
+            if let SmbTxKind::File(f) = &mut tx.kind {
+                if !f.closed {
+                    f.closed = true;
+                    out.push(SmbReady {
+                        id: tx.id,
+                        dir: SmbDirection::ToServer,
+                    });
+                    out.push(SmbReady {
+                        id: tx.id,
+                        dir: SmbDirection::ToClient,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Drops complete transactions before `id` (those inspected).
+    pub fn remove_completed_before(&mut self, id: u64) {
+        self.txs.retain(|t| {
+            t.id >= id
+                || match &t.kind {
+                    SmbTxKind::File(f) => !f.closed,
+                    SmbTxKind::TreeConnect { is_pipe, .. } => is_pipe.is_none(),
+                    SmbTxKind::Pipe => true,
+                }
+        });
+    }
+
+    fn anomaly(&mut self, a: SmbAnomaly) {
+        match self.txs.last_mut() {
+            Some(tx) => {
+                if !tx.anomalies.contains(&a) {
+                    tx.anomalies.push(a);
+                }
+            }
+            None => {
+                if !self.orphan_anomalies.contains(&a) {
+                    self.orphan_anomalies.push(a);
+                }
+            }
+        }
+    }
+
+    fn new_tx(&mut self, kind: SmbTxKind) -> u64 {
+        self.next_id += 1;
+        let id = self.next_id;
+        if self.txs.len() >= MAX_TXS {
+            self.txs.remove(0);
+            self.anomaly(SmbAnomaly::TooManyTransactions);
+        }
+        self.txs.push(SmbTx {
+            id,
+            kind,
+            anomalies: Vec::new(),
+            response_end: None,
+            pipe_data: [Vec::new(), Vec::new()],
+        });
+        id
+    }
+
+    fn tx_mut(&mut self, id: u64) -> Option<&mut SmbTx> {
+        self.txs.iter_mut().find(|t| t.id == id)
+    }
+
+    fn remember(&mut self, key: MsgKey, p: Pending) {
+        if self.pending.len() >= MAX_PENDING {
+            self.pending.clear();
+        }
+        self.pending.insert(key, p);
+    }
+
+    fn message(&mut self, dir: SmbDirection, msg: &[u8], out: &mut Vec<SmbReady>) {
+        match msg.get(..4) {
+            Some(b"\xffSMB") => self.smb1(dir, msg, out),
+            Some(b"\xfeSMB") => self.smb2(dir, msg, out),
+            // SMB3 transform (encrypted) and others: nothing to see.
+            Some(b"\xfdSMB") => {}
+            _ => self.anomaly(SmbAnomaly::MalformedData),
+        }
+    }
+
+    // ---- SMB1 ----
+
+    fn smb1(&mut self, dir: SmbDirection, msg: &[u8], out: &mut Vec<SmbReady>) {
+        if msg.len() < 32 {
+            self.anomaly(SmbAnomaly::MalformedData);
+            return;
+        }
+        let h = Header {
+            command: u16::from(u8_at(msg, 4)),
+            status: u32_at(msg, 5),
+            reply: u8_at(msg, 9) & 0x80 != 0,
+            unicode: u16_at(msg, 10) & 0x8000 != 0,
+            session: u64::from(u16_at(msg, 28)),
+            tree: u32::from(u16_at(msg, 24)),
+            msg: u64::from(u16_at(msg, 30)) | (u64::from(u16_at(msg, 26)) << 16),
+        };
+        let reply = h.reply || dir == SmbDirection::ToClient;
+        let mut command = h.command as u8;
+        let mut off = 32usize;
+        // AndX chains: each block names the next command and its offset
+        // (from the header's start); offsets must move forward.
+        for _ in 0..8 {
+            let next = self.smb1_command(&h, reply, command, msg, off, out);
+            match next {
+                Some((c, o)) if c != 0xff && o > off && o < msg.len() => {
+                    command = c;
+                    off = o;
+                }
+                _ => break,
+            }
+        }
+    }
+
+    /// Parses one SMB1 command block at `off`; returns the AndX
+    /// successor (command, offset) when there is one.
+    fn smb1_command(
+        &mut self,
+        h: &Header,
+        reply: bool,
+        command: u8,
+        msg: &[u8],
+        off: usize,
+        out: &mut Vec<SmbReady>,
+    ) -> Option<(u8, usize)> {
+        let wc = usize::from(*msg.get(off)?);
+        let words = msg.get(off + 1..off + 1 + 2 * wc)?;
+        let bc_at = off + 1 + 2 * wc;
+        let bc = usize::from(u16_at(msg, bc_at));
+        let bytes_at = bc_at + 2;
+        let bytes = msg
+            .get(bytes_at..(bytes_at + bc).min(msg.len()))
+            .unwrap_or(&[]);
+        let andx = |words: &[u8]| -> Option<(u8, usize)> {
+            (words.len() >= 4).then(|| (u8_at(words, 0), usize::from(u16_at(words, 2))))
+        };
+        let key: MsgKey = (1, h.session, h.tree, h.msg);
+        let tree_key = (1u8, h.session, h.tree);
+        let ok = h.status == 0;
+        match command {
+            // TREE_CONNECT_ANDX
+            0x75 if !reply => {
+                if words.len() < 8 {
+                    self.anomaly(SmbAnomaly::MalformedData);
+                    return None;
+                }
+                let pwlen = usize::from(u16_at(words, 6));
+                let path_at = bytes_at + pwlen;
+                let rest = msg.get(path_at..(bytes_at + bc).min(msg.len()))?;
+                let (path, used) = if h.unicode {
+                    let pad = path_at % 2;
+                    let (s, n) = utf16_str(rest.get(pad..).unwrap_or(&[]));
+                    (s, n + pad)
+                } else {
+                    ascii_str(rest)
+                };
+                let _service = ascii_str(rest.get(used..).unwrap_or(&[])).0;
+                let share = path.get(1..).map(<[u8]>::to_vec).unwrap_or(path);
+                let id = self.new_tx(SmbTxKind::TreeConnect {
+                    share,
+                    is_pipe: None,
+                });
+                // The tree id is known from the response only.
+                self.remember((1, h.session, 0, h.msg), Pending::TreeConnect(id));
+                out.push(SmbReady {
+                    id,
+                    dir: SmbDirection::ToServer,
+                });
+                andx(words)
+            }
+            0x75 => {
+                let p = self.pending.remove(&(1, h.session, 0, h.msg));
+                let Some(Pending::TreeConnect(id)) = p else {
+                    return andx(words);
+                };
+                let service = ascii_str(bytes).0;
+                let is_pipe = ok && service == b"IPC";
+                let end = self.end;
+                let mut share = None;
+                if let Some(tx) = self.tx_mut(id) {
+                    if let SmbTxKind::TreeConnect {
+                        share: s,
+                        is_pipe: p,
+                    } = &mut tx.kind
+                    {
+                        *p = Some(is_pipe);
+                        share = Some(s.clone());
+                    }
+                    tx.response_end = Some(end);
+                }
+                if let (Some(share), true) = (share, ok) {
+                    self.trees.insert(tree_key, Tree { share, is_pipe });
+                }
+                out.push(SmbReady {
+                    id,
+                    dir: SmbDirection::ToClient,
+                });
+                andx(words)
+            }
+            // NT_CREATE_ANDX
+            0xa2 if !reply => {
+                if words.len() < 48 {
+                    self.anomaly(SmbAnomaly::MalformedData);
+                    return None;
+                }
+                let name_len = usize::from(u16_at(words, 5));
+                let mut name_at = bytes_at;
+                if h.unicode && name_at % 2 == 1 {
+                    name_at += 1;
+                }
+                let raw = msg
+                    .get(name_at..name_at.saturating_add(name_len).min(msg.len()))
+                    .unwrap_or(&[]);
+                let name = if h.unicode {
+                    utf16_str(raw).0
+                } else {
+                    ascii_str(raw).0
+                };
+                self.remember(key, Pending::Create(name));
+                andx(words)
+            }
+            0xa2 => {
+                let p = self.pending.remove(&key);
+                if let (Some(Pending::Create(name)), true, true) = (p, ok, words.len() >= 7) {
+                    let fid = fid1(u16_at(words, 5), h.session);
+                    if self.names.len() >= MAX_PENDING {
+                        self.names.clear();
+                    }
+                    self.names.insert(fid, name);
+                }
+                andx(words)
+            }
+            // WRITE_ANDX
+            0x2f if !reply => {
+                if words.len() < 24 {
+                    self.anomaly(SmbAnomaly::MalformedData);
+                    return None;
+                }
+                let fid = fid1(u16_at(words, 4), h.session);
+                let mut offset = u64::from(u32_at(words, 6));
+                if words.len() >= 28 {
+                    offset |= u64::from(u32_at(words, 24)) << 32;
+                }
+                let len = usize::from(u16_at(words, 20)) | (usize::from(u16_at(words, 18)) << 16);
+                let data_at = usize::from(u16_at(words, 22));
+                let Some(data) = msg.get(data_at..data_at.saturating_add(len)) else {
+                    self.anomaly(SmbAnomaly::MalformedData);
+                    return None;
+                };
+                self.file_data(tree_key, fid, SmbDirection::ToServer, offset, data);
+                andx(words)
+            }
+            0x2e if !reply => {
+                // READ_ANDX request: the response carries no file id.
+                if words.len() < 20 {
+                    self.anomaly(SmbAnomaly::MalformedData);
+                    return None;
+                }
+                let fid = fid1(u16_at(words, 4), h.session);
+                let mut offset = u64::from(u32_at(words, 6));
+                if words.len() >= 24 {
+                    offset |= u64::from(u32_at(words, 20)) << 32;
+                }
+                self.remember(key, Pending::Read { fid, offset });
+                andx(words)
+            }
+            0x2e => {
+                let p = self.pending.remove(&key);
+                let Some(Pending::Read { fid, offset }) = p else {
+                    return andx(words);
+                };
+                if !ok || words.len() < 24 {
+                    return andx(words);
+                }
+                let len = usize::from(u16_at(words, 10)) | (usize::from(u16_at(words, 14)) << 16);
+                let data_at = usize::from(u16_at(words, 12));
+                let Some(data) = msg.get(data_at..data_at.saturating_add(len)) else {
+                    self.anomaly(SmbAnomaly::ReadResponseTooLarge);
+                    return None;
+                };
+                self.file_data(tree_key, fid, SmbDirection::ToClient, offset, data);
+                andx(words)
+            }
+            // CLOSE
+            0x04 if !reply => {
+                if words.len() >= 2 {
+                    let fid = fid1(u16_at(words, 0), h.session);
+                    self.close(&fid, out);
+                }
+                None
+            }
+            // Other AndX commands: follow the chain.
+            0x73 | 0x74 | 0x2d | 0x2f => andx(words),
+            _ => None,
+        }
+    }
+
+    // ---- SMB2 ----
+
+    fn smb2(&mut self, dir: SmbDirection, msg: &[u8], out: &mut Vec<SmbReady>) {
+        // Compounded requests follow each other at `next_command`.
+        let mut at = 0usize;
+        for _ in 0..32 {
+            let Some(m) = msg.get(at..) else { break };
+            let next = u32_at(m, 20) as usize;
+            let one = if next > 0 {
+                m.get(..next).unwrap_or(m)
+            } else {
+                m
+            };
+            self.smb2_one(dir, one, out);
+            if next < 64 || at.saturating_add(next) >= msg.len() {
+                break;
+            }
+            at += next;
+        }
+    }
+
+    fn smb2_one(&mut self, dir: SmbDirection, m: &[u8], out: &mut Vec<SmbReady>) {
+        if m.len() < 64 || m.get(..4) != Some(b"\xfeSMB") {
+            self.anomaly(SmbAnomaly::MalformedData);
+            return;
+        }
+        let flags = u32_at(m, 16);
+        let h = Header {
+            command: u16_at(m, 12),
+            status: u32_at(m, 8),
+            reply: flags & 1 != 0 || dir == SmbDirection::ToClient,
+            unicode: true,
+            session: u64_at(m, 40),
+            tree: u32_at(m, 36),
+            msg: u64_at(m, 24),
+        };
+        let body = m.get(64..).unwrap_or(&[]);
+        // Responses to async commands carry no tree id: key by message.
+        let key: MsgKey = (2, h.session, 0, h.msg);
+        let tree_key = (2u8, h.session, h.tree);
+        let ok = h.status == 0;
+        match (h.command, h.reply) {
+            // TREE_CONNECT
+            (3, false) => {
+                let at = usize::from(u16_at(body, 4));
+                let len = usize::from(u16_at(body, 6));
+                let raw = m.get(at..at.saturating_add(len)).unwrap_or(&[]);
+                let path = utf16_str(raw).0;
+                let share = path.get(1..).map(<[u8]>::to_vec).unwrap_or(path);
+                let id = self.new_tx(SmbTxKind::TreeConnect {
+                    share,
+                    is_pipe: None,
+                });
+                self.remember(key, Pending::TreeConnect(id));
+                out.push(SmbReady {
+                    id,
+                    dir: SmbDirection::ToServer,
+                });
+            }
+            (3, true) => {
+                let Some(Pending::TreeConnect(id)) = self.pending.remove(&key) else {
+                    return;
+                };
+                let is_pipe = ok && u8_at(body, 2) == 2;
+                let end = self.end;
+                let mut share = None;
+                if let Some(tx) = self.tx_mut(id) {
+                    if let SmbTxKind::TreeConnect {
+                        share: s,
+                        is_pipe: p,
+                    } = &mut tx.kind
+                    {
+                        *p = Some(is_pipe);
+                        share = Some(s.clone());
+                    }
+                    tx.response_end = Some(end);
+                }
+                if let (Some(share), true) = (share, ok) {
+                    self.trees.insert(tree_key, Tree { share, is_pipe });
+                }
+                out.push(SmbReady {
+                    id,
+                    dir: SmbDirection::ToClient,
+                });
+            }
+            // CREATE
+            (5, false) => {
+                let at = usize::from(u16_at(body, 44));
+                let len = usize::from(u16_at(body, 46));
+                let raw = m.get(at..at.saturating_add(len)).unwrap_or(&[]);
+                self.remember(key, Pending::Create(utf16_str(raw).0));
+            }
+            (5, true) => {
+                if let (Some(Pending::Create(name)), true) = (self.pending.remove(&key), ok) {
+                    if let Some(guid) = body.get(64..80) {
+                        if self.names.len() >= MAX_PENDING {
+                            self.names.clear();
+                        }
+                        self.names.insert(guid.to_vec(), name);
+                    }
+                }
+            }
+            // CLOSE
+            (6, false) => {
+                if let Some(guid) = body.get(8..24) {
+                    let guid = guid.to_vec();
+                    self.close(&guid, out);
+                }
+            }
+            // READ
+            (8, false) => {
+                let offset = u64_at(body, 8);
+                if let Some(guid) = body.get(16..32) {
+                    self.remember(
+                        key,
+                        Pending::Read {
+                            fid: guid.to_vec(),
+                            offset,
+                        },
+                    );
+                }
+            }
+            (8, true) => {
+                let Some(Pending::Read { fid, offset }) = self.pending.remove(&key) else {
+                    return;
+                };
+                if !ok {
+                    return;
+                }
+                let at = usize::from(u8_at(body, 2));
+                let len = u32_at(body, 4) as usize;
+                let Some(data) = m.get(at..at.saturating_add(len)) else {
+                    self.anomaly(SmbAnomaly::ReadResponseTooLarge);
+                    return;
+                };
+                self.file_data(tree_key, fid, SmbDirection::ToClient, offset, data);
+            }
+            // WRITE
+            (9, false) => {
+                let at = usize::from(u16_at(body, 2));
+                let len = u32_at(body, 4) as usize;
+                let offset = u64_at(body, 8);
+                let (Some(guid), Some(data)) =
+                    (body.get(16..32), m.get(at..at.saturating_add(len)))
+                else {
+                    self.anomaly(SmbAnomaly::MalformedData);
+                    return;
+                };
+                let guid = guid.to_vec();
+                self.file_data(tree_key, guid, SmbDirection::ToServer, offset, data);
+            }
+            _ => {}
+        }
+    }
+
+    // ---- files ----
+
+    fn file_data(
+        &mut self,
+        tree_key: (u8, u64, u32),
+        fid: Vec<u8>,
+        dir: SmbDirection,
+        offset: u64,
+        data: &[u8],
+    ) {
+        let tree = self.trees.get(&tree_key).cloned();
+        if tree.as_ref().is_some_and(|t| t.is_pipe) {
+            let id = match self
+                .txs
+                .iter()
+                .rev()
+                .find(|t| matches!(t.kind, SmbTxKind::Pipe))
+            {
+                Some(t) => t.id,
+                None => self.new_tx(SmbTxKind::Pipe),
+            };
+            if let Some(tx) = self.tx_mut(id) {
+                if let Some(b) = tx.pipe_data.get_mut(dir.index()) {
+                    let room = MAX_PIPE_DATA.saturating_sub(b.len());
+                    b.extend_from_slice(data.get(..room.min(data.len())).unwrap_or(&[]));
+                }
+            }
+            return;
+        }
+        let open = self.txs.iter().position(|t| match &t.kind {
+            SmbTxKind::File(f) => !f.closed && f.direction == Some(dir) && f.fid == fid,
+            _ => false,
+        });
+        let idx = match open {
+            Some(i) => i,
+            None => {
+                let name = self.names.get(&fid).cloned().unwrap_or_default();
+                let id = self.new_tx(SmbTxKind::File(SmbFile {
+                    name,
+                    share: tree.map(|t| t.share).unwrap_or_default(),
+                    direction: Some(dir),
+                    fid,
+                    ..SmbFile::default()
+                }));
+                match self.txs.iter().position(|t| t.id == id) {
+                    Some(i) => i,
+                    None => return,
+                }
+            }
+        };
+        let overlap = match self.txs.get_mut(idx).map(|t| &mut t.kind) {
+            Some(SmbTxKind::File(f)) => f.add(offset, data),
+            _ => false,
+        };
+        if overlap {
+            self.anomaly(SmbAnomaly::FileOverlap);
+        }
+    }
+
+    fn close(&mut self, fid: &[u8], out: &mut Vec<SmbReady>) {
+        for tx in &mut self.txs {
+            let id = tx.id;
+            if let SmbTxKind::File(f) = &mut tx.kind {
+                if !f.closed && f.fid == fid {
+                    f.closed = true;
+                    out.push(SmbReady {
+                        id,
+                        dir: SmbDirection::ToServer,
+                    });
+                    out.push(SmbReady {
+                        id,
+                        dir: SmbDirection::ToClient,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// The length field of a NetBIOS session header (`buf` has 4 bytes).
+fn nbss_len(buf: &[u8]) -> usize {
+    (usize::from(u8_at(buf, 1)) << 16)
+        | (usize::from(u8_at(buf, 2)) << 8)
+        | usize::from(u8_at(buf, 3))
+}
+
+/// An SMB1 file id, qualified by the user id (ids are per session).
+fn fid1(fid: u16, session: u64) -> Vec<u8> {
+    let mut v = fid.to_le_bytes().to_vec();
+    v.extend_from_slice(&session.to_le_bytes());
+    v
+}
+
+/// A NUL-terminated (or unterminated) 8-bit string and the bytes used.
+fn ascii_str(b: &[u8]) -> (Vec<u8>, usize) {
+    match b.iter().position(|&c| c == 0) {
+        Some(n) => (b.get(..n).unwrap_or(&[]).to_vec(), n + 1),
+        None => (b.to_vec(), b.len()),
+    }
+}
+
+/// A UTF-16LE string up to a NUL unit (or the end), narrowed to its low
+/// bytes as Suricata does, and the bytes used.
+fn utf16_str(b: &[u8]) -> (Vec<u8>, usize) {
+    let mut out = Vec::new();
+    let mut used = 0;
+    for unit in b.chunks_exact(2) {
+        used += 2;
+        let (lo, hi) = (u8_at(unit, 0), u8_at(unit, 1));
+        if lo == 0 && hi == 0 {
+            return (out, used);
+        }
+        out.push(lo);
+    }
+    (out, used)
+}
+
+fn u8_at(b: &[u8], at: usize) -> u8 {
+    b.get(at).copied().unwrap_or(0)
+}
+
+fn u16_at(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([u8_at(b, at), u8_at(b, at + 1)])
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from(u16_at(b, at)) | (u32::from(u16_at(b, at + 2)) << 16)
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    u64::from(u32_at(b, at)) | (u64::from(u32_at(b, at + 4)) << 32)
+}
