@@ -4,8 +4,9 @@
 //! byte buffers Suricata's `http.*` sticky buffers expose, a DNS parser
 //! ([`dns`]: datagrams and DNS over TCP, names bounded against pointer
 //! loops), a TLS handshake parser ([`tls`]: SNI, JA3/JA3S, certificate
-//! chain up to TLS 1.2) and an SSH parser ([`ssh`]: identification lines,
-//! HASSH, packets up to NEWKEYS).
+//! chain up to TLS 1.2), an SSH parser ([`ssh`]: identification lines,
+//! HASSH, packets up to NEWKEYS) and an SMB parser ([`smb`]: shares and the
+//! files SMB1/SMB2 connections write and read).
 //!
 //! The crate is pure and sans-I/O: it never reads a socket or a file, it
 //! only receives byte slices (in order, per direction) from whatever does

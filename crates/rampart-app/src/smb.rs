@@ -931,3 +931,371 @@ fn u32_at(b: &[u8], at: usize) -> u32 {
 fn u64_at(b: &[u8], at: usize) -> u64 {
     u64::from(u32_at(b, at)) | (u64::from(u32_at(b, at + 4)) << 32)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    const TS: SmbDirection = SmbDirection::ToServer;
+    const TC: SmbDirection = SmbDirection::ToClient;
+
+    fn nbss(msg: &[u8]) -> Vec<u8> {
+        let n = msg.len();
+        let mut v = vec![0, (n >> 16) as u8, (n >> 8) as u8, n as u8];
+        v.extend_from_slice(msg);
+        v
+    }
+
+    fn utf16(s: &str) -> Vec<u8> {
+        let mut v: Vec<u8> = s.bytes().flat_map(|b| [b, 0]).collect();
+        v.extend_from_slice(&[0, 0]);
+        v
+    }
+
+    /// An SMB1 message: header, words, bytes (byte count computed).
+    fn smb1(cmd: u8, reply: bool, tid: u16, mid: u16, words: &[u8], bytes: &[u8]) -> Vec<u8> {
+        let mut m = b"\xffSMB".to_vec();
+        m.push(cmd);
+        m.extend_from_slice(&[0; 4]); // status
+        m.push(if reply { 0x80 } else { 0 });
+        m.extend_from_slice(&0xc001u16.to_le_bytes()); // unicode
+        m.extend_from_slice(&[0; 12]); // pid high, signature, reserved
+        m.extend_from_slice(&tid.to_le_bytes());
+        m.extend_from_slice(&7u16.to_le_bytes()); // pid
+        m.extend_from_slice(&100u16.to_le_bytes()); // uid
+        m.extend_from_slice(&mid.to_le_bytes());
+        assert_eq!(m.len(), 32);
+        m.push((words.len() / 2) as u8);
+        m.extend_from_slice(words);
+        m.extend_from_slice(&(bytes.len() as u16).to_le_bytes());
+        m.extend_from_slice(bytes);
+        nbss(&m)
+    }
+
+    const NO_ANDX: [u8; 4] = [0xff, 0, 0, 0];
+
+    fn tree_connect(path: &str, mid: u16) -> Vec<u8> {
+        let mut w = NO_ANDX.to_vec();
+        w.extend_from_slice(&[0, 0, 1, 0]); // flags, password length 1
+                                            // Bytes start at 32 + 1 + 8 + 2 = 43; the path at 44 (even).
+        let mut b = vec![0];
+        b.extend_from_slice(&utf16(path));
+        b.extend_from_slice(b"?????\0");
+        smb1(0x75, false, 0, mid, &w, &b)
+    }
+
+    fn tree_connect_resp(service: &str, tid: u16, mid: u16) -> Vec<u8> {
+        let mut w = NO_ANDX.to_vec();
+        w.extend_from_slice(&[1, 0]);
+        let mut b = service.as_bytes().to_vec();
+        b.push(0);
+        smb1(0x75, true, tid, mid, &w, &b)
+    }
+
+    fn create(name: &str, tid: u16, mid: u16) -> Vec<u8> {
+        let mut w = NO_ANDX.to_vec();
+        w.push(0);
+        let name = utf16(name);
+        w.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        w.resize(48, 0);
+        // Bytes start at 32 + 1 + 48 + 2 = 83: one pad byte.
+        let mut b = vec![0];
+        b.extend_from_slice(&name);
+        smb1(0xa2, false, tid, mid, &w, &b)
+    }
+
+    fn create_resp(fid: u16, tid: u16, mid: u16) -> Vec<u8> {
+        let mut w = NO_ANDX.to_vec();
+        w.push(0);
+        w.extend_from_slice(&fid.to_le_bytes());
+        w.resize(68, 0);
+        smb1(0xa2, true, tid, mid, &w, &[])
+    }
+
+    fn write(fid: u16, offset: u32, data: &[u8], pad: usize, tid: u16, mid: u16) -> Vec<u8> {
+        let mut w = NO_ANDX.to_vec();
+        w.extend_from_slice(&fid.to_le_bytes());
+        w.extend_from_slice(&offset.to_le_bytes());
+        w.extend_from_slice(&[0; 8]); // timeout, mode, remaining
+        w.extend_from_slice(&0u16.to_le_bytes()); // length high
+        w.extend_from_slice(&(data.len() as u16).to_le_bytes());
+        let data_offset = 32 + 1 + 24 + 2 + pad;
+        w.extend_from_slice(&(data_offset as u16).to_le_bytes());
+        let mut b = vec![0xee; pad];
+        b.extend_from_slice(data);
+        smb1(0x2f, false, tid, mid, &w, &b)
+    }
+
+    fn read(fid: u16, offset: u32, tid: u16, mid: u16) -> Vec<u8> {
+        let mut w = NO_ANDX.to_vec();
+        w.extend_from_slice(&fid.to_le_bytes());
+        w.extend_from_slice(&offset.to_le_bytes());
+        w.resize(20, 0);
+        smb1(0x2e, false, tid, mid, &w, &[])
+    }
+
+    fn read_resp(data: &[u8], tid: u16, mid: u16) -> Vec<u8> {
+        let mut w = NO_ANDX.to_vec();
+        w.extend_from_slice(&[0; 6]);
+        w.extend_from_slice(&(data.len() as u16).to_le_bytes());
+        let data_offset = 32 + 1 + 24 + 2 + 1;
+        w.extend_from_slice(&(data_offset as u16).to_le_bytes());
+        w.resize(24, 0);
+        let mut b = vec![0];
+        b.extend_from_slice(data);
+        smb1(0x2e, true, tid, mid, &w, &b)
+    }
+
+    fn close(fid: u16, tid: u16, mid: u16) -> Vec<u8> {
+        let mut w = fid.to_le_bytes().to_vec();
+        w.extend_from_slice(&[0; 4]);
+        smb1(0x04, false, tid, mid, &w, &[])
+    }
+
+    /// Feeds messages (each whole) and returns the ready sides.
+    fn run(s: &mut SmbSession, msgs: &[(SmbDirection, Vec<u8>)]) -> Vec<SmbReady> {
+        let mut out = Vec::new();
+        let mut end = [0u64; 2];
+        for (d, m) in msgs {
+            end[d.index()] += m.len() as u64;
+            s.feed(*d, m, end[d.index()], &mut out);
+        }
+        out
+    }
+
+    /// A share written to: tree connect, create, write, close.
+    fn upload(data: &[u8], pad: usize) -> Vec<(SmbDirection, Vec<u8>)> {
+        vec![
+            (TS, tree_connect("\\\\host\\PUBLIC", 1)),
+            (TC, tree_connect_resp("A:", 5, 1)),
+            (TS, create("\\eicar", 5, 2)),
+            (TC, create_resp(0x4006, 5, 2)),
+            (TS, write(0x4006, 0, data, pad, 5, 3)),
+            (TS, close(0x4006, 5, 4)),
+        ]
+    }
+
+    fn files(s: &SmbSession) -> Vec<&SmbFile> {
+        s.transactions()
+            .iter()
+            .filter_map(|t| match &t.kind {
+                SmbTxKind::File(f) => Some(f),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tree_connect_share_and_pipe() {
+        let mut s = SmbSession::new();
+        let out = run(
+            &mut s,
+            &[
+                (TS, tree_connect("\\\\10.4.30.5\\C$", 1)),
+                (TC, tree_connect_resp("A:", 5, 1)),
+                (TS, tree_connect("\\\\10.4.30.5\\IPC$", 2)),
+                (TC, tree_connect_resp("IPC", 6, 2)),
+            ],
+        );
+        let txs = s.transactions();
+        assert_eq!(txs.len(), 2);
+        match &txs[0].kind {
+            SmbTxKind::TreeConnect { share, is_pipe } => {
+                assert_eq!(share, b"\\10.4.30.5\\C$");
+                assert_eq!(*is_pipe, Some(false));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            &txs[1].kind,
+            SmbTxKind::TreeConnect {
+                is_pipe: Some(true),
+                ..
+            }
+        ));
+        // Each side of each tree connect is ready once.
+        assert_eq!(out.len(), 4);
+        assert_eq!(
+            txs[0].response_end,
+            Some(tree_connect_resp("A:", 5, 1).len() as u64)
+        );
+    }
+
+    #[test]
+    fn written_file_with_name_share_and_size() {
+        let data = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR";
+        for pad in [0, 2] {
+            let mut s = SmbSession::new();
+            let out = run(&mut s, &upload(data, pad));
+            let f = files(&s);
+            assert_eq!(f.len(), 1);
+            assert_eq!(f[0].data, data);
+            assert_eq!(f[0].size, data.len() as u64);
+            assert_eq!(f[0].name, b"\\eicar");
+            assert_eq!(f[0].share, b"\\host\\PUBLIC");
+            assert_eq!(f[0].direction, Some(TS));
+            assert!(f[0].closed);
+            let file_id = s.transactions()[1].id;
+            assert!(out.contains(&SmbReady {
+                id: file_id,
+                dir: TS
+            }));
+            assert!(out.contains(&SmbReady {
+                id: file_id,
+                dir: TC
+            }));
+        }
+    }
+
+    #[test]
+    fn split_anywhere_is_the_same() {
+        let data = b"some file content";
+        // The client's messages byte by byte, the server's whole and in
+        // between (the create's FID comes from its response).
+        let mut s = SmbSession::new();
+        let mut out = Vec::new();
+        for (d, m) in upload(data, 1) {
+            if d == TC {
+                s.feed(TC, &m, 0, &mut out);
+                continue;
+            }
+            for b in &m {
+                s.feed(TS, std::slice::from_ref(b), 0, &mut out);
+            }
+        }
+        let f = files(&s);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].data, data);
+        assert_eq!(f[0].name, b"\\eicar");
+        assert!(f[0].closed);
+    }
+
+    #[test]
+    fn two_messages_in_one_call_and_keepalive() {
+        let mut s = SmbSession::new();
+        let msgs = upload(b"abc", 0);
+        let mut out = Vec::new();
+        // Keepalive, then the whole client stream in one call, responses
+        // in between as they would come.
+        s.feed(TS, &[0x85, 0, 0, 0], 4, &mut out);
+        s.feed(TS, &msgs[0].1, 0, &mut out);
+        s.feed(TC, &msgs[1].1, 0, &mut out);
+        s.feed(TS, &msgs[2].1, 0, &mut out);
+        s.feed(TC, &msgs[3].1, 0, &mut out);
+        let mut rest = msgs[4].1.clone();
+        rest.extend_from_slice(&msgs[5].1);
+        s.feed(TS, &rest, 0, &mut out);
+        assert_eq!(files(&s)[0].data, b"abc");
+        assert!(files(&s)[0].closed);
+    }
+
+    #[test]
+    fn overlap_is_an_event_and_the_first_copy_wins() {
+        let mut s = SmbSession::new();
+        let mut msgs = upload(b"X", 0);
+        let close = msgs.pop().unwrap();
+        msgs.push((TS, write(0x4006, 0, b"EICAR", 0, 5, 5)));
+        msgs.push(close);
+        run(&mut s, &msgs);
+        let f = files(&s);
+        assert_eq!(f[0].data, b"XICAR");
+        assert_eq!(f[0].size, 5);
+        let file_tx = &s.transactions()[1];
+        assert_eq!(file_tx.anomalies, vec![SmbAnomaly::FileOverlap]);
+    }
+
+    #[test]
+    fn out_of_order_chunks_are_placed_by_offset() {
+        let mut s = SmbSession::new();
+        let mut msgs = upload(b"world", 0);
+        // Second half first.
+        msgs[4] = (TS, write(0x4006, 6, b"world", 0, 5, 3));
+        msgs.insert(5, (TS, write(0x4006, 0, b"hello ", 0, 5, 6)));
+        run(&mut s, &msgs);
+        let f = files(&s);
+        assert_eq!(f[0].data, b"hello world");
+        assert!(s.transactions()[1].anomalies.is_empty());
+    }
+
+    #[test]
+    fn read_file_goes_to_client() {
+        let mut s = SmbSession::new();
+        let msgs = vec![
+            (TS, tree_connect("\\\\host\\share", 1)),
+            (TC, tree_connect_resp("A:", 5, 1)),
+            (TS, create("doc.txt", 5, 2)),
+            (TC, create_resp(9, 5, 2)),
+            (TS, read(9, 0, 5, 3)),
+            (TC, read_resp(b"content", 5, 3)),
+            (TS, close(9, 5, 4)),
+        ];
+        run(&mut s, &msgs);
+        let f = files(&s);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].data, b"content");
+        assert_eq!(f[0].name, b"doc.txt");
+        assert_eq!(f[0].direction, Some(TC));
+        assert!(f[0].closed);
+    }
+
+    #[test]
+    fn pipe_writes_are_kept_for_dcerpc_not_as_files() {
+        let mut s = SmbSession::new();
+        let msgs = vec![
+            (TS, tree_connect("\\\\host\\IPC$", 1)),
+            (TC, tree_connect_resp("IPC", 5, 1)),
+            (TS, write(1, 0, b"\x05\x00\x0b", 0, 5, 2)),
+        ];
+        run(&mut s, &msgs);
+        assert!(files(&s).is_empty());
+        let pipe = s
+            .transactions()
+            .iter()
+            .find(|t| matches!(t.kind, SmbTxKind::Pipe))
+            .unwrap();
+        assert_eq!(pipe.pipe_data[0], b"\x05\x00\x0b");
+    }
+
+    #[test]
+    fn oversized_message_is_skipped_with_an_event() {
+        let mut s = SmbSession::new();
+        let mut out = Vec::new();
+        s.feed(TS, &tree_connect("\\\\h\\s", 1), 0, &mut out);
+        let n = MAX_MESSAGE + 1;
+        let mut big = vec![0, (n >> 16) as u8, (n >> 8) as u8, n as u8];
+        big.resize(4 + n, 0xaa);
+        s.feed(TS, &big, 0, &mut out);
+        assert_eq!(
+            s.transactions()[0].anomalies,
+            vec![SmbAnomaly::RecordOverflow]
+        );
+        // Framing resumes after it.
+        s.feed(TS, &tree_connect("\\\\h\\t", 2), 0, &mut out);
+        assert_eq!(s.transactions().len(), 2);
+    }
+
+    #[test]
+    fn garbage_is_malformed_not_fatal() {
+        let mut s = SmbSession::new();
+        let mut out = Vec::new();
+        s.feed(TS, &nbss(b"\xffSMBtruncated"), 0, &mut out);
+        s.feed(TS, &nbss(b"not smb at all"), 0, &mut out);
+        assert_eq!(s.orphan_anomalies, vec![SmbAnomaly::MalformedData]);
+        s.feed(TS, &tree_connect("\\\\h\\s", 1), 0, &mut out);
+        assert_eq!(s.transactions().len(), 1);
+    }
+
+    #[test]
+    fn open_files_complete_at_the_end() {
+        let mut s = SmbSession::new();
+        let mut msgs = upload(b"partial", 0);
+        msgs.pop();
+        run(&mut s, &msgs);
+        assert!(!files(&s)[0].closed);
+        let mut out = Vec::new();
+        s.finish(&mut out);
+        assert!(files(&s)[0].closed);
+        assert_eq!(out.len(), 2);
+    }
+}
