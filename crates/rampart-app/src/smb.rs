@@ -103,7 +103,7 @@ pub const SMB_EVENTS: &[&str] = &[
 
 /// A file written to or read from a share, as far as the connection
 /// showed it.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SmbFile {
     /// The name given when it was opened (`file.name`), lossily narrowed
     /// from UTF-16 as Suricata does.
@@ -180,7 +180,7 @@ impl SmbFile {
 }
 
 /// What a transaction is about.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SmbTxKind {
     /// A tree connect: the share (`smb.share`, or `smb.named_pipe` for
     /// IPC$), learnt from the request, whether it is a pipe from the
@@ -199,7 +199,7 @@ pub enum SmbTxKind {
 }
 
 /// One SMB transaction: rules inspect it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SmbTx {
     /// Its id in the connection.
     pub id: u64,
@@ -287,6 +287,12 @@ impl SmbSession {
     /// The transactions still held.
     pub fn transactions(&self) -> &[SmbTx] {
         &self.txs
+    }
+
+    /// Bytes held for framing (partial NetBIOS messages of both
+    /// directions), at most `2 * (MAX_MESSAGE + 4)`.
+    pub fn buffered(&self) -> usize {
+        self.buf.iter().map(Vec::len).sum()
     }
 
     /// Transaction `id`, while held.
