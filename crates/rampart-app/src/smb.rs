@@ -1304,4 +1304,108 @@ mod tests {
         assert!(files(&s)[0].closed);
         assert_eq!(out.len(), 2);
     }
+
+    /// An SMB2 message: header (command, reply flag, message id, tree id,
+    /// session 0x55) and body.
+    fn smb2(cmd: u16, reply: bool, msg: u64, tree: u32, body: &[u8]) -> Vec<u8> {
+        let mut m = b"\xfeSMB".to_vec();
+        m.extend_from_slice(&64u16.to_le_bytes());
+        m.extend_from_slice(&[0; 6]); // credit charge, status
+        m.extend_from_slice(&cmd.to_le_bytes());
+        m.extend_from_slice(&[1, 0]);
+        m.extend_from_slice(&u32::from(reply).to_le_bytes());
+        m.extend_from_slice(&[0; 4]); // next command
+        m.extend_from_slice(&msg.to_le_bytes());
+        m.extend_from_slice(&[0; 4]);
+        m.extend_from_slice(&tree.to_le_bytes());
+        m.extend_from_slice(&0x55u64.to_le_bytes());
+        m.extend_from_slice(&[0; 16]);
+        assert_eq!(m.len(), 64);
+        m.extend_from_slice(body);
+        nbss(&m)
+    }
+
+    #[test]
+    fn smb2_tree_connect_create_write_close() {
+        let guid = [0x42u8; 16];
+        let path = utf16("\\\\srv\\share");
+        let mut tc = vec![9, 0, 0, 0];
+        tc.extend_from_slice(&(64u16 + 8).to_le_bytes());
+        tc.extend_from_slice(&((path.len() - 2) as u16).to_le_bytes());
+        tc.extend_from_slice(&path[..path.len() - 2]);
+        let tc_resp = [16, 0, 1, 0, 0, 0, 0, 0];
+        let name = utf16("dir\\f.bin");
+        let mut cr = vec![0u8; 56];
+        cr[0] = 57;
+        cr[44..46].copy_from_slice(&(64u16 + 56).to_le_bytes());
+        cr[46..48].copy_from_slice(&((name.len() - 2) as u16).to_le_bytes());
+        cr.extend_from_slice(&name[..name.len() - 2]);
+        let mut cr_resp = vec![0u8; 88];
+        cr_resp[0] = 89;
+        cr_resp[64..80].copy_from_slice(&guid);
+        let data = b"smb2 file body";
+        let mut wr = vec![0u8; 48];
+        wr[0] = 49;
+        wr[2..4].copy_from_slice(&(64u16 + 48).to_le_bytes());
+        wr[4..8].copy_from_slice(&(data.len() as u32).to_le_bytes());
+        wr[16..32].copy_from_slice(&guid);
+        wr.extend_from_slice(data);
+        let mut cl = vec![0u8; 24];
+        cl[0] = 24;
+        cl[8..24].copy_from_slice(&guid);
+        let mut s = SmbSession::new();
+        let out = run(
+            &mut s,
+            &[
+                (TS, smb2(3, false, 1, 0, &tc)),
+                (TC, smb2(3, true, 1, 7, &tc_resp)),
+                (TS, smb2(5, false, 2, 7, &cr)),
+                (TC, smb2(5, true, 2, 7, &cr_resp)),
+                (TS, smb2(9, false, 3, 7, &wr)),
+                (TS, smb2(6, false, 4, 7, &cl)),
+            ],
+        );
+        match &s.transactions()[0].kind {
+            SmbTxKind::TreeConnect { share, is_pipe } => {
+                assert_eq!(share, b"\\srv\\share");
+                assert_eq!(*is_pipe, Some(false));
+            }
+            other => panic!("{other:?}"),
+        }
+        let f = files(&s);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].data, data);
+        assert_eq!(f[0].name, b"dir\\f.bin");
+        assert_eq!(f[0].share, b"\\srv\\share");
+        assert!(f[0].closed);
+        assert_eq!(out.len(), 4);
+    }
+
+    #[test]
+    fn write_andx_chained_after_another_command() {
+        // A WRITE_ANDX reached through an AndX chain from a first block
+        // (here another WRITE_ANDX) is parsed too.
+        let mut s = SmbSession::new();
+        let mut msgs = upload(b"first", 0);
+        // Rebuild the write so its AndX points to a second WRITE_ANDX
+        // appended after the first block's data.
+        let first = write(0x4006, 0, b"first", 0, 5, 3);
+        let mut m = first[4..].to_vec();
+        let second_at = m.len();
+        m[33] = 0x2f;
+        m[35..37].copy_from_slice(&(second_at as u16).to_le_bytes());
+        let mut w = NO_ANDX.to_vec();
+        w.extend_from_slice(&0x4006u16.to_le_bytes());
+        w.extend_from_slice(&5u32.to_le_bytes());
+        w.extend_from_slice(&[0; 10]);
+        w.extend_from_slice(&6u16.to_le_bytes());
+        w.extend_from_slice(&((second_at + 1 + 24 + 2) as u16).to_le_bytes());
+        m.push(12);
+        m.extend_from_slice(&w);
+        m.extend_from_slice(&6u16.to_le_bytes());
+        m.extend_from_slice(b"second");
+        msgs[4] = (TS, nbss(&m));
+        run(&mut s, &msgs);
+        assert_eq!(files(&s)[0].data, b"firstsecond");
+    }
 }
