@@ -44,12 +44,12 @@ fn run(ops: &[Op<'_>], bytewise: bool) -> (Vec<SmbTx>, Vec<SmbReady>, SmbSession
         }
         assert!(s.buffered() <= 2 * (MAX_MESSAGE + 4));
         assert!(s.transactions().len() <= 256);
+        assert!(s.pipe_queued() <= rampart_app::smb::MAX_PIPE_QUEUE);
         for tx in s.transactions() {
             if let SmbTxKind::File(f) = &tx.kind {
                 assert!(f.data.len() <= FILE_DEPTH);
                 assert!(f.data.len() as u64 <= f.size || f.size == 0 && f.data.is_empty());
             }
-            assert!(tx.pipe_data.iter().all(|p| p.len() <= 1 << 16));
         }
     }
     let txs = s
@@ -82,4 +82,6 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(ta, tb);
     assert_eq!(ra, rb);
     assert_eq!(a.orphan_anomalies, b.orphan_anomalies);
+    let (mut a, mut b) = (a, b);
+    assert_eq!(a.take_pipe_chunks(), b.take_pipe_chunks());
 });

@@ -9,9 +9,11 @@
 //! split anywhere across calls, several may share one call), keeps at most
 //! [`MAX_MESSAGE`] bytes of a message and [`FILE_DEPTH`] bytes of a file,
 //! and reports malformed input as [`SmbAnomaly`] values: nothing it is
-//! given stops inspection. Named pipe payloads (DCERPC over SMB) are
-//! recognised but not parsed: [`SmbTx::pipe_data`] keeps them (bounded) so
-//! that a DCERPC parser can be given them later.
+//! given stops inspection. Named pipe payloads (DCERPC over SMB: writes
+//! and reads on IPC$ trees, SMB1 TransactNmPipe, SMB2 pipe transceive
+//! IOCTLs) are recognised but not parsed: they are queued as
+//! [`PipeChunk`]s, in order and bounded, for the caller to hand to a
+//! DCERPC parser ([`SmbSession::take_pipe_chunks`]).
 
 use std::collections::HashMap;
 
@@ -36,8 +38,12 @@ const MAX_TXS: usize = 256;
 /// waiting for their response).
 const MAX_PENDING: usize = 1024;
 
-/// Named pipe payload kept per transaction (for a DCERPC parser).
-const MAX_PIPE_DATA: usize = 1 << 16;
+/// Named pipe payload queued for the caller (for a DCERPC parser) until
+/// it takes it; chunks beyond are dropped and counted.
+pub const MAX_PIPE_QUEUE: usize = 1 << 18;
+
+/// The SMB2 IOCTL control code of a named pipe transaction.
+const FSCTL_PIPE_TRANSCEIVE: u32 = 0x0011_c017;
 
 /// Which way data travels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -194,8 +200,22 @@ pub enum SmbTxKind {
     },
     /// A file transfer (one per file and direction).
     File(SmbFile),
-    /// Reads and writes on a named pipe (DCERPC over SMB).
+    /// Reads and writes on named pipes (DCERPC over SMB): the events
+    /// raised meanwhile; the payload goes to [`PipeChunk`]s.
     Pipe,
+}
+
+/// Payload written to (request) or read from (response) a named pipe,
+/// for a DCERPC parser: one direction's chunks, in order, form its
+/// DCERPC byte stream for that pipe.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PipeChunk {
+    /// Client to server (writes) or server to client (reads).
+    pub dir: SmbDirection,
+    /// The pipe's file id (as in [`SmbFile::fid`]).
+    pub fid: Vec<u8>,
+    /// The bytes.
+    pub data: Vec<u8>,
 }
 
 /// One SMB transaction: rules inspect it.
@@ -212,9 +232,6 @@ pub struct SmbTx {
     /// completed it, when known: what the server told is visible to
     /// inspection only once that data is acknowledged.
     pub response_end: Option<u64>,
-    /// Named pipe payload, requests then responses, bounded: for a DCERPC
-    /// parser.
-    pub pipe_data: [Vec<u8>; 2],
 }
 
 /// A transaction side ready for inspection.
@@ -235,6 +252,9 @@ enum Pending {
     Create(Vec<u8>),
     /// A read of a file at an offset.
     Read { fid: Vec<u8>, offset: u64 },
+    /// A named pipe transaction (SMB1 TransactNmPipe, SMB2 pipe
+    /// transceive IOCTL) on a file id.
+    Transact { fid: Vec<u8> },
 }
 
 /// A share a tree id stands for.
@@ -265,6 +285,12 @@ pub struct SmbSession {
     end: u64,
     /// Anomalies raised with no transaction yet.
     pub orphan_anomalies: Vec<SmbAnomaly>,
+    /// Named pipe payload not yet taken by the caller.
+    pipe_chunks: Vec<PipeChunk>,
+    /// Bytes in `pipe_chunks`.
+    pipe_queued: usize,
+    /// Pipe payload bytes dropped because the queue was full.
+    pub pipe_dropped: u64,
 }
 
 /// A parsed SMB1 or SMB2 header, the parts that matter here.
@@ -293,6 +319,17 @@ impl SmbSession {
     /// directions), at most `2 * (MAX_MESSAGE + 4)`.
     pub fn buffered(&self) -> usize {
         self.buf.iter().map(Vec::len).sum()
+    }
+
+    /// Takes the named pipe payload parsed since the last call, in order.
+    pub fn take_pipe_chunks(&mut self) -> Vec<PipeChunk> {
+        self.pipe_queued = 0;
+        std::mem::take(&mut self.pipe_chunks)
+    }
+
+    /// Bytes of named pipe payload queued, at most [`MAX_PIPE_QUEUE`].
+    pub fn pipe_queued(&self) -> usize {
+        self.pipe_queued
     }
 
     /// Transaction `id`, while held.
@@ -408,7 +445,6 @@ impl SmbSession {
             kind,
             anomalies: Vec::new(),
             response_end: None,
-            pipe_data: [Vec::new(), Vec::new()],
         });
         id
     }
@@ -636,6 +672,29 @@ impl SmbSession {
                 self.file_data(tree_key, fid, SmbDirection::ToClient, offset, data);
                 andx(words)
             }
+            // TRANS: TransactNmPipe writes to a pipe and reads its answer.
+            0x25 if !reply => {
+                if words.len() >= 32 && u16_at(words, 28) == 0x26 {
+                    let fid = fid1(u16_at(words, 30), h.session);
+                    let count = usize::from(u16_at(words, 22));
+                    let at = usize::from(u16_at(words, 24));
+                    let data = msg.get(at..at.saturating_add(count)).unwrap_or(&[]);
+                    self.pipe_data(fid.clone(), SmbDirection::ToServer, data);
+                    self.remember(key, Pending::Transact { fid });
+                }
+                None
+            }
+            0x25 => {
+                if let Some(Pending::Transact { fid }) = self.pending.remove(&key) {
+                    if words.len() >= 16 {
+                        let count = usize::from(u16_at(words, 12));
+                        let at = usize::from(u16_at(words, 14));
+                        let data = msg.get(at..at.saturating_add(count)).unwrap_or(&[]);
+                        self.pipe_data(fid, SmbDirection::ToClient, data);
+                    }
+                }
+                None
+            }
             // CLOSE
             0x04 if !reply => {
                 if words.len() >= 2 {
@@ -801,6 +860,28 @@ impl SmbSession {
                 let guid = guid.to_vec();
                 self.file_data(tree_key, guid, SmbDirection::ToServer, offset, data);
             }
+            // IOCTL FSCTL_PIPE_TRANSCEIVE: a pipe write and its answer.
+            (11, false) if u32_at(body, 4) == FSCTL_PIPE_TRANSCEIVE => {
+                if let Some(guid) = body.get(8..24) {
+                    let fid = guid.to_vec();
+                    let at = u32_at(body, 24) as usize;
+                    let count = u32_at(body, 28) as usize;
+                    let data = m.get(at..at.saturating_add(count)).unwrap_or(&[]);
+                    self.pipe_data(fid.clone(), SmbDirection::ToServer, data);
+                    self.remember(key, Pending::Transact { fid });
+                }
+            }
+            (11, true) => {
+                if let Some(Pending::Transact { fid }) = self.pending.remove(&key) {
+                    // A longer answer comes with STATUS_BUFFER_OVERFLOW.
+                    if ok || h.status == 0x8000_0005 {
+                        let at = u32_at(body, 32) as usize;
+                        let count = u32_at(body, 36) as usize;
+                        let data = m.get(at..at.saturating_add(count)).unwrap_or(&[]);
+                        self.pipe_data(fid, SmbDirection::ToClient, data);
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -817,21 +898,7 @@ impl SmbSession {
     ) {
         let tree = self.trees.get(&tree_key).cloned();
         if tree.as_ref().is_some_and(|t| t.is_pipe) {
-            let id = match self
-                .txs
-                .iter()
-                .rev()
-                .find(|t| matches!(t.kind, SmbTxKind::Pipe))
-            {
-                Some(t) => t.id,
-                None => self.new_tx(SmbTxKind::Pipe),
-            };
-            if let Some(tx) = self.tx_mut(id) {
-                if let Some(b) = tx.pipe_data.get_mut(dir.index()) {
-                    let room = MAX_PIPE_DATA.saturating_sub(b.len());
-                    b.extend_from_slice(data.get(..room.min(data.len())).unwrap_or(&[]));
-                }
-            }
+            self.pipe_data(fid, dir, data);
             return;
         }
         let open = self.txs.iter().position(|t| match &t.kind {
@@ -862,6 +929,27 @@ impl SmbSession {
         if overlap {
             self.anomaly(SmbAnomaly::FileOverlap);
         }
+    }
+
+    /// Queues named pipe payload (see [`PipeChunk`]); a connection's pipe
+    /// traffic has one transaction, for its events.
+    fn pipe_data(&mut self, fid: Vec<u8>, dir: SmbDirection, data: &[u8]) {
+        if !self.txs.iter().any(|t| matches!(t.kind, SmbTxKind::Pipe)) {
+            self.new_tx(SmbTxKind::Pipe);
+        }
+        if data.is_empty() {
+            return;
+        }
+        if self.pipe_queued.saturating_add(data.len()) > MAX_PIPE_QUEUE {
+            self.pipe_dropped = self.pipe_dropped.saturating_add(data.len() as u64);
+            return;
+        }
+        self.pipe_queued += data.len();
+        self.pipe_chunks.push(PipeChunk {
+            dir,
+            fid,
+            data: data.to_vec(),
+        });
     }
 
     fn close(&mut self, fid: &[u8], out: &mut Vec<SmbReady>) {
@@ -1255,12 +1343,15 @@ mod tests {
         ];
         run(&mut s, &msgs);
         assert!(files(&s).is_empty());
-        let pipe = s
+        assert!(s
             .transactions()
             .iter()
-            .find(|t| matches!(t.kind, SmbTxKind::Pipe))
-            .unwrap();
-        assert_eq!(pipe.pipe_data[0], b"\x05\x00\x0b");
+            .any(|t| matches!(t.kind, SmbTxKind::Pipe)));
+        let chunks = s.take_pipe_chunks();
+        assert_eq!(chunks.len(), 1);
+        assert_eq!(chunks[0].dir, TS);
+        assert_eq!(chunks[0].data, b"\x05\x00\x0b");
+        assert!(s.take_pipe_chunks().is_empty());
     }
 
     #[test]
@@ -1407,5 +1498,62 @@ mod tests {
         msgs[4] = (TS, nbss(&m));
         run(&mut s, &msgs);
         assert_eq!(files(&s)[0].data, b"firstsecond");
+    }
+
+    #[test]
+    fn pipe_transactions_smb1_and_smb2() {
+        // SMB1 TransactNmPipe on FID 0x4000: request data, then the
+        // response's data (matched by message id).
+        let mut s = SmbSession::new();
+        let mut w = vec![0u8; 32];
+        w[22..24].copy_from_slice(&3u16.to_le_bytes());
+        let data_at = 32 + 1 + 32 + 2;
+        w[24..26].copy_from_slice(&(data_at as u16).to_le_bytes());
+        w[26] = 2;
+        w[28..30].copy_from_slice(&0x26u16.to_le_bytes());
+        w[30..32].copy_from_slice(&0x4000u16.to_le_bytes());
+        let mut rw = vec![0u8; 20];
+        rw[12..14].copy_from_slice(&2u16.to_le_bytes());
+        rw[14..16].copy_from_slice(&((32 + 1 + 20 + 2) as u16).to_le_bytes());
+        run(
+            &mut s,
+            &[
+                (TS, smb1(0x25, false, 5, 9, &w, b"req")),
+                (TC, smb1(0x25, true, 5, 9, &rw, b"ok")),
+            ],
+        );
+        let c = s.take_pipe_chunks();
+        assert_eq!(c.len(), 2);
+        assert_eq!((c[0].dir, c[0].data.as_slice()), (TS, &b"req"[..]));
+        assert_eq!((c[1].dir, c[1].data.as_slice()), (TC, &b"ok"[..]));
+        assert_eq!(c[0].fid, c[1].fid);
+        // SMB2 IOCTL FSCTL_PIPE_TRANSCEIVE.
+        let guid = [7u8; 16];
+        let mut req = vec![0u8; 56];
+        req[0] = 57;
+        req[4..8].copy_from_slice(&FSCTL_PIPE_TRANSCEIVE.to_le_bytes());
+        req[8..24].copy_from_slice(&guid);
+        req[24..28].copy_from_slice(&(64u32 + 56).to_le_bytes());
+        req[28..32].copy_from_slice(&4u32.to_le_bytes());
+        req.extend_from_slice(b"bind");
+        let mut resp = vec![0u8; 48];
+        resp[0] = 49;
+        resp[4..8].copy_from_slice(&FSCTL_PIPE_TRANSCEIVE.to_le_bytes());
+        resp[32..36].copy_from_slice(&(64u32 + 48).to_le_bytes());
+        resp[36..40].copy_from_slice(&3u32.to_le_bytes());
+        resp.extend_from_slice(b"ack");
+        run(
+            &mut s,
+            &[
+                (TS, smb2(11, false, 4, 1, &req)),
+                (TC, smb2(11, true, 4, 1, &resp)),
+            ],
+        );
+        let c = s.take_pipe_chunks();
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0].data, b"bind");
+        assert_eq!(c[1].data, b"ack");
+        assert_eq!(c[1].fid, guid);
+        assert_eq!(s.pipe_queued(), 0);
     }
 }

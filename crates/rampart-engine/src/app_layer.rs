@@ -334,6 +334,9 @@ impl AppState {
         if let Some(smb) = self.smb.as_mut() {
             let mut events = Vec::new();
             smb.feed(smb_dir(dir), data, end, &mut events);
+            // Named pipe payload (DCERPC over SMB) would go to a DCERPC
+            // parser here; there is none yet, so it is not kept.
+            let _ = smb.take_pipe_chunks();
             self.smb_fed = Some(dir);
             collect_smb(&events, ready);
         }
