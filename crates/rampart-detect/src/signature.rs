@@ -920,6 +920,17 @@ fn app_inspect(
             .iter()
             .all(|(c, _)| matches!(c, crate::app::AppCheck::Event(_)));
     let both_sides = both_sides || (smb_events_only && !to_client && !to_server);
+    // An SMB file is inspected on its own direction's side (written files
+    // on requests, read files on responses): a file rule without flow
+    // direction looks at both, one of which has the file.
+    let smb_file = proto == TxProto::Smb
+        && (buffers
+            .iter()
+            .any(|(b, _)| crate::app::is_file_buffer(b.buffer))
+            || checks
+                .iter()
+                .any(|(c, _)| matches!(c, crate::app::AppCheck::Filesize(_))));
+    let both_sides = both_sides || (smb_file && !to_client && !to_server);
     let contents: Vec<&ast::Content> = rule
         .contents()
         .filter(|c| buffer_proto(c.buffer.buffer).is_some() && !c.negated && !c.pattern.is_empty())

@@ -895,6 +895,16 @@ pub struct SmbTxView<'a> {
 }
 
 impl SmbTxView<'_> {
+    /// Whether the inspected side is the file's direction (requests for
+    /// written files, responses for read ones).
+    fn file_side(&self, f: &rampart_app::smb::SmbFile) -> bool {
+        let side = match f.direction {
+            Some(SmbDirection::ToClient) => TxSide::Response,
+            _ => TxSide::Request,
+        };
+        side == self.side
+    }
+
     /// Whether the tree connect's response is known to inspection.
     fn response_seen(&self) -> bool {
         self.tx
@@ -917,6 +927,8 @@ impl TxBuffers for SmbTxView<'_> {
                     .then(|| non_empty(share))
                     .flatten()
             }
+            // A file is seen on its own direction's side only.
+            (SmbTxKind::File(f), _) if !self.file_side(f) => None,
             (SmbTxKind::File(f), Buffer::FileData) => non_empty(&f.data),
             (SmbTxKind::File(f), Buffer::FileName) => non_empty(&f.name),
             (SmbTxKind::File(f), Buffer::FileMagic) => {
@@ -936,7 +948,7 @@ impl TxBuffers for SmbTxView<'_> {
 
     fn file_size(&self) -> Option<u64> {
         match &self.tx.kind {
-            SmbTxKind::File(f) if f.closed => Some(f.size),
+            SmbTxKind::File(f) if f.closed && self.file_side(f) => Some(f.size),
             _ => None,
         }
     }

@@ -879,6 +879,8 @@ alert smb any any -> any any (msg:"ipc is a pipe"; smb.share; content:"IPC$"; si
 alert smb any any -> any any (msg:"named pipe"; smb.named_pipe; content:"IPC$"; sid:8;)
 alert smb any any -> any any (msg:"overlap"; app-layer-event:smb.file_overlap; sid:9;)
 alert http any any -> any any (msg:"not http"; file_data; content:"EICAR"; sid:10;)
+alert smb any any -> any any (msg:"written files go to the server"; flow:to_client; file_data; content:"EICAR"; sid:11;)
+alert smb any any -> any any (msg:"to server"; flow:to_server; file.name; content:"clean"; sid:12;)
 "#;
     let (out, recs) = detect(&dir, &pcap, rules);
     assert!(
@@ -889,9 +891,18 @@ alert http any any -> any any (msg:"not http"; file_data; content:"EICAR"; sid:1
     let counts = alert_counts(&recs);
     // sid 1: both files; sid 4: both (68 bytes); sid 9: the overlapping
     // file's transaction, once per direction as in Suricata.
-    let expected: HashMap<u64, usize> = [(1, 2), (2, 1), (3, 1), (4, 2), (6, 1), (8, 1), (9, 2)]
-        .into_iter()
-        .collect();
+    let expected: HashMap<u64, usize> = [
+        (1, 2),
+        (2, 1),
+        (3, 1),
+        (4, 2),
+        (6, 1),
+        (8, 1),
+        (9, 2),
+        (12, 1),
+    ]
+    .into_iter()
+    .collect();
     assert_eq!(counts, expected);
     let alert = recs
         .iter()
