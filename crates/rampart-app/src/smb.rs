@@ -17,10 +17,11 @@
 
 use std::collections::HashMap;
 
-/// Largest NetBIOS session message kept whole: SMB1 writes are at most
-/// 64 KiB (128 KiB with large write), SMB2 ones 8 MiB but rarely above
-/// 1 MiB. A longer message is skipped (its bytes counted, not kept) with
-/// [`SmbAnomaly::RecordOverflow`].
+/// Most bytes of a NetBIOS session message kept: SMB1 writes are at most
+/// 64 KiB (128 KiB with large write), SMB2 ones up to 8 MiB. Of a longer
+/// message the first `MAX_MESSAGE` bytes are parsed (a large write or
+/// read gives its first bytes, more than [`FILE_DEPTH`], and counts the
+/// rest in the file's size) and the rest is skipped.
 pub const MAX_MESSAGE: usize = 1 << 21;
 
 /// Bytes of a file kept for `file.data` (Suricata inspects files with a
@@ -70,8 +71,8 @@ impl SmbDirection {
 pub enum SmbAnomaly {
     /// A record that does not parse (`smb.malformed_data`).
     MalformedData,
-    /// A NetBIOS message longer than [`MAX_MESSAGE`], skipped
-    /// (`smb.record_overflow`).
+    /// A record too long to handle (`smb.record_overflow`; Suricata 7
+    /// declares it but never raises it, nor does this parser).
     RecordOverflow,
     /// File data written or read again at an offset already seen: an
     /// evasion trick (`smb.file_overlap`).
@@ -126,6 +127,9 @@ pub struct SmbFile {
     pub data: Vec<u8>,
     /// Bytes received in order from offset 0 (the file's size so far).
     pub size: u64,
+    /// Part of the file was counted but not kept (the end of a message
+    /// longer than [`MAX_MESSAGE`]): `data` stops there.
+    pub truncated: bool,
     /// Chunks received past a gap: offset and bytes.
     pending: Vec<(u64, Vec<u8>)>,
     /// The file was closed (or the connection ended): its size is final.
@@ -177,8 +181,18 @@ impl SmbFile {
         overlap
     }
 
+    /// Counts `n` bytes that were not kept: the data ends before them.
+    fn hole(&mut self, n: u64) {
+        self.size = self.size.saturating_add(n);
+        self.truncated = true;
+    }
+
     fn append(&mut self, chunk: &[u8]) {
-        let room = FILE_DEPTH.saturating_sub(self.data.len());
+        let room = if self.truncated {
+            0
+        } else {
+            FILE_DEPTH.saturating_sub(self.data.len())
+        };
         self.data
             .extend_from_slice(chunk.get(..room.min(chunk.len())).unwrap_or(&[]));
         self.size = self.size.saturating_add(chunk.len() as u64);
@@ -283,6 +297,8 @@ pub struct SmbSession {
     names: HashMap<Vec<u8>, Vec<u8>>,
     /// Stream offset just past the data of the current call.
     end: u64,
+    /// The message being parsed was cut at [`MAX_MESSAGE`] bytes.
+    cut: bool,
     /// Anomalies raised with no transaction yet.
     pub orphan_anomalies: Vec<SmbAnomaly>,
     /// Named pipe payload not yet taken by the caller.
@@ -361,25 +377,27 @@ impl SmbSession {
             let need = if buf.len() < 4 {
                 4 - buf.len()
             } else {
-                let len = nbss_len(buf);
-                if len > MAX_MESSAGE {
-                    buf.clear();
-                    if let Some(s) = self.skip.get_mut(d) {
-                        *s = len as u64;
-                    }
-                    self.anomaly(SmbAnomaly::RecordOverflow);
-                    continue;
-                }
-                (4 + len).saturating_sub(buf.len())
+                (4 + nbss_len(buf).min(MAX_MESSAGE)).saturating_sub(buf.len())
             };
             let n = need.min(data.len());
             buf.extend_from_slice(data.get(..n).unwrap_or(&[]));
             data = data.get(n..).unwrap_or(&[]);
-            if buf.len() >= 4 && buf.len() == 4 + nbss_len(buf) {
+            let len = if buf.len() >= 4 {
+                nbss_len(buf)
+            } else {
+                usize::MAX
+            };
+            if buf.len() == 4 + len.min(MAX_MESSAGE) {
                 let msg = std::mem::take(buf);
+                // The rest of a longer message is skipped.
+                self.cut = len > MAX_MESSAGE;
+                if let Some(s) = self.skip.get_mut(d) {
+                    *s = len.saturating_sub(MAX_MESSAGE) as u64;
+                }
                 if msg.first() == Some(&0) {
                     self.message(dir, msg.get(4..).unwrap_or(&[]), out);
                 }
+                self.cut = false;
                 // Other NetBIOS types (keepalive, session request) carry
                 // no SMB.
             }
@@ -634,11 +652,11 @@ impl SmbSession {
                 }
                 let len = usize::from(u16_at(words, 20)) | (usize::from(u16_at(words, 18)) << 16);
                 let data_at = usize::from(u16_at(words, 22));
-                let Some(data) = msg.get(data_at..data_at.saturating_add(len)) else {
+                let Some((data, missing)) = self.payload(msg, data_at, len) else {
                     self.anomaly(SmbAnomaly::MalformedData);
                     return None;
                 };
-                self.file_data(tree_key, fid, SmbDirection::ToServer, offset, data);
+                self.file_data(tree_key, fid, SmbDirection::ToServer, offset, data, missing);
                 andx(words)
             }
             0x2e if !reply => {
@@ -665,11 +683,11 @@ impl SmbSession {
                 }
                 let len = usize::from(u16_at(words, 10)) | (usize::from(u16_at(words, 14)) << 16);
                 let data_at = usize::from(u16_at(words, 12));
-                let Some(data) = msg.get(data_at..data_at.saturating_add(len)) else {
+                let Some((data, missing)) = self.payload(msg, data_at, len) else {
                     self.anomaly(SmbAnomaly::ReadResponseTooLarge);
                     return None;
                 };
-                self.file_data(tree_key, fid, SmbDirection::ToClient, offset, data);
+                self.file_data(tree_key, fid, SmbDirection::ToClient, offset, data, missing);
                 andx(words)
             }
             // TRANS: TransactNmPipe writes to a pipe and reads its answer.
@@ -840,25 +858,32 @@ impl SmbSession {
                 }
                 let at = usize::from(u8_at(body, 2));
                 let len = u32_at(body, 4) as usize;
-                let Some(data) = m.get(at..at.saturating_add(len)) else {
+                let Some((data, missing)) = self.payload(m, at, len) else {
                     self.anomaly(SmbAnomaly::ReadResponseTooLarge);
                     return;
                 };
-                self.file_data(tree_key, fid, SmbDirection::ToClient, offset, data);
+                self.file_data(tree_key, fid, SmbDirection::ToClient, offset, data, missing);
             }
             // WRITE
             (9, false) => {
                 let at = usize::from(u16_at(body, 2));
                 let len = u32_at(body, 4) as usize;
                 let offset = u64_at(body, 8);
-                let (Some(guid), Some(data)) =
-                    (body.get(16..32), m.get(at..at.saturating_add(len)))
+                let (Some(guid), Some((data, missing))) =
+                    (body.get(16..32), self.payload(m, at, len))
                 else {
                     self.anomaly(SmbAnomaly::MalformedData);
                     return;
                 };
                 let guid = guid.to_vec();
-                self.file_data(tree_key, guid, SmbDirection::ToServer, offset, data);
+                self.file_data(
+                    tree_key,
+                    guid,
+                    SmbDirection::ToServer,
+                    offset,
+                    data,
+                    missing,
+                );
             }
             // IOCTL FSCTL_PIPE_TRANSCEIVE: a pipe write and its answer.
             (11, false) if u32_at(body, 4) == FSCTL_PIPE_TRANSCEIVE => {
@@ -886,6 +911,20 @@ impl SmbSession {
         }
     }
 
+    /// The `len` payload bytes at `at` of `msg`, and how many of them
+    /// are missing because the message was cut (see [`MAX_MESSAGE`]);
+    /// `None` when the message does not hold them.
+    fn payload<'m>(&self, msg: &'m [u8], at: usize, len: usize) -> Option<(&'m [u8], u64)> {
+        if let Some(p) = msg.get(at..at.saturating_add(len)) {
+            return Some((p, 0));
+        }
+        if !self.cut {
+            return None;
+        }
+        let p = msg.get(at..)?;
+        Some((p, (len - p.len()) as u64))
+    }
+
     // ---- files ----
 
     fn file_data(
@@ -895,6 +934,7 @@ impl SmbSession {
         dir: SmbDirection,
         offset: u64,
         data: &[u8],
+        missing: u64,
     ) {
         let tree = self.trees.get(&tree_key).cloned();
         if tree.as_ref().is_some_and(|t| t.is_pipe) {
@@ -923,7 +963,13 @@ impl SmbSession {
             }
         };
         let overlap = match self.txs.get_mut(idx).map(|t| &mut t.kind) {
-            Some(SmbTxKind::File(f)) => f.add(offset, data),
+            Some(SmbTxKind::File(f)) => {
+                let overlap = f.add(offset, data);
+                if missing > 0 && f.size == offset.saturating_add(data.len() as u64) {
+                    f.hole(missing);
+                }
+                overlap
+            }
             _ => false,
         };
         if overlap {
@@ -1355,21 +1401,32 @@ mod tests {
     }
 
     #[test]
-    fn oversized_message_is_skipped_with_an_event() {
+    fn oversized_write_keeps_its_first_bytes_and_counts_the_rest() {
         let mut s = SmbSession::new();
-        let mut out = Vec::new();
-        s.feed(TS, &tree_connect("\\\\h\\s", 1), 0, &mut out);
-        let n = MAX_MESSAGE + 1;
-        let mut big = vec![0, (n >> 16) as u8, (n >> 8) as u8, n as u8];
-        big.resize(4 + n, 0xaa);
-        s.feed(TS, &big, 0, &mut out);
-        assert_eq!(
-            s.transactions()[0].anomalies,
-            vec![SmbAnomaly::RecordOverflow]
-        );
-        // Framing resumes after it.
-        s.feed(TS, &tree_connect("\\\\h\\t", 2), 0, &mut out);
-        assert_eq!(s.transactions().len(), 2);
+        let mut msgs = upload(b"", 0);
+        let big = vec![0x61u8; MAX_MESSAGE + 1000];
+        // A WRITE_ANDX of more than MAX_MESSAGE bytes (length high word).
+        let mut w = NO_ANDX.to_vec();
+        w.extend_from_slice(&0x4006u16.to_le_bytes());
+        w.extend_from_slice(&0u32.to_le_bytes());
+        w.extend_from_slice(&[0; 8]);
+        w.extend_from_slice(&((big.len() >> 16) as u16).to_le_bytes());
+        w.extend_from_slice(&(big.len() as u16).to_le_bytes());
+        w.extend_from_slice(&(32u16 + 1 + 24 + 2).to_le_bytes());
+        msgs[4] = (TS, smb1(0x2f, false, 5, 3, &w, &big));
+        // Then a small write after it: framing resumes, the file's data
+        // stays its first bytes.
+        msgs.insert(5, (TS, write(0x4006, big.len() as u32, b"tail", 0, 5, 7)));
+        let out = run(&mut s, &msgs);
+        let f = files(&s);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].data.len(), FILE_DEPTH);
+        assert!(f[0].data.iter().all(|&b| b == 0x61));
+        assert_eq!(f[0].size, big.len() as u64 + 4);
+        assert!(f[0].truncated);
+        assert!(f[0].closed);
+        assert_eq!(out.len(), 4);
+        assert!(s.transactions().iter().all(|t| t.anomalies.is_empty()));
     }
 
     #[test]
