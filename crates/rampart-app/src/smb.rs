@@ -36,7 +36,8 @@ const MAX_PENDING_CHUNKS: usize = 64;
 const MAX_TXS: usize = 256;
 
 /// Outstanding requests remembered per connection (creates and reads
-/// waiting for their response).
+/// waiting for their response); also the cap on remembered trees and
+/// file names.
 const MAX_PENDING: usize = 1024;
 
 /// Named pipe payload queued for the caller (for a DCERPC parser) until
@@ -467,6 +468,15 @@ impl SmbSession {
         id
     }
 
+    /// Remembers a connected tree (bounded like the other maps: past the
+    /// cap, what was known is forgotten rather than growing).
+    fn add_tree(&mut self, key: (u8, u64, u32), tree: Tree) {
+        if self.trees.len() >= MAX_PENDING && !self.trees.contains_key(&key) {
+            self.trees.clear();
+        }
+        self.trees.insert(key, tree);
+    }
+
     fn tx_mut(&mut self, id: u64) -> Option<&mut SmbTx> {
         self.txs.iter_mut().find(|t| t.id == id)
     }
@@ -598,7 +608,7 @@ impl SmbSession {
                     tx.response_end = Some(end);
                 }
                 if let (Some(share), true) = (share, ok) {
-                    self.trees.insert(tree_key, Tree { share, is_pipe });
+                    self.add_tree(tree_key, Tree { share, is_pipe });
                 }
                 out.push(SmbReady {
                     id,
@@ -805,7 +815,7 @@ impl SmbSession {
                     tx.response_end = Some(end);
                 }
                 if let (Some(share), true) = (share, ok) {
-                    self.trees.insert(tree_key, Tree { share, is_pipe });
+                    self.add_tree(tree_key, Tree { share, is_pipe });
                 }
                 out.push(SmbReady {
                     id,
