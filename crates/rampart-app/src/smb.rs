@@ -579,8 +579,10 @@ impl SmbSession {
                     share,
                     is_pipe: None,
                 });
-                // The tree id is known from the response only.
-                self.remember((1, h.session, 0, h.msg), Pending::TreeConnect(id));
+                // Keyed by process and multiplex ids only: neither the tree
+                // id nor, when chained after SESSION_SETUP_ANDX, the user id
+                // is known before the response.
+                self.remember((1, 0, 0, h.msg), Pending::TreeConnect(id));
                 out.push(SmbReady {
                     id,
                     dir: SmbDirection::ToServer,
@@ -588,7 +590,7 @@ impl SmbSession {
                 andx(words)
             }
             0x75 => {
-                let p = self.pending.remove(&(1, h.session, 0, h.msg));
+                let p = self.pending.remove(&(1, 0, 0, h.msg));
                 let Some(Pending::TreeConnect(id)) = p else {
                     return andx(words);
                 };
