@@ -551,6 +551,58 @@ def seeds_smtp():
     write("pipeline", "smtp_detect", pipeline_input(4, tcp_conversation(conv)))
 
 
+# ---------------------------------------------------------------- smb
+def smb1(cmd, reply, tid, mid, words, data):
+    """An SMB1 message (Unicode, user id 100) in its NetBIOS header."""
+    m = b"\xffSMB" + bytes([cmd]) + b"\0" * 4 + bytes([0x80 if reply else 0])
+    m += struct.pack("<H", 0xC001) + b"\0" * 12 + struct.pack("<HHHH", tid, 7, 100, mid)
+    m += bytes([len(words) // 2]) + words + struct.pack("<H", len(data)) + data
+    return struct.pack(">I", len(m)) + m
+
+
+def utf16z(s):
+    return s.encode("utf-16-le") + b"\0\0"
+
+
+SMB_NO_ANDX = b"\xff\0\0\0"
+
+
+def smb1_upload(name, content, pad):
+    """Client and server messages of a tree connect, create, write, close."""
+    tc = smb1(0x75, False, 0, 1, SMB_NO_ANDX + b"\0\0\1\0",
+              b"\0" + utf16z("\\\\10.0.0.5\\C$") + b"?????\0")
+    tc_resp = smb1(0x75, True, 5, 1, SMB_NO_ANDX + b"\1\0", b"A:\0")
+    n = utf16z(name)
+    create = smb1(0xA2, False, 5, 2, (SMB_NO_ANDX + b"\0" + struct.pack("<H", len(n))).ljust(48, b"\0"),
+                  b"\0" + n)
+    create_resp = smb1(0xA2, True, 5, 2, (SMB_NO_ANDX + b"\0" + struct.pack("<H", 0x4006)).ljust(68, b"\0"), b"")
+    w = SMB_NO_ANDX + struct.pack("<HI", 0x4006, 0) + b"\0" * 10
+    w += struct.pack("<HH", len(content), 32 + 1 + 24 + 2 + pad)
+    write = smb1(0x2F, False, 5, 3, w, b"\xee" * pad + content)
+    close = smb1(0x04, False, 5, 4, struct.pack("<HI", 0x4006, 0), b"")
+    return [(0, tc), (1, tc_resp), (0, create), (1, create_resp), (0, write), (0, close)]
+
+
+def seeds_smb():
+    eicar = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+    msgs = smb1_upload("\\eicar", eicar, 2)
+    write("smb", "smb1_upload", b"".join(http_feed(d, m) for d, m in msgs))
+    # The same, each message split in two, then the connection ends.
+    out = b""
+    for d, m in msgs:
+        out += http_feed(d, m[:9]) + http_feed(d, m[9:])
+    write("smb", "smb1_upload_split", out + b"\x02")
+    # An overlapping rewrite of offset 0 and a read of the file.
+    over = smb1_upload("\\x", b"Z", 0)
+    rewrite = smb1(0x2F, False, 5, 5, SMB_NO_ANDX + struct.pack("<HI", 0x4006, 0) + b"\0" * 10
+                   + struct.pack("<HH", len(eicar), 32 + 1 + 24 + 2), eicar)
+    read = smb1(0x2E, False, 5, 6, (SMB_NO_ANDX + struct.pack("<HI", 0x4006, 0)).ljust(20, b"\0"), b"")
+    read_resp = smb1(0x2E, True, 5, 6, (SMB_NO_ANDX + b"\0" * 6 + struct.pack("<HH", 4, 60)).ljust(24, b"\0"),
+                     b"\0data")
+    ops = over[:5] + [(0, rewrite), (0, read), (1, read_resp)] + over[5:]
+    write("smb", "smb1_overlap_read", b"".join(http_feed(d, m) for d, m in ops))
+
+
 def main():
     _, pk = read_pcap(SAMPLE)
     assert len(pk) == 268, len(pk)
@@ -563,6 +615,7 @@ def main():
     seeds_defrag()
     seeds_reassembly()
     seeds_pipeline(pk)
+    seeds_smb()
     seeds_http()
     seeds_nfqueue()
     seeds_ssh(pk)

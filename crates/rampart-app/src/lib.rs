@@ -7,9 +7,10 @@
 //! chain up to TLS 1.2), an SSH parser ([`ssh`]: identification lines,
 //! HASSH, packets up to NEWKEYS), a DCERPC parser ([`dcerpc`]: binds,
 //! requests and responses over TCP, fragments reassembled; also fed from
-//! SMB2 named pipes by [`smb_dcerpc`]) and an SMTP parser ([`smtp`]:
+//! SMB2 named pipes by [`smb_dcerpc`]), an SMTP parser ([`smtp`]:
 //! commands, replies, mails whose MIME attachments [`mime`] decodes into
-//! files).
+//! files) and an SMB parser ([`smb`]: shares and the files SMB1/SMB2
+//! connections write and read).
 //!
 //! The crate is pure and sans-I/O: it never reads a socket or a file, it
 //! only receives byte slices (in order, per direction) from whatever does
@@ -50,6 +51,7 @@ pub mod http;
 pub mod http_file;
 pub mod mime;
 pub mod protocol;
+pub mod smb;
 pub mod smb_dcerpc;
 pub mod smtp;
 pub mod ssh;

@@ -26,8 +26,9 @@ pub enum TxProto {
     /// client's identification and key exchange, its response side the
     /// server's).
     Ssh,
-    /// SMB, detected but not parsed: `alert smb` rules inspect the
-    /// packets and stream data of SMB flows (no transactions).
+    /// SMB: tree connects (`smb.share`) and files written or read
+    /// (`file.data`, `filesize`); `alert smb` rules without SMB keywords
+    /// inspect the packets and stream data of SMB flows.
     Smb,
     /// FTP control connections, detected but not parsed (as SMB).
     Ftp,
@@ -101,6 +102,12 @@ pub trait TxBuffers {
     /// event alerts once per transaction. Defaults to [`Self::has_event`].
     fn has_late_event(&self, name: &str) -> bool {
         self.has_event(name)
+    }
+
+    /// The size of the transaction's file once complete (`filesize`);
+    /// `None` when it carries no complete file.
+    fn file_size(&self) -> Option<u64> {
+        None
     }
 
     /// Whether this inspection of the transaction is the one for a
@@ -184,6 +191,16 @@ pub const SMTP_EVENTS: &[&str] = &[
     "mime_invalid_qp",
 ];
 
+/// The `app-layer-event:smb.<name>` events the SMB parser reports
+/// (a subset of Suricata's); rules naming others stay inactive.
+pub const SMB_EVENTS: &[&str] = &[
+    "malformed_data",
+    "record_overflow",
+    "file_overlap",
+    "read_response_too_large",
+    "too_many_transactions",
+];
+
 /// Which half of a transaction a signature inspects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TxSide {
@@ -223,6 +240,8 @@ pub enum AppCheck {
         /// Match a file whose MD5 is not listed.
         negated: bool,
     },
+    /// `filesize`: the size of a file once it is complete.
+    Filesize(rampart_rules::NumCmp<u64>),
 }
 
 /// The MD5 list of a `filemd5` keyword, shared by the rules naming the
@@ -266,6 +285,7 @@ impl AppCheck {
             AppCheck::FileMd5 { list, negated } => (0..MAX_BUFFER_INSTANCES)
                 .map_while(|i| tx.file_md5(i))
                 .any(|md5| list.0.apply(rampart_rules::DatasetCmd::IsSet, &md5) != *negated),
+            AppCheck::Filesize(cmp) => tx.file_size().is_some_and(|n| cmp.matches(n)),
         }
     }
 }
@@ -320,8 +340,16 @@ pub fn buffer_proto(b: Buffer) -> Option<TxProto> {
         | Buffer::SshHasshServerString => Some(TxProto::Ssh),
         Buffer::DcerpcStubData => Some(TxProto::Dcerpc),
         Buffer::SmtpHelo | Buffer::SmtpMailFrom | Buffer::SmtpRcptTo => Some(TxProto::Smtp),
+        Buffer::SmbShare | Buffer::SmbNamedPipe => Some(TxProto::Smb),
         _ => None,
     }
+}
+
+/// Buffers about a transferred file (`file.data`, `file.name`,
+/// `file.magic`): HTTP bodies by default, the files of the rule's
+/// protocol in `alert smb` rules.
+pub fn is_file_buffer(b: Buffer) -> bool {
+    matches!(b, Buffer::FileData | Buffer::FileName | Buffer::FileMagic)
 }
 
 /// Buffers with one instance per item (Suricata's multi-buffers).

@@ -524,17 +524,31 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                         .is_some_and(|e| crate::app::SSH_EVENTS.contains(&e))
                     || name
                         .strip_prefix("smtp.")
-                        .is_some_and(|e| crate::app::SMTP_EVENTS.contains(&e)) =>
+                        .is_some_and(|e| crate::app::SMTP_EVENTS.contains(&e))
+                    || name
+                        .strip_prefix("smb.")
+                        .is_some_and(|e| crate::app::SMB_EVENTS.contains(&e)) =>
             {
                 let (proto, event) = match name.split_once('.') {
                     Some(("dns", e)) => (crate::app::TxProto::Dns, e),
                     Some(("smtp", e)) => (crate::app::TxProto::Smtp, e),
+                    Some(("smb", e)) => (crate::app::TxProto::Smb, e),
                     Some(("http", e)) => (crate::app::TxProto::Http, e),
                     Some(("ssh", e)) => (crate::app::TxProto::Ssh, e),
                     Some((_, e)) => (crate::app::TxProto::Tls, e),
                     None => continue,
                 };
                 app_checks.push((crate::app::AppCheck::Event(event.to_string()), Some(proto)));
+            }
+            // File sizes are known for SMB files only (HTTP bodies are
+            // not tracked as files with a final size yet).
+            MatchKind::Filesize(cmp)
+                if !matches!(rule.protocol, Protocol::Http | Protocol::Http1) =>
+            {
+                app_checks.push((
+                    crate::app::AppCheck::Filesize(*cmp),
+                    Some(crate::app::TxProto::Smb),
+                ))
             }
             MatchKind::AppLayerProtocol(a) => {
                 app_layer_protocol.push(AppLayerProtocolCheck::new(&a.protocol, a.negated))
@@ -641,19 +655,9 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         Protocol::Dcerpc if app_buffers.is_empty() && app_checks.is_empty() => {
             Some(crate::app::TxProto::Dcerpc)
         }
-        // DCERPC keywords in an SMB rule inspect DCERPC over its named
-        // pipes (below).
-        Protocol::Smb
-            if (!app_buffers.is_empty() || !app_checks.is_empty())
-                && app_buffers
-                    .iter()
-                    .all(|(b, _)| b.buffer == Buffer::DcerpcStubData)
-                && app_checks
-                    .iter()
-                    .all(|(_, p)| *p == Some(crate::app::TxProto::Dcerpc)) =>
-        {
-            None
-        }
+        // SMB keywords inspect SMB transactions, DCERPC keywords in an SMB
+        // rule DCERPC over its named pipes (below).
+        Protocol::Smb if !app_buffers.is_empty() || !app_checks.is_empty() => None,
         Protocol::Smb | Protocol::Ftp => {
             let p = match rule.protocol {
                 Protocol::Smb => crate::app::TxProto::Smb,
@@ -837,22 +841,22 @@ fn app_inspect(
         Protocol::Ssh => Some(TxProto::Ssh),
         Protocol::Dcerpc => Some(TxProto::Dcerpc),
         Protocol::Smtp => Some(TxProto::Smtp),
+        Protocol::Smb => Some(TxProto::Smb),
         _ => None,
     };
-    // `file.data` and `file.name` belong to the protocol carrying the
-    // file: SMTP's decoded MIME parts in an `alert smtp` rule.
-    let smtp_file = |b: Buffer| {
-        header_proto == Some(TxProto::Smtp) && matches!(b, Buffer::FileData | Buffer::FileName)
+    // File buffers belong to the rule's protocol when it has files:
+    // SMTP's decoded MIME parts in an `alert smtp` rule, SMB's files in an
+    // `alert smb` rule.
+    let file_proto = |b: Buffer| match header_proto {
+        Some(TxProto::Smtp) if matches!(b, Buffer::FileData | Buffer::FileName) => {
+            Some(TxProto::Smtp)
+        }
+        Some(TxProto::Smb) if crate::app::is_file_buffer(b) => Some(TxProto::Smb),
+        _ => None,
     };
     let mut protos: Vec<TxProto> = buffers
         .iter()
-        .filter_map(|(b, _)| {
-            if smtp_file(b.buffer) {
-                Some(TxProto::Smtp)
-            } else {
-                buffer_proto(b.buffer)
-            }
-        })
+        .filter_map(|(b, _)| file_proto(b.buffer).or_else(|| buffer_proto(b.buffer)))
         .chain(checks.iter().filter_map(|(_, p)| *p))
         .collect();
     protos.sort();
@@ -869,6 +873,8 @@ fn app_inspect(
         }
         (None, []) => return None,
         (Some(h), [p]) if h == *p => h,
+        // DCERPC keywords in an SMB rule: DCERPC over its named pipes.
+        (Some(TxProto::Smb), [TxProto::Dcerpc]) => TxProto::Dcerpc,
         (None, [p]) => *p,
         _ => {
             mark(format!(
@@ -892,8 +898,9 @@ fn app_inspect(
             rule.protocol,
             Protocol::Dcerpc | Protocol::Smb | Protocol::Tcp | Protocol::Ip
         ),
+        TxProto::Smb => matches!(rule.protocol, Protocol::Smb | Protocol::Tcp | Protocol::Ip),
         // No buffers of their own: never reached.
-        TxProto::Smb | TxProto::Ftp => false,
+        TxProto::Ftp => false,
         TxProto::Smtp => matches!(rule.protocol, Protocol::Smtp | Protocol::Tcp | Protocol::Ip),
     };
     if !transport_ok {
@@ -967,6 +974,26 @@ fn app_inspect(
     // (`dcerpc.stub_data` being the request's or the response's stub).
     let dce_both = proto == TxProto::Dcerpc && !to_client && !to_server;
     let both_sides = both_sides || dce_both;
+    // SMB events are the transaction's, inspected both ways by a rule
+    // without direction (Suricata alerts once per direction).
+    let smb_events_only = proto == TxProto::Smb
+        && buffers.is_empty()
+        && !checks.is_empty()
+        && checks
+            .iter()
+            .all(|(c, _)| matches!(c, crate::app::AppCheck::Event(_)));
+    let both_sides = both_sides || (smb_events_only && !to_client && !to_server);
+    // An SMB file is inspected on its own direction's side (written files
+    // on requests, read files on responses): a file rule without flow
+    // direction looks at both, one of which has the file.
+    let smb_file = proto == TxProto::Smb
+        && (buffers
+            .iter()
+            .any(|(b, _)| crate::app::is_file_buffer(b.buffer))
+            || checks
+                .iter()
+                .any(|(c, _)| matches!(c, crate::app::AppCheck::Filesize(_))));
+    let both_sides = both_sides || (smb_file && !to_client && !to_server);
     let contents: Vec<&ast::Content> = rule
         .contents()
         .filter(|c| buffer_proto(c.buffer.buffer).is_some() && !c.negated && !c.pattern.is_empty())

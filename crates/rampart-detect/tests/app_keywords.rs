@@ -81,12 +81,17 @@ fn engine(rules: &[&str]) -> DetectEngine {
 }
 
 /// The sids alerting on `side` of `tx`.
-fn sids(e: &DetectEngine, tx: &Tx, side: TxSide) -> Vec<u32> {
+fn sids(e: &DetectEngine, tx: &impl TxBuffers, side: TxSide) -> Vec<u32> {
     sids_with_packet(e, tx, side, None)
 }
 
 /// [`sids`] with the datagram that carried the transaction.
-fn sids_with_packet(e: &DetectEngine, tx: &Tx, side: TxSide, packet: Option<&[u8]>) -> Vec<u32> {
+fn sids_with_packet(
+    e: &DetectEngine,
+    tx: &impl TxBuffers,
+    side: TxSide,
+    packet: Option<&[u8]>,
+) -> Vec<u32> {
     let client = (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 40000);
     let server = (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), 80);
     let flow = FlowView {
@@ -285,4 +290,73 @@ fn raw_content_beside_dns_buffers_matches_the_datagram() {
     assert!(sids_with_packet(&e, &tx, TxSide::Request, Some(a_query)).is_empty());
     // Without the datagram the raw content cannot match.
     assert!(sids(&e, &tx, TxSide::Request).is_empty());
+}
+
+/// An SMB transaction: a written file with a share and an event.
+struct SmbTx {
+    data: &'static [u8],
+    share: &'static [u8],
+    size: Option<u64>,
+    events: Vec<&'static str>,
+}
+
+impl TxBuffers for SmbTx {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        match buffer {
+            Buffer::FileData => Some(Cow::Borrowed(self.data)),
+            Buffer::SmbShare => Some(Cow::Borrowed(self.share)),
+            _ => None,
+        }
+    }
+
+    fn proto(&self) -> TxProto {
+        TxProto::Smb
+    }
+
+    fn has_event(&self, name: &str) -> bool {
+        self.events.contains(&name)
+    }
+
+    fn file_size(&self) -> Option<u64> {
+        self.size
+    }
+}
+
+#[test]
+fn smb_files_shares_sizes_and_events() {
+    let e = engine(&[
+        r#"alert smb any any -> any any (file_data; content:"EICAR"; sid:1;)"#,
+        r#"alert http any any -> any any (file_data; content:"EICAR"; sid:2;)"#,
+        r#"alert tcp any any -> any any (filesize:<100; sid:3;)"#,
+        r#"alert tcp any any -> any any (filesize:50<>60; sid:4;)"#,
+        r#"alert smb any any -> any any (smb.share; content:"C$"; sid:5;)"#,
+        r#"alert smb any any -> any any (app-layer-event:smb.file_overlap; sid:6;)"#,
+        r#"alert smb any any -> any any (flow:to_server; file_data; content:"EICAR"; sid:7;)"#,
+    ]);
+    let tx = SmbTx {
+        data: b"X5O!P%@AP EICAR",
+        share: b"\\10.0.0.5\\C$",
+        size: Some(68),
+        events: vec!["file_overlap"],
+    };
+    // Direction-free file and event rules look at both sides (the view
+    // decides on which one the file is); smb.share is the request's.
+    assert_eq!(sids(&e, &tx, TxSide::Request), vec![1, 3, 5, 6, 7]);
+    assert_eq!(sids(&e, &tx, TxSide::Response), vec![1, 3, 6]);
+    let open = SmbTx { size: None, ..tx };
+    assert_eq!(sids(&e, &open, TxSide::Request), vec![1, 5, 6, 7]);
+}
+
+#[test]
+fn unsupported_smb_rules_stay_inactive() {
+    let vars = Variables::default();
+    for r in [
+        r#"alert http any any -> any any (filesize:<100; sid:1;)"#,
+        r#"alert smb any any -> any any (app-layer-event:smb.negotiate_malformed_dialects; sid:2;)"#,
+        r#"alert smb any any -> any any (smb.ntlmssp_user; content:"x"; sid:3;)"#,
+    ] {
+        let build = DetectEngine::build(&[parse_rule(r, &vars).unwrap()]);
+        let sig = build.engine.signatures().first().unwrap();
+        assert!(sig.inactive.is_some(), "{r}");
+    }
 }

@@ -14,6 +14,7 @@ use rampart_app::dns::{
 };
 use rampart_app::http::{Direction as HttpDir, HttpConfig, HttpEvent, HttpParser, HttpTransaction};
 use rampart_app::protocol::{detect_protocol, AppProto};
+use rampart_app::smb::{SmbDirection, SmbReady, SmbSession, SmbTx, SmbTxKind};
 use rampart_app::smb_dcerpc::SmbDcerpc;
 use rampart_app::smtp::{SmtpConfig, SmtpDirection, SmtpEvent, SmtpSession, SmtpTransaction};
 use rampart_app::ssh::{SshConfig, SshDirection, SshEvent, SshEventKind, SshProgress, SshSession};
@@ -84,15 +85,33 @@ pub struct AppState {
     /// The DCERPC state of a DCERPC flow (its transaction sides wait in
     /// the SSH queue for their data to be acknowledged, as SSH stages do).
     dcerpc: Option<Box<DcerpcState>>,
-    /// DCERPC over the named pipes of an SMB flow.
-    smb: Option<Box<SmbDcerpc>>,
+    /// DCERPC over the named pipes of an SMB flow (its transactions'
+    /// [`ReadyTx::id`]s carry [`SMB_DCERPC`]).
+    smb_pipes: Option<Box<SmbDcerpc>>,
     /// The SMTP state of an SMTP flow.
     smtp: Option<Box<SmtpSession>>,
     /// Finished SMTP transactions waiting for their data to be
     /// acknowledged and for a to-server packet (see
     /// [`AppState::defer_smtp`]).
     smtp_queue: Vec<SmtpDeferred>,
+    /// The SMB state of an SMB flow.
+    smb: Option<Box<SmbSession>>,
+    /// SMB transaction sides parsed but not yet inspected, with the
+    /// stream offset their data must be acknowledged to (as HTTP's).
+    smb_queue: Vec<(ReadyTx, u64)>,
+    /// The direction of the data last fed (SMB sides of the other
+    /// direction wait for no acknowledgement).
+    smb_fed: Option<Direction>,
+    /// How far each direction was acknowledged when SMB sides were last
+    /// released: a tree connect's response is visible to its request's
+    /// inspection only if acknowledged by then (Suricata's parser would
+    /// not have seen it otherwise).
+    smb_acked: [u64; 2],
 }
+
+/// Marks the [`ReadyTx::id`] of a DCERPC transaction carried by an SMB
+/// flow's named pipes, so that it is not taken for an SMB transaction id.
+const SMB_DCERPC: u64 = 1 << 61;
 
 /// Marks the [`ReadyTx::id`] of a TLS stage of an SMTP flow upgraded by
 /// STARTTLS, so that it is not taken for an SMTP transaction id.
@@ -186,6 +205,8 @@ pub enum AppTxView<'a> {
     Dcerpc(DcerpcTxView<'a>),
     /// An SMTP transaction (a mail, or the commands around one).
     Smtp(SmtpTxView<'a>),
+    /// An SMB transaction (tree connect or file).
+    Smb(SmbTxView<'a>),
 }
 
 impl AppTxView<'_> {
@@ -202,6 +223,7 @@ impl AppTxView<'_> {
             AppTxView::Tls(_) | AppTxView::Ssh(_) => 0,
             AppTxView::Dcerpc(v) => v.tx.id,
             AppTxView::Smtp(v) => v.tx.id,
+            AppTxView::Smb(v) => v.tx.id,
         }
     }
 }
@@ -215,6 +237,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Ssh(v) => v.get(buffer),
             AppTxView::Dcerpc(v) => v.get(buffer),
             AppTxView::Smtp(v) => v.get(buffer),
+            AppTxView::Smb(v) => v.get(buffer),
         }
     }
     fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
@@ -225,6 +248,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Ssh(v) => v.get_multi(buffer, index),
             AppTxView::Dcerpc(v) => v.get_multi(buffer, index),
             AppTxView::Smtp(v) => v.get_multi(buffer, index),
+            AppTxView::Smb(v) => v.get_multi(buffer, index),
         }
     }
     fn proto(&self) -> TxProto {
@@ -235,6 +259,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Ssh(v) => v.proto(),
             AppTxView::Dcerpc(v) => v.proto(),
             AppTxView::Smtp(v) => v.proto(),
+            AppTxView::Smb(v) => v.proto(),
         }
     }
     fn ip_proto(&self) -> u8 {
@@ -245,6 +270,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Ssh(v) => v.ip_proto(),
             AppTxView::Dcerpc(v) => v.ip_proto(),
             AppTxView::Smtp(v) => v.ip_proto(),
+            AppTxView::Smb(v) => v.ip_proto(),
         }
     }
     fn value(&self, field: TxValue) -> Option<u32> {
@@ -255,6 +281,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Ssh(v) => v.value(field),
             AppTxView::Dcerpc(v) => v.value(field),
             AppTxView::Smtp(v) => v.value(field),
+            AppTxView::Smb(v) => v.value(field),
         }
     }
     fn has_event(&self, name: &str) -> bool {
@@ -265,6 +292,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Ssh(v) => v.has_event(name),
             AppTxView::Dcerpc(v) => v.has_event(name),
             AppTxView::Smtp(v) => v.has_event(name),
+            AppTxView::Smb(v) => v.has_event(name),
         }
     }
     fn has_late_event(&self, name: &str) -> bool {
@@ -275,6 +303,13 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Ssh(v) => v.has_late_event(name),
             AppTxView::Dcerpc(v) => v.has_late_event(name),
             AppTxView::Smtp(v) => v.has_late_event(name),
+            AppTxView::Smb(v) => v.has_late_event(name),
+        }
+    }
+    fn file_size(&self) -> Option<u64> {
+        match self {
+            AppTxView::Smb(v) => v.file_size(),
+            _ => None,
         }
     }
     fn wants(&self, app: &AppInspect) -> bool {
@@ -366,7 +401,9 @@ impl AppState {
                     self.dcerpc = Some(Box::new(DcerpcState::new(DcerpcConfig::default())));
                 }
                 Some(AppProto::Smb) => {
-                    self.smb = Some(Box::new(SmbDcerpc::new(DcerpcConfig::default())));
+                    // Files and shares, and DCERPC over the named pipes.
+                    self.smb = Some(Box::default());
+                    self.smb_pipes = Some(Box::new(SmbDcerpc::new(DcerpcConfig::default())));
                 }
                 Some(AppProto::Smtp) => {
                     self.smtp = Some(Box::new(SmtpSession::new(SmtpConfig::default())));
@@ -411,14 +448,18 @@ impl AppState {
             dce.feed(d, data, &mut events);
             collect_dcerpc(&events, ready);
         }
-        if let Some(smb) = self.smb.as_mut() {
+        if let Some(pipes) = self.smb_pipes.as_mut() {
             let mut events = Vec::new();
             let d = match dir {
                 Direction::ToServer => DcerpcDirection::ToServer,
                 Direction::ToClient => DcerpcDirection::ToClient,
             };
-            smb.feed(d, data, &mut events);
+            pipes.feed(d, data, &mut events);
+            let start = ready.len();
             collect_dcerpc(&events, ready);
+            for r in ready.iter_mut().skip(start) {
+                r.id |= SMB_DCERPC;
+            }
         }
         if let Some(smtp) = self.smtp.as_mut() {
             let mut events = Vec::new();
@@ -437,6 +478,15 @@ impl AppState {
                 self.tls = Some(Box::default());
             }
             collect_smtp(&events, ready);
+        }
+        if let Some(smb) = self.smb.as_mut() {
+            let mut events = Vec::new();
+            smb.feed(smb_dir(dir), data, end, &mut events);
+            // Named pipe payload (DCERPC over SMB) would go to a DCERPC
+            // parser here; there is none yet, so it is not kept.
+            let _ = smb.take_pipe_chunks();
+            self.smb_fed = Some(dir);
+            collect_smb(&events, ready);
         }
     }
 
@@ -582,7 +632,7 @@ impl AppState {
 
     /// The DCERPC state of a DCERPC flow, or of an SMB flow's pipes.
     fn dce_state(&self) -> Option<&DcerpcState> {
-        match (self.dcerpc.as_deref(), self.smb.as_deref()) {
+        match (self.dcerpc.as_deref(), self.smb_pipes.as_deref()) {
             (Some(d), _) => Some(d),
             (None, Some(s)) => Some(&s.dce),
             (None, None) => None,
@@ -608,6 +658,12 @@ impl AppState {
         // are inspected now.
         if self.dce_state().is_some() {
             self.release_ssh([u64::MAX; 2], None, ready);
+        }
+        self.release_smb([u64::MAX; 2], None, ready);
+        if let Some(smb) = self.smb.as_mut() {
+            let mut events = Vec::new();
+            smb.finish(&mut events);
+            collect_smb(&events, ready);
         }
         if let Some(http) = self.http.as_mut() {
             let mut events = Vec::new();
@@ -682,8 +738,15 @@ impl AppState {
         if self.ssh.is_none() && self.dce_state().is_none() {
             return;
         }
+        // On an SMB flow only the DCERPC sides of its pipes queue here (the
+        // SMB ones have their own queue).
+        let pipes_only = self.ssh.is_none() && self.dcerpc.is_none();
+        let (mine, rest): (Vec<ReadyTx>, Vec<ReadyTx>) = ready
+            .drain(..)
+            .partition(|r| !pipes_only || r.id & SMB_DCERPC != 0);
+        *ready = rest;
         let ssh = self.ssh.as_deref();
-        for r in ready.drain(..) {
+        for r in mine {
             let dir = match r.side {
                 TxSide::Request => SshDirection::ToServer,
                 TxSide::Response => SshDirection::ToClient,
@@ -719,6 +782,50 @@ impl AppState {
             return;
         }
         self.http_queue.extend(ready.drain(..).map(|r| (r, end)));
+    }
+
+    /// Moves the SMB transaction sides of `ready` into the queue waiting
+    /// for their data to be acknowledged (Suricata's IDS timing, as for
+    /// HTTP); sides of the other direction than the data fed (a file's
+    /// response side, ready with its close request) wait for a packet of
+    /// their direction only. `end` is the stream offset just past the
+    /// data that was fed.
+    pub fn defer_smb(&mut self, ready: &mut Vec<ReadyTx>, end: u64) {
+        if self.smb.is_none() {
+            return;
+        }
+        let fed = self.smb_fed;
+        self.smb_queue.extend(ready.drain(..).map(|r| {
+            let data_dir = match r.side {
+                TxSide::Request => Direction::ToServer,
+                TxSide::Response => Direction::ToClient,
+            };
+            (r, if fed == Some(data_dir) { end } else { 0 })
+        }));
+    }
+
+    /// Whether SMB transaction sides wait in the queue.
+    pub fn smb_pending(&self) -> bool {
+        !self.smb_queue.is_empty()
+    }
+
+    /// Appends to `out`, in order, the queued SMB sides whose data the
+    /// peer acknowledged (`acked`, by [`Direction::index`]) and that
+    /// travel `dir` (every direction when `None`).
+    pub fn release_smb(&mut self, acked: [u64; 2], dir: Option<Direction>, out: &mut Vec<ReadyTx>) {
+        self.smb_acked = acked;
+        self.smb_queue.retain(|&(ready, end)| {
+            let data_dir = match ready.side {
+                TxSide::Request => Direction::ToServer,
+                TxSide::Response => Direction::ToClient,
+            };
+            let go = acked.get(data_dir.index()).is_some_and(|&a| a >= end)
+                && dir.is_none_or(|x| x == data_dir);
+            if go {
+                out.push(ready);
+            }
+            !go
+        });
     }
 
     /// Whether HTTP transaction sides wait in the queue.
@@ -954,6 +1061,29 @@ impl AppState {
                 client_cert: r.id & !STARTTLS_TLS == TLS_CLIENT_CERT_STAGE,
             }));
         }
+        // DCERPC over an SMB flow's pipes, then the SMB transactions.
+        if let (Some(pipes), true) = (self.smb_pipes.as_ref(), r.id & SMB_DCERPC != 0) {
+            return pipes.dce.transaction(r.id & !SMB_DCERPC).map(|tx| {
+                AppTxView::Dcerpc(DcerpcTxView {
+                    state: &pipes.dce,
+                    tx,
+                    side: r.side,
+                })
+            });
+        }
+        if let Some(smb) = self.smb.as_ref() {
+            return smb.transaction(r.id).map(|tx| {
+                AppTxView::Smb(SmbTxView {
+                    tx,
+                    side: r.side,
+                    acked_to_client: self
+                        .smb_acked
+                        .get(Direction::ToClient.index())
+                        .copied()
+                        .unwrap_or(0),
+                })
+            });
+        }
         if let Some(ssh) = self.ssh.as_ref() {
             return Some(AppTxView::Ssh(SshTxView {
                 session: ssh,
@@ -988,14 +1118,14 @@ impl AppState {
             dns.remove_completed();
         }
         let queue = &self.ssh_queue;
-        let dce = match (self.dcerpc.as_deref_mut(), self.smb.as_deref_mut()) {
+        let dce = match (self.dcerpc.as_deref_mut(), self.smb_pipes.as_deref_mut()) {
             (Some(d), _) => Some(d),
             (None, Some(s)) => Some(&mut s.dce),
             (None, None) => None,
         };
         if let Some(dce) = dce {
             // Sides queued for inspection keep their transaction.
-            dce.remove_completed(|id| queue.iter().any(|d| d.ready.id == id));
+            dce.remove_completed(|id| queue.iter().any(|d| d.ready.id & !SMB_DCERPC == id));
         }
         if let Some(smtp) = self.smtp.as_mut() {
             // Those still queued for inspection stay.
@@ -1007,6 +1137,10 @@ impl AppState {
             if let Some(upto) = upto {
                 smtp.remove_reported(upto);
             }
+        }
+        if let Some(smb) = self.smb.as_mut() {
+            let first_queued = self.smb_queue.iter().map(|(r, _)| r.id).min();
+            smb.remove_completed_before(first_queued.unwrap_or(u64::MAX));
         }
     }
 }
@@ -1197,6 +1331,98 @@ fn ssh_dir(dir: Direction) -> SshDirection {
     match dir {
         Direction::ToServer => SshDirection::ToServer,
         Direction::ToClient => SshDirection::ToClient,
+    }
+}
+
+fn smb_dir(dir: Direction) -> SmbDirection {
+    match dir {
+        Direction::ToServer => SmbDirection::ToServer,
+        Direction::ToClient => SmbDirection::ToClient,
+    }
+}
+
+fn collect_smb(events: &[SmbReady], ready: &mut Vec<ReadyTx>) {
+    for e in events {
+        ready.push(ReadyTx {
+            id: e.id,
+            side: match e.dir {
+                SmbDirection::ToServer => TxSide::Request,
+                SmbDirection::ToClient => TxSide::Response,
+            },
+        });
+    }
+}
+
+/// An SMB transaction, as the rule engine's buffers: a tree connect
+/// (`smb.share` / `smb.named_pipe`) or a file (`file.data`, `file.name`,
+/// `filesize`), plus the events raised while it was the latest.
+pub struct SmbTxView<'a> {
+    /// The transaction.
+    pub tx: &'a SmbTx,
+    /// The side inspected.
+    pub side: TxSide,
+    /// How far the to-client stream was acknowledged at inspection: a
+    /// tree connect's response counts only once acknowledged.
+    pub acked_to_client: u64,
+}
+
+impl SmbTxView<'_> {
+    /// Whether the inspected side is the file's direction (requests for
+    /// written files, responses for read ones).
+    fn file_side(&self, f: &rampart_app::smb::SmbFile) -> bool {
+        let side = match f.direction {
+            Some(SmbDirection::ToClient) => TxSide::Response,
+            _ => TxSide::Request,
+        };
+        side == self.side
+    }
+
+    /// Whether the tree connect's response is known to inspection.
+    fn response_seen(&self) -> bool {
+        self.tx
+            .response_end
+            .is_some_and(|e| e <= self.acked_to_client)
+    }
+}
+
+impl TxBuffers for SmbTxView<'_> {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        match (&self.tx.kind, buffer) {
+            // A share is a named pipe once the response said so (Suricata
+            // registers both buffers for requests).
+            (
+                SmbTxKind::TreeConnect { share, is_pipe },
+                Buffer::SmbShare | Buffer::SmbNamedPipe,
+            ) => {
+                let pipe = self.response_seen() && *is_pipe == Some(true);
+                (pipe == (buffer == Buffer::SmbNamedPipe))
+                    .then(|| non_empty(share))
+                    .flatten()
+            }
+            // A file is seen on its own direction's side only.
+            (SmbTxKind::File(f), _) if !self.file_side(f) => None,
+            (SmbTxKind::File(f), Buffer::FileData) => non_empty(&f.data),
+            (SmbTxKind::File(f), Buffer::FileName) => non_empty(&f.name),
+            (SmbTxKind::File(f), Buffer::FileMagic) => {
+                rampart_app::file_magic::describe(&f.data).map(|d| Cow::Owned(d.into_bytes()))
+            }
+            _ => None,
+        }
+    }
+
+    fn proto(&self) -> TxProto {
+        TxProto::Smb
+    }
+
+    fn has_event(&self, name: &str) -> bool {
+        self.tx.anomalies.iter().any(|a| a.event_name() == name)
+    }
+
+    fn file_size(&self) -> Option<u64> {
+        match &self.tx.kind {
+            SmbTxKind::File(f) if f.closed && self.file_side(f) => Some(f.size),
+            _ => None,
+        }
     }
 }
 

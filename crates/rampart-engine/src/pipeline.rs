@@ -595,6 +595,21 @@ impl Pipeline {
                 sink,
             );
         }
+        if let (Some(det), true) = (detection.as_mut(), state.app.smb_pending()) {
+            let mut ready = Vec::new();
+            state
+                .app
+                .release_smb(acked_offsets(flow, &state), Some(dir), &mut ready);
+            inspect_transactions(
+                det,
+                &mut state,
+                flow,
+                &ready,
+                None,
+                (ts, AlertSource::Wire),
+                sink,
+            );
+        }
         if let (Some(det), true) = (detection.as_mut(), state.app.http_pending()) {
             let mut ready = Vec::new();
             state
@@ -1032,10 +1047,12 @@ fn deliver(
                 state.app.defer_ssh(&mut ready, end);
                 state.app.defer_http(&mut ready, end);
                 state.app.defer_smtp(&mut ready, end);
+                state.app.defer_smb(&mut ready, end);
                 if det.inline {
                     state.app.release_ssh([u64::MAX; 2], None, &mut ready);
                     state.app.release_http([u64::MAX; 2], None, &mut ready);
                     state.app.release_smtp([u64::MAX; 2], None, &mut ready);
+                    state.app.release_smb([u64::MAX; 2], None, &mut ready);
                 }
                 // The stream data that completed them stands for the
                 // packet (raw content beside DNS buffers, DNS over TCP).

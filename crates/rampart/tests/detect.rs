@@ -1144,3 +1144,168 @@ alert smtp any any -> any any (msg:"smtp rules stop at the switch"; content:"mai
     assert_eq!(smtp.len(), 1);
     assert_eq!(smtp[0]["smtp"]["helo"], "laptop.example.com");
 }
+
+/// An SMB1 message in its NetBIOS session header: command, reply flag,
+/// tree id, multiplex id, parameter words and data bytes (Unicode
+/// strings, user id 100).
+fn smb1(cmd: u8, reply: bool, tid: u16, mid: u16, words: &[u8], bytes: &[u8]) -> Vec<u8> {
+    let mut m = b"\xffSMB".to_vec();
+    m.push(cmd);
+    m.extend_from_slice(&[0; 4]);
+    m.push(if reply { 0x80 } else { 0 });
+    m.extend_from_slice(&0xc001u16.to_le_bytes());
+    m.extend_from_slice(&[0; 12]);
+    m.extend_from_slice(&tid.to_le_bytes());
+    m.extend_from_slice(&7u16.to_le_bytes());
+    m.extend_from_slice(&100u16.to_le_bytes());
+    m.extend_from_slice(&mid.to_le_bytes());
+    m.push((words.len() / 2) as u8);
+    m.extend_from_slice(words);
+    m.extend_from_slice(&(bytes.len() as u16).to_le_bytes());
+    m.extend_from_slice(bytes);
+    let n = m.len();
+    let mut v = vec![0, (n >> 16) as u8, (n >> 8) as u8, n as u8];
+    v.extend(m);
+    v
+}
+
+fn utf16z(s: &str) -> Vec<u8> {
+    s.bytes().flat_map(|b| [b, 0]).chain([0, 0]).collect()
+}
+
+const SMB_NO_ANDX: [u8; 4] = [0xff, 0, 0, 0];
+
+/// TREE_CONNECT_ANDX request and response (`service` "A:" for a disk,
+/// "IPC" for named pipes).
+fn smb1_tree_connect(path: &str, service: &str, tid: u16, mid: u16) -> (Vec<u8>, Vec<u8>) {
+    let mut w = SMB_NO_ANDX.to_vec();
+    w.extend_from_slice(&[0, 0, 1, 0]);
+    let mut b = vec![0];
+    b.extend(utf16z(path));
+    b.extend_from_slice(b"?????\0");
+    let req = smb1(0x75, false, 0, mid, &w, &b);
+    let mut w = SMB_NO_ANDX.to_vec();
+    w.extend_from_slice(&[1, 0]);
+    let mut b = service.as_bytes().to_vec();
+    b.push(0);
+    (req, smb1(0x75, true, tid, mid, &w, &b))
+}
+
+/// NT_CREATE_ANDX request for `name` and its response giving `fid`.
+fn smb1_create(name: &str, fid: u16, tid: u16, mid: u16) -> (Vec<u8>, Vec<u8>) {
+    let name = utf16z(name);
+    let mut w = SMB_NO_ANDX.to_vec();
+    w.push(0);
+    w.extend_from_slice(&(name.len() as u16).to_le_bytes());
+    w.resize(48, 0);
+    let mut b = vec![0];
+    b.extend(name);
+    let req = smb1(0xa2, false, tid, mid, &w, &b);
+    let mut w = SMB_NO_ANDX.to_vec();
+    w.push(0);
+    w.extend_from_slice(&fid.to_le_bytes());
+    w.resize(68, 0);
+    (req, smb1(0xa2, true, tid, mid, &w, &[]))
+}
+
+/// WRITE_ANDX request of `data` at `offset`, after two bytes of padding.
+fn smb1_write(fid: u16, offset: u32, data: &[u8], tid: u16, mid: u16) -> Vec<u8> {
+    let mut w = SMB_NO_ANDX.to_vec();
+    w.extend_from_slice(&fid.to_le_bytes());
+    w.extend_from_slice(&offset.to_le_bytes());
+    w.extend_from_slice(&[0; 10]);
+    w.extend_from_slice(&(data.len() as u16).to_le_bytes());
+    w.extend_from_slice(&(32u16 + 1 + 24 + 2 + 2).to_le_bytes());
+    let mut b = vec![0xee, 0xee];
+    b.extend_from_slice(data);
+    smb1(0x2f, false, tid, mid, &w, &b)
+}
+
+#[test]
+fn smb_files_shares_and_events() {
+    let dir = scratch("smb");
+    let pcap = dir.join("smb.pcap");
+    let eicar: &[u8] = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+    let (ipc_req, ipc_resp) = smb1_tree_connect("\\\\10.0.0.5\\IPC$", "IPC", 1, 1);
+    let (c_req, c_resp) = smb1_tree_connect("\\\\10.0.0.5\\C$", "A:", 2, 2);
+    let (create_req, create_resp) = smb1_create("\\tmp\\eicar.com", 0x4006, 2, 3);
+    let write_resp = smb1(0x2f, true, 2, 4, &[], &[]);
+    // A one-byte write at offset 0, then the whole file again at 0: an
+    // overlap (the first copy wins, as the file.data rule shows).
+    let first = smb1_write(0x4006, 0, b"Z", 2, 4);
+    let second = smb1_write(0x4006, 0, eicar, 2, 5);
+    let close = smb1(0x04, false, 2, 6, &[0x06, 0x40, 0, 0, 0, 0], &[]);
+    let close_resp = smb1(0x04, true, 2, 6, &[], &[]);
+    let (c2_req, c2_resp) = smb1_tree_connect("\\\\10.0.0.5\\D$", "A:", 3, 7);
+    let (create2_req, create2_resp) = smb1_create("\\clean.txt", 0x4007, 3, 8);
+    let write2 = smb1_write(0x4007, 0, eicar, 3, 9);
+    let close2 = smb1(0x04, false, 3, 10, &[0x07, 0x40, 0, 0, 0, 0], &[]);
+    let frames = TcpConversation::new(
+        "192.168.1.10:49200".parse().unwrap(),
+        "10.0.0.5:445".parse().unwrap(),
+    )
+    .client_sends(&ipc_req)
+    .server_sends(&ipc_resp)
+    .client_sends(&c_req)
+    .server_sends(&c_resp)
+    .client_sends(&create_req)
+    .server_sends(&create_resp)
+    .client_sends(&first)
+    .server_sends(&write_resp)
+    .client_sends(&second)
+    .server_sends(&write_resp)
+    .client_sends(&close)
+    .server_sends(&close_resp)
+    .client_sends(&c2_req)
+    .server_sends(&c2_resp)
+    .client_sends(&create2_req)
+    .server_sends(&create2_resp)
+    .client_sends(&write2)
+    .server_sends(&write_resp)
+    .client_sends(&close2)
+    .server_sends(&close_resp)
+    .build()
+    .unwrap();
+    write_frames(&pcap, &frames);
+    let rules = r#"
+alert smb any any -> any any (msg:"eicar body"; file_data; content:"EICAR-STANDARD"; sid:1;)
+alert smb any any -> any any (msg:"first copy wins"; file_data; content:"Z5O!P"; startswith; sid:2;)
+alert smb any any -> any any (msg:"file name"; file.name; content:"eicar.com"; endswith; sid:3;)
+alert tcp any any -> any any (msg:"small files"; filesize:<100; sid:4;)
+alert tcp any any -> any any (msg:"big files"; filesize:>100; sid:5;)
+alert smb any any -> any any (msg:"disk share"; smb.share; content:"C$"; sid:6;)
+alert smb any any -> any any (msg:"ipc is a pipe"; smb.share; content:"IPC$"; sid:7;)
+alert smb any any -> any any (msg:"named pipe"; smb.named_pipe; content:"IPC$"; sid:8;)
+alert smb any any -> any any (msg:"overlap"; app-layer-event:smb.file_overlap; sid:9;)
+alert http any any -> any any (msg:"not http"; file_data; content:"EICAR"; sid:10;)
+alert smb any any -> any any (msg:"written files go to the server"; flow:to_client; file_data; content:"EICAR"; sid:11;)
+alert smb any any -> any any (msg:"to server"; flow:to_server; file.name; content:"clean"; sid:12;)
+"#;
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = alert_counts(&recs);
+    // sid 1: both files; sid 4: both (68 bytes); sid 9: the overlapping
+    // file's transaction, once per direction as in Suricata.
+    let expected: HashMap<u64, usize> = [
+        (1, 2),
+        (2, 1),
+        (3, 1),
+        (4, 2),
+        (6, 1),
+        (8, 1),
+        (9, 2),
+        (12, 1),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(counts, expected);
+    let alert = recs
+        .iter()
+        .find(|r| r["alert"]["signature_id"] == 3)
+        .unwrap();
+    assert_eq!(alert["app_proto"], "smb");
+}

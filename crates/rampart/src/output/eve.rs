@@ -259,6 +259,8 @@ fn alert_app_object(tx: &AppTxView<'_>) -> Option<(&'static str, Value)> {
             }
             Some((MERGED_KEYS, Value::Object(all)))
         }
+        // Suricata's `smb` object is not produced yet.
+        AppTxView::Smb(_) => None,
         AppTxView::Dns(v) => {
             let m = v.message()?;
             let mut dns = Map::new();
