@@ -41,6 +41,12 @@ pub enum GroupKey {
     Icmpv6,
     /// Other IP packets (and fragments without a transport header).
     Other,
+    /// TCP packets of flows detected as one application protocol, for
+    /// rules that need it (`alert smtp ... content:...`): scanned only
+    /// for those flows, so that their patterns cost nothing elsewhere.
+    TcpPacketApp(TxProto),
+    /// Reassembled TCP stream data of flows of one application protocol.
+    TcpStreamApp(TxProto),
 }
 
 /// The signatures of one port (or of no port) that have no fast pattern:
@@ -521,10 +527,34 @@ impl DetectEngine {
             ts_ns,
             events,
         };
-        let packet_keys: &[GroupKey] = match extra {
-            Some(extra) => &[key, extra],
-            None => &[key],
-        };
+        // The flow's application protocol adds its groups (TCP only).
+        let app = flow
+            .and_then(|f| f.app_proto)
+            .filter(|_| key == GroupKey::TcpPacket);
+        let mut keys_buf = [key; 4];
+        let mut n = 1;
+        for k in [
+            extra,
+            app.map(GroupKey::TcpPacketApp),
+            app.filter(|_| extra.is_some()).map(GroupKey::TcpStreamApp),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if let Some(slot) = keys_buf.get_mut(n) {
+                *slot = k;
+                n += 1;
+            }
+        }
+        let packet_keys = keys_buf.get(..n).unwrap_or(&[]);
+        let stream_app = app.map(GroupKey::TcpStreamApp);
+        let stream_keys_buf = [
+            GroupKey::TcpStream,
+            stream_app.unwrap_or(GroupKey::TcpStream),
+        ];
+        let stream_keys = stream_keys_buf
+            .get(..if stream_app.is_some() { 2 } else { 1 })
+            .unwrap_or(&[]);
         let chunk_subject = match (stream_chunk, &pkt.transport, flow) {
             (Some(chunk), Some(Transport::Tcp(_)), Some(_)) if !chunk.is_empty() => Some(Subject {
                 payload: chunk,
@@ -537,7 +567,7 @@ impl DetectEngine {
         };
         match &chunk_subject {
             Some(chunk) => self.run(
-                &[(&[GroupKey::TcpStream], chunk), (packet_keys, &subject)],
+                &[(stream_keys, chunk), (packet_keys, &subject)],
                 vars,
                 thresholds,
                 stats,
@@ -574,13 +604,15 @@ impl DetectEngine {
             ts_ns,
             events: &[],
         };
-        self.run(
-            &[(&[GroupKey::TcpStream], &subject)],
-            vars,
-            thresholds,
-            stats,
-            out,
-        );
+        let keys_buf = [
+            GroupKey::TcpStream,
+            flow.app_proto
+                .map_or(GroupKey::TcpStream, GroupKey::TcpStreamApp),
+        ];
+        let keys = keys_buf
+            .get(..if flow.app_proto.is_some() { 2 } else { 1 })
+            .unwrap_or(&[]);
+        self.run(&[(keys, &subject)], vars, thresholds, stats, out);
     }
 
     /// Inspects one side of an application-layer transaction (an HTTP
@@ -1255,17 +1287,32 @@ fn build_groups(sigs: &[Signature]) -> HashMap<GroupKey, Group> {
         if s.inactive.is_some() || s.app.is_some() {
             continue;
         }
-        let keys: &[GroupKey] = match (s.proto, s.stream) {
-            (ProtoClass::Tcp, true) if s.also_packets => {
+        let app_keys;
+        let keys: &[GroupKey] = match (s.proto, s.stream, s.app_proto) {
+            // Rules on the raw data of one application protocol's TCP
+            // flows live in groups of that protocol.
+            (ProtoClass::Tcp, true, Some(p)) if s.also_packets => {
+                app_keys = [GroupKey::TcpStreamApp(p), GroupKey::TcpPacketApp(p)];
+                &app_keys
+            }
+            (ProtoClass::Tcp, true, Some(p)) => {
+                app_keys = [GroupKey::TcpStreamApp(p), GroupKey::TcpStreamApp(p)];
+                &app_keys[..1]
+            }
+            (ProtoClass::Tcp, false, Some(p)) => {
+                app_keys = [GroupKey::TcpPacketApp(p), GroupKey::TcpPacketApp(p)];
+                &app_keys[..1]
+            }
+            (ProtoClass::Tcp, true, None) if s.also_packets => {
                 &[GroupKey::TcpStream, GroupKey::TcpPacket]
             }
-            (ProtoClass::Tcp, true) => &[GroupKey::TcpStream],
-            (ProtoClass::Tcp, false) => &[GroupKey::TcpPacket],
-            (ProtoClass::Udp, _) => &[GroupKey::Udp],
-            (ProtoClass::Icmp, _) => &[GroupKey::Icmp],
-            (ProtoClass::Icmpv6, _) => &[GroupKey::Icmpv6],
-            (ProtoClass::Sctp, _) => &[GroupKey::Other],
-            (ProtoClass::Any, _) => &[
+            (ProtoClass::Tcp, true, None) => &[GroupKey::TcpStream],
+            (ProtoClass::Tcp, false, None) => &[GroupKey::TcpPacket],
+            (ProtoClass::Udp, _, _) => &[GroupKey::Udp],
+            (ProtoClass::Icmp, _, _) => &[GroupKey::Icmp],
+            (ProtoClass::Icmpv6, _, _) => &[GroupKey::Icmpv6],
+            (ProtoClass::Sctp, _, _) => &[GroupKey::Other],
+            (ProtoClass::Any, _, _) => &[
                 GroupKey::TcpPacket,
                 GroupKey::Udp,
                 GroupKey::Icmp,
