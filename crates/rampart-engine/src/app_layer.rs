@@ -814,18 +814,7 @@ impl AppState {
     /// travel `dir` (every direction when `None`).
     pub fn release_smb(&mut self, acked: [u64; 2], dir: Option<Direction>, out: &mut Vec<ReadyTx>) {
         self.smb_acked = acked;
-        self.smb_queue.retain(|&(ready, end)| {
-            let data_dir = match ready.side {
-                TxSide::Request => Direction::ToServer,
-                TxSide::Response => Direction::ToClient,
-            };
-            let go = acked.get(data_dir.index()).is_some_and(|&a| a >= end)
-                && dir.is_none_or(|x| x == data_dir);
-            if go {
-                out.push(ready);
-            }
-            !go
-        });
+        release_acked_sides(&mut self.smb_queue, acked, dir, out);
     }
 
     /// Whether HTTP transaction sides wait in the queue.
@@ -842,18 +831,7 @@ impl AppState {
         dir: Option<Direction>,
         out: &mut Vec<ReadyTx>,
     ) {
-        self.http_queue.retain(|&(ready, end)| {
-            let data_dir = match ready.side {
-                TxSide::Request => Direction::ToServer,
-                TxSide::Response => Direction::ToClient,
-            };
-            let go = acked.get(data_dir.index()).is_some_and(|&a| a >= end)
-                && dir.is_none_or(|x| x == data_dir);
-            if go {
-                out.push(ready);
-            }
-            !go
-        });
+        release_acked_sides(&mut self.http_queue, acked, dir, out);
     }
 
     /// Moves finished SMTP transactions of `ready` into the queue of
@@ -918,6 +896,46 @@ impl AppState {
             }
             !go
         });
+    }
+
+    /// Whether any protocol's transaction sides wait for an
+    /// acknowledgement (see [`AppState::release_acked`]).
+    pub fn acks_pending(&self) -> bool {
+        self.ssh_pending() || self.smb_pending() || self.http_pending() || self.smtp_pending()
+    }
+
+    /// Releases, into `out`, the queued sides of every protocol that the
+    /// peer acknowledged (`acked`) and that a packet travelling `dir`
+    /// inspects (every direction when `None`): the SSH and DCERPC queue
+    /// first, then SMB, HTTP and SMTP, each only when it holds sides.
+    pub fn release_acked(
+        &mut self,
+        acked: [u64; 2],
+        dir: Option<Direction>,
+        out: &mut Vec<ReadyTx>,
+    ) {
+        if self.ssh_pending() {
+            self.release_ssh(acked, dir, out);
+        }
+        if self.smb_pending() {
+            self.release_smb(acked, dir, out);
+        }
+        if self.http_pending() {
+            self.release_http(acked, dir, out);
+        }
+        if self.smtp_pending() {
+            self.release_smtp(acked, dir, out);
+        }
+    }
+
+    /// Queues the sides of `ready` that wait for their data (up to stream
+    /// offset `end`) to be acknowledged: DCERPC over SMB pipes and SSH
+    /// first (they take only theirs), then HTTP, SMTP and SMB.
+    pub fn defer_acked(&mut self, ready: &mut Vec<ReadyTx>, end: u64) {
+        self.defer_ssh(ready, end);
+        self.defer_http(ready, end);
+        self.defer_smtp(ready, end);
+        self.defer_smb(ready, end);
     }
 
     /// Whether SSH stages wait in the queue.
@@ -1143,6 +1161,30 @@ impl AppState {
             smb.remove_completed_before(first_queued.unwrap_or(u64::MAX));
         }
     }
+}
+
+/// Moves to `out`, in order, the sides of `queue` whose data (up to the
+/// queued stream offset) the peer acknowledged (`acked`, by
+/// [`Direction::index`]) and that travel `dir` (every direction when
+/// `None`); the others stay queued.
+fn release_acked_sides(
+    queue: &mut Vec<(ReadyTx, u64)>,
+    acked: [u64; 2],
+    dir: Option<Direction>,
+    out: &mut Vec<ReadyTx>,
+) {
+    queue.retain(|&(ready, end)| {
+        let data_dir = match ready.side {
+            TxSide::Request => Direction::ToServer,
+            TxSide::Response => Direction::ToClient,
+        };
+        let go = acked.get(data_dir.index()).is_some_and(|&a| a >= end)
+            && dir.is_none_or(|x| x == data_dir);
+        if go {
+            out.push(ready);
+        }
+        !go
+    });
 }
 
 fn dns_dir(dir: Direction) -> DnsDirection {

@@ -577,60 +577,13 @@ impl Pipeline {
                 sink,
             );
         }
-        // SSH stages whose data the peer acknowledged count as parsed;
-        // those of this packet's direction are inspected with it. HTTP
-        // transaction sides likewise.
-        if let (Some(det), true) = (detection.as_mut(), state.app.ssh_pending()) {
+        // Transaction sides (SSH stages; DCERPC, SMB, HTTP and SMTP
+        // transactions) whose data the peer acknowledged are inspected
+        // with a packet travelling their way, as in Suricata's IDS mode.
+        let acked = acked_offsets(flow, &state);
+        if let (Some(det), true) = (detection.as_mut(), state.app.acks_pending()) {
             let mut ready = Vec::new();
-            state
-                .app
-                .release_ssh(acked_offsets(flow, &state), Some(dir), &mut ready);
-            inspect_transactions(
-                det,
-                &mut state,
-                flow,
-                &ready,
-                None,
-                (ts, AlertSource::Wire),
-                sink,
-            );
-        }
-        if let (Some(det), true) = (detection.as_mut(), state.app.smb_pending()) {
-            let mut ready = Vec::new();
-            state
-                .app
-                .release_smb(acked_offsets(flow, &state), Some(dir), &mut ready);
-            inspect_transactions(
-                det,
-                &mut state,
-                flow,
-                &ready,
-                None,
-                (ts, AlertSource::Wire),
-                sink,
-            );
-        }
-        if let (Some(det), true) = (detection.as_mut(), state.app.http_pending()) {
-            let mut ready = Vec::new();
-            state
-                .app
-                .release_http(acked_offsets(flow, &state), Some(dir), &mut ready);
-            inspect_transactions(
-                det,
-                &mut state,
-                flow,
-                &ready,
-                None,
-                (ts, AlertSource::Wire),
-                sink,
-            );
-        }
-        // Likewise finished SMTP transactions, with a to-server packet.
-        if let (Some(det), true) = (detection.as_mut(), state.app.smtp_pending()) {
-            let mut ready = Vec::new();
-            state
-                .app
-                .release_smtp(acked_offsets(flow, &state), Some(dir), &mut ready);
+            state.app.release_acked(acked, Some(dir), &mut ready);
             inspect_transactions(
                 det,
                 &mut state,
@@ -645,7 +598,7 @@ impl Pipeline {
             let mut view = flow_view(flow, dir);
             // Suricata (IDS) parses a direction's data once the peer
             // acknowledged it: packets see the protocol from then on.
-            let acked = (!config.inline).then(|| acked_offsets(flow, &state));
+            let acked = (!config.inline).then_some(acked);
             view.app_proto = state.app.acked_tx_proto(acked);
             view.app_detect = state.app.take_detect_for_packet(dir, acked);
             if packet_mode {
@@ -1041,18 +994,12 @@ fn deliver(
                 state.app.dns_pdu = det.engine.uses_dns_pdu();
                 let end = offset + data.len() as u64;
                 state.app.feed(direction, data, ports, end, &mut ready);
-                // SSH stages and DCERPC, HTTP and SMTP transaction sides
-                // wait for their data to be acknowledged (Suricata's IDS
-                // timing), except inline.
-                state.app.defer_ssh(&mut ready, end);
-                state.app.defer_http(&mut ready, end);
-                state.app.defer_smtp(&mut ready, end);
-                state.app.defer_smb(&mut ready, end);
+                // SSH stages and DCERPC, HTTP, SMTP and SMB transaction
+                // sides wait for their data to be acknowledged (Suricata's
+                // IDS timing), except inline.
+                state.app.defer_acked(&mut ready, end);
                 if det.inline {
-                    state.app.release_ssh([u64::MAX; 2], None, &mut ready);
-                    state.app.release_http([u64::MAX; 2], None, &mut ready);
-                    state.app.release_smtp([u64::MAX; 2], None, &mut ready);
-                    state.app.release_smb([u64::MAX; 2], None, &mut ready);
+                    state.app.release_acked([u64::MAX; 2], None, &mut ready);
                 }
                 // The stream data that completed them stands for the
                 // packet (raw content beside DNS buffers, DNS over TCP).
