@@ -470,6 +470,40 @@ impl SmbSession {
 
     /// Remembers a connected tree (bounded like the other maps: past the
     /// cap, what was known is forgotten rather than growing).
+    /// A tree connect's response (SMB1 or SMB2) for transaction `id`:
+    /// records whether the share is a pipe, remembers the tree when the
+    /// server accepted it (`ok`), and makes the transaction's response
+    /// side ready.
+    fn tree_connected(
+        &mut self,
+        id: u64,
+        tree_key: (u8, u64, u32),
+        is_pipe: bool,
+        ok: bool,
+        out: &mut Vec<SmbReady>,
+    ) {
+        let end = self.end;
+        let mut share = None;
+        if let Some(tx) = self.tx_mut(id) {
+            if let SmbTxKind::TreeConnect {
+                share: s,
+                is_pipe: p,
+            } = &mut tx.kind
+            {
+                *p = Some(is_pipe);
+                share = Some(s.clone());
+            }
+            tx.response_end = Some(end);
+        }
+        if let (Some(share), true) = (share, ok) {
+            self.add_tree(tree_key, Tree { share, is_pipe });
+        }
+        out.push(SmbReady {
+            id,
+            dir: SmbDirection::ToClient,
+        });
+    }
+
     fn add_tree(&mut self, key: (u8, u64, u32), tree: Tree) {
         if self.trees.len() >= MAX_PENDING && !self.trees.contains_key(&key) {
             self.trees.clear();
@@ -596,26 +630,7 @@ impl SmbSession {
                 };
                 let service = ascii_str(bytes).0;
                 let is_pipe = ok && service == b"IPC";
-                let end = self.end;
-                let mut share = None;
-                if let Some(tx) = self.tx_mut(id) {
-                    if let SmbTxKind::TreeConnect {
-                        share: s,
-                        is_pipe: p,
-                    } = &mut tx.kind
-                    {
-                        *p = Some(is_pipe);
-                        share = Some(s.clone());
-                    }
-                    tx.response_end = Some(end);
-                }
-                if let (Some(share), true) = (share, ok) {
-                    self.add_tree(tree_key, Tree { share, is_pipe });
-                }
-                out.push(SmbReady {
-                    id,
-                    dir: SmbDirection::ToClient,
-                });
+                self.tree_connected(id, tree_key, is_pipe, ok, out);
                 andx(words)
             }
             // NT_CREATE_ANDX
@@ -803,26 +818,7 @@ impl SmbSession {
                     return;
                 };
                 let is_pipe = ok && u8_at(body, 2) == 2;
-                let end = self.end;
-                let mut share = None;
-                if let Some(tx) = self.tx_mut(id) {
-                    if let SmbTxKind::TreeConnect {
-                        share: s,
-                        is_pipe: p,
-                    } = &mut tx.kind
-                    {
-                        *p = Some(is_pipe);
-                        share = Some(s.clone());
-                    }
-                    tx.response_end = Some(end);
-                }
-                if let (Some(share), true) = (share, ok) {
-                    self.add_tree(tree_key, Tree { share, is_pipe });
-                }
-                out.push(SmbReady {
-                    id,
-                    dir: SmbDirection::ToClient,
-                });
+                self.tree_connected(id, tree_key, is_pipe, ok, out);
             }
             // CREATE
             (5, false) => {
