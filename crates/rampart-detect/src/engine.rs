@@ -245,10 +245,12 @@ pub enum TxPayload<'a> {
 #[derive(Debug)]
 pub struct DetectEngine {
     sigs: Vec<Signature>,
-    groups: HashMap<GroupKey, Group>,
+    /// Looked up for every packet and transaction side: hashed with
+    /// foldhash, not SipHash (the keys are not attacker-chosen).
+    groups: foldhash::HashMap<GroupKey, Group>,
     /// Application-layer signatures, by the protocol and transaction side
     /// they inspect.
-    app_groups: HashMap<(TxProto, TxSide), AppGroup>,
+    app_groups: foldhash::HashMap<(TxProto, TxSide), AppGroup>,
     names: Names,
     /// Some active signature inspects an SSH HASSH buffer.
     ssh_hassh: bool,
@@ -426,8 +428,8 @@ impl DetectEngine {
         Build {
             engine: DetectEngine {
                 sigs,
-                groups,
-                app_groups,
+                groups: groups.into_iter().collect(),
+                app_groups: app_groups.into_iter().collect(),
                 names,
                 ssh_hassh,
                 dns_pdu,

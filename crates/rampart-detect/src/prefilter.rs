@@ -331,19 +331,32 @@ impl Prefilter {
 /// is all a prefilter needs.
 #[cfg(feature = "hyperscan")]
 mod hs {
+    use std::cell::RefCell;
     use std::fmt::Write as _;
+    use std::sync::atomic::{AtomicU64, Ordering};
     use std::sync::Mutex;
 
     use hyperscan::prelude::{
         BlockDatabase, Builder as _, CompileFlags, Matching, Pattern, Patterns, Scratch,
     };
 
-    /// A compiled database and its scratch space. Scratch is per scan; the
-    /// engine is shared between workers, so it sits behind a mutex (one
-    /// uncontended lock per scanned buffer).
+    /// One scratch space grown to fit every database built so far. Each
+    /// thread scans with its own clone of it: a scan takes no lock (a mutex
+    /// per database cost a lock per scanned buffer and serialised workers
+    /// sharing a database), and there is one scratch space per thread
+    /// instead of one per database.
+    static PROTOTYPE: Mutex<Option<Scratch>> = Mutex::new(None);
+    /// Bumped whenever `PROTOTYPE` grows, so that threads re-clone it.
+    static GENERATION: AtomicU64 = AtomicU64::new(0);
+
+    thread_local! {
+        /// This thread's clone of `PROTOTYPE` and the generation it has.
+        static LOCAL: RefCell<Option<(u64, Scratch)>> = const { RefCell::new(None) };
+    }
+
+    /// A compiled database (its scratch space is the thread's, above).
     pub(super) struct HsPrefilter {
         db: BlockDatabase,
-        scratch: Mutex<Scratch>,
     }
 
     impl std::fmt::Debug for HsPrefilter {
@@ -374,25 +387,48 @@ mod hs {
                 return None;
             }
             let db: BlockDatabase = Patterns(list).build().ok()?;
-            let scratch = db.alloc_scratch().ok()?;
-            Some(HsPrefilter {
-                db,
-                scratch: Mutex::new(scratch),
-            })
+            // The shared scratch must fit this database before any thread
+            // scans it.
+            let mut proto = PROTOTYPE.lock().ok()?;
+            match proto.as_mut() {
+                Some(scratch) => {
+                    db.realloc_scratch(scratch).ok()?;
+                }
+                None => *proto = Some(db.alloc_scratch().ok()?),
+            }
+            GENERATION.fetch_add(1, Ordering::AcqRel);
+            Some(HsPrefilter { db })
         }
 
         /// Pushes the ids of the patterns found in `hay`; `false` when the
         /// scan could not run (the caller falls back to Aho-Corasick).
         pub(super) fn scan(&self, hay: &[u8], pids: &mut Vec<u32>) -> bool {
-            let Ok(scratch) = self.scratch.lock() else {
-                return false;
-            };
-            self.db
-                .scan(hay, &scratch, |id, _, _, _| {
-                    pids.push(id);
-                    Matching::Continue
-                })
-                .is_ok()
+            let generation = GENERATION.load(Ordering::Acquire);
+            LOCAL.with(|cell| {
+                let Ok(mut local) = cell.try_borrow_mut() else {
+                    return false;
+                };
+                if local.as_ref().map(|(g, _)| *g) != Some(generation) {
+                    let Ok(proto) = PROTOTYPE.lock() else {
+                        return false;
+                    };
+                    let Some(scratch) = proto.as_ref() else {
+                        return false;
+                    };
+                    // Read under the lock: the clone has every growth
+                    // counted up to this generation.
+                    *local = Some((GENERATION.load(Ordering::Acquire), scratch.clone()));
+                }
+                let Some((_, scratch)) = local.as_ref() else {
+                    return false;
+                };
+                self.db
+                    .scan(hay, scratch, |id, _, _, _| {
+                        pids.push(id);
+                        Matching::Continue
+                    })
+                    .is_ok()
+            })
         }
     }
 }
@@ -415,6 +451,35 @@ mod tests {
         pf.scan(hay, &mut Vec::new(), &mut out);
         out.sort_unstable();
         out
+    }
+
+    #[test]
+    fn threads_scan_shared_prefilters_built_before_and_after_they_started() {
+        // Each thread scans with its own scratch space (Hyperscan); a
+        // database built after a thread's first scan still scans there.
+        let small = std::sync::Arc::new(build(&[(b"abc", 1), (b"xyz", 2)]));
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                let small = small.clone();
+                std::thread::spawn(move || {
+                    let first = scan(&small, b"--abc--");
+                    let many: Vec<(Vec<u8>, u32)> = (0..2000u32)
+                        .map(|i| (format!("pattern-{i}-{}", i * 7).into_bytes(), i + 10))
+                        .collect();
+                    let refs: Vec<(&[u8], u32)> =
+                        many.iter().map(|(p, s)| (p.as_slice(), *s)).collect();
+                    let big = build(&refs);
+                    let second = scan(&big, b"..pattern-1999-13993..pattern-5-35");
+                    (first, second, scan(&small, b"xyz"))
+                })
+            })
+            .collect();
+        for w in workers {
+            let (first, second, third) = w.join().unwrap();
+            assert_eq!(first, vec![1]);
+            assert_eq!(second, vec![15, 2009]);
+            assert_eq!(third, vec![2]);
+        }
     }
 
     #[test]

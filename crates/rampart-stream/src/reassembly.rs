@@ -776,7 +776,7 @@ impl TcpStreamBuffer {
             }
         }
         let tail = data.get(data.len() - take..).unwrap_or(&[]);
-        self.retained.extend(tail.iter().copied());
+        self.retained.extend(tail);
         self.charged_retained += take;
     }
 
