@@ -82,8 +82,10 @@ impl Default for PipelineConfig {
 pub struct FlowData {
     /// Both directions of a TCP connection, created on its first segment.
     pub tcp: Option<Box<TcpReassembler>>,
-    /// Rule state of the flow.
-    pub detect: FlowDetectState,
+    /// Rule state of the flow, boxed: each packet moves it out of the
+    /// flow table and back, and a pointer moves cheaper than the state
+    /// (created with the flow's first inspected packet).
+    pub detect: Option<Box<FlowDetectState>>,
 }
 
 /// Rule state of one flow: flowbits/flowints and stream data awaiting
@@ -486,7 +488,7 @@ impl Pipeline {
         let flow = update.flow;
         sink.on_packet(ts, pkt, Some((flow, dir)));
         let reassembling = tcp.is_some() && config.reassemble;
-        let mut state = std::mem::take(&mut flow.user.detect);
+        let mut state = flow.user.detect.take().unwrap_or_default();
         if let Some(det) = detection.as_mut() {
             if state.engine_gen != det.generation {
                 state.vars = FlowVars::default();
@@ -648,7 +650,7 @@ impl Pipeline {
             emit_alerts(det, ts, sink, &ctx);
             state.verdict = state.verdict.max(det.verdict);
         }
-        flow.user.detect = state;
+        flow.user.detect = Some(state);
     }
 
     /// Moves the clock without a packet (a live capture that went quiet),
@@ -708,7 +710,7 @@ fn end_flow(
     sink: &mut impl PipelineSink,
 ) {
     let ts = Timestamp::from_nanos(flow.last_ns);
-    let mut state = std::mem::take(&mut flow.user.detect);
+    let mut state = flow.user.detect.take().unwrap_or_default();
     // Alerts raised while flushing another flow do not decide the verdict
     // of the packet being processed.
     let saved_verdict = detection.as_ref().map(|d| d.verdict);
@@ -752,7 +754,7 @@ fn end_flow(
     if let (Some(det), Some(v)) = (detection.as_mut(), saved_verdict) {
         det.verdict = v;
     }
-    flow.user.detect = state;
+    flow.user.detect = Some(state);
     sink.on_flow_end(flow, reason);
 }
 
