@@ -52,8 +52,25 @@ pub enum TlsAnomaly {
     /// A handshake message claiming more than [`TlsConfig::max_handshake`]
     /// bytes: buffering stopped.
     HandshakeInvalidLength,
-    /// A certificate that is not valid DER X.509.
+    /// A certificate that is not valid DER X.509 (and none of the more
+    /// precise certificate events below applies).
     InvalidCertificate,
+    /// A certificate whose DER claims more bytes than it has.
+    CertificateInvalidLength,
+    /// A certificate whose DER structure is malformed.
+    CertificateInvalidDer,
+    /// A certificate with an invalid version field.
+    CertificateInvalidVersion,
+    /// A certificate with an invalid serial number.
+    CertificateInvalidSerial,
+    /// A certificate with an invalid signature algorithm identifier.
+    CertificateInvalidAlgorithmIdentifier,
+    /// A certificate with an invalid subject or issuer name.
+    CertificateInvalidX509Name,
+    /// A certificate with an invalid validity date.
+    CertificateInvalidDate,
+    /// A certificate with invalid extensions.
+    CertificateInvalidExtensions,
     /// More than one server_name extension, or several names in it.
     MultipleSni,
     /// An extension whose length runs past its container.
@@ -72,6 +89,16 @@ impl TlsAnomaly {
             TlsAnomaly::InvalidHandshakeMessage => "invalid_handshake_message",
             TlsAnomaly::HandshakeInvalidLength => "handshake_invalid_length",
             TlsAnomaly::InvalidCertificate => "invalid_certificate",
+            TlsAnomaly::CertificateInvalidLength => "certificate_invalid_length",
+            TlsAnomaly::CertificateInvalidDer => "certificate_invalid_der",
+            TlsAnomaly::CertificateInvalidVersion => "certificate_invalid_version",
+            TlsAnomaly::CertificateInvalidSerial => "certificate_invalid_serial",
+            TlsAnomaly::CertificateInvalidAlgorithmIdentifier => {
+                "certificate_invalid_algorithmidentifier"
+            }
+            TlsAnomaly::CertificateInvalidX509Name => "certificate_invalid_x509name",
+            TlsAnomaly::CertificateInvalidDate => "certificate_invalid_date",
+            TlsAnomaly::CertificateInvalidExtensions => "certificate_invalid_extensions",
             TlsAnomaly::MultipleSni => "multiple_sni",
             TlsAnomaly::InvalidExtension => "invalid_extension",
             TlsAnomaly::TooManyCertificates => "too_many_certificates",
@@ -222,9 +249,24 @@ pub struct Certificate {
 }
 
 impl Certificate {
-    /// Decodes a DER certificate; `None` when it is not X.509.
-    pub fn from_der(der: &[u8]) -> Option<Certificate> {
-        let (_, x) = x509_parser::parse_x509_certificate(der).ok()?;
+    /// Parses a DER certificate; on failure, the event that names what
+    /// was wrong, as Suricata classifies the X.509 parser's errors (a DER
+    /// element longer than its data is `certificate_invalid_length`).
+    pub fn parse(der: &[u8]) -> Result<Certificate, TlsAnomaly> {
+        use x509_parser::error::X509Error as E;
+        let (_, x) = x509_parser::parse_x509_certificate(der).map_err(|e| match e {
+            x509_parser::nom::Err::Incomplete(_) => TlsAnomaly::CertificateInvalidLength,
+            x509_parser::nom::Err::Error(e) | x509_parser::nom::Err::Failure(e) => match e {
+                E::InvalidVersion => TlsAnomaly::CertificateInvalidVersion,
+                E::InvalidSerial => TlsAnomaly::CertificateInvalidSerial,
+                E::InvalidAlgorithmIdentifier => TlsAnomaly::CertificateInvalidAlgorithmIdentifier,
+                E::InvalidX509Name => TlsAnomaly::CertificateInvalidX509Name,
+                E::InvalidDate => TlsAnomaly::CertificateInvalidDate,
+                E::InvalidExtensions => TlsAnomaly::CertificateInvalidExtensions,
+                E::Der(_) => TlsAnomaly::CertificateInvalidDer,
+                _ => TlsAnomaly::InvalidCertificate,
+            },
+        })?;
         let serial = x
             .raw_serial()
             .iter()
@@ -236,7 +278,7 @@ impl Certificate {
             .map(|b| format!("{b:02x}"))
             .collect::<Vec<_>>()
             .join(":");
-        Some(Certificate {
+        Ok(Certificate {
             der: der.to_vec(),
             subject: x.subject().to_string(),
             issuer: x.issuer().to_string(),
@@ -246,6 +288,16 @@ impl Certificate {
             not_after: x.validity().not_after.timestamp(),
         })
     }
+}
+
+/// Handshake message types a TLS (or DTLS) peer may send: hello request,
+/// client/server hello, hello verify request, new session ticket,
+/// encrypted extensions, certificate, server key exchange, certificate
+/// request, server hello done, certificate verify, client key exchange,
+/// finished, certificate URL and status, key update, compressed
+/// certificate.
+fn is_handshake_type(kind: u8) -> bool {
+    matches!(kind, 0..=4 | 8 | 11..=16 | 20..=22 | 24 | 25)
 }
 
 /// What became ready for inspection.
@@ -294,6 +346,10 @@ pub struct TlsSession {
     pub anomalies: Vec<TlsAnomaly>,
     /// How many times anomalies occurred in all.
     pub anomaly_count: u64,
+    /// How many kinds of anomaly `anomalies` held when the ClientHello was
+    /// parsed: the ones after it were raised later (mostly by the server),
+    /// after the request side was inspected.
+    pub anomalies_before_client_hello: usize,
     server_done: bool,
     /// The version field of the server's last record header before its
     /// hello: what Suricata reports as the version when no ServerHello
@@ -487,7 +543,15 @@ impl TlsSession {
         side.handshake.extend_from_slice(payload);
         let mut buf = std::mem::take(&mut side.handshake);
         let mut start = 0usize;
-        while let Some(&[_, a, b, c]) = buf.get(start..start + 4) {
+        while let Some(&[kind, a, b, c]) = buf.get(start..start + 4) {
+            // A message type TLS does not define: the rest of the record
+            // is skipped (as Suricata does), not buffered for a length
+            // that is likely garbage too.
+            if !is_handshake_type(kind) {
+                self.flag(TlsAnomaly::InvalidHandshakeMessage);
+                self.side(dir).handshake = Vec::new();
+                return;
+            }
             let len = usize::from(a) << 16 | usize::from(b) << 8 | usize::from(c);
             if len > max {
                 self.flag(TlsAnomaly::HandshakeInvalidLength);
@@ -557,6 +621,7 @@ impl TlsSession {
                     self.flag(a);
                 }
                 self.client_hello = Some(hello);
+                self.anomalies_before_client_hello = self.anomalies.len();
                 events.push(TlsEvent::ClientHello);
             }
             (TlsDirection::ToClient, H::ServerHello(sh)) => {
@@ -597,10 +662,10 @@ impl TlsSession {
         }
         let mut out = Vec::new();
         for raw in raw_chain.iter().take(max) {
-            match Certificate::from_der(raw.data) {
-                Some(cert) => out.push(cert),
-                None => {
-                    self.flag(TlsAnomaly::InvalidCertificate);
+            match Certificate::parse(raw.data) {
+                Ok(cert) => out.push(cert),
+                Err(anomaly) => {
+                    self.flag(anomaly);
                     out.push(Certificate {
                         der: raw.data.to_vec(),
                         ..Certificate::default()
@@ -806,6 +871,50 @@ mod tests {
         assert!(s.anomalies.is_empty(), "{:?}", s.anomalies);
     }
 
+    /// The server flight of suricata-verify's bug-1450 captures: a
+    /// ServerHello, a Certificate message whose one certificate is cut
+    /// DER (`cert` is its 9 bytes), then a message of undefined type 0x84.
+    fn cut_certificate_flight(cert: &[u8; 9]) -> Vec<u8> {
+        let mut body = vec![2, 0, 0, 0x4d, 3, 3];
+        body.extend_from_slice(&[0x55; 32]);
+        body.push(32);
+        body.extend_from_slice(&[0xfa; 32]);
+        body.extend_from_slice(&[0xc0, 0x14, 0, 0, 5, 0xff, 1, 0, 1, 0]);
+        body.extend_from_slice(&[11, 0, 0, 15, 0, 0, 12, 0, 0, 9]);
+        body.extend_from_slice(cert);
+        body.extend_from_slice(&[0x84, 0xff, 0xff, 0xff]);
+        body.extend_from_slice(&[0x41; 64]);
+        record(22, &body)
+    }
+
+    #[test]
+    fn cut_certificates_and_undefined_message_types_raise_suricatas_events() {
+        // DER content cut short (bug-1450-02) and a DER header cut short
+        // (bug-1450-03).
+        for (cert, event) in [
+            (
+                [0x30, 6, 0x30, 0x84, 0xff, 0xff, 0xff, 0xfa, 4],
+                TlsAnomaly::InvalidCertificate,
+            ),
+            (
+                [0x30, 5, 0x30, 0x84, 0xff, 0xff, 0xff, 0xfa, 4],
+                TlsAnomaly::CertificateInvalidLength,
+            ),
+        ] {
+            let mut s = TlsSession::default();
+            let mut ev = Vec::new();
+            s.feed(
+                TlsDirection::ToClient,
+                &cut_certificate_flight(&cert),
+                &mut ev,
+            );
+            assert!(s.anomalies.contains(&event), "{:?}", s.anomalies);
+            assert!(s.anomalies.contains(&TlsAnomaly::InvalidHandshakeMessage));
+            assert!(!s.anomalies.contains(&TlsAnomaly::HandshakeInvalidLength));
+            assert!(s.server_hello.is_some());
+        }
+    }
+
     #[test]
     fn handshake_claiming_16_mib_stops_buffering() {
         let mut s = TlsSession::default();
@@ -996,7 +1105,11 @@ mod tests {
         assert_eq!(s.client_certificates.len(), 1);
         assert_eq!(s.client_certificates[0].der, [0xde, 0xad, 0xbe]);
         assert!(s.certificates.is_empty());
-        assert!(s.anomalies.contains(&TlsAnomaly::InvalidCertificate));
+        assert!(
+            s.anomalies.contains(&TlsAnomaly::CertificateInvalidLength),
+            "{:?}",
+            s.anomalies
+        );
         // An empty client chain (no certificate to offer) is no event.
         let mut s = TlsSession::default();
         let mut ev = Vec::new();

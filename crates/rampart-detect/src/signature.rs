@@ -957,6 +957,16 @@ fn app_inspect(
             .iter()
             .all(|(c, _)| matches!(c, crate::app::AppCheck::Event(_)));
     let both_sides = both_sides || (http_events_only && !to_client);
+    // Likewise a TLS rule on events alone and without direction: most
+    // events come from the server's flight (certificates), after the
+    // ClientHello was inspected.
+    let tls_events_only = proto == TxProto::Tls
+        && buffers.is_empty()
+        && !checks.is_empty()
+        && checks
+            .iter()
+            .all(|(c, _)| matches!(c, crate::app::AppCheck::Event(_)));
+    let both_sides = both_sides || (tls_events_only && !to_client && !to_server);
     // SSH's identification buffers exist both ways (the client's on
     // requests, the server's on responses): without a flow direction a
     // rule inspects both, as Suricata registers them for both directions.

@@ -1661,6 +1661,17 @@ impl TxBuffers for TlsTxView<'_> {
             .iter()
             .any(|a| a.event_name() == name)
     }
+
+    /// Events raised after the ClientHello was inspected (a direction-free
+    /// event rule, run again with the server's side, alerts once).
+    fn has_late_event(&self, name: &str) -> bool {
+        self.session
+            .anomalies
+            .get(self.session.anomalies_before_client_hello..)
+            .unwrap_or(&[])
+            .iter()
+            .any(|a| a.event_name() == name)
+    }
 }
 
 /// One side of a DNS transaction, as the rule engine's buffers.
