@@ -467,6 +467,18 @@ impl Pipeline {
             proto: ip.protocol,
             vlan,
         };
+        let key = quoted_flow_key(pkt, vlan)
+            .and_then(|quoted| self.flows.get_mut(&quoted).map(|f| (quoted, f.key)))
+            .filter(|(quoted, client)| {
+                client.src == quoted.src && client.src_port == quoted.src_port
+            })
+            .map_or(key, |(_, client)| {
+                if ip.src == client.src {
+                    client
+                } else {
+                    client.reversed()
+                }
+            });
         let info = PacketInfo {
             ts_ns: ts.as_nanos(),
             len: pkt.data.len() as u64,
@@ -823,6 +835,47 @@ fn acked_offsets(flow: &Flow<FlowData>, state: &FlowDetectState) -> [u64; 2] {
         }
     }
     out
+}
+
+/// The flow an ICMPv4 destination unreachable message is about: the
+/// TCP or UDP packet it quotes, keyed as that packet's flow. Suricata
+/// accounts such a message to the quoted connection (in the direction of
+/// its sender relative to the connection's client) when that connection
+/// exists with the quoted packet's orientation, instead of giving it a
+/// flow of its own.
+fn quoted_flow_key(pkt: &Packet<'_>, vlan: u16) -> Option<FlowKey> {
+    let Some(Transport::Icmpv4(icmp)) = &pkt.transport else {
+        return None;
+    };
+    if icmp.icmp_type != 3 {
+        return None;
+    }
+    let inner = icmp.payload;
+    let version_ihl = *inner.first()?;
+    let ihl = usize::from(version_ihl & 0x0f) * 4;
+    if version_ihl >> 4 != 4 || ihl < 20 {
+        return None;
+    }
+    let proto = *inner.get(9)?;
+    if proto != 6 && proto != 17 {
+        return None;
+    }
+    let addr = |at: usize| -> Option<std::net::IpAddr> {
+        let b: [u8; 4] = inner.get(at..at + 4)?.try_into().ok()?;
+        Some(std::net::IpAddr::from(b))
+    };
+    let port = |at: usize| -> Option<u16> {
+        let b: [u8; 2] = inner.get(at..at + 2)?.try_into().ok()?;
+        Some(u16::from_be_bytes(b))
+    };
+    Some(FlowKey {
+        src: addr(12)?,
+        dst: addr(16)?,
+        src_port: port(ihl)?,
+        dst_port: port(ihl + 2)?,
+        proto,
+        vlan,
+    })
 }
 
 /// Inspects and clears the data pending in one direction.

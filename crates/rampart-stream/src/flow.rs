@@ -524,6 +524,9 @@ impl<T> FlowTable<T> {
                 }
                 flow.on_tcp(direction, flags, stats)
             }
+            // A TCP flow's state follows its TCP flags only (an ICMP error
+            // accounted to it must not reopen a closed connection).
+            None if flow.key.proto == proto::TCP => {}
             None => {
                 if flow.packets.iter().all(|&p| p > 0) {
                     flow.state = FlowState::Established;

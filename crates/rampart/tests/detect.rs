@@ -1309,3 +1309,37 @@ alert smb any any -> any any (msg:"to server"; flow:to_server; file.name; conten
         .unwrap();
     assert_eq!(alert["app_proto"], "smb");
 }
+
+#[test]
+fn icmp_unreachable_counts_in_the_connection_it_quotes() {
+    let dir = scratch("icmpquote");
+    let pcap = dir.join("icmp.pcap");
+    let mut frames = conversation(
+        b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\n\r\n",
+        40000,
+    );
+    // A router tells the client its segment was too big (fragmentation
+    // needed), quoting the client's IP header and the first TCP bytes.
+    let quoted = PacketBuilder::raw()
+        .ipv4([192, 168, 1, 10], [203, 0, 113, 5])
+        .tcp(40000, 80)
+        .build_ip()
+        .unwrap();
+    let icmp = PacketBuilder::new()
+        .ipv4([192, 168, 1, 1], [192, 168, 1, 10])
+        .icmpv4(3, 4)
+        .payload(&quoted[..28])
+        .build()
+        .unwrap();
+    let ts = frames[4].0;
+    frames.insert(5, (ts, icmp));
+    write_frames(&pcap, &frames);
+    let rules = "alert icmp any any -> any any (msg:\"unreachable in an established flow\"; flow:established,to_client; itype:3; sid:1;)\n";
+    let (_, recs) = detect(&dir, &pcap, rules);
+    let counts = alert_counts(&recs);
+    assert_eq!(counts.get(&1), Some(&1), "{counts:?}");
+    // No flow of its own: the conversation is the only one.
+    let stats = recs.iter().find(|r| r["event_type"] == "stats").unwrap();
+    assert_eq!(stats["stats"]["flow"]["total"], 1, "{stats}");
+}
