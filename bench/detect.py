@@ -40,16 +40,18 @@ def ensure_pcap():
     return pcap
 
 
-def build(features):
-    """Builds rampart with `features` and copies the binary aside."""
+def build(features, profile):
+    """Builds rampart with `features` in cargo profile `profile` and copies
+    the binary aside."""
     name = "rampart-" + ("-".join(features) if features else "default")
-    cmd = ["cargo", "build", "--release", "-q", "-p", "rampart"]
+    cmd = ["cargo", "build", "--profile", profile, "-q", "-p", "rampart"]
     if features:
         cmd += ["--features", ",".join(features)]
-    print(f"building {name} ...", flush=True)
+    print(f"building {name} (profile {profile}) ...", flush=True)
     sh(cmd, cwd=ROOT)
     dst = os.path.join(OUT, name + ".bin")
-    shutil.copy(os.path.join(ROOT, "target", "release", "rampart"), dst)
+    out_dir = "release" if profile == "release" else profile
+    shutil.copy(os.path.join(ROOT, "target", out_dir, "rampart"), dst)
     return name, dst
 
 
@@ -117,15 +119,18 @@ def main():
     # same output work. "alert,http,dns,tls" adds the app-layer records.
     ap.add_argument("--eve-types", default="alert",
                     help="EVE record types Rampart writes (default: alert, as the Suricata config)")
+    ap.add_argument("--profile", default="dist",
+                    help="cargo profile to build (default: dist, the LTO build packages use; "
+                         "release builds quicker)")
     args = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
     pcap = ensure_pcap()
     tools = []
     if subprocess.run(["pkg-config", "--exists", "libhs"]).returncode == 0:
-        tools.append(build(["hyperscan"]))
+        tools.append(build(["hyperscan"], args.profile))
     else:
         print("libhyperscan-dev not installed: only the default build is measured")
-    tools.append(build([]))
+    tools.append(build([], args.profile))
     packets = json.loads(subprocess.run(
         [tools[-1][1], "inspect", "--no-progress", "--json", pcap],
         capture_output=True, text=True, check=True).stdout)["packets"]
@@ -142,7 +147,7 @@ def main():
         print("suricata not installed: run ../shared/tools/install-reference-suricata.sh for the side-by-side figures")
 
     print(f"\nrules: {args.rules}\ncapture: {pcap} ({packets} packets); medians of {args.runs} runs; "
-          f"Rampart EVE types: {args.eve_types}")
+          f"Rampart EVE types: {args.eve_types}; cargo profile: {args.profile}")
     print(f"{'tool':<22} {'load s':>8} {'engine s':>9} {'packets/s':>11} {'wall s':>8} {'peak MiB':>9} {'alerts':>7}")
     for name, r in results.items():
         print(f"{name:<22} {r['load']:>8.2f} {r['engine']:>9.3f} {packets / r['engine']:>11.0f} "
