@@ -603,6 +603,115 @@ def seeds_smb():
     write("smb", "smb1_overlap_read", b"".join(http_feed(d, m) for d, m in ops))
 
 
+# ---------------------------------------------------------------- krb5, snmp
+def der(tag, content):
+    n = len(content)
+    if n < 0x80:
+        head = bytes([tag, n])
+    elif n < 0x100:
+        head = bytes([tag, 0x81, n])
+    else:
+        head = bytes([tag, 0x82, n >> 8, n & 0xFF])
+    return head + content
+
+
+def der_int(v):
+    return der(0x02, v.to_bytes(max(1, (v.bit_length() + 8) // 8), "big", signed=True))
+
+
+def krb_principal(name_type, parts):
+    return der(0x30, der(0xA0, der_int(name_type))
+               + der(0xA1, der(0x30, b"".join(der(0x1B, p) for p in parts))))
+
+
+def krb_enc(etype):
+    return der(0x30, der(0xA0, der_int(etype)) + der(0xA2, der(0x04, b"\xde\xad\xbe\xef")))
+
+
+KRB_TIME = der(0x18, b"20370913024805Z")
+
+
+def krb_as_req():
+    body = der(0x30, der(0xA0, der(0x03, b"\0\x40\x81\0\x10"))
+               + der(0xA1, krb_principal(1, [b"robin"]))
+               + der(0xA2, der(0x1B, b"CYLERA.LAB"))
+               + der(0xA3, krb_principal(2, [b"krbtgt", b"CYLERA.LAB"]))
+               + der(0xA5, KRB_TIME) + der(0xA7, der_int(12345))
+               + der(0xA8, der(0x30, der_int(18) + der_int(23))))
+    return der(0x6A, der(0x30, der(0xA1, der_int(5)) + der(0xA2, der_int(10)) + der(0xA4, body)))
+
+
+def krb_tgs_rep(ticket_etype, enc_etype):
+    ticket = der(0x61, der(0x30, der(0xA0, der_int(5)) + der(0xA1, der(0x1B, b"CYLERA.LAB"))
+                           + der(0xA2, krb_principal(2, [b"http", b"web01"]))
+                           + der(0xA3, krb_enc(ticket_etype))))
+    return der(0x6D, der(0x30, der(0xA0, der_int(5)) + der(0xA1, der_int(13))
+                         + der(0xA3, der(0x1B, b"CYLERA.LAB"))
+                         + der(0xA4, krb_principal(1, [b"robin"]))
+                         + der(0xA5, ticket) + der(0xA6, krb_enc(enc_etype))))
+
+
+def krb_error(code):
+    return der(0x7E, der(0x30, der(0xA0, der_int(5)) + der(0xA1, der_int(30))
+                         + der(0xA4, KRB_TIME) + der(0xA5, der_int(0)) + der(0xA6, der_int(code))
+                         + der(0xA9, der(0x1B, b"CYLERA.LAB"))
+                         + der(0xAA, krb_principal(2, [b"krbtgt", b"CYLERA.LAB"]))))
+
+
+def krb_op(tag, data):
+    return bytes([tag]) + struct.pack("<H", len(data)) + data
+
+
+def krb_record(msg):
+    return struct.pack(">I", len(msg)) + msg
+
+
+def seeds_krb5():
+    req, err, rep = krb_as_req(), krb_error(25), krb_tgs_rep(23, 18)
+    # UDP: a request, the error, a Kerberoastable reply.
+    write("krb5", "udp_exchange", krb_op(0, req) + krb_op(1, err) + krb_op(1, rep))
+    # TCP: two records in one write, the replies split across the mark.
+    stream = krb_record(req) + krb_record(req)
+    replies = krb_record(err) + krb_record(rep)
+    write("krb5", "tcp_records", krb_op(2, stream) + krb_op(3, replies[:3]) + krb_op(3, replies[3:]))
+    # A truncated message, an empty record and an oversized record mark.
+    write("krb5", "malformed", krb_op(0, req) + krb_op(0, req[:20])
+          + krb_op(2, krb_record(b"") + struct.pack(">I", 1 << 20) + req))
+
+
+def snmp_v2c(pdu_tag, community, oids):
+    varbinds = b"".join(der(0x30, der(0x06, o) + b"\x05\x00") for o in oids)
+    pdu = der(pdu_tag, der_int(0x2B133F85) + der_int(0) + der_int(0) + der(0x30, varbinds))
+    return der(0x30, der_int(1) + der(0x04, community) + pdu)
+
+
+def snmp_v1_trap():
+    var = der(0x30, der(0x06, bytes([0x2B, 6, 1, 2, 1, 2, 2, 1, 1, 21])) + der_int(21))
+    pdu = der(0xA4, der(0x06, bytes([0x2B, 6, 1, 4, 1, 4, 1, 2, 21])) + der(0x40, bytes([127, 0, 0, 1]))
+              + der_int(2) + der_int(0) + der(0x43, b"\x10") + der(0x30, var))
+    return der(0x30, der_int(0) + der(0x04, b"public") + pdu)
+
+
+def snmp_v3(encrypted):
+    header = der(0x30, der_int(1) + der_int(65507) + der(0x04, b"\x07" if encrypted else b"\x04") + der_int(3))
+    usm = der(0x30, der(0x04, b"\x80\0\x1f\x88") + der_int(1) + der_int(2) + der(0x04, b"admin")
+              + der(0x04, b"") + der(0x04, b""))
+    if encrypted:
+        data = der(0x04, b"\x11" * 24)
+    else:
+        data = der(0x30, der(0x04, b"") + der(0x04, b"")
+                   + der(0xA0, der_int(1) + der_int(0) + der_int(0) + der(0x30, b"")))
+    return der(0x30, der_int(3) + header + der(0x04, usm) + data)
+
+
+def seeds_snmp():
+    get = snmp_v2c(0xA1, b"[R0_C@cti!]", [b"\x01"])
+    resp = snmp_v2c(0xA2, b"[R0_C@cti!]", [bytes([0x2B, 6, 1, 2, 1, 1, 3, 0])])
+    write("snmp", "v2c_get_response", krb_op(0, get) + krb_op(1, resp))
+    write("snmp", "v1_trap_version_mismatch", krb_op(0, snmp_v1_trap()) + krb_op(0, get) + krb_op(0, b"\x30\x00"))
+    write("snmp", "v3_plain_encrypted", krb_op(0, snmp_v3(False)) + krb_op(1, snmp_v3(True)))
+
+
 def main():
     _, pk = read_pcap(SAMPLE)
     assert len(pk) == 268, len(pk)
@@ -621,6 +730,8 @@ def main():
     seeds_ssh(pk)
     seeds_dcerpc()
     seeds_smtp()
+    seeds_krb5()
+    seeds_snmp()
 
 
 if __name__ == "__main__":

@@ -9,8 +9,11 @@
 //! requests and responses over TCP, fragments reassembled; also fed from
 //! SMB2 named pipes by [`smb_dcerpc`]), an SMTP parser ([`smtp`]:
 //! commands, replies, mails whose MIME attachments [`mime`] decodes into
-//! files) and an SMB parser ([`smb`]: shares and the files SMB1/SMB2
-//! connections write and read).
+//! files), an SMB parser ([`smb`]: shares and the files SMB1/SMB2
+//! connections write and read), a Kerberos 5 parser ([`krb5`]: AS/TGS
+//! requests, replies and errors over UDP and TCP) and an SNMP parser
+//! ([`snmp`]: v1, v2c and v3 datagrams), the last two on the ASN.1
+//! decoders Suricata uses (`kerberos-parser`, `snmp-parser`).
 //!
 //! The crate is pure and sans-I/O: it never reads a socket or a file, it
 //! only receives byte slices (in order, per direction) from whatever does
@@ -49,11 +52,13 @@ pub mod dns;
 pub mod file_magic;
 pub mod http;
 pub mod http_file;
+pub mod krb5;
 pub mod mime;
 pub mod protocol;
 pub mod smb;
 pub mod smb_dcerpc;
 pub mod smtp;
+pub mod snmp;
 pub mod ssh;
 pub mod tls;
 mod uri;

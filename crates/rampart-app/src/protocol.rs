@@ -33,6 +33,13 @@ pub enum AppProto {
     /// case), Suricata 7's patterns. The server's `220` banner alone does
     /// not decide, as FTP servers greet with `220` too.
     Smtp,
+    /// Kerberos 5 over UDP or TCP on port 88 (never returned by
+    /// [`detect_protocol`]: the caller probes with [`crate::krb5::probe`]
+    /// or [`crate::krb5::probe_tcp`]).
+    Krb5,
+    /// SNMP over UDP to port 161 or 162 (never returned by
+    /// [`detect_protocol`]: the caller probes with [`crate::snmp::probe`]).
+    Snmp,
 }
 
 /// Request methods recognised at the start of a to-server direction. The

@@ -40,6 +40,13 @@ pub enum TxProto {
     /// `app-layer-event:smtp.*` inspect its mail transactions (the request
     /// side: the client's commands and message).
     Smtp,
+    /// Kerberos 5 over UDP or TCP: one transaction per message, inspected
+    /// on its own direction's side (requests on the request side, replies
+    /// and errors on the response side).
+    Krb5,
+    /// SNMP over UDP: one transaction per datagram, inspected on its own
+    /// direction's side.
+    Snmp,
 }
 
 /// Numeric transaction fields that keywords compare (not byte buffers).
@@ -53,6 +60,17 @@ pub enum TxValue {
     /// The operation number of a DCERPC transaction's request (none when
     /// the transaction has no request, like a bind).
     DceOpnum,
+    /// A Kerberos message's type.
+    Krb5MsgType,
+    /// A Kerberos error's code (an `i32` in its two's complement bits).
+    Krb5ErrCode,
+    /// The encryption type of a Kerberos reply's ticket (an `i32` in its
+    /// two's complement bits).
+    Krb5TicketEtype,
+    /// The SNMP version of the flow (1, 2 or 3).
+    SnmpVersion,
+    /// An SNMP message's PDU type (none when encrypted).
+    SnmpPduType,
 }
 
 /// The buffers of one application-layer transaction, by rule keyword.
@@ -201,6 +219,18 @@ pub const SMB_EVENTS: &[&str] = &[
     "too_many_transactions",
 ];
 
+/// The `app-layer-event:krb5.<name>` events the Kerberos parser reports
+/// (all of Suricata 7's).
+pub const KRB5_EVENTS: &[&str] = &["malformed_data", "weak_encryption"];
+
+/// The `app-layer-event:snmp.<name>` events the SNMP parser reports (all
+/// of Suricata 7's).
+pub const SNMP_EVENTS: &[&str] = &[
+    "malformed_data",
+    "unknown_security_model",
+    "version_mismatch",
+];
+
 /// Which half of a transaction a signature inspects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TxSide {
@@ -242,6 +272,23 @@ pub enum AppCheck {
     },
     /// `filesize`: the size of a file once it is complete.
     Filesize(rampart_rules::NumCmp<u64>),
+    /// `krb5_msg_type`.
+    Krb5MsgType(rampart_rules::NumCmp<u32>),
+    /// `krb5_err_code`: an error's code equals this.
+    Krb5ErrCode(i32),
+    /// `krb5.ticket_encryption`: a reply's ticket cipher is (not) weak, or
+    /// one of the listed types.
+    Krb5TicketEncryption(rampart_rules::Krb5TicketEncryption),
+    /// `snmp.version`.
+    SnmpVersion(rampart_rules::NumCmp<u32>),
+    /// `snmp.pdu_type`.
+    SnmpPduType(rampart_rules::NumCmp<u32>),
+}
+
+/// Whether a Kerberos encryption type is weak: anything but the AES and
+/// Camellia CTS ciphers (17-20, 25, 26), as Suricata judges it.
+pub fn krb5_weak_encryption(etype: i32) -> bool {
+    !matches!(etype, 17..=20 | 25 | 26)
 }
 
 /// The MD5 list of a `filemd5` keyword, shared by the rules naming the
@@ -286,6 +333,29 @@ impl AppCheck {
                 .map_while(|i| tx.file_md5(i))
                 .any(|md5| list.0.apply(rampart_rules::DatasetCmd::IsSet, &md5) != *negated),
             AppCheck::Filesize(cmp) => tx.file_size().is_some_and(|n| cmp.matches(n)),
+            AppCheck::Krb5MsgType(cmp) => tx
+                .value(TxValue::Krb5MsgType)
+                .is_some_and(|t| cmp.matches(t)),
+            AppCheck::Krb5ErrCode(code) => {
+                tx.value(TxValue::Krb5ErrCode).map(|c| c as i32) == Some(*code)
+            }
+            AppCheck::Krb5TicketEncryption(want) => {
+                let Some(etype) = tx.value(TxValue::Krb5TicketEtype).map(|e| e as i32) else {
+                    return false;
+                };
+                match want {
+                    rampart_rules::Krb5TicketEncryption::Weak(weak) => {
+                        krb5_weak_encryption(etype) == *weak
+                    }
+                    rampart_rules::Krb5TicketEncryption::List(list) => list.contains(&etype),
+                }
+            }
+            AppCheck::SnmpVersion(cmp) => tx
+                .value(TxValue::SnmpVersion)
+                .is_some_and(|v| cmp.matches(v)),
+            AppCheck::SnmpPduType(cmp) => tx
+                .value(TxValue::SnmpPduType)
+                .is_some_and(|v| cmp.matches(v)),
         }
     }
 }
@@ -341,6 +411,10 @@ pub fn buffer_proto(b: Buffer) -> Option<TxProto> {
         Buffer::DcerpcStubData => Some(TxProto::Dcerpc),
         Buffer::SmtpHelo | Buffer::SmtpMailFrom | Buffer::SmtpRcptTo => Some(TxProto::Smtp),
         Buffer::SmbShare | Buffer::SmbNamedPipe => Some(TxProto::Smb),
+        Buffer::Krb5Cname | Buffer::Krb5Sname => Some(TxProto::Krb5),
+        Buffer::SnmpCommunity | Buffer::SnmpUsm | Buffer::SnmpTrapOid | Buffer::SnmpTrapAddress => {
+            Some(TxProto::Snmp)
+        }
         _ => None,
     }
 }
@@ -364,6 +438,9 @@ pub fn is_multi_buffer(b: Buffer) -> bool {
             | Buffer::FileData
             | Buffer::FileName
             | Buffer::SmtpRcptTo
+            // One per name component (`krbtgt`, `REALM`).
+            | Buffer::Krb5Cname
+            | Buffer::Krb5Sname
     )
 }
 
@@ -571,6 +648,10 @@ pub fn is_response_buffer(b: Buffer) -> bool {
             | Buffer::Ja3sString
             | Buffer::SshHasshServer
             | Buffer::SshHasshServerString
+            // Suricata 7 registers the Kerberos names for replies and
+            // errors only (a request's names are not inspected).
+            | Buffer::Krb5Cname
+            | Buffer::Krb5Sname
     )
 }
 

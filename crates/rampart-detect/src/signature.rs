@@ -196,6 +196,8 @@ impl AppLayerProtocolCheck {
             Some(Protocol::Ftp) => Some(Some(TxProto::Ftp)),
             Some(Protocol::Dcerpc) => Some(Some(TxProto::Dcerpc)),
             Some(Protocol::Smtp) => Some(Some(TxProto::Smtp)),
+            Some(Protocol::Krb5) => Some(Some(TxProto::Krb5)),
+            Some(Protocol::Snmp) => Some(Some(TxProto::Snmp)),
             _ => Some(None),
         };
         AppLayerProtocolCheck { want, negated }
@@ -253,6 +255,9 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         // Raw rules on SMTP flows, file and event rules on its mails.
         Protocol::Smtp => (ProtoClass::Tcp, None),
         Protocol::Dns => (ProtoClass::Any, None),
+        // Kerberos over UDP and TCP, SNMP over UDP.
+        Protocol::Krb5 => (ProtoClass::Any, None),
+        Protocol::Snmp => (ProtoClass::Udp, None),
         other => {
             mark(format!("app-layer protocol {}", other.name()));
             (ProtoClass::Tcp, None)
@@ -511,6 +516,26 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                 crate::app::AppCheck::DceOpnum(r.clone()),
                 Some(crate::app::TxProto::Dcerpc),
             )),
+            MatchKind::Krb5MsgType(cmp) => app_checks.push((
+                crate::app::AppCheck::Krb5MsgType(*cmp),
+                Some(crate::app::TxProto::Krb5),
+            )),
+            MatchKind::Krb5ErrCode(code) => app_checks.push((
+                crate::app::AppCheck::Krb5ErrCode(*code),
+                Some(crate::app::TxProto::Krb5),
+            )),
+            MatchKind::Krb5TicketEncryption(e) => app_checks.push((
+                crate::app::AppCheck::Krb5TicketEncryption(e.clone()),
+                Some(crate::app::TxProto::Krb5),
+            )),
+            MatchKind::SnmpVersion(cmp) => app_checks.push((
+                crate::app::AppCheck::SnmpVersion(*cmp),
+                Some(crate::app::TxProto::Snmp),
+            )),
+            MatchKind::SnmpPduType(cmp) => app_checks.push((
+                crate::app::AppCheck::SnmpPduType(*cmp),
+                Some(crate::app::TxProto::Snmp),
+            )),
             // Events of the parsers that report them; others stay
             // unsupported rather than silently never matching.
             MatchKind::AppLayerEvent(name)
@@ -527,10 +552,18 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                         .is_some_and(|e| crate::app::SMTP_EVENTS.contains(&e))
                     || name
                         .strip_prefix("smb.")
-                        .is_some_and(|e| crate::app::SMB_EVENTS.contains(&e)) =>
+                        .is_some_and(|e| crate::app::SMB_EVENTS.contains(&e))
+                    || name
+                        .strip_prefix("krb5.")
+                        .is_some_and(|e| crate::app::KRB5_EVENTS.contains(&e))
+                    || name
+                        .strip_prefix("snmp.")
+                        .is_some_and(|e| crate::app::SNMP_EVENTS.contains(&e)) =>
             {
                 let (proto, event) = match name.split_once('.') {
                     Some(("dns", e)) => (crate::app::TxProto::Dns, e),
+                    Some(("krb5", e)) => (crate::app::TxProto::Krb5, e),
+                    Some(("snmp", e)) => (crate::app::TxProto::Snmp, e),
                     Some(("smtp", e)) => (crate::app::TxProto::Smtp, e),
                     Some(("smb", e)) => (crate::app::TxProto::Smb, e),
                     Some(("http", e)) => (crate::app::TxProto::Http, e),
@@ -650,6 +683,12 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         }
         Protocol::Smtp if app_buffers.is_empty() && app_checks.is_empty() => {
             Some(crate::app::TxProto::Smtp)
+        }
+        Protocol::Krb5 if app_buffers.is_empty() && app_checks.is_empty() => {
+            Some(crate::app::TxProto::Krb5)
+        }
+        Protocol::Snmp if app_buffers.is_empty() && app_checks.is_empty() => {
+            Some(crate::app::TxProto::Snmp)
         }
         // DCERPC rules with keywords inspect its transactions (below).
         Protocol::Dcerpc if app_buffers.is_empty() && app_checks.is_empty() => {
@@ -842,6 +881,8 @@ fn app_inspect(
         Protocol::Dcerpc => Some(TxProto::Dcerpc),
         Protocol::Smtp => Some(TxProto::Smtp),
         Protocol::Smb => Some(TxProto::Smb),
+        Protocol::Krb5 => Some(TxProto::Krb5),
+        Protocol::Snmp => Some(TxProto::Snmp),
         _ => None,
     };
     // File buffers belong to the rule's protocol when it has files:
@@ -902,6 +943,11 @@ fn app_inspect(
         // No buffers of their own: never reached.
         TxProto::Ftp => false,
         TxProto::Smtp => matches!(rule.protocol, Protocol::Smtp | Protocol::Tcp | Protocol::Ip),
+        TxProto::Krb5 => matches!(
+            rule.protocol,
+            Protocol::Krb5 | Protocol::Udp | Protocol::Tcp | Protocol::Ip
+        ),
+        TxProto::Snmp => matches!(rule.protocol, Protocol::Snmp | Protocol::Udp | Protocol::Ip),
     };
     if !transport_ok {
         mark(format!(
@@ -911,14 +957,14 @@ fn app_inspect(
         ));
         return None;
     }
-    // Raw content beside DNS buffers is matched against the datagram (or
-    // stream data) that carried the message, beside HTTP buffers against
-    // the message itself; elsewhere it stays inactive.
+    // Raw content beside DNS (or SNMP) buffers is matched against the
+    // datagram (or stream data) that carried the message, beside HTTP
+    // buffers against the message itself; elsewhere it stays inactive.
     let raw = rule
         .matches
         .iter()
         .any(|m| m.buffer() == Some(&BufferRef::PAYLOAD));
-    if raw && !matches!(proto, TxProto::Dns | TxProto::Http) {
+    if raw && !matches!(proto, TxProto::Dns | TxProto::Http | TxProto::Snmp) {
         mark(format!(
             "raw payload content in a{} {} rule",
             if proto == TxProto::Http { "n" } else { "" },
@@ -1004,6 +1050,12 @@ fn app_inspect(
                 .iter()
                 .any(|(c, _)| matches!(c, crate::app::AppCheck::Filesize(_))));
     let both_sides = both_sides || (smb_file && !to_client && !to_server);
+    // Kerberos and SNMP keywords are registered for both directions and
+    // each message is its own transaction, inspected on its direction's
+    // side: without a flow direction a rule looks at requests and
+    // responses alike.
+    let message_txs = matches!(proto, TxProto::Krb5 | TxProto::Snmp);
+    let both_sides = both_sides || (message_txs && !to_client && !to_server && !response_buffer);
     let contents: Vec<&ast::Content> = rule
         .contents()
         .filter(|c| buffer_proto(c.buffer.buffer).is_some() && !c.negated && !c.pattern.is_empty())
@@ -1033,6 +1085,8 @@ fn proto_name(p: crate::app::TxProto) -> &'static str {
         crate::app::TxProto::Ftp => "ftp",
         crate::app::TxProto::Dcerpc => "dcerpc",
         crate::app::TxProto::Smtp => "smtp",
+        crate::app::TxProto::Krb5 => "krb5",
+        crate::app::TxProto::Snmp => "snmp",
     }
 }
 

@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr};
 
-use rampart_detect::app::TxProto;
+use rampart_detect::app::{TxProto, TxValue};
 use rampart_detect::{
     AppDetect, DetectEngine, DetectStats, FlowVars, FlowView, ThresholdTable, TxBuffers, TxPayload,
     TxSide,
@@ -358,5 +358,201 @@ fn unsupported_smb_rules_stay_inactive() {
         let build = DetectEngine::build(&[parse_rule(r, &vars).unwrap()]);
         let sig = build.engine.signatures().first().unwrap();
         assert!(sig.inactive.is_some(), "{r}");
+    }
+}
+
+/// A Kerberos message: its type, names, error code and ticket cipher.
+#[derive(Default)]
+struct Krb5Tx {
+    msg_type: u32,
+    cname: Vec<&'static [u8]>,
+    sname: Vec<&'static [u8]>,
+    error_code: Option<i32>,
+    ticket_etype: Option<i32>,
+    events: Vec<&'static str>,
+    ip_proto: u8,
+}
+
+impl TxBuffers for Krb5Tx {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        self.get_multi(buffer, 0)
+    }
+
+    fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
+        let parts = match buffer {
+            Buffer::Krb5Cname => &self.cname,
+            Buffer::Krb5Sname => &self.sname,
+            _ => return None,
+        };
+        parts.get(index).map(|p| Cow::Borrowed(*p))
+    }
+
+    fn proto(&self) -> TxProto {
+        TxProto::Krb5
+    }
+
+    fn ip_proto(&self) -> u8 {
+        self.ip_proto
+    }
+
+    fn value(&self, field: TxValue) -> Option<u32> {
+        match field {
+            TxValue::Krb5MsgType => Some(self.msg_type),
+            TxValue::Krb5ErrCode => self.error_code.map(|c| c as u32),
+            TxValue::Krb5TicketEtype => self.ticket_etype.map(|e| e as u32),
+            _ => None,
+        }
+    }
+
+    fn has_event(&self, name: &str) -> bool {
+        self.events.contains(&name)
+    }
+}
+
+#[test]
+fn krb5_keywords_on_messages() {
+    let e = engine(&[
+        r#"alert krb5 any any -> any any (krb5_msg_type:10; sid:1;)"#,
+        r#"alert krb5 any any -> any any (krb5_msg_type:!AS_REQ; sid:2;)"#,
+        r#"alert krb5 any any -> any any (krb5.ticket_encryption: weak; sid:3;)"#,
+        r#"alert krb5 any any -> any any (krb5.ticket_encryption: !weak; sid:4;)"#,
+        r#"alert krb5 any any -> any any (krb5.ticket_encryption: aes256-cts-hmac-sha1-96, 23; sid:5;)"#,
+        r#"alert krb5 any any -> any any (krb5_sname; content:"krbtgt"; sid:6;)"#,
+        r#"alert krb5 any any -> any any (krb5_cname; content:"robin"; startswith; endswith; sid:7;)"#,
+        r#"alert krb5 any any -> any any (krb5_err_code:25; sid:8;)"#,
+        r#"alert krb5 any any -> any any (flow:to_server; krb5_msg_type:13; sid:9;)"#,
+        r#"alert udp any any -> any any (krb5_msg_type:10; sid:10;)"#,
+        r#"alert krb5 any any -> any any (app-layer-event:krb5.weak_encryption; sid:11;)"#,
+        r#"alert krb5 any any -> any any (krb5_msg_type:>11; sid:12;)"#,
+    ]);
+    let as_req = Krb5Tx {
+        msg_type: 10,
+        cname: vec![b"robin"],
+        sname: vec![b"krbtgt", b"CYLERA.LAB"],
+        ip_proto: 6,
+        ..Krb5Tx::default()
+    };
+    // Requests: the type; Suricata 7 inspects names in replies only.
+    assert_eq!(sids(&e, &as_req, TxSide::Request), vec![1]);
+    let udp_req = Krb5Tx {
+        ip_proto: 17,
+        ..as_req
+    };
+    assert_eq!(sids(&e, &udp_req, TxSide::Request), vec![1, 10]);
+    let tgs_rep = Krb5Tx {
+        msg_type: 13,
+        cname: vec![b"robin"],
+        sname: vec![b"http", b"krbtgt.example"],
+        ticket_etype: Some(23),
+        events: vec!["weak_encryption"],
+        ip_proto: 6,
+        ..Krb5Tx::default()
+    };
+    // Each component of a name is an instance of its own.
+    assert_eq!(
+        sids(&e, &tgs_rep, TxSide::Response),
+        vec![2, 3, 5, 6, 7, 11, 12]
+    );
+    let aes_rep = Krb5Tx {
+        ticket_etype: Some(18),
+        events: vec![],
+        sname: vec![b"krbtgt"],
+        cname: vec![b"robin2"],
+        ..tgs_rep
+    };
+    assert_eq!(sids(&e, &aes_rep, TxSide::Response), vec![2, 4, 5, 6, 12]);
+    let error = Krb5Tx {
+        msg_type: 30,
+        error_code: Some(25),
+        ip_proto: 6,
+        ..Krb5Tx::default()
+    };
+    assert_eq!(sids(&e, &error, TxSide::Response), vec![2, 8, 12]);
+}
+
+/// An SNMP message.
+struct SnmpTx {
+    version: u32,
+    pdu_type: Option<u32>,
+    community: &'static [u8],
+}
+
+impl TxBuffers for SnmpTx {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        match buffer {
+            Buffer::SnmpCommunity => Some(Cow::Borrowed(self.community)),
+            _ => None,
+        }
+    }
+
+    fn proto(&self) -> TxProto {
+        TxProto::Snmp
+    }
+
+    fn ip_proto(&self) -> u8 {
+        17
+    }
+
+    fn value(&self, field: TxValue) -> Option<u32> {
+        match field {
+            TxValue::SnmpVersion => Some(self.version),
+            TxValue::SnmpPduType => self.pdu_type,
+            _ => None,
+        }
+    }
+}
+
+#[test]
+fn snmp_keywords_on_messages() {
+    let e = engine(&[
+        r#"alert snmp any any -> any any (snmp.community; content:"public"; sid:1;)"#,
+        r#"alert snmp any any -> any any (snmp.version:2; sid:2;)"#,
+        r#"alert snmp any any -> any any (snmp.version:<2; sid:3;)"#,
+        r#"alert snmp any any -> any any (snmp.pdu_type:2; sid:4;)"#,
+        r#"alert snmp any any -> any any (flow:to_server; snmp.pdu_type:0; sid:5;)"#,
+        r#"alert udp any any -> any any (content:"|30|"; depth:1; snmp.community; content:"public"; sid:6;)"#,
+    ]);
+    let get = SnmpTx {
+        version: 2,
+        pdu_type: Some(0),
+        community: b"public",
+    };
+    assert_eq!(
+        sids_with_packet(&e, &get, TxSide::Request, Some(b"\x30\x27")),
+        vec![1, 2, 5, 6]
+    );
+    let response = SnmpTx {
+        pdu_type: Some(2),
+        ..get
+    };
+    assert_eq!(sids(&e, &response, TxSide::Response), vec![1, 2, 4]);
+    let encrypted_v3 = SnmpTx {
+        version: 3,
+        pdu_type: None,
+        community: b"",
+    };
+    assert!(sids(&e, &encrypted_v3, TxSide::Request).is_empty());
+}
+
+#[test]
+fn krb5_and_snmp_rule_checks() {
+    let vars = Variables::default();
+    // SNMP is UDP only; raw content beside Kerberos buffers is not
+    // inspected (its TCP messages wait for their acknowledgement).
+    for r in [
+        r#"alert tcp any any -> any any (snmp.community; content:"x"; sid:1;)"#,
+        r#"alert krb5 any any -> any any (krb5_msg_type:10; content:"x"; sid:2;)"#,
+        r#"alert krb5 any any -> any any (snmp.version:1; sid:3;)"#,
+    ] {
+        let build = DetectEngine::build(&[parse_rule(r, &vars).unwrap()]);
+        let sig = build.engine.signatures().first().unwrap();
+        assert!(sig.inactive.is_some(), "{r}");
+    }
+    for r in [
+        r#"alert krb5 any any -> any any (krb5.ticket_encryption: nope; sid:1;)"#,
+        r#"alert krb5 any any -> any any (krb5_msg_type:AS_REQUEST; sid:2;)"#,
+        r#"alert snmp any any -> any any (snmp.version:x; sid:3;)"#,
+    ] {
+        assert!(parse_rule(r, &vars).is_err(), "{r}");
     }
 }

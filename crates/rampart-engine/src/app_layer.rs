@@ -13,10 +13,14 @@ use rampart_app::dns::{
     self, DnsConfig, DnsDirection, DnsEvent, DnsFlowState, DnsMessage, DnsTransaction,
 };
 use rampart_app::http::{Direction as HttpDir, HttpConfig, HttpEvent, HttpParser, HttpTransaction};
+use rampart_app::krb5::{self, Krb5Direction, Krb5State, Krb5Transaction, KRB5_PORT};
 use rampart_app::protocol::{detect_protocol, AppProto};
 use rampart_app::smb::{SmbDirection, SmbReady, SmbSession, SmbTx, SmbTxKind};
 use rampart_app::smb_dcerpc::SmbDcerpc;
 use rampart_app::smtp::{SmtpConfig, SmtpDirection, SmtpEvent, SmtpSession, SmtpTransaction};
+use rampart_app::snmp::{
+    self, SnmpDirection, SnmpState, SnmpTransaction, SNMP_PORT, SNMP_TRAP_PORT,
+};
 use rampart_app::ssh::{SshConfig, SshDirection, SshEvent, SshEventKind, SshProgress, SshSession};
 use rampart_app::tls::{TlsDirection, TlsEvent, TlsSession};
 use rampart_detect::app::{AppCheck, AppInspect, TxProto, TxValue};
@@ -28,14 +32,19 @@ use rampart_stream::flow::Direction;
 /// `dns.tcp.detection-ports`, the only place DNS is looked for.
 const DNS_PORT: u16 = 53;
 
-/// Datagrams per flow probed for DNS before giving up (the first only,
-/// as in Suricata).
+/// Datagrams per flow probed for a protocol (DNS, Kerberos, SNMP) before
+/// giving up (the first only, as in Suricata).
 const MAX_UDP_PROBES: u8 = 1;
 
 /// DCERPC transaction sides waiting for their data to be acknowledged, at
 /// most (below the parser's transaction cap, so that none is dropped
 /// before its inspection).
 const MAX_DEFERRED_DCERPC: usize = 128;
+
+/// Kerberos-over-TCP messages waiting for their data to be acknowledged,
+/// at most (below the parser's transaction cap, so that none is dropped
+/// before its inspection): beyond, the oldest are inspected at once.
+const MAX_DEFERRED_KRB5: usize = 128;
 
 /// Per-flow application-layer state.
 #[derive(Debug, Default)]
@@ -107,6 +116,13 @@ pub struct AppState {
     /// inspection only if acknowledged by then (Suricata's parser would
     /// not have seen it otherwise).
     smb_acked: [u64; 2],
+    /// The Kerberos state of a KRB5 flow (UDP or TCP).
+    krb5: Option<Box<Krb5State>>,
+    /// Kerberos-over-TCP messages parsed but not yet inspected, with the
+    /// stream offset their data must be acknowledged to (as HTTP's).
+    krb5_queue: Vec<(ReadyTx, u64)>,
+    /// The SNMP state of an SNMP flow.
+    snmp: Option<Box<SnmpState>>,
 }
 
 /// Marks the [`ReadyTx::id`] of a DCERPC transaction carried by an SMB
@@ -207,6 +223,10 @@ pub enum AppTxView<'a> {
     Smtp(SmtpTxView<'a>),
     /// An SMB transaction (tree connect or file).
     Smb(SmbTxView<'a>),
+    /// A Kerberos message.
+    Krb5(Krb5TxView<'a>),
+    /// An SNMP message.
+    Snmp(SnmpTxView<'a>),
 }
 
 impl AppTxView<'_> {
@@ -224,6 +244,8 @@ impl AppTxView<'_> {
             AppTxView::Dcerpc(v) => v.tx.id,
             AppTxView::Smtp(v) => v.tx.id,
             AppTxView::Smb(v) => v.tx.id,
+            AppTxView::Krb5(v) => v.tx.id,
+            AppTxView::Snmp(v) => v.tx.id,
         }
     }
 }
@@ -238,6 +260,8 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dcerpc(v) => v.get(buffer),
             AppTxView::Smtp(v) => v.get(buffer),
             AppTxView::Smb(v) => v.get(buffer),
+            AppTxView::Krb5(v) => v.get(buffer),
+            AppTxView::Snmp(v) => v.get(buffer),
         }
     }
     fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
@@ -249,6 +273,8 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dcerpc(v) => v.get_multi(buffer, index),
             AppTxView::Smtp(v) => v.get_multi(buffer, index),
             AppTxView::Smb(v) => v.get_multi(buffer, index),
+            AppTxView::Krb5(v) => v.get_multi(buffer, index),
+            AppTxView::Snmp(v) => v.get_multi(buffer, index),
         }
     }
     fn proto(&self) -> TxProto {
@@ -260,6 +286,8 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dcerpc(v) => v.proto(),
             AppTxView::Smtp(v) => v.proto(),
             AppTxView::Smb(v) => v.proto(),
+            AppTxView::Krb5(v) => v.proto(),
+            AppTxView::Snmp(v) => v.proto(),
         }
     }
     fn ip_proto(&self) -> u8 {
@@ -271,6 +299,8 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dcerpc(v) => v.ip_proto(),
             AppTxView::Smtp(v) => v.ip_proto(),
             AppTxView::Smb(v) => v.ip_proto(),
+            AppTxView::Krb5(v) => v.ip_proto(),
+            AppTxView::Snmp(v) => v.ip_proto(),
         }
     }
     fn value(&self, field: TxValue) -> Option<u32> {
@@ -282,6 +312,8 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dcerpc(v) => v.value(field),
             AppTxView::Smtp(v) => v.value(field),
             AppTxView::Smb(v) => v.value(field),
+            AppTxView::Krb5(v) => v.value(field),
+            AppTxView::Snmp(v) => v.value(field),
         }
     }
     fn has_event(&self, name: &str) -> bool {
@@ -293,6 +325,8 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dcerpc(v) => v.has_event(name),
             AppTxView::Smtp(v) => v.has_event(name),
             AppTxView::Smb(v) => v.has_event(name),
+            AppTxView::Krb5(v) => v.has_event(name),
+            AppTxView::Snmp(v) => v.has_event(name),
         }
     }
     fn has_late_event(&self, name: &str) -> bool {
@@ -304,6 +338,8 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dcerpc(v) => v.has_late_event(name),
             AppTxView::Smtp(v) => v.has_late_event(name),
             AppTxView::Smb(v) => v.has_late_event(name),
+            AppTxView::Krb5(v) => v.has_late_event(name),
+            AppTxView::Snmp(v) => v.has_late_event(name),
         }
     }
     fn file_size(&self) -> Option<u64> {
@@ -383,6 +419,13 @@ impl AppState {
                     self.proto = Some(AppProto::Dns);
                 }
             }
+            if self.proto.is_none()
+                && (ports.0 == KRB5_PORT || ports.1 == KRB5_PORT)
+                && krb5::probe_tcp(data)
+            {
+                // Kerberos over TCP: a record mark and a Kerberos message.
+                self.proto = Some(AppProto::Krb5);
+            }
             if self.proto.is_some() {
                 self.proto_dir = Some(dir);
             }
@@ -408,6 +451,7 @@ impl AppState {
                 Some(AppProto::Smtp) => {
                     self.smtp = Some(Box::new(SmtpSession::new(SmtpConfig::default())));
                 }
+                Some(AppProto::Krb5) => self.krb5 = Some(Box::default()),
                 _ => {}
             }
         }
@@ -479,6 +523,11 @@ impl AppState {
             }
             collect_smtp(&events, ready);
         }
+        if let Some(k) = self.krb5.as_mut() {
+            let mut ids = Vec::new();
+            k.feed_tcp(krb5_dir(dir), data, &mut ids);
+            collect_messages(&ids, dir, ready);
+        }
         if let Some(smb) = self.smb.as_mut() {
             let mut events = Vec::new();
             smb.feed(smb_dir(dir), data, end, &mut events);
@@ -490,8 +539,10 @@ impl AppState {
         }
     }
 
-    /// Feeds one UDP datagram's payload: DNS on port 53 once a datagram
-    /// probes as DNS (Suricata's probing parser, roughly).
+    /// Feeds one UDP datagram's payload: DNS on port 53, Kerberos on port
+    /// 88, SNMP on ports 161 and 162, once the flow's first datagram went
+    /// to that port and probes as the protocol (Suricata's probing
+    /// parsers).
     pub fn feed_datagram(
         &mut self,
         dir: Direction,
@@ -516,23 +567,43 @@ impl AppState {
             if !first
                 || self.udp_probes >= MAX_UDP_PROBES
                 || dir != Direction::ToServer
-                || ports.1 != DNS_PORT
                 || payload.is_empty()
             {
                 return;
             }
             self.udp_probes += 1;
-            if !dns::probe(payload) {
-                return;
-            }
-            self.proto = Some(AppProto::Dns);
+            let proto = match ports.1 {
+                DNS_PORT if dns::probe(payload) => AppProto::Dns,
+                KRB5_PORT if krb5::probe(payload) => AppProto::Krb5,
+                SNMP_PORT | SNMP_TRAP_PORT if snmp::probe(payload) => AppProto::Snmp,
+                _ => return,
+            };
+            self.proto = Some(proto);
             self.proto_dir = Some(dir);
-            self.dns = Some(self.new_dns());
+            match proto {
+                AppProto::Dns => self.dns = Some(self.new_dns()),
+                AppProto::Krb5 => self.krb5 = Some(Box::default()),
+                _ => self.snmp = Some(Box::default()),
+            }
         }
         if let Some(dns) = self.dns.as_mut() {
             let mut events = Vec::new();
             dns.parse(dns_dir(dir), payload, &mut events);
             collect_dns(&events, ready);
+        }
+        if let Some(k) = self.krb5.as_mut() {
+            let mut ids = Vec::new();
+            k.parse(krb5_dir(dir), payload, &mut ids);
+            collect_messages(&ids, dir, ready);
+        }
+        if let Some(s) = self.snmp.as_mut() {
+            let d = match dir {
+                Direction::ToServer => SnmpDirection::ToServer,
+                Direction::ToClient => SnmpDirection::ToClient,
+            };
+            if let Some(id) = s.parse(d, payload) {
+                collect_messages(&[id], dir, ready);
+            }
         }
     }
 
@@ -592,6 +663,8 @@ impl AppState {
             AppProto::Ftp => Some(TxProto::Ftp),
             AppProto::Dcerpc => Some(TxProto::Dcerpc),
             AppProto::Smtp => Some(TxProto::Smtp),
+            AppProto::Krb5 => Some(TxProto::Krb5),
+            AppProto::Snmp => Some(TxProto::Snmp),
         }
     }
 
@@ -622,9 +695,11 @@ impl AppState {
             Some(AppProto::Ftp) => Some("ftp"),
             Some(AppProto::Dcerpc) => Some("dcerpc"),
             Some(AppProto::Smtp) => Some("smtp"),
+            Some(AppProto::Krb5) => Some("krb5"),
+            Some(AppProto::Snmp) => Some("snmp"),
             None => {
                 let [ts, tc] = self.tried;
-                let udp_done = self.ip_proto == 17 && (ts || tc) && self.dns.is_none();
+                let udp_done = self.ip_proto == 17 && (ts || tc);
                 (udp_done || (ts && tc)).then_some("failed")
             }
         }
@@ -654,6 +729,7 @@ impl AppState {
     /// Ends both directions (connection closed or flow ended).
     pub fn finish(&mut self, ready: &mut Vec<ReadyTx>) {
         self.release_http([u64::MAX; 2], None, ready);
+        self.release_krb5([u64::MAX; 2], None, ready);
         // DCERPC transaction sides still waiting for an acknowledgement
         // are inspected now.
         if self.dce_state().is_some() {
@@ -817,6 +893,38 @@ impl AppState {
         release_acked_sides(&mut self.smb_queue, acked, dir, out);
     }
 
+    /// Moves the Kerberos-over-TCP messages of `ready` into the queue
+    /// waiting for their data to be acknowledged (Suricata's IDS timing,
+    /// as for HTTP). `end` is the stream offset just past the data that
+    /// was fed. Messages never acknowledged (a one-sided capture) do not
+    /// pile up: beyond [`MAX_DEFERRED_KRB5`] the oldest go back to `ready`
+    /// for inspection now.
+    pub fn defer_krb5(&mut self, ready: &mut Vec<ReadyTx>, end: u64) {
+        if self.krb5.is_none() {
+            return;
+        }
+        self.krb5_queue.extend(ready.drain(..).map(|r| (r, end)));
+        let over = self.krb5_queue.len().saturating_sub(MAX_DEFERRED_KRB5);
+        ready.extend(self.krb5_queue.drain(..over).map(|(r, _)| r));
+    }
+
+    /// Whether Kerberos messages wait in the queue.
+    pub fn krb5_pending(&self) -> bool {
+        !self.krb5_queue.is_empty()
+    }
+
+    /// Appends to `out`, in order, the queued Kerberos messages whose data
+    /// the peer acknowledged (`acked`, by [`Direction::index`]) and that
+    /// travel `dir` (every direction when `None`).
+    pub fn release_krb5(
+        &mut self,
+        acked: [u64; 2],
+        dir: Option<Direction>,
+        out: &mut Vec<ReadyTx>,
+    ) {
+        release_acked_sides(&mut self.krb5_queue, acked, dir, out);
+    }
+
     /// Whether HTTP transaction sides wait in the queue.
     pub fn http_pending(&self) -> bool {
         !self.http_queue.is_empty()
@@ -901,7 +1009,11 @@ impl AppState {
     /// Whether any protocol's transaction sides wait for an
     /// acknowledgement (see [`AppState::release_acked`]).
     pub fn acks_pending(&self) -> bool {
-        self.ssh_pending() || self.smb_pending() || self.http_pending() || self.smtp_pending()
+        self.ssh_pending()
+            || self.smb_pending()
+            || self.http_pending()
+            || self.smtp_pending()
+            || self.krb5_pending()
     }
 
     /// Releases, into `out`, the queued sides of every protocol that the
@@ -926,6 +1038,9 @@ impl AppState {
         if self.smtp_pending() {
             self.release_smtp(acked, dir, out);
         }
+        if self.krb5_pending() {
+            self.release_krb5(acked, dir, out);
+        }
     }
 
     /// Queues the sides of `ready` that wait for their data (up to stream
@@ -936,6 +1051,7 @@ impl AppState {
         self.defer_http(ready, end);
         self.defer_smtp(ready, end);
         self.defer_smb(ready, end);
+        self.defer_krb5(ready, end);
     }
 
     /// Whether SSH stages wait in the queue.
@@ -1063,6 +1179,19 @@ impl AppState {
                 .transaction(r.id)
                 .map(|tx| AppTxView::Http(HttpTxView { tx, side: r.side }));
         }
+        if let Some(k) = self.krb5.as_ref() {
+            return k.transaction(r.id).map(|tx| {
+                AppTxView::Krb5(Krb5TxView {
+                    tx,
+                    ip_proto: self.ip_proto,
+                })
+            });
+        }
+        if let Some(s) = self.snmp.as_ref() {
+            return s
+                .transaction(r.id)
+                .map(|tx| AppTxView::Snmp(SnmpTxView { tx }));
+        }
         if let Some(dns) = self.dns.as_ref() {
             return dns.transaction(r.id).map(|tx| {
                 AppTxView::Dns(DnsTxView {
@@ -1134,6 +1263,15 @@ impl AppState {
         }
         if let Some(dns) = self.dns.as_mut() {
             dns.remove_completed();
+        }
+        if let Some(k) = self.krb5.as_mut() {
+            // Messages still queued for inspection stay.
+            let first_queued = self.krb5_queue.iter().map(|(r, _)| r.id).min();
+            k.remove_before(first_queued.unwrap_or(u64::MAX));
+        }
+        if let Some(s) = self.snmp.as_mut() {
+            // Datagrams are inspected as they arrive.
+            s.remove_before(u64::MAX);
         }
         let queue = &self.ssh_queue;
         let dce = match (self.dcerpc.as_deref_mut(), self.smb_pipes.as_deref_mut()) {
@@ -1362,6 +1500,112 @@ impl TxBuffers for SmtpTxView<'_> {
 
     fn file_md5(&self, index: usize) -> Option<[u8; 16]> {
         self.tx.message.as_ref()?.files.get(index)?.md5
+    }
+
+    fn has_event(&self, name: &str) -> bool {
+        self.tx.has_event(name)
+    }
+}
+
+fn krb5_dir(dir: Direction) -> Krb5Direction {
+    match dir {
+        Direction::ToServer => Krb5Direction::ToServer,
+        Direction::ToClient => Krb5Direction::ToClient,
+    }
+}
+
+/// Messages of `dir` that are transactions of their own (Kerberos,
+/// SNMP): each is inspected on its direction's side.
+fn collect_messages(ids: &[u64], dir: Direction, ready: &mut Vec<ReadyTx>) {
+    let side = match dir {
+        Direction::ToServer => TxSide::Request,
+        Direction::ToClient => TxSide::Response,
+    };
+    ready.extend(ids.iter().map(|&id| ReadyTx { id, side }));
+}
+
+/// A Kerberos message, as the rule engine's buffers: `krb5.cname` and
+/// `krb5.sname` hold one instance per name component (`krbtgt`,
+/// `REALM`), as in Suricata.
+pub struct Krb5TxView<'a> {
+    /// The message.
+    pub tx: &'a Krb5Transaction,
+    /// 17 over UDP, 6 over TCP.
+    pub ip_proto: u8,
+}
+
+impl TxBuffers for Krb5TxView<'_> {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        self.get_multi(buffer, 0)
+    }
+
+    fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
+        let name = match buffer {
+            Buffer::Krb5Cname => self.tx.cname.as_ref()?,
+            Buffer::Krb5Sname => self.tx.sname.as_ref()?,
+            _ => return None,
+        };
+        name.name_string
+            .get(index)
+            .map(|s| Cow::Borrowed(s.as_bytes()))
+    }
+
+    fn proto(&self) -> TxProto {
+        TxProto::Krb5
+    }
+
+    fn ip_proto(&self) -> u8 {
+        self.ip_proto
+    }
+
+    /// Signed values (error codes, encryption types) travel as their
+    /// two's complement bits.
+    fn value(&self, field: TxValue) -> Option<u32> {
+        match field {
+            TxValue::Krb5MsgType => Some(self.tx.msg_type.0),
+            TxValue::Krb5ErrCode => self.tx.error_code.map(|c| c.0 as u32),
+            TxValue::Krb5TicketEtype => self.tx.ticket_etype.map(|e| e.0 as u32),
+            _ => None,
+        }
+    }
+
+    fn has_event(&self, name: &str) -> bool {
+        self.tx.has_event(name)
+    }
+}
+
+/// An SNMP message, as the rule engine's buffers.
+pub struct SnmpTxView<'a> {
+    /// The message.
+    pub tx: &'a SnmpTransaction,
+}
+
+impl TxBuffers for SnmpTxView<'_> {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        let trap = || self.tx.pdu.as_ref().and_then(|p| p.trap.as_ref());
+        match buffer {
+            Buffer::SnmpCommunity => non_empty(self.tx.community.as_deref()?.as_bytes()),
+            Buffer::SnmpUsm => non_empty(self.tx.usm.as_deref()?.as_bytes()),
+            Buffer::SnmpTrapOid => non_empty(trap()?.enterprise.as_bytes()),
+            Buffer::SnmpTrapAddress => Some(Cow::Owned(trap()?.agent.to_string().into_bytes())),
+            _ => None,
+        }
+    }
+
+    fn proto(&self) -> TxProto {
+        TxProto::Snmp
+    }
+
+    fn ip_proto(&self) -> u8 {
+        17
+    }
+
+    fn value(&self, field: TxValue) -> Option<u32> {
+        match field {
+            TxValue::SnmpVersion => Some(self.tx.version),
+            TxValue::SnmpPduType => self.tx.pdu.as_ref().map(|p| p.pdu_type),
+            _ => None,
+        }
     }
 
     fn has_event(&self, name: &str) -> bool {
@@ -1651,7 +1895,7 @@ impl TxBuffers for TlsTxView<'_> {
                     .map(|s| s.negotiated_version()),
             }
             .map(u32::from),
-            TxValue::DnsOpcode | TxValue::DceOpnum => None,
+            _ => None,
         }
     }
 
@@ -1729,7 +1973,7 @@ impl TxBuffers for DnsTxView<'_> {
     fn value(&self, field: TxValue) -> Option<u32> {
         match field {
             TxValue::DnsOpcode => self.message().map(|m| u32::from(m.header.opcode())),
-            TxValue::TlsVersion | TxValue::DceOpnum => None,
+            _ => None,
         }
     }
 
@@ -1939,6 +2183,168 @@ mod tests {
         app.finish(&mut ready);
         assert_eq!(ready.len(), MAX_DEFERRED_DCERPC);
         assert!(ready.iter().all(|r| app.view(r).is_some()));
+    }
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// An AS-REQ for robin@CYLERA.LAB (DER assembled from RFC 4120).
+    const AS_REQ: &str = "6a7f307da103020105a20302010aa471306fa00703050040810010a1123010a003020101a10930071b05726f62696ea20c1b0a43594c4552412e4c4142a31f301da003020102a11630141b066b72627467741b0a43594c4552412e4c4142a511180f32303337303931333032343830355aa70402023039a8083006020112020117";
+    /// A TGS-REP with an RC4 ticket and an AES encrypted part.
+    const TGS_REP: &str = "6d8184308181a003020105a10302010da30c1b0a43594c4552412e4c4142a4123010a003020101a10930071b05726f62696ea5426140303ea003020105a10c1b0a43594c4552412e4c4142a2183016a003020102a10f300d1b04687474701b057765623031a30f300da003020117a2060404deadbeefa60f300da003020112a2060404deadbeef";
+    /// An SNMPv2c GetNextRequest, community `[R0_C@cti!]`.
+    const SNMP_GET: &str =
+        "3027020101040b5b52305f4340637469215da11502042b133f85020100020100300730050601010500";
+
+    fn record(msg: &[u8]) -> Vec<u8> {
+        let mut v = (msg.len() as u32).to_be_bytes().to_vec();
+        v.extend_from_slice(msg);
+        v
+    }
+
+    #[test]
+    fn udp_protocols_are_decided_by_the_first_datagram_to_their_port() {
+        // Kerberos to port 88: a transaction per message, each on its
+        // direction's side.
+        let mut app = AppState::default();
+        let mut ready = Vec::new();
+        app.feed_datagram(Direction::ToServer, &hex(AS_REQ), (50000, 88), &mut ready);
+        app.feed_datagram(Direction::ToClient, &hex(TGS_REP), (50000, 88), &mut ready);
+        assert_eq!(app.tx_proto(), Some(TxProto::Krb5));
+        assert_eq!(app.eve_proto(), Some("krb5"));
+        let sides: Vec<TxSide> = ready.iter().map(|r| r.side).collect();
+        assert_eq!(sides, [TxSide::Request, TxSide::Response]);
+        let Some(AppTxView::Krb5(v)) = app.view(&ready[1]) else {
+            panic!("no krb5 view");
+        };
+        assert_eq!(v.value(TxValue::Krb5TicketEtype), Some(23));
+        assert_eq!(
+            v.get_multi(Buffer::Krb5Sname, 1).as_deref(),
+            Some(&b"web01"[..])
+        );
+        assert_eq!(v.ip_proto(), 17);
+        app.release_completed();
+        assert!(
+            app.view(&ready[1]).is_none(),
+            "inspected datagrams are freed"
+        );
+
+        // SNMP to the trap port.
+        let mut app = AppState::default();
+        let mut ready = Vec::new();
+        app.feed_datagram(
+            Direction::ToServer,
+            &hex(SNMP_GET),
+            (40000, 162),
+            &mut ready,
+        );
+        let Some(AppTxView::Snmp(v)) = app.view(&ready[0]) else {
+            panic!("no snmp view");
+        };
+        assert_eq!(
+            v.get(Buffer::SnmpCommunity).as_deref(),
+            Some(&b"[R0_C@cti!]"[..])
+        );
+        assert_eq!(v.value(TxValue::SnmpVersion), Some(2));
+        assert_eq!(v.value(TxValue::SnmpPduType), Some(1));
+
+        // A first datagram that is not SNMP fails the flow for good; so
+        // does SNMP to another port.
+        for (first, ports) in [
+            (&b"hello there"[..], (40000, 161)),
+            (&hex(SNMP_GET)[..], (40000, 53)),
+        ] {
+            let mut app = AppState::default();
+            let mut ready = Vec::new();
+            app.feed_datagram(Direction::ToServer, first, ports, &mut ready);
+            app.feed_datagram(Direction::ToServer, &hex(SNMP_GET), ports, &mut ready);
+            assert!(ready.is_empty());
+            assert_eq!(app.eve_proto(), Some("failed"));
+        }
+    }
+
+    #[test]
+    fn kerberos_over_tcp_waits_for_acknowledgements() {
+        let mut app = AppState::default();
+        let mut stream = record(&hex(AS_REQ));
+        stream.extend(record(&hex(AS_REQ)));
+        let (a, b) = stream.split_at(40);
+        let mut ready = Vec::new();
+        app.feed(Direction::ToServer, a, (50000, 88), 40, &mut ready);
+        assert_eq!(app.tx_proto(), Some(TxProto::Krb5));
+        assert!(ready.is_empty());
+        let end = stream.len() as u64;
+        app.feed(Direction::ToServer, b, (50000, 88), end, &mut ready);
+        assert_eq!(ready.len(), 2);
+        app.defer_acked(&mut ready, end);
+        assert!(ready.is_empty() && app.acks_pending());
+        // Not acknowledged yet: nothing to inspect.
+        app.release_acked([end - 1, 0], Some(Direction::ToServer), &mut ready);
+        assert!(ready.is_empty());
+        // Acknowledged, but the packet goes the other way.
+        app.release_acked([end, 0], Some(Direction::ToClient), &mut ready);
+        assert!(ready.is_empty());
+        app.release_acked([end, 0], Some(Direction::ToServer), &mut ready);
+        assert_eq!(ready.len(), 2);
+        assert!(ready.iter().all(|r| app.view(r).is_some()));
+        app.release_completed();
+        assert!(ready.iter().all(|r| app.view(r).is_none()));
+
+        // Not Kerberos on port 88: no protocol.
+        let mut other = AppState::default();
+        other.feed(
+            Direction::ToServer,
+            b"garbage garbage garbage",
+            (50000, 88),
+            23,
+            &mut ready,
+        );
+        assert_eq!(other.tx_proto(), None);
+    }
+
+    #[test]
+    fn unacknowledged_kerberos_messages_do_not_pile_up() {
+        let mut app = AppState::default();
+        let msg = record(&hex(AS_REQ));
+        let mut inspected = 0usize;
+        let mut end = 0u64;
+        for _ in 0..300 {
+            let mut ready = Vec::new();
+            end += msg.len() as u64;
+            app.feed(Direction::ToServer, &msg, (50000, 88), end, &mut ready);
+            app.defer_acked(&mut ready, end);
+            assert!(ready.iter().all(|r| app.view(r).is_some()));
+            inspected += ready.len();
+            app.release_completed();
+        }
+        assert_eq!(inspected, 300 - MAX_DEFERRED_KRB5);
+        let mut ready = Vec::new();
+        app.finish(&mut ready);
+        assert_eq!(ready.len(), MAX_DEFERRED_KRB5);
+        assert!(ready.iter().all(|r| app.view(r).is_some()));
+    }
+
+    /// The encryption names rules may write are the names the Kerberos
+    /// decoder prints (and Suricata logs).
+    #[test]
+    fn krb5_encryption_names_agree_with_the_decoder() {
+        for &(name, n) in rampart_rules::KRB5_ENCRYPTION_NAMES {
+            let e = rampart_app::krb5::EncryptionType(n);
+            assert_eq!(rampart_app::krb5::encryption_name(e), name);
+            assert_eq!(
+                rampart_app::krb5::is_weak_encryption(e),
+                rampart_detect::app::krb5_weak_encryption(n),
+                "{name}"
+            );
+        }
+        for &(name, n) in rampart_rules::KRB5_MSG_TYPE_NAMES {
+            let t = rampart_app::krb5::MessageType(n);
+            assert_eq!(rampart_app::krb5::msg_type_name(t), format!("KRB_{name}"));
+        }
     }
 
     fn parsed(req: &[u8], resp: &[u8]) -> HttpParser {

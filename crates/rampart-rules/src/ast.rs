@@ -322,10 +322,17 @@ pub enum MatchKind {
         /// Match when different.
         negated: bool,
     },
-    /// `krb5_msg_type`.
-    Krb5MsgType(u32),
+    /// `krb5_msg_type`: a number comparison, or a message type name
+    /// (`AS_REQ`, `!TGS_REP`, Suricata 8's spelling) turned into one.
+    Krb5MsgType(NumCmp<u32>),
     /// `krb5_err_code`.
     Krb5ErrCode(i32),
+    /// `krb5.ticket_encryption`: the cipher of a reply's ticket.
+    Krb5TicketEncryption(Krb5TicketEncryption),
+    /// `snmp.version`.
+    SnmpVersion(NumCmp<u32>),
+    /// `snmp.pdu_type`.
+    SnmpPduType(NumCmp<u32>),
     /// `filesize`.
     Filesize(NumCmp<u64>),
     /// `stream_size`.
@@ -399,6 +406,9 @@ impl MatchKind {
             MatchKind::DnsOpcode { .. } => "dns.opcode",
             MatchKind::Krb5MsgType(_) => "krb5_msg_type",
             MatchKind::Krb5ErrCode(_) => "krb5_err_code",
+            MatchKind::Krb5TicketEncryption(_) => "krb5.ticket_encryption",
+            MatchKind::SnmpVersion(_) => "snmp.version",
+            MatchKind::SnmpPduType(_) => "snmp.pdu_type",
             MatchKind::Filesize(_) => "filesize",
             MatchKind::StreamSize(_) => "stream_size",
             MatchKind::AppLayerProtocol(_) => "app-layer-protocol",
@@ -415,6 +425,73 @@ impl MatchKind {
         }
     }
 }
+
+/// `krb5.ticket_encryption`'s value: `[!]weak`, or a list of encryption
+/// types (names as Suricata logs them, or numbers), any of which matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Krb5TicketEncryption {
+    /// `weak` (`true`) or `!weak` (`false`): the ticket's cipher is (not)
+    /// weak, that is anything but the AES and Camellia CTS ciphers.
+    Weak(bool),
+    /// The ticket's cipher is one of these encryption type numbers.
+    List(Vec<i32>),
+}
+
+/// Kerberos encryption type names a rule may write, with their numbers
+/// (RFC 3961 and IANA's registry, spelled as `kerberos-parser` prints
+/// them, which is what Suricata accepts and logs).
+pub const KRB5_ENCRYPTION_NAMES: &[(&str, i32)] = &[
+    ("des-cbc-crc", 1),
+    ("des-cbc-md4", 2),
+    ("des-cbc-md5", 3),
+    ("des3-cbc-md5", 5),
+    ("des3-cbc-sha1", 7),
+    ("dsaWithSHA1-CmsOID", 9),
+    ("md5WithRSAEncryption-CmsOID", 10),
+    ("sha1WithRSAEncryption-CmsOID", 11),
+    ("rc2CBC-EnvOID", 12),
+    ("rsaEncryption-EnvOID", 13),
+    ("rsaES-OAEP-ENV-OID", 14),
+    ("des-ede3-cbc-Env-OID", 15),
+    ("des3-cbc-sha1-kd", 16),
+    ("aes128-cts-hmac-sha1-96", 17),
+    ("aes256-cts-hmac-sha1-96", 18),
+    ("aes128-cts-hmac-sha256-128", 19),
+    ("aes256-cts-hmac-sha384-192", 20),
+    ("rc4-hmac", 23),
+    ("rc4-hmac-exp", 24),
+    ("camellia128-cts-cmac", 25),
+    ("camellia256-cts-cmac", 26),
+    ("subkey-keymaterial", 65),
+    ("rc4-md4", -128),
+    ("rc4-plain2", -129),
+    ("rc4-lm", -130),
+    ("rc4-sha", -131),
+    ("des-plain", -132),
+    ("rc4-hmac-OLD", -133),
+    ("rc4-plain-OLD", -134),
+    ("rc4-hmac-OLD-exp", -135),
+    ("rc4-plain-OLD-exp", -136),
+    ("rc4-plain", -140),
+    ("rc4-plain-exp", -141),
+];
+
+/// Kerberos message type names `krb5_msg_type` accepts (Suricata 8), with
+/// their numbers.
+pub const KRB5_MSG_TYPE_NAMES: &[(&str, u32)] = &[
+    ("AS_REQ", 10),
+    ("AS_REP", 11),
+    ("TGS_REQ", 12),
+    ("TGS_REP", 13),
+    ("AP_REQ", 14),
+    ("AP_REP", 15),
+    ("RESERVED16", 16),
+    ("RESERVED17", 17),
+    ("SAFE", 20),
+    ("PRIV", 21),
+    ("CRED", 22),
+    ("ERROR", 30),
+];
 
 /// `content` and the modifiers that followed it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -246,6 +246,10 @@ buffers! {
     SnmpCommunity => "snmp.community", proto Snmp;
     /// SNMP USM user name.
     SnmpUsm => "snmp.usm", proto Snmp;
+    /// A v1 trap's enterprise OID, dotted (Suricata 8).
+    SnmpTrapOid => "snmp.trap_oid", proto Snmp;
+    /// A v1 trap's agent address, dotted quad (Suricata 8).
+    SnmpTrapAddress => "snmp.trap_address", proto Snmp;
     /// MQTT CONNECT client id.
     MqttConnectClientId => "mqtt.connect.clientid", proto Mqtt;
     /// MQTT CONNECT user name.

@@ -781,3 +781,44 @@ fn legacy_tls_subject_and_issuerdn_are_contents() {
     let c = r.contents().next().unwrap();
     assert_eq!((c.pattern.as_slice(), c.negated), (&b"CN=evil"[..], true));
 }
+
+#[test]
+fn kerberos_and_snmp_keywords() {
+    use rampart_rules::{Krb5TicketEncryption, NumCmp};
+    let kinds =
+        |text: &str| -> Vec<MatchKind> { rule(text).matches.into_iter().map(|m| m.kind).collect() };
+    assert_eq!(
+        kinds("alert krb5 any any -> any any (krb5_msg_type:10; krb5_msg_type:!AS_REQ; krb5_msg_type:>11; sid:1;)"),
+        vec![
+            MatchKind::Krb5MsgType(NumCmp::Eq(10)),
+            MatchKind::Krb5MsgType(NumCmp::Ne(10)),
+            MatchKind::Krb5MsgType(NumCmp::Gt(11)),
+        ]
+    );
+    assert_eq!(
+        kinds("alert krb5 any any -> any any (krb5.ticket_encryption: weak; krb5.ticket_encryption:!weak; krb5.ticket_encryption: des-cbc-crc , -128,2 257; sid:1;)"),
+        vec![
+            MatchKind::Krb5TicketEncryption(Krb5TicketEncryption::Weak(true)),
+            MatchKind::Krb5TicketEncryption(Krb5TicketEncryption::Weak(false)),
+            MatchKind::Krb5TicketEncryption(Krb5TicketEncryption::List(vec![1, -128, 2, 257])),
+        ]
+    );
+    assert_eq!(
+        kinds("alert snmp any any -> any any (snmp.version:2; snmp.pdu_type:!2; sid:1;)"),
+        vec![
+            MatchKind::SnmpVersion(NumCmp::Eq(2)),
+            MatchKind::SnmpPduType(NumCmp::Ne(2)),
+        ]
+    );
+    let r = rule("alert snmp any any -> any any (snmp.trap_oid; content:\"1.3.6\"; snmp.community; content:\"public\"; sid:1;)");
+    let bufs: Vec<Buffer> = contents(&r).iter().map(|c| c.buffer.buffer).collect();
+    assert_eq!(bufs, vec![Buffer::SnmpTrapOid, Buffer::SnmpCommunity]);
+    for bad in [
+        "alert krb5 any any -> any any (krb5.ticket_encryption: rc4; sid:1;)",
+        "alert krb5 any any -> any any (krb5.ticket_encryption:; sid:1;)",
+        "alert krb5 any any -> any any (krb5_msg_type:AS-REQ; sid:1;)",
+    ] {
+        let e = err(bad);
+        assert!(e.message.contains("krb5"), "{bad}: {e:?}");
+    }
+}

@@ -1342,4 +1342,239 @@ fn icmp_unreachable_counts_in_the_connection_it_quotes() {
     // No flow of its own: the conversation is the only one.
     let stats = recs.iter().find(|r| r["event_type"] == "stats").unwrap();
     assert_eq!(stats["stats"]["flow"]["total"], 1, "{stats}");
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// Kerberos messages assembled by hand from RFC 4120's ASN.1: an AS-REQ
+/// for robin@CYLERA.LAB, a KRB-ERROR (preauthentication required) and a
+/// TGS-REP whose ticket is RC4 (Kerberoasting) and own part AES.
+const KRB5_AS_REQ: &str = "6a7f307da103020105a20302010aa471306fa00703050040810010a1123010a003020101a10930071b05726f62696ea20c1b0a43594c4552412e4c4142a31f301da003020102a11630141b066b72627467741b0a43594c4552412e4c4142a511180f32303337303931333032343830355aa70402023039a8083006020112020117";
+const KRB5_ERROR: &str = "7e583056a003020105a10302011ea411180f32303337303931333032343830355aa503020100a603020119a90c1b0a43594c4552412e4c4142aa1f301da003020102a11630141b066b72627467741b0a43594c4552412e4c4142";
+const KRB5_TGS_REP: &str = "6d8184308181a003020105a10302010da30c1b0a43594c4552412e4c4142a4123010a003020101a10930071b05726f62696ea5426140303ea003020105a10c1b0a43594c4552412e4c4142a2183016a003020102a10f300d1b04687474701b057765623031a30f300da003020117a2060404deadbeefa60f300da003020112a2060404deadbeef";
+
+fn krb5_record(hex: &str) -> Vec<u8> {
+    let msg = unhex(hex);
+    let mut v = (msg.len() as u32).to_be_bytes().to_vec();
+    v.extend_from_slice(&msg);
+    v
+}
+
+#[test]
+fn kerberos_over_tcp_and_udp() {
+    let dir = scratch("krb5");
+    let pcap = dir.join("krb5.pcap");
+    // TCP: two records in one client write, cut into small segments.
+    let mut client = krb5_record(KRB5_AS_REQ);
+    client.extend(krb5_record(KRB5_AS_REQ));
+    let mut server = krb5_record(KRB5_ERROR);
+    server.extend(krb5_record(KRB5_TGS_REP));
+    let mut frames = TcpConversation::new(
+        "192.168.1.10:50120".parse().unwrap(),
+        "192.168.1.2:88".parse().unwrap(),
+    )
+    .client_sends(&client)
+    .server_sends(&server)
+    .mss(50)
+    .build()
+    .unwrap();
+    // UDP: a request and its reply, then a flow whose first datagram is a
+    // reply (not detected, as in Suricata).
+    let ts = frames.last().unwrap().0;
+    let udp = |n: u64, src: [u8; 4], dst: [u8; 4], sp: u16, dp: u16, hex: &str| {
+        let frame = PacketBuilder::new()
+            .ipv4(src, dst)
+            .udp(sp, dp)
+            .payload(unhex(hex))
+            .build()
+            .unwrap();
+        (Timestamp::from_nanos(ts.as_nanos() + n * 1000), frame)
+    };
+    frames.push(udp(1, [10, 0, 0, 1], [10, 0, 0, 2], 50000, 88, KRB5_AS_REQ));
+    frames.push(udp(
+        2,
+        [10, 0, 0, 2],
+        [10, 0, 0, 1],
+        88,
+        50000,
+        KRB5_TGS_REP,
+    ));
+    frames.push(udp(
+        3,
+        [10, 0, 0, 2],
+        [10, 0, 0, 1],
+        88,
+        50001,
+        KRB5_TGS_REP,
+    ));
+    write_frames(&pcap, &frames);
+    let rules = r#"
+alert krb5 any any -> any any (msg:"AS-REQ"; krb5_msg_type:10; sid:1;)
+alert krb5 any any -> any any (msg:"error"; krb5_msg_type:30; krb5_err_code:25; sid:2;)
+alert krb5 any any -> any any (msg:"kerberoast"; krb5.ticket_encryption: weak; sid:3;)
+alert krb5 any any -> any any (msg:"ticket service"; krb5_sname; content:"web01"; sid:4;)
+alert tcp any any -> any any (msg:"tcp as-req"; flow:to_server,established; krb5_msg_type:10; sid:5;)
+alert udp any any -> any any (msg:"udp rep"; flow:to_client; krb5_msg_type:13; sid:6;)
+alert krb5 any any -> any any (msg:"weak reply part"; app-layer-event:krb5.weak_encryption; sid:7;)
+"#;
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = alert_counts(&recs);
+    assert_eq!(counts.get(&1), Some(&3), "{counts:?}");
+    assert_eq!(counts.get(&2), Some(&1), "{counts:?}");
+    assert_eq!(counts.get(&3), Some(&2), "{counts:?}");
+    assert_eq!(counts.get(&4), Some(&2), "{counts:?}");
+    assert_eq!(counts.get(&5), Some(&2), "{counts:?}");
+    assert_eq!(counts.get(&6), Some(&1), "{counts:?}");
+    assert_eq!(counts.get(&7), None, "{counts:?}");
+    let krb5: Vec<&Value> = recs.iter().filter(|r| r["event_type"] == "krb5").collect();
+    assert_eq!(krb5.len(), 6, "{krb5:?}");
+    let err = krb5
+        .iter()
+        .find(|r| r["krb5"]["msg_type"] == "KRB_ERROR")
+        .unwrap();
+    assert_eq!(err["krb5"]["failed_request"], "KRB_AS_REQ");
+    assert_eq!(err["krb5"]["error_code"], "KDC_ERR_PREAUTH_REQUIRED");
+    assert_eq!(err["krb5"]["cname"], "<empty>");
+    assert_eq!(err["krb5"]["encryption"], "<none>");
+    let rep = krb5
+        .iter()
+        .find(|r| r["krb5"]["msg_type"] == "KRB_TGS_REP" && r["proto"] == "UDP")
+        .unwrap();
+    assert_eq!(rep["krb5"]["sname"], "http/web01");
+    assert_eq!(rep["krb5"]["encryption"], "aes256-cts-hmac-sha1-96");
+    assert_eq!(rep["krb5"]["weak_encryption"], false);
+    assert_eq!(rep["krb5"]["ticket_encryption"], "rc4-hmac");
+    assert_eq!(rep["krb5"]["ticket_weak_encryption"], true);
+    assert_eq!(rep["src_port"], 88);
+    let alert = recs
+        .iter()
+        .find(|r| r["event_type"] == "alert" && r["alert"]["signature_id"] == 2)
+        .unwrap();
+    assert_eq!(alert["app_proto"], "krb5");
+    assert_eq!(alert["tx_id"], 2);
+}
+
+/// A v2c GetNextRequest for 0.1, community `[R0_C@cti!]` (the first
+/// datagram of suricata-verify's SNMPv2c_get_requests.pcap).
+const SNMP_GET_NEXT: &str =
+    "3027020101040b5b52305f4340637469215da11502042b133f85020100020100300730050601010500";
+
+#[test]
+fn snmp_datagrams_keywords_and_records() {
+    let dir = scratch("snmp");
+    let pcap = dir.join("snmp.pcap");
+    let trap = {
+        // v1 Trap-PDU: enterprise 1.3.6.1.4.1.4.1.2.21, agent 127.0.0.1,
+        // linkDown, one variable.
+        let tlv = |tag: u8, c: &[u8]| {
+            let mut v = vec![tag, c.len() as u8];
+            v.extend_from_slice(c);
+            v
+        };
+        let var = tlv(
+            0x30,
+            &[
+                tlv(0x06, &[0x2b, 6, 1, 2, 1, 2, 2, 1, 1, 21]),
+                tlv(0x02, &[21]),
+            ]
+            .concat(),
+        );
+        let pdu = tlv(
+            0xa4,
+            &[
+                tlv(0x06, &[0x2b, 6, 1, 4, 1, 4, 1, 2, 21]),
+                tlv(0x40, &[127, 0, 0, 1]),
+                tlv(0x02, &[2]),
+                tlv(0x02, &[0]),
+                tlv(0x43, &[0x10]),
+                tlv(0x30, &var),
+            ]
+            .concat(),
+        );
+        tlv(0x30, &[tlv(0x02, &[0]), tlv(0x04, b"public"), pdu].concat())
+    };
+    let frame = |n: u64, src: [u8; 4], dst: [u8; 4], sp: u16, dp: u16, payload: &[u8]| {
+        let f = PacketBuilder::new()
+            .ipv4(src, dst)
+            .udp(sp, dp)
+            .payload(payload)
+            .build()
+            .unwrap();
+        (Timestamp::from_nanos(1_000_000_000 + n * 1000), f)
+    };
+    let frames = vec![
+        frame(
+            1,
+            [10, 0, 0, 1],
+            [10, 0, 0, 2],
+            33938,
+            161,
+            &unhex(SNMP_GET_NEXT),
+        ),
+        frame(
+            2,
+            [10, 0, 0, 1],
+            [10, 0, 0, 2],
+            33938,
+            161,
+            b"not snmp at all",
+        ),
+        frame(3, [10, 0, 0, 3], [10, 0, 0, 2], 1040, 162, &trap),
+        // Not the SNMP port: no SNMP.
+        frame(
+            4,
+            [10, 0, 0, 1],
+            [10, 0, 0, 2],
+            33939,
+            1161,
+            &unhex(SNMP_GET_NEXT),
+        ),
+    ];
+    write_frames(&pcap, &frames);
+    let rules = r#"
+alert snmp any any -> any any (msg:"community"; snmp.community; content:"[R0_C@cti!]"; sid:1;)
+alert snmp any any -> any any (msg:"v2c"; snmp.version:2; sid:2;)
+alert snmp any any -> any any (msg:"trap"; snmp.pdu_type:4; snmp.trap_oid; content:"1.3.6.1.4.1.4.1.2.21"; sid:3;)
+alert snmp any any -> any any (msg:"trap agent"; snmp.trap_address; content:"127.0.0.1"; sid:4;)
+alert snmp any any -> any any (msg:"any snmp packet"; sid:5;)
+alert snmp any any -> any any (msg:"malformed"; app-layer-event:snmp.malformed_data; sid:6;)
+"#;
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = alert_counts(&recs);
+    assert_eq!(counts.get(&1), Some(&1), "{counts:?}");
+    assert_eq!(counts.get(&2), Some(&1), "{counts:?}");
+    assert_eq!(counts.get(&3), Some(&1), "{counts:?}");
+    assert_eq!(counts.get(&4), Some(&1), "{counts:?}");
+    // Every packet of the two SNMP flows, the garbage one included.
+    assert_eq!(counts.get(&5), Some(&3), "{counts:?}");
+    // The garbage datagram's event lands on an inspected transaction.
+    assert_eq!(counts.get(&6), None, "{counts:?}");
+    let snmp: Vec<&Value> = recs.iter().filter(|r| r["event_type"] == "snmp").collect();
+    assert_eq!(snmp.len(), 2, "{snmp:?}");
+    assert_eq!(snmp[0]["snmp"]["pdu_type"], "get_next_request");
+    assert_eq!(snmp[0]["snmp"]["vars"][0], "0.1");
+    assert_eq!(snmp[0]["snmp"]["community"], "[R0_C@cti!]");
+    assert_eq!(snmp[1]["snmp"]["version"], 1);
+    assert_eq!(snmp[1]["snmp"]["trap_type"], "linkDown");
+    assert_eq!(snmp[1]["snmp"]["trap_address"], "127.0.0.1");
+    let alert = recs
+        .iter()
+        .find(|r| r["event_type"] == "alert" && r["alert"]["signature_id"] == 1)
+        .unwrap();
+    assert_eq!(alert["snmp"]["community"], "[R0_C@cti!]");
+    assert_eq!(alert["app_proto"], "snmp");
 }

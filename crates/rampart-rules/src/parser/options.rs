@@ -96,7 +96,6 @@ const UNSUPPORTED: &[&str] = &[
     "tls_cert_valid",
     "tls.cert_chain_len",
     "dns.rrtype",
-    "krb5.ticket_encryption",
     "smb.version",
     "subslice",
     "luaxform",
@@ -123,10 +122,6 @@ const UNSUPPORTED: &[&str] = &[
     "template2",
     "rfb.secresult",
     "rfb.sectype",
-    "snmp.version",
-    "snmp.pdu_type",
-    "snmp.trap_oid",
-    "snmp.trap_address",
     "ike.exchtype",
     "ike.chosen_sa_attribute",
     "ike.key_exchange_payload_length",
@@ -1032,6 +1027,9 @@ impl<'t> Builder<'t> {
                 | MatchKind::DnsOpcode { .. }
                 | MatchKind::Krb5MsgType(_)
                 | MatchKind::Krb5ErrCode(_)
+                | MatchKind::Krb5TicketEncryption(_)
+                | MatchKind::SnmpVersion(_)
+                | MatchKind::SnmpPduType(_)
                 | MatchKind::Filesize(_)
                 | MatchKind::FileMd5 { .. } => return Some(m.keyword()),
                 _ => {}

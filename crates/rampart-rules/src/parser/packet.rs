@@ -1,8 +1,9 @@
 //! Keywords that test packet headers, flow or app-layer state (no buffer).
 
 use crate::ast::{
-    AppLayerProtocol, DceIface, FlagMode, Fragbits, IpOption, MatchKind, SslHandshake,
-    SslStateItem, SslVersion, SslVersionItem, StreamSide, StreamSize, TcpFlags, Urilen,
+    AppLayerProtocol, DceIface, FlagMode, Fragbits, IpOption, Krb5TicketEncryption, MatchKind,
+    SslHandshake, SslStateItem, SslVersion, SslVersionItem, StreamSide, StreamSize, TcpFlags,
+    Urilen, KRB5_ENCRYPTION_NAMES, KRB5_MSG_TYPE_NAMES,
 };
 use crate::error::{invalid, Problem};
 use crate::num::{parse_cmp, parse_int, parse_uint_any_base, NumCmp};
@@ -210,6 +211,54 @@ fn dce_opnums(v: &str) -> Result<Vec<(u16, u16)>, Problem> {
     Ok(out)
 }
 
+/// `krb5_msg_type`: a number comparison (`10`, `!30`, `>11`), or a
+/// message type name, negated with `!` (`AS_REQ`, `!TGS_REP`).
+fn krb5_msg_type(v: &str) -> Result<NumCmp<u32>, Problem> {
+    let t = v.trim();
+    let (negated, name) = negation(t);
+    let name = name.trim();
+    if let Some(&(_, n)) = KRB5_MSG_TYPE_NAMES.iter().find(|(k, _)| *k == name) {
+        return Ok(if negated {
+            NumCmp::Ne(n)
+        } else {
+            NumCmp::Eq(n)
+        });
+    }
+    parse_cmp(t, "krb5_msg_type")
+}
+
+/// `krb5.ticket_encryption`: `[!]weak`, or a list of encryption types
+/// (names or signed numbers) separated by commas and/or spaces.
+fn krb5_ticket_encryption(v: &str) -> Result<Krb5TicketEncryption, Problem> {
+    let t = v.trim_matches(' ');
+    match t {
+        "weak" => return Ok(Krb5TicketEncryption::Weak(true)),
+        "!weak" => return Ok(Krb5TicketEncryption::Weak(false)),
+        _ => {}
+    }
+    let mut list = Vec::new();
+    for item in t.split([',', ' ']).filter(|i| !i.is_empty()) {
+        let valid = item.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        let value = KRB5_ENCRYPTION_NAMES
+            .iter()
+            .find(|(name, _)| *name == item)
+            .map(|&(_, n)| n)
+            .or_else(|| item.parse::<i32>().ok());
+        match value {
+            Some(n) if valid => list.push(n),
+            _ => {
+                return Err(invalid(format!(
+                    "krb5.ticket_encryption: {item:?} is not an encryption type"
+                )))
+            }
+        }
+    }
+    if list.is_empty() {
+        return Err(invalid("krb5.ticket_encryption: missing value"));
+    }
+    Ok(Krb5TicketEncryption::List(list))
+}
+
 impl Builder<'_> {
     /// Header and state keywords; `Ok(None)` if `name` is not one.
     pub(super) fn packet_keyword(
@@ -308,8 +357,15 @@ impl Builder<'_> {
                     negated,
                 }
             }
-            "krb5_msg_type" => {
-                MatchKind::Krb5MsgType(parse_int(need(name, value)?, "krb5_msg_type")?)
+            "krb5_msg_type" => MatchKind::Krb5MsgType(krb5_msg_type(need(name, value)?)?),
+            "krb5.ticket_encryption" => {
+                MatchKind::Krb5TicketEncryption(krb5_ticket_encryption(need(name, value)?)?)
+            }
+            "snmp.version" => {
+                MatchKind::SnmpVersion(parse_cmp(need(name, value)?, "snmp.version")?)
+            }
+            "snmp.pdu_type" => {
+                MatchKind::SnmpPduType(parse_cmp(need(name, value)?, "snmp.pdu_type")?)
             }
             "krb5_err_code" => {
                 MatchKind::Krb5ErrCode(parse_int(need(name, value)?, "krb5_err_code")?)

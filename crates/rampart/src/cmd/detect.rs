@@ -65,13 +65,13 @@ pub struct DetectArgs {
     #[arg(long)]
     pub no_progress: bool,
     /// EVE record types to write, comma-separated (Suricata's eve-log
-    /// `types`): alert, http, dns, tls, ssh, dcerpc, smtp, files. Fewer types, less output
-    /// work.
+    /// `types`): alert, http, dns, tls, ssh, dcerpc, smtp, files, krb5, snmp. Fewer types,
+    /// less output work.
     #[arg(
         long = "eve-types",
         value_name = "LIST",
         value_delimiter = ',',
-        default_value = "alert,http,dns,tls,ssh,dcerpc,smtp,files"
+        default_value = "alert,http,dns,tls,ssh,dcerpc,smtp,files,krb5,snmp"
     )]
     pub eve_types: Vec<EveType>,
     #[command(flatten)]
@@ -97,6 +97,10 @@ pub enum EveType {
     Smtp,
     /// `fileinfo` records: one per SMTP attachment.
     Files,
+    /// One record per Kerberos message.
+    Krb5,
+    /// One record per SNMP message.
+    Snmp,
 }
 
 struct DetectSink<'a> {
@@ -182,6 +186,15 @@ impl PipelineSink for DetectSink<'_> {
                 if side == TxSide::Response && self.types.contains(&EveType::Dcerpc) =>
             {
                 let rec = eve::dcerpc_record(ts, flow, v.state, v.tx, self.packets);
+                self.write(&rec);
+            }
+            // One record per message (each its own transaction).
+            AppTxView::Krb5(v) if self.types.contains(&EveType::Krb5) => {
+                let rec = eve::krb5_record(ts, flow, v.tx, self.packets);
+                self.write(&rec);
+            }
+            AppTxView::Snmp(v) if self.types.contains(&EveType::Snmp) => {
+                let rec = eve::snmp_record(ts, flow, v.tx, self.packets);
                 self.write(&rec);
             }
             _ => {}

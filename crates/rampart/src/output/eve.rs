@@ -261,6 +261,10 @@ fn alert_app_object(tx: &AppTxView<'_>) -> Option<(&'static str, Value)> {
         }
         // Suricata's `smb` object is not produced yet.
         AppTxView::Smb(_) => None,
+        // Suricata 7 writes no `krb5` object into alerts, Suricata 8 does:
+        // the record's object, as here.
+        AppTxView::Krb5(v) => Some(("krb5", krb5_object(v.tx))),
+        AppTxView::Snmp(v) => Some(("snmp", snmp_object(v.tx))),
         AppTxView::Dns(v) => {
             let m = v.message()?;
             let mut dns = Map::new();
@@ -393,6 +397,9 @@ fn app_head(
         rec.insert("pcap_cnt".into(), json!(pcap_cnt));
     }
     rec.insert("event_type".into(), json!(event_type));
+    if k.vlan != 0 {
+        rec.insert("vlan".into(), json!([k.vlan]));
+    }
     rec.insert("src_ip".into(), json!(eve_ip(src)));
     rec.insert("src_port".into(), json!(sp));
     rec.insert("dest_ip".into(), json!(eve_ip(dst)));
@@ -1046,6 +1053,130 @@ pub fn smtp_record(
 ) -> Value {
     let mut rec = app_head(ts, flow, "smtp", pcap_cnt, Some(tx.id));
     smtp_objects(session, tx, &mut rec);
+    Value::Object(rec)
+}
+
+/// The head of a record Suricata writes in the logged packet's direction
+/// (its `krb5` and `snmp` records): `to_server` says which way that
+/// packet travelled; no `tx_id`.
+fn app_head_packet(
+    ts: Timestamp,
+    flow: &Flow<FlowData>,
+    event_type: &str,
+    pcap_cnt: u64,
+    to_server: bool,
+) -> Map<String, Value> {
+    let mut rec = app_head(ts, flow, event_type, pcap_cnt, None);
+    if !to_server {
+        let k = &flow.key;
+        rec.insert("src_ip".into(), json!(eve_ip(k.dst)));
+        rec.insert("src_port".into(), json!(k.dst_port));
+        rec.insert("dest_ip".into(), json!(eve_ip(k.src)));
+        rec.insert("dest_port".into(), json!(k.src_port));
+    }
+    rec
+}
+
+/// The `krb5` object of records and alerts, in Suricata's field order:
+/// names as `a/b` (`<empty>` when absent), the reply's cipher
+/// (`<none>` for requests and errors), an error's code and the request
+/// it answers, a reply's ticket cipher.
+pub fn krb5_object(tx: &rampart_app::krb5::Krb5Transaction) -> Value {
+    use rampart_app::krb5::{encryption_name, error_code_name, is_weak_encryption, msg_type_name};
+    let mut o = Map::new();
+    o.insert("msg_type".into(), json!(msg_type_name(tx.msg_type)));
+    if let Some(code) = tx.error_code {
+        let failed = tx
+            .req_type
+            .map_or_else(|| "UNKNOWN".to_string(), msg_type_name);
+        o.insert("failed_request".into(), json!(failed));
+        o.insert("error_code".into(), json!(error_code_name(code)));
+    }
+    let name = |n: Option<&rampart_app::krb5::PrincipalName>| {
+        n.map_or_else(|| "<empty>".to_string(), |n| n.to_string())
+    };
+    o.insert("cname".into(), json!(name(tx.cname.as_ref())));
+    o.insert(
+        "realm".into(),
+        json!(tx.realm.as_deref().unwrap_or("<empty>")),
+    );
+    o.insert("sname".into(), json!(name(tx.sname.as_ref())));
+    o.insert(
+        "encryption".into(),
+        json!(tx
+            .etype
+            .map_or_else(|| "<none>".to_string(), encryption_name)),
+    );
+    o.insert(
+        "weak_encryption".into(),
+        json!(tx.etype.is_some_and(is_weak_encryption)),
+    );
+    if let Some(t) = tx.ticket_etype {
+        o.insert("ticket_encryption".into(), json!(encryption_name(t)));
+        o.insert(
+            "ticket_weak_encryption".into(),
+            json!(is_weak_encryption(t)),
+        );
+    }
+    Value::Object(o)
+}
+
+/// The EVE `krb5` record of a Kerberos message, written when the message
+/// is inspected, with endpoints in its direction (the packet logging it
+/// travels that way). Over TCP Suricata writes it a packet earlier, with
+/// the peer's acknowledgement, and so with the endpoints swapped.
+pub fn krb5_record(
+    ts: Timestamp,
+    flow: &Flow<FlowData>,
+    tx: &rampart_app::krb5::Krb5Transaction,
+    pcap_cnt: u64,
+) -> Value {
+    let to_server = tx.direction == rampart_app::krb5::Krb5Direction::ToServer;
+    let mut rec = app_head_packet(ts, flow, "krb5", pcap_cnt, to_server);
+    rec.insert("krb5".into(), krb5_object(tx));
+    Value::Object(rec)
+}
+
+/// The `snmp` object of records and alerts, in Suricata's field order.
+pub fn snmp_object(tx: &rampart_app::snmp::SnmpTransaction) -> Value {
+    use rampart_app::snmp::{error_name, pdu_type_name, trap_type_name};
+    let mut o = Map::new();
+    o.insert("version".into(), json!(tx.version));
+    if tx.encrypted {
+        o.insert("pdu_type".into(), json!("encrypted"));
+    } else if let Some(pdu) = &tx.pdu {
+        o.insert("pdu_type".into(), json!(pdu_type_name(pdu.pdu_type)));
+        if pdu.error != 0 {
+            o.insert("error".into(), json!(error_name(pdu.error)));
+        }
+        if let Some(t) = &pdu.trap {
+            o.insert("trap_type".into(), json!(trap_type_name(t.trap_type)));
+            o.insert("trap_oid".into(), json!(t.enterprise));
+            o.insert("trap_address".into(), json!(t.agent.to_string()));
+        }
+        if !pdu.vars.is_empty() {
+            o.insert("vars".into(), json!(pdu.vars));
+        }
+    }
+    if let Some(c) = &tx.community {
+        o.insert("community".into(), json!(c));
+    }
+    if let Some(u) = &tx.usm {
+        o.insert("usm".into(), json!(u));
+    }
+    Value::Object(o)
+}
+
+/// The EVE `snmp` record of a datagram (endpoints in its direction).
+pub fn snmp_record(
+    ts: Timestamp,
+    flow: &Flow<FlowData>,
+    tx: &rampart_app::snmp::SnmpTransaction,
+    pcap_cnt: u64,
+) -> Value {
+    let to_server = tx.direction == rampart_app::snmp::SnmpDirection::ToServer;
+    let mut rec = app_head_packet(ts, flow, "snmp", pcap_cnt, to_server);
+    rec.insert("snmp".into(), snmp_object(tx));
     Value::Object(rec)
 }
 
