@@ -1342,6 +1342,7 @@ fn icmp_unreachable_counts_in_the_connection_it_quotes() {
     // No flow of its own: the conversation is the only one.
     let stats = recs.iter().find(|r| r["event_type"] == "stats").unwrap();
     assert_eq!(stats["stats"]["flow"]["total"], 1, "{stats}");
+}
 
 fn unhex(s: &str) -> Vec<u8> {
     (0..s.len())
