@@ -9,8 +9,10 @@
 //! requests and responses over TCP, fragments reassembled; also fed from
 //! SMB2 named pipes by [`smb_dcerpc`]), an SMTP parser ([`smtp`]:
 //! commands, replies, mails whose MIME attachments [`mime`] decodes into
-//! files) and an SMB parser ([`smb`]: shares and the files SMB1/SMB2
-//! connections write and read).
+//! files), an SMB parser ([`smb`]: shares and the files SMB1/SMB2
+//! connections write and read), an FTP control connection parser
+//! ([`ftp`]: commands, replies, data ports) and an IKE parser ([`ike`]:
+//! IKEv1 and IKEv2 messages over UDP).
 //!
 //! The crate is pure and sans-I/O: it never reads a socket or a file, it
 //! only receives byte slices (in order, per direction) from whatever does
@@ -47,6 +49,7 @@ pub mod dcerpc;
 mod decompress;
 pub mod dns;
 pub mod file_magic;
+pub mod ftp;
 pub mod http;
 pub mod http_file;
 pub mod mime;

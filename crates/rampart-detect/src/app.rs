@@ -30,7 +30,9 @@ pub enum TxProto {
     /// (`file.data`, `filesize`); `alert smb` rules without SMB keywords
     /// inspect the packets and stream data of SMB flows.
     Smb,
-    /// FTP control connections, detected but not parsed (as SMB).
+    /// FTP control connections: one transaction per command and its
+    /// replies (a greeting has its own); `alert ftp` rules without FTP
+    /// keywords inspect the packets and stream data of FTP flows.
     Ftp,
     /// DCERPC over TCP: one transaction per call (request and response
     /// with the same call id) or per bind and its ack.
@@ -143,6 +145,12 @@ pub trait TxBuffers {
     fn file_md5(&self, _index: usize) -> Option<[u8; 16]> {
         None
     }
+
+    /// Whether this is an FTP `PORT` command bouncing the data connection
+    /// to another host (`ftpbounce`). Only FTP transactions say yes.
+    fn ftp_bounce(&self) -> bool {
+        false
+    }
 }
 
 /// The `app-layer-event:http.<name>` events the HTTP parser reports
@@ -201,6 +209,10 @@ pub const SMB_EVENTS: &[&str] = &[
     "too_many_transactions",
 ];
 
+/// The `app-layer-event:ftp.<name>` events the FTP parser reports (all of
+/// Suricata 7's).
+pub const FTP_EVENTS: &[&str] = &["request_command_too_long", "response_command_too_long"];
+
 /// Which half of a transaction a signature inspects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TxSide {
@@ -242,6 +254,9 @@ pub enum AppCheck {
     },
     /// `filesize`: the size of a file once it is complete.
     Filesize(rampart_rules::NumCmp<u64>),
+    /// `ftpbounce`: an FTP `PORT` command naming another address than
+    /// the control connection's client.
+    FtpBounce,
 }
 
 /// The MD5 list of a `filemd5` keyword, shared by the rules naming the
@@ -286,6 +301,7 @@ impl AppCheck {
                 .map_while(|i| tx.file_md5(i))
                 .any(|md5| list.0.apply(rampart_rules::DatasetCmd::IsSet, &md5) != *negated),
             AppCheck::Filesize(cmp) => tx.file_size().is_some_and(|n| cmp.matches(n)),
+            AppCheck::FtpBounce => tx.ftp_bounce(),
         }
     }
 }
@@ -341,6 +357,10 @@ pub fn buffer_proto(b: Buffer) -> Option<TxProto> {
         Buffer::DcerpcStubData => Some(TxProto::Dcerpc),
         Buffer::SmtpHelo | Buffer::SmtpMailFrom | Buffer::SmtpRcptTo => Some(TxProto::Smtp),
         Buffer::SmbShare | Buffer::SmbNamedPipe => Some(TxProto::Smb),
+        Buffer::FtpCommand
+        | Buffer::FtpCommandData
+        | Buffer::FtpReply
+        | Buffer::FtpCompletionCode => Some(TxProto::Ftp),
         _ => None,
     }
 }
@@ -364,6 +384,8 @@ pub fn is_multi_buffer(b: Buffer) -> bool {
             | Buffer::FileData
             | Buffer::FileName
             | Buffer::SmtpRcptTo
+            | Buffer::FtpReply
+            | Buffer::FtpCompletionCode
     )
 }
 
@@ -571,6 +593,8 @@ pub fn is_response_buffer(b: Buffer) -> bool {
             | Buffer::Ja3sString
             | Buffer::SshHasshServer
             | Buffer::SshHasshServerString
+            | Buffer::FtpReply
+            | Buffer::FtpCompletionCode
     )
 }
 

@@ -527,10 +527,14 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                         .is_some_and(|e| crate::app::SMTP_EVENTS.contains(&e))
                     || name
                         .strip_prefix("smb.")
-                        .is_some_and(|e| crate::app::SMB_EVENTS.contains(&e)) =>
+                        .is_some_and(|e| crate::app::SMB_EVENTS.contains(&e))
+                    || name
+                        .strip_prefix("ftp.")
+                        .is_some_and(|e| crate::app::FTP_EVENTS.contains(&e)) =>
             {
                 let (proto, event) = match name.split_once('.') {
                     Some(("dns", e)) => (crate::app::TxProto::Dns, e),
+                    Some(("ftp", e)) => (crate::app::TxProto::Ftp, e),
                     Some(("smtp", e)) => (crate::app::TxProto::Smtp, e),
                     Some(("smb", e)) => (crate::app::TxProto::Smb, e),
                     Some(("http", e)) => (crate::app::TxProto::Http, e),
@@ -550,6 +554,10 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                     Some(crate::app::TxProto::Smb),
                 ))
             }
+            MatchKind::Ftpbounce => app_checks.push((
+                crate::app::AppCheck::FtpBounce,
+                Some(crate::app::TxProto::Ftp),
+            )),
             MatchKind::AppLayerProtocol(a) => {
                 app_layer_protocol.push(AppLayerProtocolCheck::new(&a.protocol, a.negated))
             }
@@ -657,22 +665,10 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         }
         // SMB keywords inspect SMB transactions, DCERPC keywords in an SMB
         // rule DCERPC over its named pipes (below).
-        Protocol::Smb if !app_buffers.is_empty() || !app_checks.is_empty() => None,
-        Protocol::Smb | Protocol::Ftp => {
-            let p = match rule.protocol {
-                Protocol::Smb => crate::app::TxProto::Smb,
-                _ => crate::app::TxProto::Ftp,
-            };
-            // Their own keywords (smb.share, ftp.command, dcerpc.iface
-            // over SMB, ...) need a parser: such rules stay inactive.
-            if !app_buffers.is_empty() || !app_checks.is_empty() {
-                mark(format!(
-                    "app-layer protocol {} keywords",
-                    rule.protocol.name()
-                ));
-            }
-            Some(p)
-        }
+        // FTP keywords inspect FTP transactions (below).
+        Protocol::Smb | Protocol::Ftp if !app_buffers.is_empty() || !app_checks.is_empty() => None,
+        Protocol::Smb => Some(crate::app::TxProto::Smb),
+        Protocol::Ftp => Some(crate::app::TxProto::Ftp),
         _ => None,
     };
     // A rule of a parsed protocol with nothing to look at in packets
@@ -842,6 +838,7 @@ fn app_inspect(
         Protocol::Dcerpc => Some(TxProto::Dcerpc),
         Protocol::Smtp => Some(TxProto::Smtp),
         Protocol::Smb => Some(TxProto::Smb),
+        Protocol::Ftp => Some(TxProto::Ftp),
         _ => None,
     };
     // File buffers belong to the rule's protocol when it has files:
@@ -899,8 +896,7 @@ fn app_inspect(
             Protocol::Dcerpc | Protocol::Smb | Protocol::Tcp | Protocol::Ip
         ),
         TxProto::Smb => matches!(rule.protocol, Protocol::Smb | Protocol::Tcp | Protocol::Ip),
-        // No buffers of their own: never reached.
-        TxProto::Ftp => false,
+        TxProto::Ftp => matches!(rule.protocol, Protocol::Ftp | Protocol::Tcp | Protocol::Ip),
         TxProto::Smtp => matches!(rule.protocol, Protocol::Smtp | Protocol::Tcp | Protocol::Ip),
     };
     if !transport_ok {
@@ -918,7 +914,7 @@ fn app_inspect(
         .matches
         .iter()
         .any(|m| m.buffer() == Some(&BufferRef::PAYLOAD));
-    if raw && !matches!(proto, TxProto::Dns | TxProto::Http) {
+    if raw && !matches!(proto, TxProto::Dns | TxProto::Http | TxProto::Ftp) {
         mark(format!(
             "raw payload content in a{} {} rule",
             if proto == TxProto::Http { "n" } else { "" },
@@ -983,6 +979,15 @@ fn app_inspect(
             .iter()
             .all(|(c, _)| matches!(c, crate::app::AppCheck::Event(_)));
     let both_sides = both_sides || (smb_events_only && !to_client && !to_server);
+    // FTP events belong to the transaction: a rule without direction sees
+    // the command's and, later, the replies'.
+    let ftp_events_only = proto == TxProto::Ftp
+        && buffers.is_empty()
+        && !checks.is_empty()
+        && checks
+            .iter()
+            .all(|(c, _)| matches!(c, crate::app::AppCheck::Event(_)));
+    let both_sides = both_sides || (ftp_events_only && !to_client && !to_server);
     // An SMB file is inspected on its own direction's side (written files
     // on requests, read files on responses): a file rule without flow
     // direction looks at both, one of which has the file.

@@ -12,6 +12,7 @@ use rampart_app::dcerpc::{
 use rampart_app::dns::{
     self, DnsConfig, DnsDirection, DnsEvent, DnsFlowState, DnsMessage, DnsTransaction,
 };
+use rampart_app::ftp::{FtpConfig, FtpDirection, FtpEvent, FtpSession, FtpTransaction};
 use rampart_app::http::{Direction as HttpDir, HttpConfig, HttpEvent, HttpParser, HttpTransaction};
 use rampart_app::protocol::{detect_protocol, AppProto};
 use rampart_app::smb::{SmbDirection, SmbReady, SmbSession, SmbTx, SmbTxKind};
@@ -107,6 +108,15 @@ pub struct AppState {
     /// inspection only if acknowledged by then (Suricata's parser would
     /// not have seen it otherwise).
     smb_acked: [u64; 2],
+    /// The FTP state of an FTP control connection.
+    ftp: Option<Box<FtpSession>>,
+    /// FTP transaction sides parsed but not yet inspected, with the
+    /// stream offset their data must be acknowledged to (as HTTP's).
+    ftp_queue: Vec<(ReadyTx, u64)>,
+    /// The direction of the data last fed to the FTP parser.
+    ftp_fed: Option<Direction>,
+    /// The flow's client address when IPv4 (big-endian), for `ftpbounce`.
+    pub client_v4: Option<u32>,
 }
 
 /// Marks the [`ReadyTx::id`] of a DCERPC transaction carried by an SMB
@@ -207,6 +217,8 @@ pub enum AppTxView<'a> {
     Smtp(SmtpTxView<'a>),
     /// An SMB transaction (tree connect or file).
     Smb(SmbTxView<'a>),
+    /// An FTP transaction (a command and its replies).
+    Ftp(FtpTxView<'a>),
 }
 
 impl AppTxView<'_> {
@@ -224,6 +236,7 @@ impl AppTxView<'_> {
             AppTxView::Dcerpc(v) => v.tx.id,
             AppTxView::Smtp(v) => v.tx.id,
             AppTxView::Smb(v) => v.tx.id,
+            AppTxView::Ftp(v) => v.tx.id,
         }
     }
 }
@@ -238,6 +251,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dcerpc(v) => v.get(buffer),
             AppTxView::Smtp(v) => v.get(buffer),
             AppTxView::Smb(v) => v.get(buffer),
+            AppTxView::Ftp(v) => v.get(buffer),
         }
     }
     fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
@@ -249,6 +263,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dcerpc(v) => v.get_multi(buffer, index),
             AppTxView::Smtp(v) => v.get_multi(buffer, index),
             AppTxView::Smb(v) => v.get_multi(buffer, index),
+            AppTxView::Ftp(v) => v.get_multi(buffer, index),
         }
     }
     fn proto(&self) -> TxProto {
@@ -260,6 +275,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dcerpc(v) => v.proto(),
             AppTxView::Smtp(v) => v.proto(),
             AppTxView::Smb(v) => v.proto(),
+            AppTxView::Ftp(v) => v.proto(),
         }
     }
     fn ip_proto(&self) -> u8 {
@@ -271,6 +287,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dcerpc(v) => v.ip_proto(),
             AppTxView::Smtp(v) => v.ip_proto(),
             AppTxView::Smb(v) => v.ip_proto(),
+            AppTxView::Ftp(v) => v.ip_proto(),
         }
     }
     fn value(&self, field: TxValue) -> Option<u32> {
@@ -282,6 +299,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dcerpc(v) => v.value(field),
             AppTxView::Smtp(v) => v.value(field),
             AppTxView::Smb(v) => v.value(field),
+            AppTxView::Ftp(v) => v.value(field),
         }
     }
     fn has_event(&self, name: &str) -> bool {
@@ -293,6 +311,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dcerpc(v) => v.has_event(name),
             AppTxView::Smtp(v) => v.has_event(name),
             AppTxView::Smb(v) => v.has_event(name),
+            AppTxView::Ftp(v) => v.has_event(name),
         }
     }
     fn has_late_event(&self, name: &str) -> bool {
@@ -304,6 +323,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Dcerpc(v) => v.has_late_event(name),
             AppTxView::Smtp(v) => v.has_late_event(name),
             AppTxView::Smb(v) => v.has_late_event(name),
+            AppTxView::Ftp(v) => v.has_late_event(name),
         }
     }
     fn file_size(&self) -> Option<u64> {
@@ -340,6 +360,12 @@ impl TxBuffers for AppTxView<'_> {
         match self {
             AppTxView::Smtp(v) => v.file_md5(index),
             _ => None,
+        }
+    }
+    fn ftp_bounce(&self) -> bool {
+        match self {
+            AppTxView::Ftp(v) => v.ftp_bounce(),
+            _ => false,
         }
     }
 }
@@ -408,6 +434,9 @@ impl AppState {
                 Some(AppProto::Smtp) => {
                     self.smtp = Some(Box::new(SmtpSession::new(SmtpConfig::default())));
                 }
+                Some(AppProto::Ftp) => {
+                    self.ftp = Some(Box::new(FtpSession::new(FtpConfig::default())));
+                }
                 _ => {}
             }
         }
@@ -430,7 +459,7 @@ impl AppState {
             tls.feed(d, data, &mut events);
             let start = ready.len();
             collect_tls(&events, ready);
-            if self.smtp.is_some() {
+            if self.smtp.is_some() || self.ftp.is_some() {
                 mark_starttls(ready, start);
             }
         }
@@ -478,6 +507,20 @@ impl AppState {
                 self.tls = Some(Box::default());
             }
             collect_smtp(&events, ready);
+        }
+        if let Some(ftp) = self.ftp.as_mut() {
+            let mut events = Vec::new();
+            let was_tls = ftp.tls;
+            ftp.feed(ftp_dir(dir), data, &mut events);
+            self.ftp_fed = Some(dir);
+            if ftp.tls && !was_tls {
+                // AUTH TLS accepted: what follows is TLS (Suricata's
+                // protocol upgrade); the FTP transactions end here.
+                ftp.finish(&mut events);
+                self.proto = Some(AppProto::Tls);
+                self.tls = Some(Box::default());
+            }
+            collect_ftp(&events, ready);
         }
         if let Some(smb) = self.smb.as_mut() {
             let mut events = Vec::new();
@@ -660,6 +703,12 @@ impl AppState {
             self.release_ssh([u64::MAX; 2], None, ready);
         }
         self.release_smb([u64::MAX; 2], None, ready);
+        self.release_ftp([u64::MAX; 2], None, ready);
+        if let Some(ftp) = self.ftp.as_mut() {
+            let mut events = Vec::new();
+            ftp.finish(&mut events);
+            collect_ftp(&events, ready);
+        }
         if let Some(smb) = self.smb.as_mut() {
             let mut events = Vec::new();
             smb.finish(&mut events);
@@ -676,7 +725,7 @@ impl AppState {
             tls.finish(&mut events);
             let start = ready.len();
             collect_tls(&events, ready);
-            if self.smtp.is_some() {
+            if self.smtp.is_some() || self.ftp.is_some() {
                 mark_starttls(ready, start);
             }
         }
@@ -804,6 +853,46 @@ impl AppState {
         }));
     }
 
+    /// Moves the FTP transaction sides of `ready` into the queue waiting
+    /// for their data to be acknowledged (Suricata's IDS timing, as for
+    /// HTTP): a command's side waits for the server's acknowledgement and
+    /// a to-server packet, a reply's for the client's and a to-client
+    /// packet. Sides readied by the other direction's data (the replies
+    /// a parse error ends) wait for a packet of their way only; TLS after
+    /// `AUTH TLS` is inspected at once, as TLS is.
+    pub fn defer_ftp(&mut self, ready: &mut Vec<ReadyTx>, end: u64) {
+        if self.ftp.is_none() {
+            return;
+        }
+        let fed = self.ftp_fed;
+        let mut tls = Vec::new();
+        for r in ready.drain(..) {
+            if r.id & STARTTLS_TLS != 0 {
+                tls.push(r);
+                continue;
+            }
+            let data_dir = match r.side {
+                TxSide::Request => Direction::ToServer,
+                TxSide::Response => Direction::ToClient,
+            };
+            self.ftp_queue
+                .push((r, if fed == Some(data_dir) { end } else { 0 }));
+        }
+        *ready = tls;
+    }
+
+    /// Whether FTP transaction sides wait in the queue.
+    pub fn ftp_pending(&self) -> bool {
+        !self.ftp_queue.is_empty()
+    }
+
+    /// Appends to `out`, in order, the queued FTP sides whose data the
+    /// peer acknowledged (`acked`, by [`Direction::index`]) and that
+    /// travel `dir` (every direction when `None`).
+    pub fn release_ftp(&mut self, acked: [u64; 2], dir: Option<Direction>, out: &mut Vec<ReadyTx>) {
+        release_acked_sides(&mut self.ftp_queue, acked, dir, out);
+    }
+
     /// Whether SMB transaction sides wait in the queue.
     pub fn smb_pending(&self) -> bool {
         !self.smb_queue.is_empty()
@@ -901,7 +990,11 @@ impl AppState {
     /// Whether any protocol's transaction sides wait for an
     /// acknowledgement (see [`AppState::release_acked`]).
     pub fn acks_pending(&self) -> bool {
-        self.ssh_pending() || self.smb_pending() || self.http_pending() || self.smtp_pending()
+        self.ssh_pending()
+            || self.smb_pending()
+            || self.http_pending()
+            || self.smtp_pending()
+            || self.ftp_pending()
     }
 
     /// Releases, into `out`, the queued sides of every protocol that the
@@ -926,6 +1019,9 @@ impl AppState {
         if self.smtp_pending() {
             self.release_smtp(acked, dir, out);
         }
+        if self.ftp_pending() {
+            self.release_ftp(acked, dir, out);
+        }
     }
 
     /// Queues the sides of `ready` that wait for their data (up to stream
@@ -936,6 +1032,7 @@ impl AppState {
         self.defer_http(ready, end);
         self.defer_smtp(ready, end);
         self.defer_smb(ready, end);
+        self.defer_ftp(ready, end);
     }
 
     /// Whether SSH stages wait in the queue.
@@ -1045,6 +1142,19 @@ impl AppState {
 
     /// The view of a ready transaction side, while the parser holds it.
     pub fn view(&self, r: &ReadyTx) -> Option<AppTxView<'_>> {
+        // An FTP flow's own transactions (after AUTH TLS, TLS stages are
+        // marked with STARTTLS_TLS).
+        if let Some(ftp) = self.ftp.as_ref() {
+            if r.id & STARTTLS_TLS == 0 {
+                return ftp.transaction(r.id).map(|tx| {
+                    AppTxView::Ftp(FtpTxView {
+                        tx,
+                        side: r.side,
+                        client_v4: self.client_v4,
+                    })
+                });
+            }
+        }
         // An SMTP flow's own transactions (after STARTTLS, TLS stages are
         // marked with STARTTLS_TLS).
         if let Some(smtp) = self.smtp.as_ref() {
@@ -1159,6 +1269,10 @@ impl AppState {
         if let Some(smb) = self.smb.as_mut() {
             let first_queued = self.smb_queue.iter().map(|(r, _)| r.id).min();
             smb.remove_completed_before(first_queued.unwrap_or(u64::MAX));
+        }
+        if let Some(ftp) = self.ftp.as_mut() {
+            let queue = &self.ftp_queue;
+            ftp.remove_finished(|id| queue.iter().any(|(r, _)| r.id == id));
         }
     }
 }
@@ -1366,6 +1480,121 @@ impl TxBuffers for SmtpTxView<'_> {
 
     fn has_event(&self, name: &str) -> bool {
         self.tx.has_event(name)
+    }
+}
+
+fn ftp_dir(dir: Direction) -> FtpDirection {
+    match dir {
+        Direction::ToServer => FtpDirection::ToServer,
+        Direction::ToClient => FtpDirection::ToClient,
+    }
+}
+
+fn collect_ftp(events: &[FtpEvent], ready: &mut Vec<ReadyTx>) {
+    for e in events {
+        ready.push(match *e {
+            FtpEvent::Request(id) => ReadyTx {
+                id,
+                side: TxSide::Request,
+            },
+            FtpEvent::Response(id) => ReadyTx {
+                id,
+                side: TxSide::Response,
+            },
+        });
+    }
+}
+
+/// An FTP transaction, as the rule engine's buffers: `ftp.command` and
+/// `ftp.command_data` from the command line, `ftp.reply` and
+/// `ftp.completion_code` one instance per reply line; events of the
+/// command on the request side, all of them on the response side.
+pub struct FtpTxView<'a> {
+    /// The transaction.
+    pub tx: &'a FtpTransaction,
+    /// The side inspected.
+    pub side: TxSide,
+    /// The control connection's client (IPv4, big-endian), for
+    /// `ftpbounce`.
+    pub client_v4: Option<u32>,
+}
+
+impl FtpTxView<'_> {
+    /// The bytes that carried the inspected side, near enough: the
+    /// command line, or the reply lines, each with its CRLF. Raw content
+    /// in an FTP rule (`content:"PORT"; ftpbounce;`) is matched on it.
+    pub fn raw_message(&self) -> Vec<u8> {
+        let mut v = Vec::new();
+        match self.side {
+            TxSide::Request => {
+                v.extend_from_slice(&self.tx.request);
+                v.extend_from_slice(b"\r\n");
+            }
+            TxSide::Response => {
+                for r in &self.tx.replies {
+                    v.extend_from_slice(&r.line);
+                    v.extend_from_slice(b"\r\n");
+                }
+            }
+        }
+        v
+    }
+
+    fn ftp_bounce(&self) -> bool {
+        self.client_v4.is_some_and(|c| self.tx.is_bounce(c))
+    }
+}
+
+impl TxBuffers for FtpTxView<'_> {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        self.get_multi(buffer, 0)
+    }
+
+    fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
+        match buffer {
+            Buffer::FtpCommand if index == 0 => {
+                self.tx.command.map(|c| Cow::Borrowed(c.name().as_bytes()))
+            }
+            Buffer::FtpCommandData if index == 0 => self.tx.command_data().map(Cow::Borrowed),
+            Buffer::FtpReply => self
+                .tx
+                .reply_parts()
+                .nth(index)
+                .map(|(_, text)| Cow::Borrowed(text)),
+            Buffer::FtpCompletionCode => self
+                .tx
+                .reply_parts()
+                .filter_map(|(code, _)| code)
+                .nth(index)
+                .map(Cow::Borrowed),
+            _ => None,
+        }
+    }
+
+    fn proto(&self) -> TxProto {
+        TxProto::Ftp
+    }
+
+    fn has_event(&self, name: &str) -> bool {
+        match self.side {
+            TxSide::Request => self
+                .tx
+                .request_anomalies
+                .iter()
+                .any(|a| a.event_name() == name),
+            TxSide::Response => self.tx.has_event(name),
+        }
+    }
+
+    fn has_late_event(&self, name: &str) -> bool {
+        self.tx
+            .response_anomalies
+            .iter()
+            .any(|a| a.event_name() == name)
+    }
+
+    fn ftp_bounce(&self) -> bool {
+        FtpTxView::ftp_bounce(self)
     }
 }
 

@@ -900,12 +900,17 @@ fn inspect_transactions(
             rampart_detect::TxSide::Request => Direction::ToServer,
             rampart_detect::TxSide::Response => Direction::ToClient,
         };
-        // HTTP rules' raw content looks at the message itself.
+        // HTTP and FTP rules' raw content looks at the message itself.
         let raw_http;
+        let raw_ftp;
         let payload = match (&view, packet) {
             (AppTxView::Http(v), _) if det.engine.has_mixed_http() => {
                 raw_http = || v.raw_message();
                 rampart_detect::TxPayload::Build(&raw_http)
+            }
+            (AppTxView::Ftp(v), _) => {
+                raw_ftp = || v.raw_message();
+                rampart_detect::TxPayload::Build(&raw_ftp)
             }
             (_, Some(bytes)) => rampart_detect::TxPayload::Bytes(bytes),
             (_, None) => rampart_detect::TxPayload::None,
@@ -992,6 +997,10 @@ fn deliver(
                 let ports = (flow.key.src_port, flow.key.dst_port);
                 state.app.ssh_hassh = det.engine.uses_ssh_hassh();
                 state.app.dns_pdu = det.engine.uses_dns_pdu();
+                state.app.client_v4 = match flow.key.src {
+                    std::net::IpAddr::V4(a) => Some(u32::from(a)),
+                    std::net::IpAddr::V6(_) => None,
+                };
                 let end = offset + data.len() as u64;
                 state.app.feed(direction, data, ports, end, &mut ready);
                 // SSH stages and DCERPC, HTTP, SMTP and SMB transaction

@@ -65,13 +65,13 @@ pub struct DetectArgs {
     #[arg(long)]
     pub no_progress: bool,
     /// EVE record types to write, comma-separated (Suricata's eve-log
-    /// `types`): alert, http, dns, tls, ssh, dcerpc, smtp, files. Fewer types, less output
-    /// work.
+    /// `types`): alert, http, dns, tls, ssh, dcerpc, smtp, ftp, files,
+    /// anomaly. Fewer types, less output work.
     #[arg(
         long = "eve-types",
         value_name = "LIST",
         value_delimiter = ',',
-        default_value = "alert,http,dns,tls,ssh,dcerpc,smtp,files"
+        default_value = "alert,http,dns,tls,ssh,dcerpc,smtp,ftp,files,anomaly"
     )]
     pub eve_types: Vec<EveType>,
     #[command(flatten)]
@@ -95,8 +95,13 @@ pub enum EveType {
     Dcerpc,
     /// One record per SMTP transaction.
     Smtp,
+    /// One record per FTP transaction (a command and its replies).
+    Ftp,
     /// `fileinfo` records: one per SMTP attachment.
     Files,
+    /// `anomaly` records for application-layer events (FTP so far), as
+    /// Suricata's anomaly log writes them.
+    Anomaly,
 }
 
 struct DetectSink<'a> {
@@ -169,6 +174,32 @@ impl PipelineSink for DetectSink<'_> {
                 }
                 if self.types.contains(&EveType::Smtp) {
                     let rec = eve::smtp_record(ts, flow, v.session, v.tx, self.packets);
+                    self.write(&rec);
+                }
+            }
+            AppTxView::Ftp(v) => {
+                // Each event once: the command's with the request side,
+                // the replies' with the response side.
+                if self.types.contains(&EveType::Anomaly) {
+                    let events = match side {
+                        TxSide::Request => &v.tx.request_anomalies,
+                        TxSide::Response => &v.tx.response_anomalies,
+                    };
+                    for a in events {
+                        let rec = eve::applayer_anomaly_record(
+                            ts,
+                            flow,
+                            "ftp",
+                            Some(v.tx.id),
+                            a.event_name(),
+                            self.packets,
+                        );
+                        self.write(&rec);
+                    }
+                }
+                // One record per transaction, once answered (or over).
+                if side == TxSide::Response && self.types.contains(&EveType::Ftp) {
+                    let rec = eve::ftp_record(ts, flow, v.tx, self.packets);
                     self.write(&rec);
                 }
             }

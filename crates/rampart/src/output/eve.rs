@@ -261,6 +261,9 @@ fn alert_app_object(tx: &AppTxView<'_>) -> Option<(&'static str, Value)> {
         }
         // Suricata's `smb` object is not produced yet.
         AppTxView::Smb(_) => None,
+        // Suricata 7 logs no `ftp` object with alerts; Suricata 8 does
+        // (its rules filter on it), and it costs nothing to carry.
+        AppTxView::Ftp(v) => Some(("ftp", ftp_object(v.tx))),
         AppTxView::Dns(v) => {
             let m = v.message()?;
             let mut dns = Map::new();
@@ -1046,6 +1049,98 @@ pub fn smtp_record(
 ) -> Value {
     let mut rec = app_head(ts, flow, "smtp", pcap_cnt, Some(tx.id));
     smtp_objects(session, tx, &mut rec);
+    Value::Object(rec)
+}
+
+/// The `ftp` object of an FTP transaction, in Suricata's field order:
+/// `command` (absent for a reply without one), `command_data` and
+/// `command_truncated` when the line had more than the command's name,
+/// `completion_code` and `reply` per reply line (a line starting with
+/// three digits gives its code and the text from its fifth byte),
+/// `dynamic_port`, `mode` for `PORT`/`EPRT`, `reply_received`,
+/// `reply_truncated`.
+pub fn ftp_object(tx: &rampart_app::ftp::FtpTransaction) -> Value {
+    use rampart_app::ftp::FtpCommand;
+    let mut o = Map::new();
+    if let Some(c) = tx.command {
+        o.insert("command".into(), json!(c.name()));
+    }
+    if let Some(data) = tx.command_data() {
+        o.insert("command_data".into(), json!(eve_bytes(data)));
+        o.insert("command_truncated".into(), json!(tx.request_truncated));
+    }
+    let mut codes = Vec::new();
+    let mut replies = Vec::new();
+    for r in &tx.replies {
+        let l = r.line.as_slice();
+        match l.get(..3) {
+            Some(code) if code.iter().all(u8::is_ascii_digit) => {
+                codes.push(json!(eve_bytes(code)));
+                if let Some(text) = l.get(4..) {
+                    replies.push(json!(eve_bytes(text)));
+                }
+            }
+            _ => replies.push(json!(eve_bytes(l))),
+        }
+    }
+    if !codes.is_empty() {
+        o.insert("completion_code".into(), Value::Array(codes));
+    }
+    if !replies.is_empty() {
+        o.insert("reply".into(), Value::Array(replies));
+    }
+    if let Some(p) = tx.dyn_port {
+        o.insert("dynamic_port".into(), json!(p));
+    }
+    if matches!(tx.command, Some(FtpCommand::Port | FtpCommand::Eprt)) {
+        o.insert(
+            "mode".into(),
+            json!(if tx.active { "active" } else { "passive" }),
+        );
+    }
+    o.insert(
+        "reply_received".into(),
+        json!(if tx.done { "yes" } else { "no" }),
+    );
+    o.insert("reply_truncated".into(), json!(tx.reply_truncated()));
+    Value::Object(o)
+}
+
+/// An `event_type: "ftp"` record (one per transaction, once answered or
+/// when the connection ends).
+pub fn ftp_record(
+    ts: Timestamp,
+    flow: &Flow<FlowData>,
+    tx: &rampart_app::ftp::FtpTransaction,
+    pcap_cnt: u64,
+) -> Value {
+    let mut rec = app_head(ts, flow, "ftp", pcap_cnt, Some(tx.id));
+    rec.insert("ftp".into(), ftp_object(tx));
+    Value::Object(rec)
+}
+
+/// An `event_type: "anomaly"` record for an application-layer event
+/// (Suricata's anomaly log with `applayer` on, its default): the event
+/// raised on transaction `tx_id` of a flow whose protocol is
+/// `app_proto`.
+pub fn applayer_anomaly_record(
+    ts: Timestamp,
+    flow: &Flow<FlowData>,
+    app_proto: &str,
+    tx_id: Option<u64>,
+    event: &str,
+    pcap_cnt: u64,
+) -> Value {
+    let mut rec = app_head(ts, flow, "anomaly", pcap_cnt, tx_id);
+    rec.insert(
+        "anomaly".into(),
+        json!({
+            "app_proto": app_proto,
+            "type": "applayer",
+            "event": event,
+            "layer": "proto_parser",
+        }),
+    );
     Value::Object(rec)
 }
 
