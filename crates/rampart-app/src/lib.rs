@@ -52,6 +52,7 @@ pub mod file_magic;
 pub mod ftp;
 pub mod http;
 pub mod http_file;
+pub mod ike;
 pub mod mime;
 pub mod protocol;
 pub mod smb;

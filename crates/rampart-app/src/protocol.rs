@@ -33,6 +33,9 @@ pub enum AppProto {
     /// case), Suricata 7's patterns. The server's `220` banner alone does
     /// not decide, as FTP servers greet with `220` too.
     Smtp,
+    /// IKE (ISAKMP over UDP port 500; never returned by
+    /// [`detect_protocol`]: the caller probes with [`crate::ike::probe`]).
+    Ike,
 }
 
 /// Request methods recognised at the start of a to-server direction. The

@@ -42,6 +42,9 @@ pub enum TxProto {
     /// `app-layer-event:smtp.*` inspect its mail transactions (the request
     /// side: the client's commands and message).
     Smtp,
+    /// IKE over UDP: one transaction per message, on the side of its
+    /// direction (initiator's messages are requests).
+    Ike,
 }
 
 /// Numeric transaction fields that keywords compare (not byte buffers).
@@ -55,6 +58,12 @@ pub enum TxValue {
     /// The operation number of a DCERPC transaction's request (none when
     /// the transaction has no request, like a bind).
     DceOpnum,
+    /// The IKE exchange type.
+    IkeExchType,
+    /// The length of an IKEv1 key exchange payload's data.
+    IkeKeyExchangeLength,
+    /// The length of an IKEv1 nonce payload's data.
+    IkeNonceLength,
 }
 
 /// The buffers of one application-layer transaction, by rule keyword.
@@ -151,6 +160,12 @@ pub trait TxBuffers {
     fn ftp_bounce(&self) -> bool {
         false
     }
+
+    /// The value of IKE transform attribute `name` the responder chose
+    /// (`ike.chosen_sa_attribute`). Only IKE transactions have one.
+    fn ike_sa_attribute(&self, _name: &str) -> Option<u32> {
+        None
+    }
 }
 
 /// The `app-layer-event:http.<name>` events the HTTP parser reports
@@ -213,6 +228,23 @@ pub const SMB_EVENTS: &[&str] = &[
 /// Suricata 7's).
 pub const FTP_EVENTS: &[&str] = &["request_command_too_long", "response_command_too_long"];
 
+/// The `app-layer-event:ike.<name>` (or `ikev2.<name>`) events the IKE
+/// parser reports (all of Suricata 7's).
+pub const IKE_EVENTS: &[&str] = &[
+    "malformed_data",
+    "no_encryption",
+    "weak_crypto_enc",
+    "weak_crypto_prf",
+    "weak_crypto_dh",
+    "weak_crypto_auth",
+    "weak_crypto_no_dh",
+    "weak_crypto_no_auth",
+    "invalid_proposal",
+    "unknown_proposal",
+    "payload_extra_data",
+    "multiple_server_proposal",
+];
+
 /// Which half of a transaction a signature inspects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TxSide {
@@ -257,6 +289,16 @@ pub enum AppCheck {
     /// `ftpbounce`: an FTP `PORT` command naming another address than
     /// the control connection's client.
     FtpBounce,
+    /// A numeric IKE field compared (`ike.exchtype`,
+    /// `ike.key_exchange_payload_length`, `ike.nonce_payload_length`).
+    IkeValue(TxValue, rampart_rules::NumCmp<u32>),
+    /// `ike.chosen_sa_attribute:name=value`.
+    IkeSaAttribute {
+        /// The attribute's name.
+        name: String,
+        /// The value it must have.
+        value: u32,
+    },
 }
 
 /// The MD5 list of a `filemd5` keyword, shared by the rules naming the
@@ -302,6 +344,8 @@ impl AppCheck {
                 .any(|md5| list.0.apply(rampart_rules::DatasetCmd::IsSet, &md5) != *negated),
             AppCheck::Filesize(cmp) => tx.file_size().is_some_and(|n| cmp.matches(n)),
             AppCheck::FtpBounce => tx.ftp_bounce(),
+            AppCheck::IkeValue(field, cmp) => tx.value(*field).is_some_and(|v| cmp.matches(v)),
+            AppCheck::IkeSaAttribute { name, value } => tx.ike_sa_attribute(name) == Some(*value),
         }
     }
 }
@@ -361,6 +405,11 @@ pub fn buffer_proto(b: Buffer) -> Option<TxProto> {
         | Buffer::FtpCommandData
         | Buffer::FtpReply
         | Buffer::FtpCompletionCode => Some(TxProto::Ftp),
+        Buffer::IkeInitSpi
+        | Buffer::IkeRespSpi
+        | Buffer::IkeVendor
+        | Buffer::IkeKeyExchangePayload
+        | Buffer::IkeNoncePayload => Some(TxProto::Ike),
         _ => None,
     }
 }
@@ -386,6 +435,7 @@ pub fn is_multi_buffer(b: Buffer) -> bool {
             | Buffer::SmtpRcptTo
             | Buffer::FtpReply
             | Buffer::FtpCompletionCode
+            | Buffer::IkeVendor
     )
 }
 

@@ -196,6 +196,7 @@ impl AppLayerProtocolCheck {
             Some(Protocol::Ftp) => Some(Some(TxProto::Ftp)),
             Some(Protocol::Dcerpc) => Some(Some(TxProto::Dcerpc)),
             Some(Protocol::Smtp) => Some(Some(TxProto::Smtp)),
+            Some(Protocol::Ike) => Some(Some(TxProto::Ike)),
             _ => Some(None),
         };
         AppLayerProtocolCheck { want, negated }
@@ -253,6 +254,9 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         // Raw rules on SMTP flows, file and event rules on its mails.
         Protocol::Smtp => (ProtoClass::Tcp, None),
         Protocol::Dns => (ProtoClass::Any, None),
+        // IKE over UDP: raw rules on its flows, keyword rules on its
+        // messages.
+        Protocol::Ike => (ProtoClass::Udp, None),
         other => {
             mark(format!("app-layer protocol {}", other.name()));
             (ProtoClass::Tcp, None)
@@ -530,9 +534,14 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                         .is_some_and(|e| crate::app::SMB_EVENTS.contains(&e))
                     || name
                         .strip_prefix("ftp.")
-                        .is_some_and(|e| crate::app::FTP_EVENTS.contains(&e)) =>
+                        .is_some_and(|e| crate::app::FTP_EVENTS.contains(&e))
+                    || name
+                        .strip_prefix("ike.")
+                        .or_else(|| name.strip_prefix("ikev2."))
+                        .is_some_and(|e| crate::app::IKE_EVENTS.contains(&e)) =>
             {
                 let (proto, event) = match name.split_once('.') {
+                    Some(("ike" | "ikev2", e)) => (crate::app::TxProto::Ike, e),
                     Some(("dns", e)) => (crate::app::TxProto::Dns, e),
                     Some(("ftp", e)) => (crate::app::TxProto::Ftp, e),
                     Some(("smtp", e)) => (crate::app::TxProto::Smtp, e),
@@ -554,6 +563,25 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                     Some(crate::app::TxProto::Smb),
                 ))
             }
+            MatchKind::IkeExchType(c) => app_checks.push((
+                crate::app::AppCheck::IkeValue(crate::app::TxValue::IkeExchType, widen_cmp8(*c)),
+                Some(crate::app::TxProto::Ike),
+            )),
+            MatchKind::IkeKeyExchangePayloadLength(c) => app_checks.push((
+                crate::app::AppCheck::IkeValue(crate::app::TxValue::IkeKeyExchangeLength, *c),
+                Some(crate::app::TxProto::Ike),
+            )),
+            MatchKind::IkeNoncePayloadLength(c) => app_checks.push((
+                crate::app::AppCheck::IkeValue(crate::app::TxValue::IkeNonceLength, *c),
+                Some(crate::app::TxProto::Ike),
+            )),
+            MatchKind::IkeChosenSaAttribute { name, value } => app_checks.push((
+                crate::app::AppCheck::IkeSaAttribute {
+                    name: name.clone(),
+                    value: *value,
+                },
+                Some(crate::app::TxProto::Ike),
+            )),
             MatchKind::Ftpbounce => app_checks.push((
                 crate::app::AppCheck::FtpBounce,
                 Some(crate::app::TxProto::Ftp),
@@ -669,6 +697,9 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         Protocol::Smb | Protocol::Ftp if !app_buffers.is_empty() || !app_checks.is_empty() => None,
         Protocol::Smb => Some(crate::app::TxProto::Smb),
         Protocol::Ftp => Some(crate::app::TxProto::Ftp),
+        Protocol::Ike if app_buffers.is_empty() && app_checks.is_empty() => {
+            Some(crate::app::TxProto::Ike)
+        }
         _ => None,
     };
     // A rule of a parsed protocol with nothing to look at in packets
@@ -839,6 +870,7 @@ fn app_inspect(
         Protocol::Smtp => Some(TxProto::Smtp),
         Protocol::Smb => Some(TxProto::Smb),
         Protocol::Ftp => Some(TxProto::Ftp),
+        Protocol::Ike => Some(TxProto::Ike),
         _ => None,
     };
     // File buffers belong to the rule's protocol when it has files:
@@ -897,6 +929,7 @@ fn app_inspect(
         ),
         TxProto::Smb => matches!(rule.protocol, Protocol::Smb | Protocol::Tcp | Protocol::Ip),
         TxProto::Ftp => matches!(rule.protocol, Protocol::Ftp | Protocol::Tcp | Protocol::Ip),
+        TxProto::Ike => matches!(rule.protocol, Protocol::Ike | Protocol::Udp | Protocol::Ip),
         TxProto::Smtp => matches!(rule.protocol, Protocol::Smtp | Protocol::Tcp | Protocol::Ip),
     };
     if !transport_ok {
@@ -914,7 +947,12 @@ fn app_inspect(
         .matches
         .iter()
         .any(|m| m.buffer() == Some(&BufferRef::PAYLOAD));
-    if raw && !matches!(proto, TxProto::Dns | TxProto::Http | TxProto::Ftp) {
+    if raw
+        && !matches!(
+            proto,
+            TxProto::Dns | TxProto::Http | TxProto::Ftp | TxProto::Ike
+        )
+    {
         mark(format!(
             "raw payload content in a{} {} rule",
             if proto == TxProto::Http { "n" } else { "" },
@@ -988,6 +1026,15 @@ fn app_inspect(
             .iter()
             .all(|(c, _)| matches!(c, crate::app::AppCheck::Event(_)));
     let both_sides = both_sides || (ftp_events_only && !to_client && !to_server);
+    // Each IKE message is a transaction of its own direction: a rule
+    // without direction sees the initiator's and the responder's (save
+    // for keywords Suricata registers one way only).
+    let ike_one_way = checks
+        .iter()
+        .any(|(c, _)| matches!(c, crate::app::AppCheck::IkeSaAttribute { .. }))
+        || buffers.iter().any(|(b, _)| b.buffer == Buffer::IkeVendor);
+    let both_sides =
+        both_sides || (proto == TxProto::Ike && !to_client && !to_server && !ike_one_way);
     // An SMB file is inspected on its own direction's side (written files
     // on requests, read files on responses): a file rule without flow
     // direction looks at both, one of which has the file.
@@ -1028,6 +1075,7 @@ fn proto_name(p: crate::app::TxProto) -> &'static str {
         crate::app::TxProto::Ftp => "ftp",
         crate::app::TxProto::Dcerpc => "dcerpc",
         crate::app::TxProto::Smtp => "smtp",
+        crate::app::TxProto::Ike => "ike",
     }
 }
 
@@ -1144,6 +1192,21 @@ fn attach_base64_data(by_buffer: &mut Vec<(BufferRef, Vec<Step>)>, mark: &mut im
 
 /// A `u16` comparison (`urilen`) as a `u64` one.
 fn widen_cmp(c: rampart_rules::NumCmp<u16>) -> rampart_rules::NumCmp<u64> {
+    use rampart_rules::NumCmp as N;
+    match c {
+        N::Eq(v) => N::Eq(v.into()),
+        N::Ne(v) => N::Ne(v.into()),
+        N::Lt(v) => N::Lt(v.into()),
+        N::Le(v) => N::Le(v.into()),
+        N::Gt(v) => N::Gt(v.into()),
+        N::Ge(v) => N::Ge(v.into()),
+        N::Range(a, b) => N::Range(a.into(), b.into()),
+        N::NotRange(a, b) => N::NotRange(a.into(), b.into()),
+    }
+}
+
+/// A `u8` comparison as a `u32` one (IKE exchange types).
+fn widen_cmp8(c: rampart_rules::NumCmp<u8>) -> rampart_rules::NumCmp<u32> {
     use rampart_rules::NumCmp as N;
     match c {
         N::Eq(v) => N::Eq(v.into()),

@@ -14,6 +14,7 @@ use rampart_app::dns::{
 };
 use rampart_app::ftp::{FtpConfig, FtpDirection, FtpEvent, FtpSession, FtpTransaction};
 use rampart_app::http::{Direction as HttpDir, HttpConfig, HttpEvent, HttpParser, HttpTransaction};
+use rampart_app::ike::{self, IkeConfig, IkeDirection, IkeState, IkeTransaction};
 use rampart_app::protocol::{detect_protocol, AppProto};
 use rampart_app::smb::{SmbDirection, SmbReady, SmbSession, SmbTx, SmbTxKind};
 use rampart_app::smb_dcerpc::SmbDcerpc;
@@ -28,6 +29,10 @@ use rampart_stream::flow::Direction;
 /// The DNS port: Suricata's default `dns.udp.detection-ports` /
 /// `dns.tcp.detection-ports`, the only place DNS is looked for.
 const DNS_PORT: u16 = 53;
+
+/// The IKE port: Suricata's default `ike` detection port, the only place
+/// IKE is looked for.
+const IKE_PORT: u16 = 500;
 
 /// Datagrams per flow probed for DNS before giving up (the first only,
 /// as in Suricata).
@@ -117,6 +122,8 @@ pub struct AppState {
     ftp_fed: Option<Direction>,
     /// The flow's client address when IPv4 (big-endian), for `ftpbounce`.
     pub client_v4: Option<u32>,
+    /// The IKE state of an IKE flow.
+    ike: Option<Box<IkeState>>,
 }
 
 /// Marks the [`ReadyTx::id`] of a DCERPC transaction carried by an SMB
@@ -219,6 +226,8 @@ pub enum AppTxView<'a> {
     Smb(SmbTxView<'a>),
     /// An FTP transaction (a command and its replies).
     Ftp(FtpTxView<'a>),
+    /// An IKE message.
+    Ike(IkeTxView<'a>),
 }
 
 impl AppTxView<'_> {
@@ -237,6 +246,7 @@ impl AppTxView<'_> {
             AppTxView::Smtp(v) => v.tx.id,
             AppTxView::Smb(v) => v.tx.id,
             AppTxView::Ftp(v) => v.tx.id,
+            AppTxView::Ike(v) => v.tx.id,
         }
     }
 }
@@ -252,6 +262,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Smtp(v) => v.get(buffer),
             AppTxView::Smb(v) => v.get(buffer),
             AppTxView::Ftp(v) => v.get(buffer),
+            AppTxView::Ike(v) => v.get(buffer),
         }
     }
     fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
@@ -264,6 +275,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Smtp(v) => v.get_multi(buffer, index),
             AppTxView::Smb(v) => v.get_multi(buffer, index),
             AppTxView::Ftp(v) => v.get_multi(buffer, index),
+            AppTxView::Ike(v) => v.get_multi(buffer, index),
         }
     }
     fn proto(&self) -> TxProto {
@@ -276,6 +288,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Smtp(v) => v.proto(),
             AppTxView::Smb(v) => v.proto(),
             AppTxView::Ftp(v) => v.proto(),
+            AppTxView::Ike(v) => v.proto(),
         }
     }
     fn ip_proto(&self) -> u8 {
@@ -288,6 +301,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Smtp(v) => v.ip_proto(),
             AppTxView::Smb(v) => v.ip_proto(),
             AppTxView::Ftp(v) => v.ip_proto(),
+            AppTxView::Ike(v) => v.ip_proto(),
         }
     }
     fn value(&self, field: TxValue) -> Option<u32> {
@@ -300,6 +314,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Smtp(v) => v.value(field),
             AppTxView::Smb(v) => v.value(field),
             AppTxView::Ftp(v) => v.value(field),
+            AppTxView::Ike(v) => v.value(field),
         }
     }
     fn has_event(&self, name: &str) -> bool {
@@ -312,6 +327,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Smtp(v) => v.has_event(name),
             AppTxView::Smb(v) => v.has_event(name),
             AppTxView::Ftp(v) => v.has_event(name),
+            AppTxView::Ike(v) => v.has_event(name),
         }
     }
     fn has_late_event(&self, name: &str) -> bool {
@@ -324,6 +340,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Smtp(v) => v.has_late_event(name),
             AppTxView::Smb(v) => v.has_late_event(name),
             AppTxView::Ftp(v) => v.has_late_event(name),
+            AppTxView::Ike(v) => v.has_late_event(name),
         }
     }
     fn file_size(&self) -> Option<u64> {
@@ -366,6 +383,12 @@ impl TxBuffers for AppTxView<'_> {
         match self {
             AppTxView::Ftp(v) => v.ftp_bounce(),
             _ => false,
+        }
+    }
+    fn ike_sa_attribute(&self, name: &str) -> Option<u32> {
+        match self {
+            AppTxView::Ike(v) => v.tx.sa_attribute(name),
+            _ => None,
         }
     }
 }
@@ -559,18 +582,44 @@ impl AppState {
             if !first
                 || self.udp_probes >= MAX_UDP_PROBES
                 || dir != Direction::ToServer
-                || ports.1 != DNS_PORT
                 || payload.is_empty()
             {
                 return;
             }
-            self.udp_probes += 1;
-            if !dns::probe(payload) {
+            if ports.1 == DNS_PORT {
+                self.udp_probes += 1;
+                if !dns::probe(payload) {
+                    return;
+                }
+                self.proto = Some(AppProto::Dns);
+                self.dns = Some(self.new_dns());
+            } else if ports.0 == IKE_PORT || ports.1 == IKE_PORT {
+                // IKE on its port: Suricata's probe of the first datagram.
+                self.udp_probes += 1;
+                if !ike::probe(payload) {
+                    return;
+                }
+                self.proto = Some(AppProto::Ike);
+                self.ike = Some(Box::new(IkeState::new(IkeConfig::default())));
+            } else {
                 return;
             }
-            self.proto = Some(AppProto::Dns);
             self.proto_dir = Some(dir);
-            self.dns = Some(self.new_dns());
+        }
+        if let Some(ike) = self.ike.as_mut() {
+            let d = match dir {
+                Direction::ToServer => IkeDirection::ToServer,
+                Direction::ToClient => IkeDirection::ToClient,
+            };
+            if let Some(id) = ike.parse(d, payload) {
+                ready.push(ReadyTx {
+                    id,
+                    side: match dir {
+                        Direction::ToServer => TxSide::Request,
+                        Direction::ToClient => TxSide::Response,
+                    },
+                });
+            }
         }
         if let Some(dns) = self.dns.as_mut() {
             let mut events = Vec::new();
@@ -635,6 +684,7 @@ impl AppState {
             AppProto::Ftp => Some(TxProto::Ftp),
             AppProto::Dcerpc => Some(TxProto::Dcerpc),
             AppProto::Smtp => Some(TxProto::Smtp),
+            AppProto::Ike => Some(TxProto::Ike),
         }
     }
 
@@ -665,9 +715,11 @@ impl AppState {
             Some(AppProto::Ftp) => Some("ftp"),
             Some(AppProto::Dcerpc) => Some("dcerpc"),
             Some(AppProto::Smtp) => Some("smtp"),
+            Some(AppProto::Ike) => Some("ike"),
             None => {
                 let [ts, tc] = self.tried;
-                let udp_done = self.ip_proto == 17 && (ts || tc) && self.dns.is_none();
+                let udp_done =
+                    self.ip_proto == 17 && (ts || tc) && self.dns.is_none() && self.ike.is_none();
                 (udp_done || (ts && tc)).then_some("failed")
             }
         }
@@ -1142,6 +1194,15 @@ impl AppState {
 
     /// The view of a ready transaction side, while the parser holds it.
     pub fn view(&self, r: &ReadyTx) -> Option<AppTxView<'_>> {
+        if let Some(ike) = self.ike.as_ref() {
+            return ike.transaction(r.id).map(|tx| {
+                AppTxView::Ike(IkeTxView {
+                    state: ike,
+                    tx,
+                    side: r.side,
+                })
+            });
+        }
         // An FTP flow's own transactions (after AUTH TLS, TLS stages are
         // marked with STARTTLS_TLS).
         if let Some(ftp) = self.ftp.as_ref() {
@@ -1269,6 +1330,10 @@ impl AppState {
         if let Some(smb) = self.smb.as_mut() {
             let first_queued = self.smb_queue.iter().map(|(r, _)| r.id).min();
             smb.remove_completed_before(first_queued.unwrap_or(u64::MAX));
+        }
+        if let Some(ike) = self.ike.as_mut() {
+            // Each message is inspected once, when it comes.
+            ike.remove_before(u64::MAX);
         }
         if let Some(ftp) = self.ftp.as_mut() {
             let queue = &self.ftp_queue;
@@ -1480,6 +1545,78 @@ impl TxBuffers for SmtpTxView<'_> {
 
     fn has_event(&self, name: &str) -> bool {
         self.tx.has_event(name)
+    }
+}
+
+/// An IKE message, as the rule engine's buffers: `ike.init_spi` and
+/// `ike.resp_spi` as 16 hex digits, `ike.vendor` one instance per IKEv1
+/// vendor id (hex), `ike.key_exchange_payload` and `ike.nonce_payload`
+/// the IKEv1 payloads' data.
+pub struct IkeTxView<'a> {
+    /// The flow's IKE state (what the exchange chose so far).
+    pub state: &'a IkeState,
+    /// The message.
+    pub tx: &'a IkeTransaction,
+    /// Its direction as a side.
+    pub side: TxSide,
+}
+
+impl TxBuffers for IkeTxView<'_> {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        self.get_multi(buffer, 0)
+    }
+
+    fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
+        let v1 = self.tx.version.0 == 1;
+        match buffer {
+            Buffer::IkeInitSpi if index == 0 => {
+                Some(Cow::Owned(self.tx.init_spi_hex().into_bytes()))
+            }
+            Buffer::IkeRespSpi if index == 0 => {
+                Some(Cow::Owned(self.tx.resp_spi_hex().into_bytes()))
+            }
+            Buffer::IkeVendor if v1 => self
+                .tx
+                .v1_vendor_ids
+                .get(index)
+                .map(|v| Cow::Borrowed(v.as_bytes())),
+            Buffer::IkeKeyExchangePayload if v1 && index == 0 => {
+                non_empty(&self.tx.v1_key_exchange)
+            }
+            Buffer::IkeNoncePayload if v1 && index == 0 => non_empty(&self.tx.v1_nonce),
+            _ => None,
+        }
+    }
+
+    fn proto(&self) -> TxProto {
+        TxProto::Ike
+    }
+
+    fn ip_proto(&self) -> u8 {
+        17
+    }
+
+    fn value(&self, field: TxValue) -> Option<u32> {
+        let v1 = self.tx.version.0 == 1;
+        let len = |b: &[u8]| {
+            (v1 && !b.is_empty())
+                .then(|| u32::try_from(b.len()).ok())
+                .flatten()
+        };
+        match field {
+            TxValue::IkeExchType => Some(u32::from(self.tx.exchange_type)),
+            TxValue::IkeKeyExchangeLength => len(&self.tx.v1_key_exchange),
+            TxValue::IkeNonceLength => len(&self.tx.v1_nonce),
+            _ => None,
+        }
+    }
+
+    fn has_event(&self, name: &str) -> bool {
+        self.tx.has_event(name)
+    }
+
+    fn ike_sa_attribute(&self, name: &str) -> Option<u32> {
+        self.tx.sa_attribute(name)
     }
 }
 
@@ -1880,7 +2017,7 @@ impl TxBuffers for TlsTxView<'_> {
                     .map(|s| s.negotiated_version()),
             }
             .map(u32::from),
-            TxValue::DnsOpcode | TxValue::DceOpnum => None,
+            _ => None,
         }
     }
 
@@ -1947,7 +2084,7 @@ impl TxBuffers for DnsTxView<'_> {
     fn value(&self, field: TxValue) -> Option<u32> {
         match field {
             TxValue::DnsOpcode => self.message().map(|m| u32::from(m.header.opcode())),
-            TxValue::TlsVersion | TxValue::DceOpnum => None,
+            _ => None,
         }
     }
 

@@ -358,6 +358,19 @@ pub enum MatchKind {
     DceOpnum(Vec<(u16, u16)>),
     /// `ftpbounce`.
     Ftpbounce,
+    /// `ike.exchtype`: the IKE exchange type.
+    IkeExchType(NumCmp<u8>),
+    /// `ike.chosen_sa_attribute:name=value`.
+    IkeChosenSaAttribute {
+        /// The attribute (`alg_enc`, `alg_hash`, `sa_life_duration`, ...).
+        name: String,
+        /// Its value.
+        value: u32,
+    },
+    /// `ike.key_exchange_payload_length`.
+    IkeKeyExchangePayloadLength(NumCmp<u32>),
+    /// `ike.nonce_payload_length`.
+    IkeNoncePayloadLength(NumCmp<u32>),
 }
 
 impl MatchKind {
@@ -412,6 +425,10 @@ impl MatchKind {
             MatchKind::DceIface(_) => "dcerpc.iface",
             MatchKind::DceOpnum(_) => "dcerpc.opnum",
             MatchKind::Ftpbounce => "ftpbounce",
+            MatchKind::IkeExchType(_) => "ike.exchtype",
+            MatchKind::IkeChosenSaAttribute { .. } => "ike.chosen_sa_attribute",
+            MatchKind::IkeKeyExchangePayloadLength(_) => "ike.key_exchange_payload_length",
+            MatchKind::IkeNoncePayloadLength(_) => "ike.nonce_payload_length",
         }
     }
 }

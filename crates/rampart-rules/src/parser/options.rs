@@ -123,10 +123,6 @@ const UNSUPPORTED: &[&str] = &[
     "snmp.pdu_type",
     "snmp.trap_oid",
     "snmp.trap_address",
-    "ike.exchtype",
-    "ike.chosen_sa_attribute",
-    "ike.key_exchange_payload_length",
-    "ike.nonce_payload_length",
     "ssh.protoversion",
     "ssh.softwareversion",
     "nfs_procedure",
@@ -1029,7 +1025,12 @@ impl<'t> Builder<'t> {
                 | MatchKind::Krb5MsgType(_)
                 | MatchKind::Krb5ErrCode(_)
                 | MatchKind::Filesize(_)
-                | MatchKind::FileMd5 { .. } => return Some(m.keyword()),
+                | MatchKind::FileMd5 { .. }
+                | MatchKind::Ftpbounce
+                | MatchKind::IkeExchType(_)
+                | MatchKind::IkeChosenSaAttribute { .. }
+                | MatchKind::IkeKeyExchangePayloadLength(_)
+                | MatchKind::IkeNoncePayloadLength(_) => return Some(m.keyword()),
                 _ => {}
             }
             let b = m.buffer()?.buffer;

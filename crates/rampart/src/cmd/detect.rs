@@ -65,13 +65,13 @@ pub struct DetectArgs {
     #[arg(long)]
     pub no_progress: bool,
     /// EVE record types to write, comma-separated (Suricata's eve-log
-    /// `types`): alert, http, dns, tls, ssh, dcerpc, smtp, ftp, files,
-    /// anomaly. Fewer types, less output work.
+    /// `types`): alert, http, dns, tls, ssh, dcerpc, smtp, ftp, ike,
+    /// files, anomaly. Fewer types, less output work.
     #[arg(
         long = "eve-types",
         value_name = "LIST",
         value_delimiter = ',',
-        default_value = "alert,http,dns,tls,ssh,dcerpc,smtp,ftp,files,anomaly"
+        default_value = "alert,http,dns,tls,ssh,dcerpc,smtp,ftp,ike,files,anomaly"
     )]
     pub eve_types: Vec<EveType>,
     #[command(flatten)]
@@ -97,9 +97,11 @@ pub enum EveType {
     Smtp,
     /// One record per FTP transaction (a command and its replies).
     Ftp,
+    /// One record per IKE message.
+    Ike,
     /// `fileinfo` records: one per SMTP attachment.
     Files,
-    /// `anomaly` records for application-layer events (FTP so far), as
+    /// `anomaly` records for application-layer events (FTP and IKE so far), as
     /// Suricata's anomaly log writes them.
     Anomaly,
 }
@@ -174,6 +176,25 @@ impl PipelineSink for DetectSink<'_> {
                 }
                 if self.types.contains(&EveType::Smtp) {
                     let rec = eve::smtp_record(ts, flow, v.session, v.tx, self.packets);
+                    self.write(&rec);
+                }
+            }
+            AppTxView::Ike(v) => {
+                if self.types.contains(&EveType::Anomaly) {
+                    for a in &v.tx.anomalies {
+                        let rec = eve::applayer_anomaly_record(
+                            ts,
+                            flow,
+                            "ike",
+                            Some(v.tx.id),
+                            a.event_name(),
+                            self.packets,
+                        );
+                        self.write(&rec);
+                    }
+                }
+                if self.types.contains(&EveType::Ike) {
+                    let rec = eve::ike_record(ts, flow, v.state, v.tx, self.packets);
                     self.write(&rec);
                 }
             }
