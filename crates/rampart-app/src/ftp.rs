@@ -19,8 +19,10 @@
 //! `response_command_too_long`), the rest of that line is skipped, and as
 //! in Suricata the data delivered together with the cut (or with the end
 //! of the skipped line) is not parsed further. A `RETR` or `STOR` without
-//! an announced data port is a parse error to Suricata, after which
-//! nothing more of the connection is parsed ([`FtpSession::failed`]).
+//! an announced data port announces nothing: Suricata 7 stops parsing the
+//! connection there (a parse error), Suricata 8 goes on, and so does
+//! Rampart, as stopping would let a client hide every later command
+//! behind one such line.
 //!
 //! Bounds: one partial line per direction is held (at most the line
 //! limit), at most [`FtpConfig::max_txs`] transactions wait for the caller
@@ -195,6 +197,8 @@ pub struct FtpTransaction {
     pub response_anomalies: Vec<FtpAnomaly>,
     /// Its [`FtpEvent::Response`] was handed out.
     response_reported: bool,
+    /// The server input (call of [`FtpSession::feed`]) that ended it.
+    done_in: u64,
 }
 
 impl FtpTransaction {
@@ -427,10 +431,10 @@ pub struct FtpSession {
     active: bool,
     /// Where reply lines start looking for an open transaction.
     reply_cursor: u64,
+    /// Server inputs fed so far.
+    server_inputs: u64,
     /// Data connections announced by `RETR`/`STOR`, not yet taken.
     expectations: Vec<FtpExpectation>,
-    /// A parse error stopped parsing (Suricata's `APP_LAYER_ERROR`).
-    pub failed: bool,
     /// `AUTH TLS` was accepted (`234`): what follows is TLS.
     pub tls: bool,
 }
@@ -466,7 +470,7 @@ impl FtpSession {
 
     /// Feeds in-order bytes of one direction; appends what became ready.
     pub fn feed(&mut self, dir: FtpDirection, data: &[u8], events: &mut Vec<FtpEvent>) {
-        if self.failed || self.tls || data.is_empty() {
+        if self.tls || data.is_empty() {
             return;
         }
         let max = self.config.max_line_len.max(8);
@@ -474,15 +478,13 @@ impl FtpSession {
             FtpDirection::ToServer => {
                 let lines = self.client.lines(data, max);
                 for line in lines {
-                    if self.failed {
-                        break;
-                    }
                     self.request_line(line, events);
                 }
             }
             FtpDirection::ToClient => {
                 let lines = self.server.lines(data, max);
                 self.reply_cursor = self.txs.first().map_or(0, |t| t.id);
+                self.server_inputs += 1;
                 for line in lines {
                     self.reply_line(line, events);
                 }
@@ -508,9 +510,8 @@ impl FtpSession {
     /// Removes the transactions that are over (answered, or the parser
     /// stopped) unless `keep` says a side of theirs still waits.
     pub fn remove_finished(&mut self, keep: impl Fn(u64) -> bool) {
-        let failed = self.failed;
         self.txs
-            .retain(|t| !(t.done || failed) || !t.response_reported || keep(t.id));
+            .retain(|t| !t.done || !t.response_reported || keep(t.id));
     }
 
     fn request_line(&mut self, line: Line, events: &mut Vec<FtpEvent>) {
@@ -546,12 +547,7 @@ impl FtpSession {
             FtpCommand::Retr | FtpCommand::Stor => {
                 let port = match self.dyn_port {
                     Some(p) if line.bytes.len() >= 6 => p,
-                    _ => {
-                        // Suricata's parser gives up on the connection.
-                        self.failed = true;
-                        self.end_open(events);
-                        return;
-                    }
+                    _ => return,
                 };
                 let to_client = (self.active && cmd == FtpCommand::Stor)
                     || (!self.active && cmd == FtpCommand::Retr);
@@ -570,12 +566,21 @@ impl FtpSession {
     }
 
     fn reply_line(&mut self, line: Line, events: &mut Vec<FtpEvent>) {
-        // The oldest open transaction from the cursor on, else the latest.
+        // The oldest open transaction from the cursor on, else the latest
+        // if this input ended it. (Suricata parses a reply once the client
+        // acknowledged it, by when a transaction answered by earlier data
+        // was inspected both ways and freed: the line opens a new one.)
+        let input = self.server_inputs;
         let idx = self
             .txs
             .iter()
             .position(|t| t.id >= self.reply_cursor && !t.done)
-            .or_else(|| self.txs.len().checked_sub(1));
+            .or_else(|| {
+                self.txs
+                    .len()
+                    .checked_sub(1)
+                    .filter(|&i| self.txs.get(i).is_some_and(|t| t.done_in == input))
+            });
         let idx = match idx {
             Some(i) => i,
             None => {
@@ -659,6 +664,9 @@ impl FtpSession {
             if ppr {
                 return;
             }
+        }
+        if !tx.done {
+            tx.done_in = input;
         }
         tx.done = true;
         if !tx.response_reported {
@@ -838,11 +846,11 @@ mod tests {
     }
 
     #[test]
-    fn retr_without_data_port_stops_parsing() {
-        let (s, ev) = run(&[(S, b"RETR x\r\n"), (C, b"550 no\r\n")]);
-        assert!(s.failed);
+    fn retr_without_data_port_announces_nothing() {
+        let (mut s, ev) = run(&[(S, b"RETR x\r\n"), (C, b"550 no\r\n")]);
         assert_eq!(ev, [FtpEvent::Request(0), FtpEvent::Response(0)]);
-        assert!(!s.transaction(0).unwrap().done);
+        assert!(s.transaction(0).unwrap().done);
+        assert!(s.take_expectations().is_empty());
     }
 
     #[test]
@@ -861,9 +869,22 @@ mod tests {
         assert!(t.reply_truncated());
         assert!(t.has_event("response_command_too_long"));
         assert_eq!(t.dyn_port, None);
-        // The line after the skipped rest is parsed again.
-        assert_eq!(t.replies.len(), 2);
-        assert_eq!(ev, [FtpEvent::Request(0), FtpEvent::Response(0)]);
+        assert_eq!(t.replies.len(), 1);
+        // The line after the skipped rest is parsed again; it came in
+        // another input than the one that answered the PASV, so it opens
+        // a transaction of its own (as Suricata, which has freed the
+        // answered one by then).
+        let t1 = s.transaction(1).unwrap();
+        assert_eq!(t1.command, None);
+        assert_eq!(t1.replies[0].line, b"200 after");
+        assert_eq!(
+            ev,
+            [
+                FtpEvent::Request(0),
+                FtpEvent::Response(0),
+                FtpEvent::Response(1)
+            ]
+        );
     }
 
     #[test]

@@ -58,6 +58,12 @@ pub enum TxValue {
     /// The operation number of a DCERPC transaction's request (none when
     /// the transaction has no request, like a bind).
     DceOpnum,
+    /// An FTP transaction's data connection mode (1 active, 0 passive),
+    /// once a known command announced a data port.
+    FtpMode,
+    /// Whether an FTP transaction got its final reply (1) or not (0),
+    /// for a known command.
+    FtpReplyReceived,
     /// The IKE exchange type.
     IkeExchType,
     /// The length of an IKEv1 key exchange payload's data.
@@ -289,6 +295,12 @@ pub enum AppCheck {
     /// `ftpbounce`: an FTP `PORT` command naming another address than
     /// the control connection's client.
     FtpBounce,
+    /// `ftp.mode`: the transaction announced a data port in this mode
+    /// (`true` active).
+    FtpMode(bool),
+    /// `ftp.reply_received`: the transaction got (`true`) or did not get
+    /// its final reply.
+    FtpReplyReceived(bool),
     /// A numeric IKE field compared (`ike.exchtype`,
     /// `ike.key_exchange_payload_length`, `ike.nonce_payload_length`).
     IkeValue(TxValue, rampart_rules::NumCmp<u32>),
@@ -344,6 +356,10 @@ impl AppCheck {
                 .any(|md5| list.0.apply(rampart_rules::DatasetCmd::IsSet, &md5) != *negated),
             AppCheck::Filesize(cmp) => tx.file_size().is_some_and(|n| cmp.matches(n)),
             AppCheck::FtpBounce => tx.ftp_bounce(),
+            AppCheck::FtpReplyReceived(yes) => {
+                tx.value(TxValue::FtpReplyReceived) == Some(u32::from(*yes))
+            }
+            AppCheck::FtpMode(active) => tx.value(TxValue::FtpMode) == Some(u32::from(*active)),
             AppCheck::IkeValue(field, cmp) => tx.value(*field).is_some_and(|v| cmp.matches(v)),
             AppCheck::IkeSaAttribute { name, value } => tx.ike_sa_attribute(name) == Some(*value),
         }
@@ -645,6 +661,7 @@ pub fn is_response_buffer(b: Buffer) -> bool {
             | Buffer::SshHasshServerString
             | Buffer::FtpReply
             | Buffer::FtpCompletionCode
+            | Buffer::IkeRespSpi
     )
 }
 

@@ -582,6 +582,14 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                 },
                 Some(crate::app::TxProto::Ike),
             )),
+            MatchKind::FtpReplyReceived(yes) => app_checks.push((
+                crate::app::AppCheck::FtpReplyReceived(*yes),
+                Some(crate::app::TxProto::Ftp),
+            )),
+            MatchKind::FtpMode { active } => app_checks.push((
+                crate::app::AppCheck::FtpMode(*active),
+                Some(crate::app::TxProto::Ftp),
+            )),
             MatchKind::Ftpbounce => app_checks.push((
                 crate::app::AppCheck::FtpBounce,
                 Some(crate::app::TxProto::Ftp),
@@ -972,7 +980,16 @@ fn app_inspect(
         )
     }) && !to_server
         && proto != TxProto::Smtp;
-    let response_buffer = buffers.iter().any(|(b, _)| is_response_buffer(b.buffer));
+    // Whether an FTP command got its reply is known on the response side
+    // (once replied, or when the connection ends without one).
+    let response_buffer = buffers.iter().any(|(b, _)| is_response_buffer(b.buffer))
+        || checks.iter().any(|(c, _)| {
+            matches!(
+                c,
+                crate::app::AppCheck::FtpReplyReceived(_)
+                    | crate::app::AppCheck::IkeSaAttribute { .. }
+            )
+        });
     let side = if to_client || file_data_response || response_buffer {
         TxSide::Response
     } else {
@@ -1026,13 +1043,24 @@ fn app_inspect(
             .iter()
             .all(|(c, _)| matches!(c, crate::app::AppCheck::Event(_)));
     let both_sides = both_sides || (ftp_events_only && !to_client && !to_server);
+    // `ftp.mode` is registered both ways: a rule without direction sees a
+    // transaction's request (once its reply is in) and its response.
+    let ftp_mode = checks
+        .iter()
+        .any(|(c, _)| matches!(c, crate::app::AppCheck::FtpMode(_)));
+    let both_sides = both_sides || (ftp_mode && !to_client && !to_server);
     // Each IKE message is a transaction of its own direction: a rule
     // without direction sees the initiator's and the responder's (save
     // for keywords Suricata registers one way only).
     let ike_one_way = checks
         .iter()
         .any(|(c, _)| matches!(c, crate::app::AppCheck::IkeSaAttribute { .. }))
-        || buffers.iter().any(|(b, _)| b.buffer == Buffer::IkeVendor);
+        || buffers.iter().any(|(b, _)| {
+            matches!(
+                b.buffer,
+                Buffer::IkeVendor | Buffer::IkeInitSpi | Buffer::IkeRespSpi
+            )
+        });
     let both_sides =
         both_sides || (proto == TxProto::Ike && !to_client && !to_server && !ike_one_way);
     // An SMB file is inspected on its own direction's side (written files

@@ -124,7 +124,13 @@ pub struct AppState {
     pub client_v4: Option<u32>,
     /// The IKE state of an IKE flow.
     ike: Option<Box<IkeState>>,
+    /// Per direction: stream bytes that came before the protocol was
+    /// known (an FTP server's greeting, which does not decide FTP).
+    undecided: [Vec<u8>; 2],
 }
+
+/// Bytes held per direction until the protocol is known.
+const MAX_UNDECIDED: usize = 4096;
 
 /// Marks the [`ReadyTx::id`] of a DCERPC transaction carried by an SMB
 /// flow's named pipes, so that it is not taken for an SMB transaction id.
@@ -353,6 +359,7 @@ impl TxBuffers for AppTxView<'_> {
         match self {
             AppTxView::Ssh(v) => v.wants(app),
             AppTxView::Tls(v) => v.wants(app),
+            AppTxView::Ftp(v) => v.wants(app),
             _ => true,
         }
     }
@@ -420,6 +427,7 @@ impl AppState {
         }
         if self.proto.is_none() {
             if !first_bytes {
+                self.hold_undecided(dir, data);
                 return;
             }
             self.proto = detect_protocol(data, dir == Direction::ToServer);
@@ -434,6 +442,8 @@ impl AppState {
             }
             if self.proto.is_some() {
                 self.proto_dir = Some(dir);
+            } else {
+                self.hold_undecided(dir, data);
             }
             match self.proto {
                 Some(AppProto::Http) => {
@@ -458,10 +468,24 @@ impl AppState {
                     self.smtp = Some(Box::new(SmtpSession::new(SmtpConfig::default())));
                 }
                 Some(AppProto::Ftp) => {
-                    self.ftp = Some(Box::new(FtpSession::new(FtpConfig::default())));
+                    let mut ftp = Box::new(FtpSession::new(FtpConfig::default()));
+                    // The other direction's bytes from before the decision
+                    // (a greeting that does not name FTP), parsed first as
+                    // Suricata parses what it held back.
+                    let other = dir.opposite();
+                    if let Some(held) = self.undecided.get_mut(other.index()) {
+                        let held = std::mem::take(held);
+                        let mut events = Vec::new();
+                        ftp.feed(ftp_dir(other), &held, &mut events);
+                        collect_ftp(&events, &ftp, ready);
+                    }
+                    self.ftp = Some(ftp);
                 }
                 _ => {}
             }
+        }
+        if self.proto.is_some() && self.undecided.iter().any(|h| h.capacity() > 0) {
+            self.undecided = Default::default();
         }
         if let Some(http) = self.http.as_mut() {
             let mut events = Vec::new();
@@ -543,7 +567,7 @@ impl AppState {
                 self.proto = Some(AppProto::Tls);
                 self.tls = Some(Box::default());
             }
-            collect_ftp(&events, ready);
+            collect_ftp(&events, ftp, ready);
         }
         if let Some(smb) = self.smb.as_mut() {
             let mut events = Vec::new();
@@ -553,6 +577,20 @@ impl AppState {
             let _ = smb.take_pipe_chunks();
             self.smb_fed = Some(dir);
             collect_smb(&events, ready);
+        }
+    }
+
+    /// Keeps bytes of `dir` that came before the protocol was known, up to
+    /// [`MAX_UNDECIDED`] per direction, for a parser that wants them.
+    fn hold_undecided(&mut self, dir: Direction, data: &[u8]) {
+        if self.tried.iter().all(|&t| t) {
+            // Both directions failed detection: nothing will want them.
+            self.undecided = Default::default();
+            return;
+        }
+        if let Some(held) = self.undecided.get_mut(dir.index()) {
+            let room = MAX_UNDECIDED.saturating_sub(held.len());
+            held.extend_from_slice(data.get(..room.min(data.len())).unwrap_or(&[]));
         }
     }
 
@@ -759,7 +797,7 @@ impl AppState {
         if let Some(ftp) = self.ftp.as_mut() {
             let mut events = Vec::new();
             ftp.finish(&mut events);
-            collect_ftp(&events, ready);
+            collect_ftp(&events, ftp, ready);
         }
         if let Some(smb) = self.smb.as_mut() {
             let mut events = Vec::new();
@@ -1207,11 +1245,12 @@ impl AppState {
         // marked with STARTTLS_TLS).
         if let Some(ftp) = self.ftp.as_ref() {
             if r.id & STARTTLS_TLS == 0 {
-                return ftp.transaction(r.id).map(|tx| {
+                return ftp.transaction(r.id & !FTP_LATE).map(|tx| {
                     AppTxView::Ftp(FtpTxView {
                         tx,
                         side: r.side,
                         client_v4: self.client_v4,
+                        late: r.id & FTP_LATE != 0,
                     })
                 });
             }
@@ -1337,7 +1376,7 @@ impl AppState {
         }
         if let Some(ftp) = self.ftp.as_mut() {
             let queue = &self.ftp_queue;
-            ftp.remove_finished(|id| queue.iter().any(|(r, _)| r.id == id));
+            ftp.remove_finished(|id| queue.iter().any(|(r, _)| r.id & !FTP_LATE == id));
         }
     }
 }
@@ -1627,19 +1666,39 @@ fn ftp_dir(dir: Direction) -> FtpDirection {
     }
 }
 
-fn collect_ftp(events: &[FtpEvent], ready: &mut Vec<ReadyTx>) {
+/// Marks the [`ReadyTx::id`] of an FTP request side inspected again once
+/// its transaction ended, for the signatures that depend on the reply
+/// (`ftp.mode`): Suricata keeps inspecting a transaction's request side
+/// on later to-server packets until the transaction is complete.
+const FTP_LATE: u64 = 1 << 60;
+
+fn collect_ftp(events: &[FtpEvent], ftp: &FtpSession, ready: &mut Vec<ReadyTx>) {
     for e in events {
-        ready.push(match *e {
-            FtpEvent::Request(id) => ReadyTx {
+        match *e {
+            FtpEvent::Request(id) => ready.push(ReadyTx {
                 id,
                 side: TxSide::Request,
-            },
-            FtpEvent::Response(id) => ReadyTx {
-                id,
-                side: TxSide::Response,
-            },
-        });
+            }),
+            FtpEvent::Response(id) => {
+                ready.push(ReadyTx {
+                    id,
+                    side: TxSide::Response,
+                });
+                if ftp.transaction(id).is_some_and(|t| !t.request.is_empty()) {
+                    ready.push(ReadyTx {
+                        id: id | FTP_LATE,
+                        side: TxSide::Request,
+                    });
+                }
+            }
+        }
     }
+}
+
+/// Whether a signature's result depends on an FTP transaction's reply
+/// though it inspects the request side (`ftp.mode`).
+fn ftp_reply_dependent(app: &AppInspect) -> bool {
+    app.checks.iter().any(|c| matches!(c, AppCheck::FtpMode(_)))
 }
 
 /// An FTP transaction, as the rule engine's buffers: `ftp.command` and
@@ -1654,6 +1713,9 @@ pub struct FtpTxView<'a> {
     /// The control connection's client (IPv4, big-endian), for
     /// `ftpbounce`.
     pub client_v4: Option<u32>,
+    /// The request side inspected again once the transaction ended: only
+    /// for the signatures that depend on the reply.
+    pub late: bool,
 }
 
 impl FtpTxView<'_> {
@@ -1732,6 +1794,26 @@ impl TxBuffers for FtpTxView<'_> {
 
     fn ftp_bounce(&self) -> bool {
         FtpTxView::ftp_bounce(self)
+    }
+
+    fn value(&self, field: TxValue) -> Option<u32> {
+        match field {
+            TxValue::FtpMode if self.tx.command.is_some() && self.tx.dyn_port.is_some() => {
+                Some(u32::from(self.tx.active))
+            }
+            TxValue::FtpReplyReceived if self.tx.command.is_some() => Some(u32::from(self.tx.done)),
+            _ => None,
+        }
+    }
+
+    /// A request side is inspected twice: when the command is read (for
+    /// every signature but the reply-dependent ones) and once the
+    /// transaction ended (for those only).
+    fn wants(&self, app: &AppInspect) -> bool {
+        match self.side {
+            TxSide::Request => self.late == ftp_reply_dependent(app),
+            TxSide::Response => true,
+        }
     }
 }
 

@@ -358,6 +358,15 @@ pub enum MatchKind {
     DceOpnum(Vec<(u16, u16)>),
     /// `ftpbounce`.
     Ftpbounce,
+    /// `ftp.mode:active|passive` (Suricata 8): the data connection mode
+    /// a transaction announced.
+    FtpMode {
+        /// `active` (else `passive`).
+        active: bool,
+    },
+    /// `ftp.reply_received:yes|no` (Suricata 8): whether a transaction
+    /// got its final reply.
+    FtpReplyReceived(bool),
     /// `ike.exchtype`: the IKE exchange type.
     IkeExchType(NumCmp<u8>),
     /// `ike.chosen_sa_attribute:name=value`.
@@ -425,6 +434,8 @@ impl MatchKind {
             MatchKind::DceIface(_) => "dcerpc.iface",
             MatchKind::DceOpnum(_) => "dcerpc.opnum",
             MatchKind::Ftpbounce => "ftpbounce",
+            MatchKind::FtpMode { .. } => "ftp.mode",
+            MatchKind::FtpReplyReceived(_) => "ftp.reply_received",
             MatchKind::IkeExchType(_) => "ike.exchtype",
             MatchKind::IkeChosenSaAttribute { .. } => "ike.chosen_sa_attribute",
             MatchKind::IkeKeyExchangePayloadLength(_) => "ike.key_exchange_payload_length",

@@ -103,8 +103,6 @@ const UNSUPPORTED: &[&str] = &[
     "domain",
     "tld",
     "ftpdata_command",
-    "ftp.reply_received",
-    "ftp.mode",
     "ftp.dynamic_port",
     "modbus",
     "dnp3_func",
@@ -1027,6 +1025,8 @@ impl<'t> Builder<'t> {
                 | MatchKind::Filesize(_)
                 | MatchKind::FileMd5 { .. }
                 | MatchKind::Ftpbounce
+                | MatchKind::FtpMode { .. }
+                | MatchKind::FtpReplyReceived(_)
                 | MatchKind::IkeExchType(_)
                 | MatchKind::IkeChosenSaAttribute { .. }
                 | MatchKind::IkeKeyExchangePayloadLength(_)

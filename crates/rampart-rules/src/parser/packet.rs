@@ -477,6 +477,26 @@ impl Builder<'_> {
                 no_value(name, value)?;
                 MatchKind::Ftpbounce
             }
+            "ftp.mode" => MatchKind::FtpMode {
+                active: match need(name, value)?.trim() {
+                    "active" => true,
+                    "passive" => false,
+                    other => {
+                        return Err(invalid(format!(
+                            "{name}: expected active or passive, got {other:?}"
+                        )))
+                    }
+                },
+            },
+            "ftp.reply_received" => MatchKind::FtpReplyReceived(match need(name, value)?.trim() {
+                "yes" | "on" => true,
+                "no" | "off" => false,
+                other => {
+                    return Err(invalid(format!(
+                        "{name}: expected yes, on, no or off, got {other:?}"
+                    )))
+                }
+            }),
             "ike.exchtype" => MatchKind::IkeExchType(parse_cmp(need(name, value)?, name)?),
             "ike.key_exchange_payload_length" => {
                 MatchKind::IkeKeyExchangePayloadLength(parse_cmp(need(name, value)?, name)?)

@@ -201,7 +201,7 @@ impl PipelineSink for DetectSink<'_> {
             AppTxView::Ftp(v) => {
                 // Each event once: the command's with the request side,
                 // the replies' with the response side.
-                if self.types.contains(&EveType::Anomaly) {
+                if self.types.contains(&EveType::Anomaly) && !v.late {
                     let events = match side {
                         TxSide::Request => &v.tx.request_anomalies,
                         TxSide::Response => &v.tx.response_anomalies,

@@ -263,7 +263,7 @@ fn alert_app_object(tx: &AppTxView<'_>) -> Option<(&'static str, Value)> {
         AppTxView::Smb(_) => None,
         // Suricata 7 logs no `ftp` object with alerts; Suricata 8 does
         // (its rules filter on it), and it costs nothing to carry.
-        AppTxView::Ftp(v) => Some(("ftp", ftp_object(v.tx))),
+        AppTxView::Ftp(v) => Some(("ftp", ftp_object(v.tx, true))),
         AppTxView::Ike(v) => Some(("ike", ike_object(v.state, v.tx))),
         AppTxView::Dns(v) => {
             let m = v.message()?;
@@ -1058,9 +1058,10 @@ pub fn smtp_record(
 /// `command_truncated` when the line had more than the command's name,
 /// `completion_code` and `reply` per reply line (a line starting with
 /// three digits gives its code and the text from its fifth byte),
-/// `dynamic_port`, `mode` for `PORT`/`EPRT`, `reply_received`,
-/// `reply_truncated`.
-pub fn ftp_object(tx: &rampart_app::ftp::FtpTransaction) -> Value {
+/// `dynamic_port`, `mode` for `PORT`/`EPRT` (with `v8`, as Suricata 8
+/// writes it: for every transaction that announced a data port),
+/// `reply_received`, `reply_truncated`.
+pub fn ftp_object(tx: &rampart_app::ftp::FtpTransaction, v8: bool) -> Value {
     use rampart_app::ftp::FtpCommand;
     let mut o = Map::new();
     if let Some(c) = tx.command {
@@ -1093,7 +1094,12 @@ pub fn ftp_object(tx: &rampart_app::ftp::FtpTransaction) -> Value {
     if let Some(p) = tx.dyn_port {
         o.insert("dynamic_port".into(), json!(p));
     }
-    if matches!(tx.command, Some(FtpCommand::Port | FtpCommand::Eprt)) {
+    let mode = if v8 {
+        tx.command.is_some() && tx.dyn_port.is_some()
+    } else {
+        matches!(tx.command, Some(FtpCommand::Port | FtpCommand::Eprt))
+    };
+    if mode {
         o.insert(
             "mode".into(),
             json!(if tx.active { "active" } else { "passive" }),
@@ -1116,7 +1122,7 @@ pub fn ftp_record(
     pcap_cnt: u64,
 ) -> Value {
     let mut rec = app_head(ts, flow, "ftp", pcap_cnt, Some(tx.id));
-    rec.insert("ftp".into(), ftp_object(tx));
+    rec.insert("ftp".into(), ftp_object(tx, false));
     Value::Object(rec)
 }
 
