@@ -576,10 +576,12 @@ impl FtpSession {
             .iter()
             .position(|t| t.id >= self.reply_cursor && !t.done)
             .or_else(|| {
+                // At the transaction cap the latest takes the line anyway.
+                let full = self.txs.len() >= self.config.max_txs;
                 self.txs
                     .len()
                     .checked_sub(1)
-                    .filter(|&i| self.txs.get(i).is_some_and(|t| t.done_in == input))
+                    .filter(|&i| full || self.txs.get(i).is_some_and(|t| t.done_in == input))
             });
         let idx = match idx {
             Some(i) => i,
@@ -885,6 +887,20 @@ mod tests {
                 FtpEvent::Response(1)
             ]
         );
+    }
+
+    #[test]
+    fn replies_without_a_command_stop_opening_transactions_at_the_cap() {
+        let mut s = FtpSession::new(FtpConfig {
+            max_line_len: 4096,
+            max_txs: 4,
+        });
+        let mut ev = Vec::new();
+        for _ in 0..20 {
+            s.feed(C, b"200 x\r\n", &mut ev);
+        }
+        assert_eq!(s.transactions().count(), 4);
+        assert_eq!(s.transaction(3).unwrap().replies.len(), 17);
     }
 
     #[test]

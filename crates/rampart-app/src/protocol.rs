@@ -33,6 +33,10 @@ pub enum AppProto {
     /// case), Suricata 7's patterns. The server's `220` banner alone does
     /// not decide, as FTP servers greet with `220` too.
     Smtp,
+    /// An FTP data connection: never returned by [`detect_protocol`]; the
+    /// caller knows it from a control connection's `RETR`/`STOR` and the
+    /// data port announced before (Suricata's expectation).
+    FtpData,
     /// IKE (ISAKMP over UDP port 500; never returned by
     /// [`detect_protocol`]: the caller probes with [`crate::ike::probe`]).
     Ike,

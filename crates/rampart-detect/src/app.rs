@@ -42,6 +42,10 @@ pub enum TxProto {
     /// `app-layer-event:smtp.*` inspect its mail transactions (the request
     /// side: the client's commands and message).
     Smtp,
+    /// FTP data connections (known from their control connection):
+    /// `alert ftp-data` rules on raw content inspect their packets and
+    /// stream data.
+    FtpData,
     /// IKE over UDP: one transaction per message, on the side of its
     /// direction (initiator's messages are requests).
     Ike,

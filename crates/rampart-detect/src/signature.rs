@@ -197,6 +197,7 @@ impl AppLayerProtocolCheck {
             Some(Protocol::Dcerpc) => Some(Some(TxProto::Dcerpc)),
             Some(Protocol::Smtp) => Some(Some(TxProto::Smtp)),
             Some(Protocol::Ike) => Some(Some(TxProto::Ike)),
+            Some(Protocol::FtpData) => Some(Some(TxProto::FtpData)),
             _ => Some(None),
         };
         AppLayerProtocolCheck { want, negated }
@@ -257,6 +258,8 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         // IKE over UDP: raw rules on its flows, keyword rules on its
         // messages.
         Protocol::Ike => (ProtoClass::Udp, None),
+        // Raw rules on FTP data connections.
+        Protocol::FtpData => (ProtoClass::Tcp, None),
         other => {
             mark(format!("app-layer protocol {}", other.name()));
             (ProtoClass::Tcp, None)
@@ -708,6 +711,14 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         Protocol::Ike if app_buffers.is_empty() && app_checks.is_empty() => {
             Some(crate::app::TxProto::Ike)
         }
+        // No parser for the transferred file yet: keyword rules
+        // (`ftpdata_command`, `file.data`, ...) stay inactive.
+        Protocol::FtpData => {
+            if !app_buffers.is_empty() || !app_checks.is_empty() {
+                mark("app-layer protocol ftp-data keywords".into());
+            }
+            Some(crate::app::TxProto::FtpData)
+        }
         _ => None,
     };
     // A rule of a parsed protocol with nothing to look at in packets
@@ -938,6 +949,8 @@ fn app_inspect(
         TxProto::Smb => matches!(rule.protocol, Protocol::Smb | Protocol::Tcp | Protocol::Ip),
         TxProto::Ftp => matches!(rule.protocol, Protocol::Ftp | Protocol::Tcp | Protocol::Ip),
         TxProto::Ike => matches!(rule.protocol, Protocol::Ike | Protocol::Udp | Protocol::Ip),
+        // No buffers of its own: never reached.
+        TxProto::FtpData => false,
         TxProto::Smtp => matches!(rule.protocol, Protocol::Smtp | Protocol::Tcp | Protocol::Ip),
     };
     if !transport_ok {
@@ -1104,6 +1117,7 @@ fn proto_name(p: crate::app::TxProto) -> &'static str {
         crate::app::TxProto::Dcerpc => "dcerpc",
         crate::app::TxProto::Smtp => "smtp",
         crate::app::TxProto::Ike => "ike",
+        crate::app::TxProto::FtpData => "ftp-data",
     }
 }
 

@@ -127,6 +127,8 @@ pub struct AppState {
     /// Per direction: stream bytes that came before the protocol was
     /// known (an FTP server's greeting, which does not decide FTP).
     undecided: [Vec<u8>; 2],
+    /// The flow was looked up among expected data connections.
+    expectation_checked: bool,
 }
 
 /// Bytes held per direction until the protocol is known.
@@ -580,6 +582,30 @@ impl AppState {
         }
     }
 
+    /// The data connections the flow's FTP commands announced since the
+    /// last call.
+    pub fn take_ftp_expectations(&mut self) -> Vec<rampart_app::ftp::FtpExpectation> {
+        self.ftp
+            .as_mut()
+            .map(|f| f.take_expectations())
+            .unwrap_or_default()
+    }
+
+    /// Whether the flow should be looked up among the expected data
+    /// connections: its protocol is unknown and it was not looked up
+    /// before (each flow once, with its first data).
+    pub fn wants_expectation_lookup(&mut self) -> bool {
+        self.proto.is_none() && !std::mem::replace(&mut self.expectation_checked, true)
+    }
+
+    /// The flow is an expected FTP data connection (its first data went
+    /// `dir`).
+    pub fn set_ftp_data(&mut self, dir: Direction) {
+        self.proto = Some(AppProto::FtpData);
+        self.proto_dir = Some(dir);
+        self.undecided = Default::default();
+    }
+
     /// Keeps bytes of `dir` that came before the protocol was known, up to
     /// [`MAX_UNDECIDED`] per direction, for a parser that wants them.
     fn hold_undecided(&mut self, dir: Direction, data: &[u8]) {
@@ -723,6 +749,7 @@ impl AppState {
             AppProto::Dcerpc => Some(TxProto::Dcerpc),
             AppProto::Smtp => Some(TxProto::Smtp),
             AppProto::Ike => Some(TxProto::Ike),
+            AppProto::FtpData => Some(TxProto::FtpData),
         }
     }
 
@@ -754,6 +781,7 @@ impl AppState {
             Some(AppProto::Dcerpc) => Some("dcerpc"),
             Some(AppProto::Smtp) => Some("smtp"),
             Some(AppProto::Ike) => Some("ike"),
+            Some(AppProto::FtpData) => Some("ftp-data"),
             None => {
                 let [ts, tc] = self.tried;
                 let udp_done =

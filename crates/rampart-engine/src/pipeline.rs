@@ -150,6 +150,8 @@ struct Detection {
     /// Inline (IPS) deployment: application-layer data is parsed and
     /// inspected as it arrives, not once acknowledged.
     inline: bool,
+    /// FTP data connections announced on control connections.
+    expectations: crate::expect::Expectations,
 }
 
 /// Reassembled TCP data handed to consumers.
@@ -273,6 +275,7 @@ impl Pipeline {
                 verdict: PacketVerdict::Accept,
                 generation: 0,
                 inline: config.inline,
+                expectations: Default::default(),
             }),
             last_expire_ns: 0,
             now_ns: 0,
@@ -335,6 +338,7 @@ impl Pipeline {
                     verdict: PacketVerdict::Accept,
                     generation: 1,
                     inline: self.config.inline,
+                    expectations: Default::default(),
                 })
             }
         }
@@ -1003,6 +1007,21 @@ fn deliver(
                 };
                 let end = offset + data.len() as u64;
                 state.app.feed(direction, data, ports, end, &mut ready);
+                // FTP data connections: announced by a control connection,
+                // recognised when their first data comes.
+                let now = ts.as_nanos();
+                for x in state.app.take_ftp_expectations() {
+                    det.expectations
+                        .add(flow.key.src, flow.key.dst, x.port, now);
+                }
+                if !det.expectations.is_empty()
+                    && state.app.wants_expectation_lookup()
+                    && det
+                        .expectations
+                        .take(flow.key.src, flow.key.dst, flow.key.dst_port, now)
+                {
+                    state.app.set_ftp_data(direction);
+                }
                 // SSH stages and DCERPC, HTTP, SMTP and SMB transaction
                 // sides wait for their data to be acknowledged (Suricata's
                 // IDS timing), except inline.

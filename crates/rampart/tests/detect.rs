@@ -1480,3 +1480,69 @@ alert ike any any -> any any (msg:"raw"; content:"|22 08|"; sid:5;)
     assert_eq!(weak["app_proto"], "ike");
     assert_eq!(weak["ike"]["exchange_type"], 34);
 }
+
+/// A passive `RETR` announces the data connection: the next flow between
+/// the two hosts to the announced port is `ftp-data` (Suricata's
+/// expectation), whatever its bytes; another port is not. Checked against
+/// Suricata 7.0.10 on the same capture.
+#[test]
+fn ftp_data_connections_follow_their_control_connection() {
+    use rampart_packet::craft::Close;
+    let dir = scratch("ftp-data");
+    let pcap = dir.join("ftp-data.pcap");
+    let mut frames = TcpConversation::new(
+        "192.168.1.10:41040".parse().unwrap(),
+        "203.0.113.5:21".parse().unwrap(),
+    )
+    .server_sends(b"220 (vsFTPd 3.0.3)\r\n")
+    .client_sends(b"USER anonymous\r\n")
+    .server_sends(b"331 Password required\r\n")
+    .client_sends(b"PASS guest\r\n")
+    .server_sends(b"230 Logged in\r\n")
+    .client_sends(b"PASV\r\n")
+    .server_sends(b"227 Entering Passive Mode (203,0,113,5,195,80).\r\n")
+    .client_sends(b"RETR payload.vbs\r\n")
+    .server_sends(b"150 Opening BINARY mode data connection\r\n")
+    .close(Close::None)
+    .build()
+    .unwrap();
+    let data = TcpConversation::new(
+        "192.168.1.10:41041".parse().unwrap(),
+        "203.0.113.5:50000".parse().unwrap(),
+    )
+    .server_sends(b"Set s = CreateObject(\"WScript.Shell\")\r\n")
+    .start(Timestamp::from_nanos(5_000_000_000))
+    .build()
+    .unwrap();
+    let other = TcpConversation::new(
+        "192.168.1.10:41042".parse().unwrap(),
+        "203.0.113.5:50001".parse().unwrap(),
+    )
+    .server_sends(b"Set s = CreateObject(\"WScript.Shell\")\r\n")
+    .start(Timestamp::from_nanos(6_000_000_000))
+    .build()
+    .unwrap();
+    frames.extend(data);
+    frames.extend(other);
+    write_frames(&pcap, &frames);
+    let rules = r#"
+alert ftp-data any any -> any any (msg:"data"; flow:established,to_client; content:"WScript.Shell"; sid:1;)
+alert tcp any any -> any any (msg:"any"; flow:established,to_client; content:"WScript.Shell"; sid:2;)
+alert tcp any any -> any any (msg:"proto"; app-layer-protocol:ftp-data; sid:3;)
+"#;
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = alert_counts(&recs);
+    let expected: HashMap<u64, usize> = [(1, 1), (2, 2), (3, 1)].into_iter().collect();
+    assert_eq!(counts, expected);
+    let data_alert = recs
+        .iter()
+        .find(|r| r["alert"]["signature_id"] == 1)
+        .unwrap();
+    assert_eq!(data_alert["dest_port"], 41041);
+    assert_eq!(data_alert["app_proto"], "ftp-data");
+}
