@@ -13,7 +13,9 @@
 //! connections write and read), a Kerberos 5 parser ([`krb5`]: AS/TGS
 //! requests, replies and errors over UDP and TCP) and an SNMP parser
 //! ([`snmp`]: v1, v2c and v3 datagrams), the last two on the ASN.1
-//! decoders Suricata uses (`kerberos-parser`, `snmp-parser`).
+//! decoders Suricata uses (`kerberos-parser`, `snmp-parser`), an FTP control
+//! connection parser ([`ftp`]: commands, replies, data ports) and an IKE
+//! parser ([`ike`]: IKEv1 and IKEv2 messages over UDP).
 //!
 //! The crate is pure and sans-I/O: it never reads a socket or a file, it
 //! only receives byte slices (in order, per direction) from whatever does
@@ -50,8 +52,10 @@ pub mod dcerpc;
 mod decompress;
 pub mod dns;
 pub mod file_magic;
+pub mod ftp;
 pub mod http;
 pub mod http_file;
+pub mod ike;
 pub mod krb5;
 pub mod mime;
 pub mod protocol;

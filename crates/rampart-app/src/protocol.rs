@@ -40,6 +40,13 @@ pub enum AppProto {
     /// SNMP over UDP to port 161 or 162 (never returned by
     /// [`detect_protocol`]: the caller probes with [`crate::snmp::probe`]).
     Snmp,
+    /// An FTP data connection: never returned by [`detect_protocol`]; the
+    /// caller knows it from a control connection's `RETR`/`STOR` and the
+    /// data port announced before (Suricata's expectation).
+    FtpData,
+    /// IKE (ISAKMP over UDP port 500; never returned by
+    /// [`detect_protocol`]: the caller probes with [`crate::ike::probe`]).
+    Ike,
 }
 
 /// Request methods recognised at the start of a to-server direction. The

@@ -30,7 +30,9 @@ pub enum TxProto {
     /// (`file.data`, `filesize`); `alert smb` rules without SMB keywords
     /// inspect the packets and stream data of SMB flows.
     Smb,
-    /// FTP control connections, detected but not parsed (as SMB).
+    /// FTP control connections: one transaction per command and its
+    /// replies (a greeting has its own); `alert ftp` rules without FTP
+    /// keywords inspect the packets and stream data of FTP flows.
     Ftp,
     /// DCERPC over TCP: one transaction per call (request and response
     /// with the same call id) or per bind and its ack.
@@ -47,6 +49,13 @@ pub enum TxProto {
     /// SNMP over UDP: one transaction per datagram, inspected on its own
     /// direction's side.
     Snmp,
+    /// FTP data connections (known from their control connection):
+    /// `alert ftp-data` rules on raw content inspect their packets and
+    /// stream data.
+    FtpData,
+    /// IKE over UDP: one transaction per message, on the side of its
+    /// direction (initiator's messages are requests).
+    Ike,
 }
 
 /// Numeric transaction fields that keywords compare (not byte buffers).
@@ -71,6 +80,18 @@ pub enum TxValue {
     SnmpVersion,
     /// An SNMP message's PDU type (none when encrypted).
     SnmpPduType,
+    /// An FTP transaction's data connection mode (1 active, 0 passive),
+    /// once a known command announced a data port.
+    FtpMode,
+    /// Whether an FTP transaction got its final reply (1) or not (0),
+    /// for a known command.
+    FtpReplyReceived,
+    /// The IKE exchange type.
+    IkeExchType,
+    /// The length of an IKEv1 key exchange payload's data.
+    IkeKeyExchangeLength,
+    /// The length of an IKEv1 nonce payload's data.
+    IkeNonceLength,
 }
 
 /// The buffers of one application-layer transaction, by rule keyword.
@@ -161,6 +182,18 @@ pub trait TxBuffers {
     fn file_md5(&self, _index: usize) -> Option<[u8; 16]> {
         None
     }
+
+    /// Whether this is an FTP `PORT` command bouncing the data connection
+    /// to another host (`ftpbounce`). Only FTP transactions say yes.
+    fn ftp_bounce(&self) -> bool {
+        false
+    }
+
+    /// The value of IKE transform attribute `name` the responder chose
+    /// (`ike.chosen_sa_attribute`). Only IKE transactions have one.
+    fn ike_sa_attribute(&self, _name: &str) -> Option<u32> {
+        None
+    }
 }
 
 /// The `app-layer-event:http.<name>` events the HTTP parser reports
@@ -231,6 +264,27 @@ pub const SNMP_EVENTS: &[&str] = &[
     "version_mismatch",
 ];
 
+/// The `app-layer-event:ftp.<name>` events the FTP parser reports (all of
+/// Suricata 7's).
+pub const FTP_EVENTS: &[&str] = &["request_command_too_long", "response_command_too_long"];
+
+/// The `app-layer-event:ike.<name>` (or `ikev2.<name>`) events the IKE
+/// parser reports (all of Suricata 7's).
+pub const IKE_EVENTS: &[&str] = &[
+    "malformed_data",
+    "no_encryption",
+    "weak_crypto_enc",
+    "weak_crypto_prf",
+    "weak_crypto_dh",
+    "weak_crypto_auth",
+    "weak_crypto_no_dh",
+    "weak_crypto_no_auth",
+    "invalid_proposal",
+    "unknown_proposal",
+    "payload_extra_data",
+    "multiple_server_proposal",
+];
+
 /// Which half of a transaction a signature inspects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TxSide {
@@ -272,6 +326,25 @@ pub enum AppCheck {
     },
     /// `filesize`: the size of a file once it is complete.
     Filesize(rampart_rules::NumCmp<u64>),
+    /// `ftpbounce`: an FTP `PORT` command naming another address than
+    /// the control connection's client.
+    FtpBounce,
+    /// `ftp.mode`: the transaction announced a data port in this mode
+    /// (`true` active).
+    FtpMode(bool),
+    /// `ftp.reply_received`: the transaction got (`true`) or did not get
+    /// its final reply.
+    FtpReplyReceived(bool),
+    /// A numeric IKE field compared (`ike.exchtype`,
+    /// `ike.key_exchange_payload_length`, `ike.nonce_payload_length`).
+    IkeValue(TxValue, rampart_rules::NumCmp<u32>),
+    /// `ike.chosen_sa_attribute:name=value`.
+    IkeSaAttribute {
+        /// The attribute's name.
+        name: String,
+        /// The value it must have.
+        value: u32,
+    },
     /// `krb5_msg_type`.
     Krb5MsgType(rampart_rules::NumCmp<u32>),
     /// `krb5_err_code`: an error's code equals this.
@@ -356,6 +429,13 @@ impl AppCheck {
             AppCheck::SnmpPduType(cmp) => tx
                 .value(TxValue::SnmpPduType)
                 .is_some_and(|v| cmp.matches(v)),
+            AppCheck::FtpBounce => tx.ftp_bounce(),
+            AppCheck::FtpReplyReceived(yes) => {
+                tx.value(TxValue::FtpReplyReceived) == Some(u32::from(*yes))
+            }
+            AppCheck::FtpMode(active) => tx.value(TxValue::FtpMode) == Some(u32::from(*active)),
+            AppCheck::IkeValue(field, cmp) => tx.value(*field).is_some_and(|v| cmp.matches(v)),
+            AppCheck::IkeSaAttribute { name, value } => tx.ike_sa_attribute(name) == Some(*value),
         }
     }
 }
@@ -415,6 +495,15 @@ pub fn buffer_proto(b: Buffer) -> Option<TxProto> {
         Buffer::SnmpCommunity | Buffer::SnmpUsm | Buffer::SnmpTrapOid | Buffer::SnmpTrapAddress => {
             Some(TxProto::Snmp)
         }
+        Buffer::FtpCommand
+        | Buffer::FtpCommandData
+        | Buffer::FtpReply
+        | Buffer::FtpCompletionCode => Some(TxProto::Ftp),
+        Buffer::IkeInitSpi
+        | Buffer::IkeRespSpi
+        | Buffer::IkeVendor
+        | Buffer::IkeKeyExchangePayload
+        | Buffer::IkeNoncePayload => Some(TxProto::Ike),
         _ => None,
     }
 }
@@ -441,6 +530,9 @@ pub fn is_multi_buffer(b: Buffer) -> bool {
             // One per name component (`krbtgt`, `REALM`).
             | Buffer::Krb5Cname
             | Buffer::Krb5Sname
+            | Buffer::FtpReply
+            | Buffer::FtpCompletionCode
+            | Buffer::IkeVendor
     )
 }
 
@@ -652,6 +744,9 @@ pub fn is_response_buffer(b: Buffer) -> bool {
             // errors only (a request's names are not inspected).
             | Buffer::Krb5Cname
             | Buffer::Krb5Sname
+            | Buffer::FtpReply
+            | Buffer::FtpCompletionCode
+            | Buffer::IkeRespSpi
     )
 }
 

@@ -198,6 +198,8 @@ impl AppLayerProtocolCheck {
             Some(Protocol::Smtp) => Some(Some(TxProto::Smtp)),
             Some(Protocol::Krb5) => Some(Some(TxProto::Krb5)),
             Some(Protocol::Snmp) => Some(Some(TxProto::Snmp)),
+            Some(Protocol::Ike) => Some(Some(TxProto::Ike)),
+            Some(Protocol::FtpData) => Some(Some(TxProto::FtpData)),
             _ => Some(None),
         };
         AppLayerProtocolCheck { want, negated }
@@ -258,6 +260,11 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         // Kerberos over UDP and TCP, SNMP over UDP.
         Protocol::Krb5 => (ProtoClass::Any, None),
         Protocol::Snmp => (ProtoClass::Udp, None),
+        // IKE over UDP: raw rules on its flows, keyword rules on its
+        // messages.
+        Protocol::Ike => (ProtoClass::Udp, None),
+        // Raw rules on FTP data connections.
+        Protocol::FtpData => (ProtoClass::Tcp, None),
         other => {
             mark(format!("app-layer protocol {}", other.name()));
             (ProtoClass::Tcp, None)
@@ -558,12 +565,21 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                         .is_some_and(|e| crate::app::KRB5_EVENTS.contains(&e))
                     || name
                         .strip_prefix("snmp.")
-                        .is_some_and(|e| crate::app::SNMP_EVENTS.contains(&e)) =>
+                        .is_some_and(|e| crate::app::SNMP_EVENTS.contains(&e))
+                    || name
+                        .strip_prefix("ftp.")
+                        .is_some_and(|e| crate::app::FTP_EVENTS.contains(&e))
+                    || name
+                        .strip_prefix("ike.")
+                        .or_else(|| name.strip_prefix("ikev2."))
+                        .is_some_and(|e| crate::app::IKE_EVENTS.contains(&e)) =>
             {
                 let (proto, event) = match name.split_once('.') {
+                    Some(("ike" | "ikev2", e)) => (crate::app::TxProto::Ike, e),
                     Some(("dns", e)) => (crate::app::TxProto::Dns, e),
                     Some(("krb5", e)) => (crate::app::TxProto::Krb5, e),
                     Some(("snmp", e)) => (crate::app::TxProto::Snmp, e),
+                    Some(("ftp", e)) => (crate::app::TxProto::Ftp, e),
                     Some(("smtp", e)) => (crate::app::TxProto::Smtp, e),
                     Some(("smb", e)) => (crate::app::TxProto::Smb, e),
                     Some(("http", e)) => (crate::app::TxProto::Http, e),
@@ -583,6 +599,37 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                     Some(crate::app::TxProto::Smb),
                 ))
             }
+            MatchKind::IkeExchType(c) => app_checks.push((
+                crate::app::AppCheck::IkeValue(crate::app::TxValue::IkeExchType, widen_cmp8(*c)),
+                Some(crate::app::TxProto::Ike),
+            )),
+            MatchKind::IkeKeyExchangePayloadLength(c) => app_checks.push((
+                crate::app::AppCheck::IkeValue(crate::app::TxValue::IkeKeyExchangeLength, *c),
+                Some(crate::app::TxProto::Ike),
+            )),
+            MatchKind::IkeNoncePayloadLength(c) => app_checks.push((
+                crate::app::AppCheck::IkeValue(crate::app::TxValue::IkeNonceLength, *c),
+                Some(crate::app::TxProto::Ike),
+            )),
+            MatchKind::IkeChosenSaAttribute { name, value } => app_checks.push((
+                crate::app::AppCheck::IkeSaAttribute {
+                    name: name.clone(),
+                    value: *value,
+                },
+                Some(crate::app::TxProto::Ike),
+            )),
+            MatchKind::FtpReplyReceived(yes) => app_checks.push((
+                crate::app::AppCheck::FtpReplyReceived(*yes),
+                Some(crate::app::TxProto::Ftp),
+            )),
+            MatchKind::FtpMode { active } => app_checks.push((
+                crate::app::AppCheck::FtpMode(*active),
+                Some(crate::app::TxProto::Ftp),
+            )),
+            MatchKind::Ftpbounce => app_checks.push((
+                crate::app::AppCheck::FtpBounce,
+                Some(crate::app::TxProto::Ftp),
+            )),
             MatchKind::AppLayerProtocol(a) => {
                 app_layer_protocol.push(AppLayerProtocolCheck::new(&a.protocol, a.negated))
             }
@@ -696,21 +743,20 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         }
         // SMB keywords inspect SMB transactions, DCERPC keywords in an SMB
         // rule DCERPC over its named pipes (below).
-        Protocol::Smb if !app_buffers.is_empty() || !app_checks.is_empty() => None,
-        Protocol::Smb | Protocol::Ftp => {
-            let p = match rule.protocol {
-                Protocol::Smb => crate::app::TxProto::Smb,
-                _ => crate::app::TxProto::Ftp,
-            };
-            // Their own keywords (smb.share, ftp.command, dcerpc.iface
-            // over SMB, ...) need a parser: such rules stay inactive.
+        // FTP keywords inspect FTP transactions (below).
+        Protocol::Smb | Protocol::Ftp if !app_buffers.is_empty() || !app_checks.is_empty() => None,
+        Protocol::Smb => Some(crate::app::TxProto::Smb),
+        Protocol::Ftp => Some(crate::app::TxProto::Ftp),
+        Protocol::Ike if app_buffers.is_empty() && app_checks.is_empty() => {
+            Some(crate::app::TxProto::Ike)
+        }
+        // No parser for the transferred file yet: keyword rules
+        // (`ftpdata_command`, `file.data`, ...) stay inactive.
+        Protocol::FtpData => {
             if !app_buffers.is_empty() || !app_checks.is_empty() {
-                mark(format!(
-                    "app-layer protocol {} keywords",
-                    rule.protocol.name()
-                ));
+                mark("app-layer protocol ftp-data keywords".into());
             }
-            Some(p)
+            Some(crate::app::TxProto::FtpData)
         }
         _ => None,
     };
@@ -883,6 +929,8 @@ fn app_inspect(
         Protocol::Smb => Some(TxProto::Smb),
         Protocol::Krb5 => Some(TxProto::Krb5),
         Protocol::Snmp => Some(TxProto::Snmp),
+        Protocol::Ftp => Some(TxProto::Ftp),
+        Protocol::Ike => Some(TxProto::Ike),
         _ => None,
     };
     // File buffers belong to the rule's protocol when it has files:
@@ -940,8 +988,10 @@ fn app_inspect(
             Protocol::Dcerpc | Protocol::Smb | Protocol::Tcp | Protocol::Ip
         ),
         TxProto::Smb => matches!(rule.protocol, Protocol::Smb | Protocol::Tcp | Protocol::Ip),
-        // No buffers of their own: never reached.
-        TxProto::Ftp => false,
+        TxProto::Ftp => matches!(rule.protocol, Protocol::Ftp | Protocol::Tcp | Protocol::Ip),
+        TxProto::Ike => matches!(rule.protocol, Protocol::Ike | Protocol::Udp | Protocol::Ip),
+        // No buffers of its own: never reached.
+        TxProto::FtpData => false,
         TxProto::Smtp => matches!(rule.protocol, Protocol::Smtp | Protocol::Tcp | Protocol::Ip),
         TxProto::Krb5 => matches!(
             rule.protocol,
@@ -964,7 +1014,12 @@ fn app_inspect(
         .matches
         .iter()
         .any(|m| m.buffer() == Some(&BufferRef::PAYLOAD));
-    if raw && !matches!(proto, TxProto::Dns | TxProto::Http | TxProto::Snmp) {
+    if raw
+        && !matches!(
+            proto,
+            TxProto::Dns | TxProto::Http | TxProto::Snmp | TxProto::Ftp | TxProto::Ike
+        )
+    {
         mark(format!(
             "raw payload content in a{} {} rule",
             if proto == TxProto::Http { "n" } else { "" },
@@ -984,7 +1039,16 @@ fn app_inspect(
         )
     }) && !to_server
         && proto != TxProto::Smtp;
-    let response_buffer = buffers.iter().any(|(b, _)| is_response_buffer(b.buffer));
+    // Whether an FTP command got its reply is known on the response side
+    // (once replied, or when the connection ends without one).
+    let response_buffer = buffers.iter().any(|(b, _)| is_response_buffer(b.buffer))
+        || checks.iter().any(|(c, _)| {
+            matches!(
+                c,
+                crate::app::AppCheck::FtpReplyReceived(_)
+                    | crate::app::AppCheck::IkeSaAttribute { .. }
+            )
+        });
     let side = if to_client || file_data_response || response_buffer {
         TxSide::Response
     } else {
@@ -1039,6 +1103,35 @@ fn app_inspect(
             .iter()
             .all(|(c, _)| matches!(c, crate::app::AppCheck::Event(_)));
     let both_sides = both_sides || (smb_events_only && !to_client && !to_server);
+    // FTP events belong to the transaction: a rule without direction sees
+    // the command's and, later, the replies'.
+    let ftp_events_only = proto == TxProto::Ftp
+        && buffers.is_empty()
+        && !checks.is_empty()
+        && checks
+            .iter()
+            .all(|(c, _)| matches!(c, crate::app::AppCheck::Event(_)));
+    let both_sides = both_sides || (ftp_events_only && !to_client && !to_server);
+    // `ftp.mode` is registered both ways: a rule without direction sees a
+    // transaction's request (once its reply is in) and its response.
+    let ftp_mode = checks
+        .iter()
+        .any(|(c, _)| matches!(c, crate::app::AppCheck::FtpMode(_)));
+    let both_sides = both_sides || (ftp_mode && !to_client && !to_server);
+    // Each IKE message is a transaction of its own direction: a rule
+    // without direction sees the initiator's and the responder's (save
+    // for keywords Suricata registers one way only).
+    let ike_one_way = checks
+        .iter()
+        .any(|(c, _)| matches!(c, crate::app::AppCheck::IkeSaAttribute { .. }))
+        || buffers.iter().any(|(b, _)| {
+            matches!(
+                b.buffer,
+                Buffer::IkeVendor | Buffer::IkeInitSpi | Buffer::IkeRespSpi
+            )
+        });
+    let both_sides =
+        both_sides || (proto == TxProto::Ike && !to_client && !to_server && !ike_one_way);
     // An SMB file is inspected on its own direction's side (written files
     // on requests, read files on responses): a file rule without flow
     // direction looks at both, one of which has the file.
@@ -1087,6 +1180,8 @@ fn proto_name(p: crate::app::TxProto) -> &'static str {
         crate::app::TxProto::Smtp => "smtp",
         crate::app::TxProto::Krb5 => "krb5",
         crate::app::TxProto::Snmp => "snmp",
+        crate::app::TxProto::Ike => "ike",
+        crate::app::TxProto::FtpData => "ftp-data",
     }
 }
 
@@ -1203,6 +1298,21 @@ fn attach_base64_data(by_buffer: &mut Vec<(BufferRef, Vec<Step>)>, mark: &mut im
 
 /// A `u16` comparison (`urilen`) as a `u64` one.
 fn widen_cmp(c: rampart_rules::NumCmp<u16>) -> rampart_rules::NumCmp<u64> {
+    use rampart_rules::NumCmp as N;
+    match c {
+        N::Eq(v) => N::Eq(v.into()),
+        N::Ne(v) => N::Ne(v.into()),
+        N::Lt(v) => N::Lt(v.into()),
+        N::Le(v) => N::Le(v.into()),
+        N::Gt(v) => N::Gt(v.into()),
+        N::Ge(v) => N::Ge(v.into()),
+        N::Range(a, b) => N::Range(a.into(), b.into()),
+        N::NotRange(a, b) => N::NotRange(a.into(), b.into()),
+    }
+}
+
+/// A `u8` comparison as a `u32` one (IKE exchange types).
+fn widen_cmp8(c: rampart_rules::NumCmp<u8>) -> rampart_rules::NumCmp<u32> {
     use rampart_rules::NumCmp as N;
     match c {
         N::Eq(v) => N::Eq(v.into()),

@@ -12,7 +12,9 @@ use rampart_app::dcerpc::{
 use rampart_app::dns::{
     self, DnsConfig, DnsDirection, DnsEvent, DnsFlowState, DnsMessage, DnsTransaction,
 };
+use rampart_app::ftp::{FtpConfig, FtpDirection, FtpEvent, FtpSession, FtpTransaction};
 use rampart_app::http::{Direction as HttpDir, HttpConfig, HttpEvent, HttpParser, HttpTransaction};
+use rampart_app::ike::{self, IkeConfig, IkeDirection, IkeState, IkeTransaction};
 use rampart_app::krb5::{self, Krb5Direction, Krb5State, Krb5Transaction, KRB5_PORT};
 use rampart_app::protocol::{detect_protocol, AppProto};
 use rampart_app::smb::{SmbDirection, SmbReady, SmbSession, SmbTx, SmbTxKind};
@@ -32,7 +34,11 @@ use rampart_stream::flow::Direction;
 /// `dns.tcp.detection-ports`, the only place DNS is looked for.
 const DNS_PORT: u16 = 53;
 
-/// Datagrams per flow probed for a protocol (DNS, Kerberos, SNMP) before
+/// The IKE port: Suricata's default `ike` detection port, the only place
+/// IKE is looked for.
+const IKE_PORT: u16 = 500;
+
+/// Datagrams per flow probed for a protocol (DNS, Kerberos, SNMP, IKE) before
 /// giving up (the first only, as in Suricata).
 const MAX_UDP_PROBES: u8 = 1;
 
@@ -123,7 +129,26 @@ pub struct AppState {
     krb5_queue: Vec<(ReadyTx, u64)>,
     /// The SNMP state of an SNMP flow.
     snmp: Option<Box<SnmpState>>,
+    /// The FTP state of an FTP control connection.
+    ftp: Option<Box<FtpSession>>,
+    /// FTP transaction sides parsed but not yet inspected, with the
+    /// stream offset their data must be acknowledged to (as HTTP's).
+    ftp_queue: Vec<(ReadyTx, u64)>,
+    /// The direction of the data last fed to the FTP parser.
+    ftp_fed: Option<Direction>,
+    /// The flow's client address when IPv4 (big-endian), for `ftpbounce`.
+    pub client_v4: Option<u32>,
+    /// The IKE state of an IKE flow.
+    ike: Option<Box<IkeState>>,
+    /// Per direction: stream bytes that came before the protocol was
+    /// known (an FTP server's greeting, which does not decide FTP).
+    undecided: [Vec<u8>; 2],
+    /// The flow was looked up among expected data connections.
+    expectation_checked: bool,
 }
+
+/// Bytes held per direction until the protocol is known.
+const MAX_UNDECIDED: usize = 4096;
 
 /// Marks the [`ReadyTx::id`] of a DCERPC transaction carried by an SMB
 /// flow's named pipes, so that it is not taken for an SMB transaction id.
@@ -227,6 +252,10 @@ pub enum AppTxView<'a> {
     Krb5(Krb5TxView<'a>),
     /// An SNMP message.
     Snmp(SnmpTxView<'a>),
+    /// An FTP transaction (a command and its replies).
+    Ftp(FtpTxView<'a>),
+    /// An IKE message.
+    Ike(IkeTxView<'a>),
 }
 
 impl AppTxView<'_> {
@@ -246,6 +275,8 @@ impl AppTxView<'_> {
             AppTxView::Smb(v) => v.tx.id,
             AppTxView::Krb5(v) => v.tx.id,
             AppTxView::Snmp(v) => v.tx.id,
+            AppTxView::Ftp(v) => v.tx.id,
+            AppTxView::Ike(v) => v.tx.id,
         }
     }
 }
@@ -262,6 +293,8 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Smb(v) => v.get(buffer),
             AppTxView::Krb5(v) => v.get(buffer),
             AppTxView::Snmp(v) => v.get(buffer),
+            AppTxView::Ftp(v) => v.get(buffer),
+            AppTxView::Ike(v) => v.get(buffer),
         }
     }
     fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
@@ -275,6 +308,8 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Smb(v) => v.get_multi(buffer, index),
             AppTxView::Krb5(v) => v.get_multi(buffer, index),
             AppTxView::Snmp(v) => v.get_multi(buffer, index),
+            AppTxView::Ftp(v) => v.get_multi(buffer, index),
+            AppTxView::Ike(v) => v.get_multi(buffer, index),
         }
     }
     fn proto(&self) -> TxProto {
@@ -288,6 +323,8 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Smb(v) => v.proto(),
             AppTxView::Krb5(v) => v.proto(),
             AppTxView::Snmp(v) => v.proto(),
+            AppTxView::Ftp(v) => v.proto(),
+            AppTxView::Ike(v) => v.proto(),
         }
     }
     fn ip_proto(&self) -> u8 {
@@ -301,6 +338,8 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Smb(v) => v.ip_proto(),
             AppTxView::Krb5(v) => v.ip_proto(),
             AppTxView::Snmp(v) => v.ip_proto(),
+            AppTxView::Ftp(v) => v.ip_proto(),
+            AppTxView::Ike(v) => v.ip_proto(),
         }
     }
     fn value(&self, field: TxValue) -> Option<u32> {
@@ -314,6 +353,8 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Smb(v) => v.value(field),
             AppTxView::Krb5(v) => v.value(field),
             AppTxView::Snmp(v) => v.value(field),
+            AppTxView::Ftp(v) => v.value(field),
+            AppTxView::Ike(v) => v.value(field),
         }
     }
     fn has_event(&self, name: &str) -> bool {
@@ -327,6 +368,8 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Smb(v) => v.has_event(name),
             AppTxView::Krb5(v) => v.has_event(name),
             AppTxView::Snmp(v) => v.has_event(name),
+            AppTxView::Ftp(v) => v.has_event(name),
+            AppTxView::Ike(v) => v.has_event(name),
         }
     }
     fn has_late_event(&self, name: &str) -> bool {
@@ -340,6 +383,8 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Smb(v) => v.has_late_event(name),
             AppTxView::Krb5(v) => v.has_late_event(name),
             AppTxView::Snmp(v) => v.has_late_event(name),
+            AppTxView::Ftp(v) => v.has_late_event(name),
+            AppTxView::Ike(v) => v.has_late_event(name),
         }
     }
     fn file_size(&self) -> Option<u64> {
@@ -352,6 +397,7 @@ impl TxBuffers for AppTxView<'_> {
         match self {
             AppTxView::Ssh(v) => v.wants(app),
             AppTxView::Tls(v) => v.wants(app),
+            AppTxView::Ftp(v) => v.wants(app),
             _ => true,
         }
     }
@@ -375,6 +421,18 @@ impl TxBuffers for AppTxView<'_> {
     fn file_md5(&self, index: usize) -> Option<[u8; 16]> {
         match self {
             AppTxView::Smtp(v) => v.file_md5(index),
+            _ => None,
+        }
+    }
+    fn ftp_bounce(&self) -> bool {
+        match self {
+            AppTxView::Ftp(v) => v.ftp_bounce(),
+            _ => false,
+        }
+    }
+    fn ike_sa_attribute(&self, name: &str) -> Option<u32> {
+        match self {
+            AppTxView::Ike(v) => v.tx.sa_attribute(name),
             _ => None,
         }
     }
@@ -407,6 +465,7 @@ impl AppState {
         }
         if self.proto.is_none() {
             if !first_bytes {
+                self.hold_undecided(dir, data);
                 return;
             }
             self.proto = detect_protocol(data, dir == Direction::ToServer);
@@ -428,6 +487,8 @@ impl AppState {
             }
             if self.proto.is_some() {
                 self.proto_dir = Some(dir);
+            } else {
+                self.hold_undecided(dir, data);
             }
             match self.proto {
                 Some(AppProto::Http) => {
@@ -452,8 +513,25 @@ impl AppState {
                     self.smtp = Some(Box::new(SmtpSession::new(SmtpConfig::default())));
                 }
                 Some(AppProto::Krb5) => self.krb5 = Some(Box::default()),
+                Some(AppProto::Ftp) => {
+                    let mut ftp = Box::new(FtpSession::new(FtpConfig::default()));
+                    // The other direction's bytes from before the decision
+                    // (a greeting that does not name FTP), parsed first as
+                    // Suricata parses what it held back.
+                    let other = dir.opposite();
+                    if let Some(held) = self.undecided.get_mut(other.index()) {
+                        let held = std::mem::take(held);
+                        let mut events = Vec::new();
+                        ftp.feed(ftp_dir(other), &held, &mut events);
+                        collect_ftp(&events, &ftp, ready);
+                    }
+                    self.ftp = Some(ftp);
+                }
                 _ => {}
             }
+        }
+        if self.proto.is_some() && self.undecided.iter().any(|h| h.capacity() > 0) {
+            self.undecided = Default::default();
         }
         if let Some(http) = self.http.as_mut() {
             let mut events = Vec::new();
@@ -474,7 +552,7 @@ impl AppState {
             tls.feed(d, data, &mut events);
             let start = ready.len();
             collect_tls(&events, ready);
-            if self.smtp.is_some() {
+            if self.smtp.is_some() || self.ftp.is_some() {
                 mark_starttls(ready, start);
             }
         }
@@ -528,6 +606,20 @@ impl AppState {
             k.feed_tcp(krb5_dir(dir), data, &mut ids);
             collect_messages(&ids, dir, ready);
         }
+        if let Some(ftp) = self.ftp.as_mut() {
+            let mut events = Vec::new();
+            let was_tls = ftp.tls;
+            ftp.feed(ftp_dir(dir), data, &mut events);
+            self.ftp_fed = Some(dir);
+            if ftp.tls && !was_tls {
+                // AUTH TLS accepted: what follows is TLS (Suricata's
+                // protocol upgrade); the FTP transactions end here.
+                ftp.finish(&mut events);
+                self.proto = Some(AppProto::Tls);
+                self.tls = Some(Box::default());
+            }
+            collect_ftp(&events, ftp, ready);
+        }
         if let Some(smb) = self.smb.as_mut() {
             let mut events = Vec::new();
             smb.feed(smb_dir(dir), data, end, &mut events);
@@ -539,8 +631,46 @@ impl AppState {
         }
     }
 
+    /// The data connections the flow's FTP commands announced since the
+    /// last call.
+    pub fn take_ftp_expectations(&mut self) -> Vec<rampart_app::ftp::FtpExpectation> {
+        self.ftp
+            .as_mut()
+            .map(|f| f.take_expectations())
+            .unwrap_or_default()
+    }
+
+    /// Whether the flow should be looked up among the expected data
+    /// connections: its protocol is unknown and it was not looked up
+    /// before (each flow once, with its first data).
+    pub fn wants_expectation_lookup(&mut self) -> bool {
+        self.proto.is_none() && !std::mem::replace(&mut self.expectation_checked, true)
+    }
+
+    /// The flow is an expected FTP data connection (its first data went
+    /// `dir`).
+    pub fn set_ftp_data(&mut self, dir: Direction) {
+        self.proto = Some(AppProto::FtpData);
+        self.proto_dir = Some(dir);
+        self.undecided = Default::default();
+    }
+
+    /// Keeps bytes of `dir` that came before the protocol was known, up to
+    /// [`MAX_UNDECIDED`] per direction, for a parser that wants them.
+    fn hold_undecided(&mut self, dir: Direction, data: &[u8]) {
+        if self.tried.iter().all(|&t| t) {
+            // Both directions failed detection: nothing will want them.
+            self.undecided = Default::default();
+            return;
+        }
+        if let Some(held) = self.undecided.get_mut(dir.index()) {
+            let room = MAX_UNDECIDED.saturating_sub(held.len());
+            held.extend_from_slice(data.get(..room.min(data.len())).unwrap_or(&[]));
+        }
+    }
+
     /// Feeds one UDP datagram's payload: DNS on port 53, Kerberos on port
-    /// 88, SNMP on ports 161 and 162, once the flow's first datagram went
+    /// 88, SNMP on ports 161 and 162, IKE to or from port 500, once the flow's first datagram went
     /// to that port and probes as the protocol (Suricata's probing
     /// parsers).
     pub fn feed_datagram(
@@ -576,6 +706,9 @@ impl AppState {
                 DNS_PORT if dns::probe(payload) => AppProto::Dns,
                 KRB5_PORT if krb5::probe(payload) => AppProto::Krb5,
                 SNMP_PORT | SNMP_TRAP_PORT if snmp::probe(payload) => AppProto::Snmp,
+                _ if (ports.0 == IKE_PORT || ports.1 == IKE_PORT) && ike::probe(payload) => {
+                    AppProto::Ike
+                }
                 _ => return,
             };
             self.proto = Some(proto);
@@ -583,7 +716,23 @@ impl AppState {
             match proto {
                 AppProto::Dns => self.dns = Some(self.new_dns()),
                 AppProto::Krb5 => self.krb5 = Some(Box::default()),
+                AppProto::Ike => self.ike = Some(Box::new(IkeState::new(IkeConfig::default()))),
                 _ => self.snmp = Some(Box::default()),
+            }
+        }
+        if let Some(ike) = self.ike.as_mut() {
+            let d = match dir {
+                Direction::ToServer => IkeDirection::ToServer,
+                Direction::ToClient => IkeDirection::ToClient,
+            };
+            if let Some(id) = ike.parse(d, payload) {
+                ready.push(ReadyTx {
+                    id,
+                    side: match dir {
+                        Direction::ToServer => TxSide::Request,
+                        Direction::ToClient => TxSide::Response,
+                    },
+                });
             }
         }
         if let Some(dns) = self.dns.as_mut() {
@@ -665,6 +814,8 @@ impl AppState {
             AppProto::Smtp => Some(TxProto::Smtp),
             AppProto::Krb5 => Some(TxProto::Krb5),
             AppProto::Snmp => Some(TxProto::Snmp),
+            AppProto::Ike => Some(TxProto::Ike),
+            AppProto::FtpData => Some(TxProto::FtpData),
         }
     }
 
@@ -697,9 +848,12 @@ impl AppState {
             Some(AppProto::Smtp) => Some("smtp"),
             Some(AppProto::Krb5) => Some("krb5"),
             Some(AppProto::Snmp) => Some("snmp"),
+            Some(AppProto::Ike) => Some("ike"),
+            Some(AppProto::FtpData) => Some("ftp-data"),
             None => {
                 let [ts, tc] = self.tried;
-                let udp_done = self.ip_proto == 17 && (ts || tc);
+                let udp_done =
+                    self.ip_proto == 17 && (ts || tc) && self.dns.is_none() && self.ike.is_none();
                 (udp_done || (ts && tc)).then_some("failed")
             }
         }
@@ -736,6 +890,12 @@ impl AppState {
             self.release_ssh([u64::MAX; 2], None, ready);
         }
         self.release_smb([u64::MAX; 2], None, ready);
+        self.release_ftp([u64::MAX; 2], None, ready);
+        if let Some(ftp) = self.ftp.as_mut() {
+            let mut events = Vec::new();
+            ftp.finish(&mut events);
+            collect_ftp(&events, ftp, ready);
+        }
         if let Some(smb) = self.smb.as_mut() {
             let mut events = Vec::new();
             smb.finish(&mut events);
@@ -752,7 +912,7 @@ impl AppState {
             tls.finish(&mut events);
             let start = ready.len();
             collect_tls(&events, ready);
-            if self.smtp.is_some() {
+            if self.smtp.is_some() || self.ftp.is_some() {
                 mark_starttls(ready, start);
             }
         }
@@ -878,6 +1038,46 @@ impl AppState {
             };
             (r, if fed == Some(data_dir) { end } else { 0 })
         }));
+    }
+
+    /// Moves the FTP transaction sides of `ready` into the queue waiting
+    /// for their data to be acknowledged (Suricata's IDS timing, as for
+    /// HTTP): a command's side waits for the server's acknowledgement and
+    /// a to-server packet, a reply's for the client's and a to-client
+    /// packet. Sides readied by the other direction's data (the replies
+    /// a parse error ends) wait for a packet of their way only; TLS after
+    /// `AUTH TLS` is inspected at once, as TLS is.
+    pub fn defer_ftp(&mut self, ready: &mut Vec<ReadyTx>, end: u64) {
+        if self.ftp.is_none() {
+            return;
+        }
+        let fed = self.ftp_fed;
+        let mut tls = Vec::new();
+        for r in ready.drain(..) {
+            if r.id & STARTTLS_TLS != 0 {
+                tls.push(r);
+                continue;
+            }
+            let data_dir = match r.side {
+                TxSide::Request => Direction::ToServer,
+                TxSide::Response => Direction::ToClient,
+            };
+            self.ftp_queue
+                .push((r, if fed == Some(data_dir) { end } else { 0 }));
+        }
+        *ready = tls;
+    }
+
+    /// Whether FTP transaction sides wait in the queue.
+    pub fn ftp_pending(&self) -> bool {
+        !self.ftp_queue.is_empty()
+    }
+
+    /// Appends to `out`, in order, the queued FTP sides whose data the
+    /// peer acknowledged (`acked`, by [`Direction::index`]) and that
+    /// travel `dir` (every direction when `None`).
+    pub fn release_ftp(&mut self, acked: [u64; 2], dir: Option<Direction>, out: &mut Vec<ReadyTx>) {
+        release_acked_sides(&mut self.ftp_queue, acked, dir, out);
     }
 
     /// Whether SMB transaction sides wait in the queue.
@@ -1014,6 +1214,7 @@ impl AppState {
             || self.http_pending()
             || self.smtp_pending()
             || self.krb5_pending()
+            || self.ftp_pending()
     }
 
     /// Releases, into `out`, the queued sides of every protocol that the
@@ -1041,6 +1242,9 @@ impl AppState {
         if self.krb5_pending() {
             self.release_krb5(acked, dir, out);
         }
+        if self.ftp_pending() {
+            self.release_ftp(acked, dir, out);
+        }
     }
 
     /// Queues the sides of `ready` that wait for their data (up to stream
@@ -1052,6 +1256,7 @@ impl AppState {
         self.defer_smtp(ready, end);
         self.defer_smb(ready, end);
         self.defer_krb5(ready, end);
+        self.defer_ftp(ready, end);
     }
 
     /// Whether SSH stages wait in the queue.
@@ -1161,6 +1366,29 @@ impl AppState {
 
     /// The view of a ready transaction side, while the parser holds it.
     pub fn view(&self, r: &ReadyTx) -> Option<AppTxView<'_>> {
+        if let Some(ike) = self.ike.as_ref() {
+            return ike.transaction(r.id).map(|tx| {
+                AppTxView::Ike(IkeTxView {
+                    state: ike,
+                    tx,
+                    side: r.side,
+                })
+            });
+        }
+        // An FTP flow's own transactions (after AUTH TLS, TLS stages are
+        // marked with STARTTLS_TLS).
+        if let Some(ftp) = self.ftp.as_ref() {
+            if r.id & STARTTLS_TLS == 0 {
+                return ftp.transaction(r.id & !FTP_LATE).map(|tx| {
+                    AppTxView::Ftp(FtpTxView {
+                        tx,
+                        side: r.side,
+                        client_v4: self.client_v4,
+                        late: r.id & FTP_LATE != 0,
+                    })
+                });
+            }
+        }
         // An SMTP flow's own transactions (after STARTTLS, TLS stages are
         // marked with STARTTLS_TLS).
         if let Some(smtp) = self.smtp.as_ref() {
@@ -1297,6 +1525,14 @@ impl AppState {
         if let Some(smb) = self.smb.as_mut() {
             let first_queued = self.smb_queue.iter().map(|(r, _)| r.id).min();
             smb.remove_completed_before(first_queued.unwrap_or(u64::MAX));
+        }
+        if let Some(ike) = self.ike.as_mut() {
+            // Each message is inspected once, when it comes.
+            ike.remove_before(u64::MAX);
+        }
+        if let Some(ftp) = self.ftp.as_mut() {
+            let queue = &self.ftp_queue;
+            ftp.remove_finished(|id| queue.iter().any(|(r, _)| r.id & !FTP_LATE == id));
         }
     }
 }
@@ -1610,6 +1846,236 @@ impl TxBuffers for SnmpTxView<'_> {
 
     fn has_event(&self, name: &str) -> bool {
         self.tx.has_event(name)
+    }
+}
+
+/// An IKE message, as the rule engine's buffers: `ike.init_spi` and
+/// `ike.resp_spi` as 16 hex digits, `ike.vendor` one instance per IKEv1
+/// vendor id (hex), `ike.key_exchange_payload` and `ike.nonce_payload`
+/// the IKEv1 payloads' data.
+pub struct IkeTxView<'a> {
+    /// The flow's IKE state (what the exchange chose so far).
+    pub state: &'a IkeState,
+    /// The message.
+    pub tx: &'a IkeTransaction,
+    /// Its direction as a side.
+    pub side: TxSide,
+}
+
+impl TxBuffers for IkeTxView<'_> {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        self.get_multi(buffer, 0)
+    }
+
+    fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
+        let v1 = self.tx.version.0 == 1;
+        match buffer {
+            Buffer::IkeInitSpi if index == 0 => {
+                Some(Cow::Owned(self.tx.init_spi_hex().into_bytes()))
+            }
+            Buffer::IkeRespSpi if index == 0 => {
+                Some(Cow::Owned(self.tx.resp_spi_hex().into_bytes()))
+            }
+            Buffer::IkeVendor if v1 => self
+                .tx
+                .v1_vendor_ids
+                .get(index)
+                .map(|v| Cow::Borrowed(v.as_bytes())),
+            Buffer::IkeKeyExchangePayload if v1 && index == 0 => {
+                non_empty(&self.tx.v1_key_exchange)
+            }
+            Buffer::IkeNoncePayload if v1 && index == 0 => non_empty(&self.tx.v1_nonce),
+            _ => None,
+        }
+    }
+
+    fn proto(&self) -> TxProto {
+        TxProto::Ike
+    }
+
+    fn ip_proto(&self) -> u8 {
+        17
+    }
+
+    fn value(&self, field: TxValue) -> Option<u32> {
+        let v1 = self.tx.version.0 == 1;
+        let len = |b: &[u8]| {
+            (v1 && !b.is_empty())
+                .then(|| u32::try_from(b.len()).ok())
+                .flatten()
+        };
+        match field {
+            TxValue::IkeExchType => Some(u32::from(self.tx.exchange_type)),
+            TxValue::IkeKeyExchangeLength => len(&self.tx.v1_key_exchange),
+            TxValue::IkeNonceLength => len(&self.tx.v1_nonce),
+            _ => None,
+        }
+    }
+
+    fn has_event(&self, name: &str) -> bool {
+        self.tx.has_event(name)
+    }
+
+    fn ike_sa_attribute(&self, name: &str) -> Option<u32> {
+        self.tx.sa_attribute(name)
+    }
+}
+
+fn ftp_dir(dir: Direction) -> FtpDirection {
+    match dir {
+        Direction::ToServer => FtpDirection::ToServer,
+        Direction::ToClient => FtpDirection::ToClient,
+    }
+}
+
+/// Marks the [`ReadyTx::id`] of an FTP request side inspected again once
+/// its transaction ended, for the signatures that depend on the reply
+/// (`ftp.mode`): Suricata keeps inspecting a transaction's request side
+/// on later to-server packets until the transaction is complete.
+const FTP_LATE: u64 = 1 << 60;
+
+fn collect_ftp(events: &[FtpEvent], ftp: &FtpSession, ready: &mut Vec<ReadyTx>) {
+    for e in events {
+        match *e {
+            FtpEvent::Request(id) => ready.push(ReadyTx {
+                id,
+                side: TxSide::Request,
+            }),
+            FtpEvent::Response(id) => {
+                ready.push(ReadyTx {
+                    id,
+                    side: TxSide::Response,
+                });
+                if ftp.transaction(id).is_some_and(|t| !t.request.is_empty()) {
+                    ready.push(ReadyTx {
+                        id: id | FTP_LATE,
+                        side: TxSide::Request,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Whether a signature's result depends on an FTP transaction's reply
+/// though it inspects the request side (`ftp.mode`).
+fn ftp_reply_dependent(app: &AppInspect) -> bool {
+    app.checks.iter().any(|c| matches!(c, AppCheck::FtpMode(_)))
+}
+
+/// An FTP transaction, as the rule engine's buffers: `ftp.command` and
+/// `ftp.command_data` from the command line, `ftp.reply` and
+/// `ftp.completion_code` one instance per reply line; events of the
+/// command on the request side, all of them on the response side.
+pub struct FtpTxView<'a> {
+    /// The transaction.
+    pub tx: &'a FtpTransaction,
+    /// The side inspected.
+    pub side: TxSide,
+    /// The control connection's client (IPv4, big-endian), for
+    /// `ftpbounce`.
+    pub client_v4: Option<u32>,
+    /// The request side inspected again once the transaction ended: only
+    /// for the signatures that depend on the reply.
+    pub late: bool,
+}
+
+impl FtpTxView<'_> {
+    /// The bytes that carried the inspected side, near enough: the
+    /// command line, or the reply lines, each with its CRLF. Raw content
+    /// in an FTP rule (`content:"PORT"; ftpbounce;`) is matched on it.
+    pub fn raw_message(&self) -> Vec<u8> {
+        let mut v = Vec::new();
+        match self.side {
+            TxSide::Request => {
+                v.extend_from_slice(&self.tx.request);
+                v.extend_from_slice(b"\r\n");
+            }
+            TxSide::Response => {
+                for r in &self.tx.replies {
+                    v.extend_from_slice(&r.line);
+                    v.extend_from_slice(b"\r\n");
+                }
+            }
+        }
+        v
+    }
+
+    fn ftp_bounce(&self) -> bool {
+        self.client_v4.is_some_and(|c| self.tx.is_bounce(c))
+    }
+}
+
+impl TxBuffers for FtpTxView<'_> {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        self.get_multi(buffer, 0)
+    }
+
+    fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
+        match buffer {
+            Buffer::FtpCommand if index == 0 => {
+                self.tx.command.map(|c| Cow::Borrowed(c.name().as_bytes()))
+            }
+            Buffer::FtpCommandData if index == 0 => self.tx.command_data().map(Cow::Borrowed),
+            Buffer::FtpReply => self
+                .tx
+                .reply_parts()
+                .nth(index)
+                .map(|(_, text)| Cow::Borrowed(text)),
+            Buffer::FtpCompletionCode => self
+                .tx
+                .reply_parts()
+                .filter_map(|(code, _)| code)
+                .nth(index)
+                .map(Cow::Borrowed),
+            _ => None,
+        }
+    }
+
+    fn proto(&self) -> TxProto {
+        TxProto::Ftp
+    }
+
+    fn has_event(&self, name: &str) -> bool {
+        match self.side {
+            TxSide::Request => self
+                .tx
+                .request_anomalies
+                .iter()
+                .any(|a| a.event_name() == name),
+            TxSide::Response => self.tx.has_event(name),
+        }
+    }
+
+    fn has_late_event(&self, name: &str) -> bool {
+        self.tx
+            .response_anomalies
+            .iter()
+            .any(|a| a.event_name() == name)
+    }
+
+    fn ftp_bounce(&self) -> bool {
+        FtpTxView::ftp_bounce(self)
+    }
+
+    fn value(&self, field: TxValue) -> Option<u32> {
+        match field {
+            TxValue::FtpMode if self.tx.command.is_some() && self.tx.dyn_port.is_some() => {
+                Some(u32::from(self.tx.active))
+            }
+            TxValue::FtpReplyReceived if self.tx.command.is_some() => Some(u32::from(self.tx.done)),
+            _ => None,
+        }
+    }
+
+    /// A request side is inspected twice: when the command is read (for
+    /// every signature but the reply-dependent ones) and once the
+    /// transaction ended (for those only).
+    fn wants(&self, app: &AppInspect) -> bool {
+        match self.side {
+            TxSide::Request => self.late == ftp_reply_dependent(app),
+            TxSide::Response => true,
+        }
     }
 }
 

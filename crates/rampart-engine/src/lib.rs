@@ -8,6 +8,7 @@
 //! sequence always produces the same events (which the tests rely on).
 
 pub mod app_layer;
+pub mod expect;
 pub mod pipeline;
 pub mod raw_stream;
 pub mod stats;

@@ -152,6 +152,8 @@ struct Detection {
     /// Inline (IPS) deployment: application-layer data is parsed and
     /// inspected as it arrives, not once acknowledged.
     inline: bool,
+    /// FTP data connections announced on control connections.
+    expectations: crate::expect::Expectations,
 }
 
 /// Reassembled TCP data handed to consumers.
@@ -275,6 +277,7 @@ impl Pipeline {
                 verdict: PacketVerdict::Accept,
                 generation: 0,
                 inline: config.inline,
+                expectations: Default::default(),
             }),
             last_expire_ns: 0,
             now_ns: 0,
@@ -337,6 +340,7 @@ impl Pipeline {
                     verdict: PacketVerdict::Accept,
                     generation: 1,
                     inline: self.config.inline,
+                    expectations: Default::default(),
                 })
             }
         }
@@ -955,12 +959,17 @@ fn inspect_transactions(
             rampart_detect::TxSide::Request => Direction::ToServer,
             rampart_detect::TxSide::Response => Direction::ToClient,
         };
-        // HTTP rules' raw content looks at the message itself.
+        // HTTP and FTP rules' raw content looks at the message itself.
         let raw_http;
+        let raw_ftp;
         let payload = match (&view, packet) {
             (AppTxView::Http(v), _) if det.engine.has_mixed_http() => {
                 raw_http = || v.raw_message();
                 rampart_detect::TxPayload::Build(&raw_http)
+            }
+            (AppTxView::Ftp(v), _) => {
+                raw_ftp = || v.raw_message();
+                rampart_detect::TxPayload::Build(&raw_ftp)
             }
             (_, Some(bytes)) => rampart_detect::TxPayload::Bytes(bytes),
             (_, None) => rampart_detect::TxPayload::None,
@@ -1047,8 +1056,27 @@ fn deliver(
                 let ports = (flow.key.src_port, flow.key.dst_port);
                 state.app.ssh_hassh = det.engine.uses_ssh_hassh();
                 state.app.dns_pdu = det.engine.uses_dns_pdu();
+                state.app.client_v4 = match flow.key.src {
+                    std::net::IpAddr::V4(a) => Some(u32::from(a)),
+                    std::net::IpAddr::V6(_) => None,
+                };
                 let end = offset + data.len() as u64;
                 state.app.feed(direction, data, ports, end, &mut ready);
+                // FTP data connections: announced by a control connection,
+                // recognised when their first data comes.
+                let now = ts.as_nanos();
+                for x in state.app.take_ftp_expectations() {
+                    det.expectations
+                        .add(flow.key.src, flow.key.dst, x.port, now);
+                }
+                if !det.expectations.is_empty()
+                    && state.app.wants_expectation_lookup()
+                    && det
+                        .expectations
+                        .take(flow.key.src, flow.key.dst, flow.key.dst_port, now)
+                {
+                    state.app.set_ftp_data(direction);
+                }
                 // SSH stages and DCERPC, HTTP, SMTP and SMB transaction
                 // sides wait for their data to be acknowledged (Suricata's
                 // IDS timing), except inline.

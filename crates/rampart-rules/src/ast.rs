@@ -365,6 +365,28 @@ pub enum MatchKind {
     DceOpnum(Vec<(u16, u16)>),
     /// `ftpbounce`.
     Ftpbounce,
+    /// `ftp.mode:active|passive` (Suricata 8): the data connection mode
+    /// a transaction announced.
+    FtpMode {
+        /// `active` (else `passive`).
+        active: bool,
+    },
+    /// `ftp.reply_received:yes|no` (Suricata 8): whether a transaction
+    /// got its final reply.
+    FtpReplyReceived(bool),
+    /// `ike.exchtype`: the IKE exchange type.
+    IkeExchType(NumCmp<u8>),
+    /// `ike.chosen_sa_attribute:name=value`.
+    IkeChosenSaAttribute {
+        /// The attribute (`alg_enc`, `alg_hash`, `sa_life_duration`, ...).
+        name: String,
+        /// Its value.
+        value: u32,
+    },
+    /// `ike.key_exchange_payload_length`.
+    IkeKeyExchangePayloadLength(NumCmp<u32>),
+    /// `ike.nonce_payload_length`.
+    IkeNoncePayloadLength(NumCmp<u32>),
 }
 
 impl MatchKind {
@@ -422,6 +444,12 @@ impl MatchKind {
             MatchKind::DceIface(_) => "dcerpc.iface",
             MatchKind::DceOpnum(_) => "dcerpc.opnum",
             MatchKind::Ftpbounce => "ftpbounce",
+            MatchKind::FtpMode { .. } => "ftp.mode",
+            MatchKind::FtpReplyReceived(_) => "ftp.reply_received",
+            MatchKind::IkeExchType(_) => "ike.exchtype",
+            MatchKind::IkeChosenSaAttribute { .. } => "ike.chosen_sa_attribute",
+            MatchKind::IkeKeyExchangePayloadLength(_) => "ike.key_exchange_payload_length",
+            MatchKind::IkeNoncePayloadLength(_) => "ike.nonce_payload_length",
         }
     }
 }

@@ -288,6 +288,14 @@ buffers! {
     IkeKeyExchangePayload => "ike.key_exchange_payload", proto Ike;
     /// IKE nonce payload.
     IkeNoncePayload => "ike.nonce_payload", proto Ike;
+    /// FTP command name of a request (Suricata 8).
+    FtpCommand => "ftp.command", proto Ftp;
+    /// FTP command argument (Suricata 8).
+    FtpCommandData => "ftp.command_data", proto Ftp;
+    /// FTP reply texts, one instance per reply line (Suricata 8).
+    FtpReply => "ftp.reply", proto Ftp;
+    /// FTP completion codes, one instance per reply line (Suricata 8).
+    FtpCompletionCode => "ftp.completion_code", proto Ftp;
     /// RFB desktop name.
     RfbName => "rfb.name", proto Rfb;
     /// SMTP HELO (Suricata 8).

@@ -1579,3 +1579,240 @@ alert snmp any any -> any any (msg:"malformed"; app-layer-event:snmp.malformed_d
     assert_eq!(alert["snmp"]["community"], "[R0_C@cti!]");
     assert_eq!(alert["app_proto"], "snmp");
 }
+
+/// An FTP session whose greeting does not name FTP (detection by `USER`),
+/// with a bouncing `PORT`, a passive `RETR` and a reply over the line
+/// limit. Counts of the Suricata 7 keywords (`ftpbounce`,
+/// `app-layer-event:ftp.*`) and the `ftp` records were checked against
+/// Suricata 7.0.10 on the same capture; the Suricata 8 keywords follow
+/// its documentation.
+#[test]
+fn ftp_transactions_keywords_and_records() {
+    let dir = scratch("ftp");
+    let pcap = dir.join("ftp.pcap");
+    let mut long = b"215 ".to_vec();
+    long.extend(std::iter::repeat_n(b'A', 5000));
+    long.extend_from_slice(b"\r\n");
+    let frames = TcpConversation::new(
+        "192.168.1.10:41030".parse().unwrap(),
+        "203.0.113.5:21".parse().unwrap(),
+    )
+    .server_sends(b"220 ProFTPD ready\r\n")
+    .client_sends(b"USER anonymous\r\n")
+    .server_sends(b"331 Password required\r\n")
+    .client_sends(b"PASS guest\r\n")
+    .server_sends(b"230 Logged in\r\n")
+    .client_sends(b"PORT 10,9,8,7,4,1\r\n")
+    .server_sends(b"200 PORT ok\r\n")
+    .client_sends(b"PASV\r\n")
+    .server_sends(b"227 Entering Passive Mode (203,0,113,5,195,80).\r\n")
+    .client_sends(b"RETR secret.txt\r\n")
+    .server_sends(b"150 Opening\r\n")
+    .server_sends(b"226 Done\r\n")
+    .client_sends(b"SYST\r\n")
+    .server_sends(&long)
+    .client_sends(b"QUIT\r\n")
+    .server_sends(b"221 Bye\r\n")
+    .build()
+    .unwrap();
+    write_frames(&pcap, &frames);
+    let rules = r#"
+alert ftp any any -> any any (msg:"command"; ftp.command; content:"RETR"; sid:1;)
+alert ftp any any -> any any (msg:"command data"; ftp.command_data; content:"secret"; sid:2;)
+alert tcp any any -> any 21 (msg:"bounce"; flow:to_server,established; content:"PORT"; nocase; ftpbounce; pcre:"/^PORT/smi"; sid:3;)
+alert ftp any any -> any any (msg:"long reply"; flow:to_client; app-layer-event:ftp.response_command_too_long; sid:4;)
+alert ftp any any -> any any (msg:"passive"; ftp.mode:passive; sid:5;)
+alert ftp any any -> any any (msg:"code"; ftp.completion_code; content:"226"; sid:6;)
+alert ftp any any -> any any (msg:"unanswered"; ftp.reply_received:no; sid:7;)
+alert ftp any any -> any any (msg:"long command"; flow:to_server; app-layer-event:ftp.request_command_too_long; sid:8;)
+"#;
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = alert_counts(&recs);
+    let expected: HashMap<u64, usize> = [(1, 1), (2, 1), (3, 1), (4, 1), (5, 2), (6, 1)]
+        .into_iter()
+        .collect();
+    assert_eq!(counts, expected);
+    let ftp: Vec<&Value> = recs.iter().filter(|r| r["event_type"] == "ftp").collect();
+    let commands: Vec<&str> = ftp
+        .iter()
+        .map(|r| r["ftp"]["command"].as_str().unwrap_or("-"))
+        .collect();
+    assert_eq!(
+        commands,
+        ["-", "USER", "PASS", "PORT", "PASV", "RETR", "SYST", "QUIT"]
+    );
+    assert_eq!(ftp[0]["ftp"]["completion_code"][0], "220");
+    assert_eq!(ftp[3]["ftp"]["mode"], "active");
+    assert_eq!(ftp[3]["ftp"]["dynamic_port"], 1025);
+    assert_eq!(ftp[4]["ftp"]["dynamic_port"], 50000);
+    assert_eq!(ftp[5]["ftp"]["completion_code"][1], "226");
+    assert_eq!(ftp[6]["ftp"]["reply_truncated"], true);
+    assert_eq!(ftp[6]["ftp"]["reply"][0].as_str().unwrap().len(), 4092);
+    let anomalies: Vec<&Value> = recs
+        .iter()
+        .filter(|r| r["event_type"] == "anomaly")
+        .collect();
+    assert_eq!(anomalies.len(), 1);
+    assert_eq!(
+        anomalies[0]["anomaly"]["event"],
+        "response_command_too_long"
+    );
+    assert_eq!(anomalies[0]["tx_id"], 6);
+}
+
+/// An IKEv2 IKE_SA_INIT request proposing Diffie-Hellman group 2 (weak)
+/// to UDP port 500; alerts and the `ike` record as Suricata 7.0.10 gives
+/// them for the same datagram.
+#[test]
+fn ike_weak_dh_keywords_and_record() {
+    let dir = scratch("ike");
+    let pcap = dir.join("ike.pcap");
+    // SA: one IKE proposal of AES-CBC-256, PRF SHA2-256, SHA2-256-128,
+    // DH group 2.
+    let mut transforms = Vec::new();
+    let items: [(u8, u16, &[u8]); 4] = [
+        (1, 12, &[0x80, 14, 1, 0]),
+        (2, 5, &[]),
+        (3, 12, &[]),
+        (4, 2, &[]),
+    ];
+    for (i, (ty, id, attr)) in items.iter().enumerate() {
+        transforms.push(if i == items.len() - 1 { 0 } else { 3 });
+        transforms.push(0);
+        transforms.extend_from_slice(&(8 + attr.len() as u16).to_be_bytes());
+        transforms.extend_from_slice(&[*ty, 0]);
+        transforms.extend_from_slice(&id.to_be_bytes());
+        transforms.extend_from_slice(attr);
+    }
+    let mut prop = vec![0, 0];
+    prop.extend_from_slice(&(8 + transforms.len() as u16).to_be_bytes());
+    prop.extend_from_slice(&[1, 1, 0, 4]);
+    prop.extend_from_slice(&transforms);
+    let mut body = vec![34, 0, 0, 12];
+    body.extend_from_slice(&[0xbb; 8]);
+    body.extend_from_slice(&[33, 0, 0, 16, 0, 2, 0, 0]);
+    body.extend_from_slice(&[0xaa; 8]);
+    body.extend_from_slice(&[0, 0]);
+    body.extend_from_slice(&(4 + prop.len() as u16).to_be_bytes());
+    body.extend_from_slice(&prop);
+    let mut msg = 0x61d3693ce12af528u64.to_be_bytes().to_vec();
+    msg.extend_from_slice(&[0; 8]);
+    msg.extend_from_slice(&[40, 0x20, 34, 0x08, 0, 0, 0, 0]);
+    msg.extend_from_slice(&((28 + body.len()) as u32).to_be_bytes());
+    msg.extend_from_slice(&body);
+    let frame = PacketBuilder::new()
+        .ipv4([10, 0, 0, 1], [10, 0, 0, 2])
+        .udp(500, 500)
+        .payload(&msg)
+        .build()
+        .unwrap();
+    write_frames(&pcap, &[(Timestamp::from_nanos(1_000_000_000), frame)]);
+    let rules = r#"
+alert ikev2 any any -> any any (msg:"weak dh"; flow:to_server; app-layer-event:ikev2.weak_crypto_dh; sid:1;)
+alert ike any any -> any any (msg:"spi"; ike.init_spi; content:"61d3693ce12af528"; sid:2;)
+alert ike any any -> any any (msg:"exchange"; ike.exchtype:34; sid:3;)
+alert ike any any -> any any (msg:"no weak prf"; app-layer-event:ike.weak_crypto_prf; sid:4;)
+alert ike any any -> any any (msg:"raw"; content:"|22 08|"; sid:5;)
+"#;
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = alert_counts(&recs);
+    let expected: HashMap<u64, usize> = [(1, 1), (2, 1), (3, 1), (5, 1)].into_iter().collect();
+    assert_eq!(counts, expected);
+    let ike: Vec<&Value> = recs.iter().filter(|r| r["event_type"] == "ike").collect();
+    assert_eq!(ike.len(), 1);
+    let o = &ike[0]["ike"];
+    assert_eq!(o["init_spi"], "61d3693ce12af528");
+    assert_eq!(o["role"], "initiator");
+    assert_eq!(
+        o["payload"],
+        serde_json::json!([
+            "Nonce",
+            "KeyExchange",
+            "SecurityAssociation",
+            "NoNextPayload"
+        ])
+    );
+    assert!(ike[0].get("tx_id").is_none());
+    let weak = recs
+        .iter()
+        .find(|r| r["alert"]["signature_id"] == 1)
+        .unwrap();
+    assert_eq!(weak["app_proto"], "ike");
+    assert_eq!(weak["ike"]["exchange_type"], 34);
+}
+
+/// A passive `RETR` announces the data connection: the next flow between
+/// the two hosts to the announced port is `ftp-data` (Suricata's
+/// expectation), whatever its bytes; another port is not. Checked against
+/// Suricata 7.0.10 on the same capture.
+#[test]
+fn ftp_data_connections_follow_their_control_connection() {
+    use rampart_packet::craft::Close;
+    let dir = scratch("ftp-data");
+    let pcap = dir.join("ftp-data.pcap");
+    let mut frames = TcpConversation::new(
+        "192.168.1.10:41040".parse().unwrap(),
+        "203.0.113.5:21".parse().unwrap(),
+    )
+    .server_sends(b"220 (vsFTPd 3.0.3)\r\n")
+    .client_sends(b"USER anonymous\r\n")
+    .server_sends(b"331 Password required\r\n")
+    .client_sends(b"PASS guest\r\n")
+    .server_sends(b"230 Logged in\r\n")
+    .client_sends(b"PASV\r\n")
+    .server_sends(b"227 Entering Passive Mode (203,0,113,5,195,80).\r\n")
+    .client_sends(b"RETR payload.vbs\r\n")
+    .server_sends(b"150 Opening BINARY mode data connection\r\n")
+    .close(Close::None)
+    .build()
+    .unwrap();
+    let data = TcpConversation::new(
+        "192.168.1.10:41041".parse().unwrap(),
+        "203.0.113.5:50000".parse().unwrap(),
+    )
+    .server_sends(b"Set s = CreateObject(\"WScript.Shell\")\r\n")
+    .start(Timestamp::from_nanos(5_000_000_000))
+    .build()
+    .unwrap();
+    let other = TcpConversation::new(
+        "192.168.1.10:41042".parse().unwrap(),
+        "203.0.113.5:50001".parse().unwrap(),
+    )
+    .server_sends(b"Set s = CreateObject(\"WScript.Shell\")\r\n")
+    .start(Timestamp::from_nanos(6_000_000_000))
+    .build()
+    .unwrap();
+    frames.extend(data);
+    frames.extend(other);
+    write_frames(&pcap, &frames);
+    let rules = r#"
+alert ftp-data any any -> any any (msg:"data"; flow:established,to_client; content:"WScript.Shell"; sid:1;)
+alert tcp any any -> any any (msg:"any"; flow:established,to_client; content:"WScript.Shell"; sid:2;)
+alert tcp any any -> any any (msg:"proto"; app-layer-protocol:ftp-data; sid:3;)
+"#;
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = alert_counts(&recs);
+    let expected: HashMap<u64, usize> = [(1, 1), (2, 2), (3, 1)].into_iter().collect();
+    assert_eq!(counts, expected);
+    let data_alert = recs
+        .iter()
+        .find(|r| r["alert"]["signature_id"] == 1)
+        .unwrap();
+    assert_eq!(data_alert["dest_port"], 41041);
+    assert_eq!(data_alert["app_proto"], "ftp-data");
+}

@@ -102,12 +102,6 @@ const UNSUPPORTED: &[&str] = &[
     "domain",
     "tld",
     "ftpdata_command",
-    "ftp.completion_code",
-    "ftp.reply",
-    "ftp.reply_received",
-    "ftp.mode",
-    "ftp.command",
-    "ftp.command_data",
     "ftp.dynamic_port",
     "modbus",
     "dnp3_func",
@@ -126,6 +120,10 @@ const UNSUPPORTED: &[&str] = &[
     "ike.chosen_sa_attribute",
     "ike.key_exchange_payload_length",
     "ike.nonce_payload_length",
+    "snmp.version",
+    "snmp.pdu_type",
+    "snmp.trap_oid",
+    "snmp.trap_address",
     "ssh.protoversion",
     "ssh.softwareversion",
     "nfs_procedure",
@@ -1031,7 +1029,14 @@ impl<'t> Builder<'t> {
                 | MatchKind::SnmpVersion(_)
                 | MatchKind::SnmpPduType(_)
                 | MatchKind::Filesize(_)
-                | MatchKind::FileMd5 { .. } => return Some(m.keyword()),
+                | MatchKind::FileMd5 { .. }
+                | MatchKind::Ftpbounce
+                | MatchKind::FtpMode { .. }
+                | MatchKind::FtpReplyReceived(_)
+                | MatchKind::IkeExchType(_)
+                | MatchKind::IkeChosenSaAttribute { .. }
+                | MatchKind::IkeKeyExchangePayloadLength(_)
+                | MatchKind::IkeNoncePayloadLength(_) => return Some(m.keyword()),
                 _ => {}
             }
             let b = m.buffer()?.buffer;

@@ -533,6 +533,48 @@ impl Builder<'_> {
                 no_value(name, value)?;
                 MatchKind::Ftpbounce
             }
+            "ftp.mode" => MatchKind::FtpMode {
+                active: match need(name, value)?.trim() {
+                    "active" => true,
+                    "passive" => false,
+                    other => {
+                        return Err(invalid(format!(
+                            "{name}: expected active or passive, got {other:?}"
+                        )))
+                    }
+                },
+            },
+            "ftp.reply_received" => MatchKind::FtpReplyReceived(match need(name, value)?.trim() {
+                "yes" | "on" => true,
+                "no" | "off" => false,
+                other => {
+                    return Err(invalid(format!(
+                        "{name}: expected yes, on, no or off, got {other:?}"
+                    )))
+                }
+            }),
+            "ike.exchtype" => MatchKind::IkeExchType(parse_cmp(need(name, value)?, name)?),
+            "ike.key_exchange_payload_length" => {
+                MatchKind::IkeKeyExchangePayloadLength(parse_cmp(need(name, value)?, name)?)
+            }
+            "ike.nonce_payload_length" => {
+                MatchKind::IkeNoncePayloadLength(parse_cmp(need(name, value)?, name)?)
+            }
+            "ike.chosen_sa_attribute" => {
+                let v = need(name, value)?;
+                let (attr, n) = v
+                    .split_once('=')
+                    .ok_or_else(|| invalid(format!("{name}: expected NAME=VALUE, got {v:?}")))?;
+                let attr = attr.trim();
+                if attr.is_empty() || !attr.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
+                {
+                    return Err(invalid(format!("{name}: invalid attribute name {attr:?}")));
+                }
+                MatchKind::IkeChosenSaAttribute {
+                    name: attr.to_string(),
+                    value: parse_int(n.trim(), name)?,
+                }
+            }
             _ => return Ok(None),
         }))
     }

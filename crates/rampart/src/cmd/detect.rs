@@ -65,13 +65,13 @@ pub struct DetectArgs {
     #[arg(long)]
     pub no_progress: bool,
     /// EVE record types to write, comma-separated (Suricata's eve-log
-    /// `types`): alert, http, dns, tls, ssh, dcerpc, smtp, files, krb5, snmp. Fewer types,
-    /// less output work.
+    /// `types`): alert, http, dns, tls, ssh, dcerpc, smtp, ftp, ike,
+    /// files, krb5, snmp, anomaly. Fewer types, less output work.
     #[arg(
         long = "eve-types",
         value_name = "LIST",
         value_delimiter = ',',
-        default_value = "alert,http,dns,tls,ssh,dcerpc,smtp,files,krb5,snmp"
+        default_value = "alert,http,dns,tls,ssh,dcerpc,smtp,ftp,ike,files,krb5,snmp,anomaly"
     )]
     pub eve_types: Vec<EveType>,
     #[command(flatten)]
@@ -95,12 +95,19 @@ pub enum EveType {
     Dcerpc,
     /// One record per SMTP transaction.
     Smtp,
+    /// One record per FTP transaction (a command and its replies).
+    Ftp,
+    /// One record per IKE message.
+    Ike,
     /// `fileinfo` records: one per SMTP attachment.
     Files,
     /// One record per Kerberos message.
     Krb5,
     /// One record per SNMP message.
     Snmp,
+    /// `anomaly` records for application-layer events (FTP and IKE so far), as
+    /// Suricata's anomaly log writes them.
+    Anomaly,
 }
 
 struct DetectSink<'a> {
@@ -173,6 +180,51 @@ impl PipelineSink for DetectSink<'_> {
                 }
                 if self.types.contains(&EveType::Smtp) {
                     let rec = eve::smtp_record(ts, flow, v.session, v.tx, self.packets);
+                    self.write(&rec);
+                }
+            }
+            AppTxView::Ike(v) => {
+                if self.types.contains(&EveType::Anomaly) {
+                    for a in &v.tx.anomalies {
+                        let rec = eve::applayer_anomaly_record(
+                            ts,
+                            flow,
+                            "ike",
+                            Some(v.tx.id),
+                            a.event_name(),
+                            self.packets,
+                        );
+                        self.write(&rec);
+                    }
+                }
+                if self.types.contains(&EveType::Ike) {
+                    let rec = eve::ike_record(ts, flow, v.state, v.tx, self.packets);
+                    self.write(&rec);
+                }
+            }
+            AppTxView::Ftp(v) => {
+                // Each event once: the command's with the request side,
+                // the replies' with the response side.
+                if self.types.contains(&EveType::Anomaly) && !v.late {
+                    let events = match side {
+                        TxSide::Request => &v.tx.request_anomalies,
+                        TxSide::Response => &v.tx.response_anomalies,
+                    };
+                    for a in events {
+                        let rec = eve::applayer_anomaly_record(
+                            ts,
+                            flow,
+                            "ftp",
+                            Some(v.tx.id),
+                            a.event_name(),
+                            self.packets,
+                        );
+                        self.write(&rec);
+                    }
+                }
+                // One record per transaction, once answered (or over).
+                if side == TxSide::Response && self.types.contains(&EveType::Ftp) {
+                    let rec = eve::ftp_record(ts, flow, v.tx, self.packets);
                     self.write(&rec);
                 }
             }

@@ -265,6 +265,10 @@ fn alert_app_object(tx: &AppTxView<'_>) -> Option<(&'static str, Value)> {
         // the record's object, as here.
         AppTxView::Krb5(v) => Some(("krb5", krb5_object(v.tx))),
         AppTxView::Snmp(v) => Some(("snmp", snmp_object(v.tx))),
+        // Suricata 7 logs no `ftp` object with alerts; Suricata 8 does
+        // (its rules filter on it), and it costs nothing to carry.
+        AppTxView::Ftp(v) => Some(("ftp", ftp_object(v.tx, true))),
+        AppTxView::Ike(v) => Some(("ike", ike_object(v.state, v.tx))),
         AppTxView::Dns(v) => {
             let m = v.message()?;
             let mut dns = Map::new();
@@ -1177,6 +1181,253 @@ pub fn snmp_record(
     let to_server = tx.direction == rampart_app::snmp::SnmpDirection::ToServer;
     let mut rec = app_head_packet(ts, flow, "snmp", pcap_cnt, to_server);
     rec.insert("snmp".into(), snmp_object(tx));
+    Value::Object(rec)
+}
+
+/// The `ftp` object of an FTP transaction, in Suricata's field order:
+/// `command` (absent for a reply without one), `command_data` and
+/// `command_truncated` when the line had more than the command's name,
+/// `completion_code` and `reply` per reply line (a line starting with
+/// three digits gives its code and the text from its fifth byte),
+/// `dynamic_port`, `mode` for `PORT`/`EPRT` (with `v8`, as Suricata 8
+/// writes it: for every transaction that announced a data port),
+/// `reply_received`, `reply_truncated`.
+pub fn ftp_object(tx: &rampart_app::ftp::FtpTransaction, v8: bool) -> Value {
+    use rampart_app::ftp::FtpCommand;
+    let mut o = Map::new();
+    if let Some(c) = tx.command {
+        o.insert("command".into(), json!(c.name()));
+    }
+    if let Some(data) = tx.command_data() {
+        o.insert("command_data".into(), json!(eve_bytes(data)));
+        o.insert("command_truncated".into(), json!(tx.request_truncated));
+    }
+    let mut codes = Vec::new();
+    let mut replies = Vec::new();
+    for r in &tx.replies {
+        let l = r.line.as_slice();
+        match l.get(..3) {
+            Some(code) if code.iter().all(u8::is_ascii_digit) => {
+                codes.push(json!(eve_bytes(code)));
+                if let Some(text) = l.get(4..) {
+                    replies.push(json!(eve_bytes(text)));
+                }
+            }
+            _ => replies.push(json!(eve_bytes(l))),
+        }
+    }
+    if !codes.is_empty() {
+        o.insert("completion_code".into(), Value::Array(codes));
+    }
+    if !replies.is_empty() {
+        o.insert("reply".into(), Value::Array(replies));
+    }
+    if let Some(p) = tx.dyn_port {
+        o.insert("dynamic_port".into(), json!(p));
+    }
+    let mode = if v8 {
+        tx.command.is_some() && tx.dyn_port.is_some()
+    } else {
+        matches!(tx.command, Some(FtpCommand::Port | FtpCommand::Eprt))
+    };
+    if mode {
+        o.insert(
+            "mode".into(),
+            json!(if tx.active { "active" } else { "passive" }),
+        );
+    }
+    o.insert(
+        "reply_received".into(),
+        json!(if tx.done { "yes" } else { "no" }),
+    );
+    o.insert("reply_truncated".into(), json!(tx.reply_truncated()));
+    Value::Object(o)
+}
+
+/// An `event_type: "ftp"` record (one per transaction, once answered or
+/// when the connection ends).
+pub fn ftp_record(
+    ts: Timestamp,
+    flow: &Flow<FlowData>,
+    tx: &rampart_app::ftp::FtpTransaction,
+    pcap_cnt: u64,
+) -> Value {
+    let mut rec = app_head(ts, flow, "ftp", pcap_cnt, Some(tx.id));
+    rec.insert("ftp".into(), ftp_object(tx, false));
+    Value::Object(rec)
+}
+
+/// IKEv1 transform attributes into `o` as Suricata writes them: each
+/// attribute's value name under its name, and its number (or hex) under
+/// `NAME_raw`.
+fn ike_attributes(attrs: &[rampart_app::ike::SaAttribute], o: &mut Map<String, Value>) {
+    for a in attrs {
+        o.insert(a.name.into(), json!(a.value_name));
+        let raw = format!("{}_raw", a.name);
+        if let Some(n) = a.numeric {
+            o.insert(raw, json!(n));
+        } else if let Some(h) = &a.hex {
+            o.insert(raw, json!(h));
+        }
+    }
+}
+
+/// The `ike` object of an IKE message, in Suricata's field order (the
+/// flow-wide values, the responder's choice and IKEv1's key exchange
+/// data, as they stand after this message).
+pub fn ike_object(
+    state: &rampart_app::ike::IkeState,
+    tx: &rampart_app::ike::IkeTransaction,
+) -> Value {
+    use rampart_app::ike::{self, IkeDirection};
+    let mut o = Map::new();
+    o.insert("version_major".into(), json!(tx.version.0));
+    o.insert("version_minor".into(), json!(tx.version.1));
+    o.insert("init_spi".into(), json!(tx.init_spi_hex()));
+    o.insert("resp_spi".into(), json!(tx.resp_spi_hex()));
+    o.insert("message_id".into(), json!(tx.msg_id));
+    o.insert("exchange_type".into(), json!(tx.exchange_type));
+    let v1 = tx.version.0 == 1;
+    if v1 {
+        if state.v1_server.nb_transforms > 0 {
+            ike_attributes(&state.v1_server.transform, &mut o);
+        }
+        if tx.direction == IkeDirection::ToClient && tx.v1_transforms.len() > 1 {
+            let list = tx
+                .v1_transforms
+                .iter()
+                .map(|t| {
+                    let mut p = Map::new();
+                    ike_attributes(t, &mut p);
+                    Value::Object(p)
+                })
+                .collect();
+            o.insert("server_proposals".into(), Value::Array(list));
+        }
+    } else if tx.v2_initiator() {
+        o.insert("role".into(), json!("initiator"));
+    } else {
+        let c = &state.v2_chosen;
+        o.insert("role".into(), json!("responder"));
+        o.insert("alg_enc".into(), json!(format!("{:?}", c.enc)));
+        o.insert("alg_auth".into(), json!(format!("{:?}", c.auth)));
+        o.insert("alg_prf".into(), json!(format!("{:?}", c.prf)));
+        o.insert("alg_dh".into(), json!(format!("{:?}", c.dh)));
+        o.insert("alg_esn".into(), json!(format!("{:?}", c.esn)));
+    }
+    let payload: Vec<Value> = if v1 {
+        let mut types = tx.payload_types.clone();
+        types.sort_unstable();
+        types
+            .iter()
+            .filter_map(|&t| ike::v1_payload_name(t))
+            .map(|n| json!(n))
+            .collect()
+    } else {
+        tx.payload_types
+            .iter()
+            .map(|&t| json!(ike::v2_payload_name(t)))
+            .collect()
+    };
+    o.insert("payload".into(), Value::Array(payload));
+    if v1 {
+        let mut k = Map::new();
+        if let Some(doi) = state.v1_doi {
+            k.insert("doi".into(), json!(doi));
+        }
+        k.insert("encrypted_payloads".into(), json!(tx.v1_encrypted));
+        if !tx.v1_encrypted {
+            let side = |s: &rampart_app::ike::Ikev1Side, proposals: Option<Value>| {
+                let mut m = Map::new();
+                if !s.key_exchange.is_empty() {
+                    m.insert("key_exchange_payload".into(), json!(s.key_exchange));
+                    m.insert(
+                        "key_exchange_payload_length".into(),
+                        json!(s.key_exchange.len() / 2),
+                    );
+                }
+                if !s.nonce.is_empty() {
+                    m.insert("nonce_payload".into(), json!(s.nonce));
+                    m.insert("nonce_payload_length".into(), json!(s.nonce.len() / 2));
+                }
+                if let Some(p) = proposals {
+                    m.insert("proposals".into(), p);
+                }
+                Value::Object(m)
+            };
+            let proposals = (tx.direction == IkeDirection::ToServer
+                && !tx.v1_transforms.is_empty())
+            .then(|| {
+                Value::Array(
+                    tx.v1_transforms
+                        .iter()
+                        .map(|t| {
+                            let mut p = Map::new();
+                            ike_attributes(t, &mut p);
+                            Value::Object(p)
+                        })
+                        .collect(),
+                )
+            });
+            k.insert("client".into(), side(&state.v1_client, proposals));
+            k.insert("server".into(), side(&state.v1_server, None));
+            if !tx.v1_vendor_ids.is_empty() {
+                k.insert("vendor_ids".into(), json!(tx.v1_vendor_ids));
+            }
+        }
+        o.insert("ikev1".into(), Value::Object(k));
+    } else {
+        let mut k = Map::new();
+        k.insert("errors".into(), json!(tx.v2_errors));
+        if !tx.v2_notify.is_empty() {
+            let n: Vec<Value> = tx
+                .v2_notify
+                .iter()
+                .map(|&t| json!(ike::v2_notify_name(t)))
+                .collect();
+            k.insert("notify".into(), Value::Array(n));
+        }
+        o.insert("ikev2".into(), Value::Object(k));
+    }
+    Value::Object(o)
+}
+
+/// An `event_type: "ike"` record (one per message; Suricata writes no
+/// `tx_id` in it).
+pub fn ike_record(
+    ts: Timestamp,
+    flow: &Flow<FlowData>,
+    state: &rampart_app::ike::IkeState,
+    tx: &rampart_app::ike::IkeTransaction,
+    pcap_cnt: u64,
+) -> Value {
+    let mut rec = app_head(ts, flow, "ike", pcap_cnt, None);
+    rec.insert("ike".into(), ike_object(state, tx));
+    Value::Object(rec)
+}
+
+/// An `event_type: "anomaly"` record for an application-layer event
+/// (Suricata's anomaly log with `applayer` on, its default): the event
+/// raised on transaction `tx_id` of a flow whose protocol is
+/// `app_proto`.
+pub fn applayer_anomaly_record(
+    ts: Timestamp,
+    flow: &Flow<FlowData>,
+    app_proto: &str,
+    tx_id: Option<u64>,
+    event: &str,
+    pcap_cnt: u64,
+) -> Value {
+    let mut rec = app_head(ts, flow, "anomaly", pcap_cnt, tx_id);
+    rec.insert(
+        "anomaly".into(),
+        json!({
+            "app_proto": app_proto,
+            "type": "applayer",
+            "event": event,
+            "layer": "proto_parser",
+        }),
+    );
     Value::Object(rec)
 }
 
