@@ -9,8 +9,11 @@
 //! requests and responses over TCP, fragments reassembled; also fed from
 //! SMB2 named pipes by [`smb_dcerpc`]), an SMTP parser ([`smtp`]:
 //! commands, replies, mails whose MIME attachments [`mime`] decodes into
-//! files) and an SMB parser ([`smb`]: shares and the files SMB1/SMB2
-//! connections write and read).
+//! files), an SMB parser ([`smb`]: shares and the files SMB1/SMB2
+//! connections write and read), a SIP parser ([`sip`]: messages over UDP
+//! and TCP) and an RFB handshake parser ([`rfb`]). Parsers report the
+//! protocol data units Suricata's `frame` keyword inspects as
+//! [`frame::Frame`] values (DNS, SIP and RFB so far).
 //!
 //! The crate is pure and sans-I/O: it never reads a socket or a file, it
 //! only receives byte slices (in order, per direction) from whatever does
@@ -47,10 +50,13 @@ pub mod dcerpc;
 mod decompress;
 pub mod dns;
 pub mod file_magic;
+pub mod frame;
 pub mod http;
 pub mod http_file;
 pub mod mime;
 pub mod protocol;
+pub mod rfb;
+pub mod sip;
 pub mod smb;
 pub mod smb_dcerpc;
 pub mod smtp;

@@ -40,6 +40,13 @@ pub enum TxProto {
     /// `app-layer-event:smtp.*` inspect its mail transactions (the request
     /// side: the client's commands and message).
     Smtp,
+    /// SIP over UDP or TCP: one transaction per message (requests on the
+    /// request side, responses on the response side).
+    Sip,
+    /// RFB (VNC): one transaction per connection, its handshake; the
+    /// request side is the client's part, the response side the
+    /// server's.
+    Rfb,
 }
 
 /// Numeric transaction fields that keywords compare (not byte buffers).
@@ -53,6 +60,10 @@ pub enum TxValue {
     /// The operation number of a DCERPC transaction's request (none when
     /// the transaction has no request, like a bind).
     DceOpnum,
+    /// The security type an RFB handshake settled on.
+    RfbSectype,
+    /// The security result of an RFB handshake.
+    RfbSecresult,
 }
 
 /// The buffers of one application-layer transaction, by rule keyword.
@@ -202,7 +213,7 @@ pub const SMB_EVENTS: &[&str] = &[
 ];
 
 /// Which half of a transaction a signature inspects.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TxSide {
     /// The request (inspected once the request is complete).
     Request,
@@ -242,6 +253,10 @@ pub enum AppCheck {
     },
     /// `filesize`: the size of a file once it is complete.
     Filesize(rampart_rules::NumCmp<u64>),
+    /// `rfb.sectype`.
+    RfbSectype(rampart_rules::NumCmp<u32>),
+    /// `rfb.secresult`.
+    RfbSecresult(rampart_rules::NumCmp<u32>),
 }
 
 /// The MD5 list of a `filemd5` keyword, shared by the rules naming the
@@ -286,6 +301,12 @@ impl AppCheck {
                 .map_while(|i| tx.file_md5(i))
                 .any(|md5| list.0.apply(rampart_rules::DatasetCmd::IsSet, &md5) != *negated),
             AppCheck::Filesize(cmp) => tx.file_size().is_some_and(|n| cmp.matches(n)),
+            AppCheck::RfbSectype(cmp) => tx
+                .value(TxValue::RfbSectype)
+                .is_some_and(|v| cmp.matches(v)),
+            AppCheck::RfbSecresult(cmp) => tx
+                .value(TxValue::RfbSecresult)
+                .is_some_and(|v| cmp.matches(v)),
         }
     }
 }
@@ -308,6 +329,41 @@ pub struct AppInspect {
     pub checks: Vec<AppCheck>,
     /// The prefilter pattern: its buffer, bytes and `nocase`.
     pub fast_pattern: Option<(BufferRef, Vec<u8>, bool)>,
+    /// The frame type the signature inspects (`frame:sip.request.line`):
+    /// it runs on frames of that type, not on transactions.
+    pub frame: Option<Buffer>,
+}
+
+/// One frame handed to [`crate::DetectEngine::inspect_frame`]: its type
+/// (a frame buffer such as [`Buffer::FrameSipPdu`]), protocol and bytes.
+/// Its only buffer is itself.
+#[derive(Debug, Clone, Copy)]
+pub struct FrameInput<'a> {
+    /// The frame type.
+    pub buffer: Buffer,
+    /// The protocol whose parser found it.
+    pub proto: TxProto,
+    /// Request side for frames travelling to the server, response side
+    /// for the others.
+    pub side: TxSide,
+    /// The IP protocol carrying it (6 TCP, 17 UDP).
+    pub ip_proto: u8,
+    /// Its bytes.
+    pub data: &'a [u8],
+}
+
+impl TxBuffers for FrameInput<'_> {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        (buffer == self.buffer && !self.data.is_empty()).then_some(Cow::Borrowed(self.data))
+    }
+
+    fn proto(&self) -> TxProto {
+        self.proto
+    }
+
+    fn ip_proto(&self) -> u8 {
+        self.ip_proto
+    }
 }
 
 /// The protocol an inspectable application-layer buffer belongs to
@@ -317,8 +373,30 @@ pub fn buffer_proto(b: Buffer) -> Option<TxProto> {
     if is_http_buffer(b) {
         return Some(TxProto::Http);
     }
+    if b.is_frame() {
+        return match b.protocol()? {
+            rampart_rules::Protocol::Dns => Some(TxProto::Dns),
+            rampart_rules::Protocol::Sip => Some(TxProto::Sip),
+            rampart_rules::Protocol::Rfb => Some(TxProto::Rfb),
+            _ => None,
+        };
+    }
     match b {
-        Buffer::DnsQuery | Buffer::DnsPdu => Some(TxProto::Dns),
+        Buffer::DnsQuery => Some(TxProto::Dns),
+        Buffer::SipMethod
+        | Buffer::SipUri
+        | Buffer::SipRequestLine
+        | Buffer::SipStatCode
+        | Buffer::SipStatMsg
+        | Buffer::SipResponseLine
+        | Buffer::SipProtocol
+        | Buffer::SipFrom
+        | Buffer::SipTo
+        | Buffer::SipVia
+        | Buffer::SipUserAgent
+        | Buffer::SipContentType
+        | Buffer::SipContentLength => Some(TxProto::Sip),
+        Buffer::RfbName => Some(TxProto::Rfb),
         Buffer::TlsSni
         | Buffer::TlsCertSubject
         | Buffer::TlsCertIssuer
@@ -364,6 +442,13 @@ pub fn is_multi_buffer(b: Buffer) -> bool {
             | Buffer::FileData
             | Buffer::FileName
             | Buffer::SmtpRcptTo
+            // One per header field of that name (Suricata 8).
+            | Buffer::SipFrom
+            | Buffer::SipTo
+            | Buffer::SipVia
+            | Buffer::SipUserAgent
+            | Buffer::SipContentType
+            | Buffer::SipContentLength
     )
 }
 
@@ -571,6 +656,27 @@ pub fn is_response_buffer(b: Buffer) -> bool {
             | Buffer::Ja3sString
             | Buffer::SshHasshServer
             | Buffer::SshHasshServerString
+            | Buffer::SipStatCode
+            | Buffer::SipStatMsg
+            | Buffer::SipResponseLine
+            | Buffer::RfbName
+            | Buffer::FrameSipResponseLine
+            | Buffer::FrameSipResponseHeaders
+            | Buffer::FrameSipResponseBody
+    )
+}
+
+/// Request-side buffers of protocols whose buffers are otherwise seen
+/// both ways (a SIP rule on `sip.method` inspects requests only).
+pub fn is_request_buffer(b: Buffer) -> bool {
+    matches!(
+        b,
+        Buffer::SipMethod
+            | Buffer::SipUri
+            | Buffer::SipRequestLine
+            | Buffer::FrameSipRequestLine
+            | Buffer::FrameSipRequestHeaders
+            | Buffer::FrameSipRequestBody
     )
 }
 

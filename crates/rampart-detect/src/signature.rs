@@ -196,6 +196,8 @@ impl AppLayerProtocolCheck {
             Some(Protocol::Ftp) => Some(Some(TxProto::Ftp)),
             Some(Protocol::Dcerpc) => Some(Some(TxProto::Dcerpc)),
             Some(Protocol::Smtp) => Some(Some(TxProto::Smtp)),
+            Some(Protocol::Sip) => Some(Some(TxProto::Sip)),
+            Some(Protocol::Rfb) => Some(Some(TxProto::Rfb)),
             _ => Some(None),
         };
         AppLayerProtocolCheck { want, negated }
@@ -253,6 +255,9 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         // Raw rules on SMTP flows, file and event rules on its mails.
         Protocol::Smtp => (ProtoClass::Tcp, None),
         Protocol::Dns => (ProtoClass::Any, None),
+        // SIP over UDP and TCP; RFB over TCP.
+        Protocol::Sip => (ProtoClass::Any, None),
+        Protocol::Rfb => (ProtoClass::Tcp, None),
         other => {
             mark(format!("app-layer protocol {}", other.name()));
             (ProtoClass::Tcp, None)
@@ -499,6 +504,14 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                     Some(crate::app::TxProto::Smtp),
                 ));
             }
+            MatchKind::RfbSectype(cmp) => app_checks.push((
+                crate::app::AppCheck::RfbSectype(*cmp),
+                Some(crate::app::TxProto::Rfb),
+            )),
+            MatchKind::RfbSecresult(cmp) => app_checks.push((
+                crate::app::AppCheck::RfbSecresult(*cmp),
+                Some(crate::app::TxProto::Rfb),
+            )),
             MatchKind::TlsVersion(v) => app_checks.push((
                 crate::app::AppCheck::TlsVersion(*v),
                 Some(crate::app::TxProto::Tls),
@@ -650,6 +663,12 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         }
         Protocol::Smtp if app_buffers.is_empty() && app_checks.is_empty() => {
             Some(crate::app::TxProto::Smtp)
+        }
+        Protocol::Sip if app_buffers.is_empty() && app_checks.is_empty() => {
+            Some(crate::app::TxProto::Sip)
+        }
+        Protocol::Rfb if app_buffers.is_empty() && app_checks.is_empty() => {
+            Some(crate::app::TxProto::Rfb)
         }
         // DCERPC rules with keywords inspect its transactions (below).
         Protocol::Dcerpc if app_buffers.is_empty() && app_checks.is_empty() => {
@@ -842,6 +861,8 @@ fn app_inspect(
         Protocol::Dcerpc => Some(TxProto::Dcerpc),
         Protocol::Smtp => Some(TxProto::Smtp),
         Protocol::Smb => Some(TxProto::Smb),
+        Protocol::Sip => Some(TxProto::Sip),
+        Protocol::Rfb => Some(TxProto::Rfb),
         _ => None,
     };
     // File buffers belong to the rule's protocol when it has files:
@@ -902,6 +923,11 @@ fn app_inspect(
         // No buffers of their own: never reached.
         TxProto::Ftp => false,
         TxProto::Smtp => matches!(rule.protocol, Protocol::Smtp | Protocol::Tcp | Protocol::Ip),
+        TxProto::Sip => matches!(
+            rule.protocol,
+            Protocol::Sip | Protocol::Udp | Protocol::Tcp | Protocol::Ip
+        ),
+        TxProto::Rfb => matches!(rule.protocol, Protocol::Rfb | Protocol::Tcp | Protocol::Ip),
     };
     if !transport_ok {
         mark(format!(
@@ -918,6 +944,26 @@ fn app_inspect(
         .matches
         .iter()
         .any(|m| m.buffer() == Some(&BufferRef::PAYLOAD));
+    // A frame rule inspects frames of one type, nothing else.
+    let frames: Vec<Buffer> = buffers
+        .iter()
+        .map(|(b, _)| b.buffer)
+        .filter(|b| b.is_frame())
+        .collect();
+    let frame = match frames.first() {
+        None => None,
+        Some(&f) => {
+            if frames.len() != buffers.len() || frames.iter().any(|&b| b != f) {
+                mark("frame beside other buffers".into());
+                return None;
+            }
+            if !checks.is_empty() || raw {
+                mark("frame beside other keywords".into());
+                return None;
+            }
+            Some(f)
+        }
+    };
     if raw && !matches!(proto, TxProto::Dns | TxProto::Http) {
         mark(format!(
             "raw payload content in a{} {} rule",
@@ -928,6 +974,28 @@ fn app_inspect(
     }
     let to_client = rule.flow.is_some_and(|f| f.to_server == Some(false));
     let to_server = rule.flow.is_some_and(|f| f.to_server == Some(true));
+    // Suricata refuses SIP and RFB rules whose keywords exist in opposite
+    // directions only (`sip.method` with `flow:to_client`, `rfb.name`
+    // with `rfb.sectype`).
+    if matches!(proto, TxProto::Sip | TxProto::Rfb) {
+        let request_only = buffers
+            .iter()
+            .any(|(b, _)| crate::app::is_request_buffer(b.buffer))
+            || checks
+                .iter()
+                .any(|(c, _)| matches!(c, crate::app::AppCheck::RfbSectype(_)));
+        let response_only = buffers.iter().any(|(b, _)| is_response_buffer(b.buffer))
+            || checks
+                .iter()
+                .any(|(c, _)| matches!(c, crate::app::AppCheck::RfbSecresult(_)));
+        if (request_only && (response_only || to_client)) || (response_only && to_server) {
+            mark(format!(
+                "{} keywords of opposite directions",
+                proto_name(proto)
+            ));
+            return None;
+        }
+    }
     // `file.data` is the response body, or the request body in a rule
     // written for the client's direction; `file.name` names that file.
     // SMTP files travel to the server: always the request side.
@@ -938,7 +1006,10 @@ fn app_inspect(
         )
     }) && !to_server
         && proto != TxProto::Smtp;
-    let response_buffer = buffers.iter().any(|(b, _)| is_response_buffer(b.buffer));
+    let response_buffer = buffers.iter().any(|(b, _)| is_response_buffer(b.buffer))
+        || checks
+            .iter()
+            .any(|(c, _)| matches!(c, crate::app::AppCheck::RfbSecresult(_)));
     let side = if to_client || file_data_response || response_buffer {
         TxSide::Response
     } else {
@@ -994,6 +1065,20 @@ fn app_inspect(
                 .iter()
                 .any(|(c, _)| matches!(c, crate::app::AppCheck::Filesize(_))));
     let both_sides = both_sides || (smb_file && !to_client && !to_server);
+    // A frame rule without flow direction sees frames of both directions
+    // (a response frame type only travels one way anyway); so does a SIP
+    // rule on buffers both requests and responses have (`sip.protocol`,
+    // the header buffers), as Suricata registers them both ways.
+    let sip_both = proto == TxProto::Sip
+        && !buffers
+            .iter()
+            .any(|(b, _)| is_response_buffer(b.buffer) || crate::app::is_request_buffer(b.buffer));
+    let both_sides = both_sides || ((frame.is_some() || sip_both) && !to_client && !to_server);
+    let side = match frame {
+        // Request-only frame types are inspected on requests.
+        Some(f) if crate::app::is_request_buffer(f) => TxSide::Request,
+        _ => side,
+    };
     let contents: Vec<&ast::Content> = rule
         .contents()
         .filter(|c| buffer_proto(c.buffer.buffer).is_some() && !c.negated && !c.pattern.is_empty())
@@ -1010,6 +1095,7 @@ fn app_inspect(
         buffers,
         checks: checks.into_iter().map(|(c, _)| c).collect(),
         fast_pattern,
+        frame,
     })
 }
 
@@ -1023,6 +1109,8 @@ fn proto_name(p: crate::app::TxProto) -> &'static str {
         crate::app::TxProto::Ftp => "ftp",
         crate::app::TxProto::Dcerpc => "dcerpc",
         crate::app::TxProto::Smtp => "smtp",
+        crate::app::TxProto::Sip => "sip",
+        crate::app::TxProto::Rfb => "rfb",
     }
 }
 

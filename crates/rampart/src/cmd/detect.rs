@@ -65,13 +65,13 @@ pub struct DetectArgs {
     #[arg(long)]
     pub no_progress: bool,
     /// EVE record types to write, comma-separated (Suricata's eve-log
-    /// `types`): alert, http, dns, tls, ssh, dcerpc, smtp, files. Fewer types, less output
-    /// work.
+    /// `types`): alert, http, dns, tls, ssh, dcerpc, smtp, files, sip,
+    /// rfb. Fewer types, less output work.
     #[arg(
         long = "eve-types",
         value_name = "LIST",
         value_delimiter = ',',
-        default_value = "alert,http,dns,tls,ssh,dcerpc,smtp,files"
+        default_value = "alert,http,dns,tls,ssh,dcerpc,smtp,files,sip,rfb"
     )]
     pub eve_types: Vec<EveType>,
     #[command(flatten)]
@@ -97,6 +97,10 @@ pub enum EveType {
     Smtp,
     /// `fileinfo` records: one per SMTP attachment.
     Files,
+    /// One record per SIP message.
+    Sip,
+    /// One record per RFB handshake.
+    Rfb,
 }
 
 struct DetectSink<'a> {
@@ -182,6 +186,18 @@ impl PipelineSink for DetectSink<'_> {
                 if side == TxSide::Response && self.types.contains(&EveType::Dcerpc) =>
             {
                 let rec = eve::dcerpc_record(ts, flow, v.state, v.tx, self.packets);
+                self.write(&rec);
+            }
+            // One record per message.
+            AppTxView::Sip(v) if self.types.contains(&EveType::Sip) => {
+                let rec = eve::sip_record(ts, flow, v.tx, self.packets);
+                self.write(&rec);
+            }
+            // One record per connection, once its handshake is over (or
+            // the connection ended): with its first inspection, the
+            // client's side.
+            AppTxView::Rfb(v) if side == TxSide::Request && self.types.contains(&EveType::Rfb) => {
+                let rec = eve::rfb_record(ts, flow, v.session, self.packets);
                 self.write(&rec);
             }
             _ => {}
