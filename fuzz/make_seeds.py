@@ -712,6 +712,31 @@ def seeds_snmp():
     write("snmp", "v3_plain_encrypted", krb_op(0, snmp_v3(False)) + krb_op(1, snmp_v3(True)))
 
 
+# ---------------------------------------------------------------- sip, rfb
+def seeds_sip():
+    body = b"v=0\r\no=alice 1 1 IN IP4 192.0.2.1\r\n"
+    invite = (b"INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1\r\n"
+              b"f: <sip:alice@example.com>\r\nTo: <sip:bob@example.com>\r\n"
+              b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+    ok = b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1\r\n  ;rport\r\nl: 0\r\n\r\n"
+    # flags 1: datagrams; 0: a TCP stream with two messages each way.
+    write("sip", "udp_invite_ok", b"\x01" + http_feed(0, invite) + http_feed(1, ok))
+    write("sip", "tcp_invite_ok", b"\x00" + http_feed(0, invite + b"\r\n" + invite)
+          + http_feed(1, ok + ok))
+
+
+def seeds_rfb():
+    server_init = (struct.pack(">HH", 800, 600) + bytes([32, 24, 0, 1, 0, 255, 0, 255, 0, 255, 16, 8, 0, 0, 0, 0])
+                   + struct.pack(">I", 4) + b"desk")
+    ops = [(1, b"RFB 003.008\n"), (0, b"RFB 003.008\n"), (1, b"\x01\x02"), (0, b"\x02"),
+           (1, b"\x11" * 16), (0, b"\x22" * 16), (1, b"\x00\x00\x00\x00"), (0, b"\x00"),
+           (1, server_init), (1, b"\x00\x00\x00\x01")]
+    write("rfb", "vnc_38", b"\x00" + b"".join(http_feed(d, m) for d, m in ops))
+    ops = [(1, b"RFB 003.003\n"), (0, b"RFB 003.003\n"), (1, b"\x00\x00\x00\x00"),
+           (1, struct.pack(">I", 9) + b"go away!!")]
+    write("rfb", "refused_33", b"\x00" + b"".join(http_feed(d, m) for d, m in ops))
+
+
 def main():
     _, pk = read_pcap(SAMPLE)
     assert len(pk) == 268, len(pk)
@@ -732,6 +757,8 @@ def main():
     seeds_smtp()
     seeds_krb5()
     seeds_snmp()
+    seeds_sip()
+    seeds_rfb()
 
 
 if __name__ == "__main__":

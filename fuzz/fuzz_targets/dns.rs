@@ -63,8 +63,8 @@ fuzz_target!(|data: &[u8]| {
         DnsConfig {
             max_records: 8,
             max_transactions: 2,
-            // Also exercise keeping each message's bytes (`frame:dns.pdu`).
-            keep_pdu: true,
+            // Also exercise the message frames (`frame:dns.pdu`).
+            frames: true,
         }
     } else {
         DnsConfig::default()

@@ -27,6 +27,8 @@
 use std::collections::VecDeque;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use crate::frame::FrameSink;
+
 /// Longest name kept, in presentation bytes without the final dot (RFC 1035
 /// allows 255 octets on the wire, which is at most 253 presentation bytes).
 pub const MAX_NAME_LEN: usize = 255;
@@ -105,9 +107,10 @@ pub struct DnsConfig {
     /// Transactions held per flow (default 64): requests waiting for their
     /// response, and completed ones not yet released.
     pub max_transactions: usize,
-    /// Keep each message's bytes ([`DnsMessage::pdu`]): only rules on the
-    /// `dns.pdu` frame need them, so the copy is made only for those.
-    pub keep_pdu: bool,
+    /// Report each message as a `pdu` frame ([`DnsFlowState::frames`]):
+    /// only rules on `frame:dns.pdu` need them, so the copy is made only
+    /// for those.
+    pub frames: bool,
 }
 
 impl Default for DnsConfig {
@@ -115,7 +118,7 @@ impl Default for DnsConfig {
         DnsConfig {
             max_records: 512,
             max_transactions: 64,
-            keep_pdu: false,
+            frames: false,
         }
     }
 }
@@ -251,9 +254,6 @@ pub struct DnsMessage {
     /// hit): Suricata's parser rejects such a message as a whole, so it
     /// makes no transaction there and no `dns` record.
     pub truncated: bool,
-    /// The message's bytes (Suricata's `dns.pdu` frame; over TCP without
-    /// the length prefix), when [`DnsConfig::keep_pdu`] asks for them.
-    pub pdu: Vec<u8>,
 }
 
 impl DnsMessage {
@@ -599,13 +599,23 @@ pub fn rcode_name(rcode: u8) -> String {
 #[derive(Debug, Default, Clone)]
 pub struct DnsTcpFramer {
     buf: Vec<u8>,
+    /// Stream bytes fed so far.
+    fed: u64,
 }
 
 impl DnsTcpFramer {
     /// Appends stream bytes and hands every complete message to `out`.
     /// A zero length prefix is reported as an anomaly and skipped.
     pub fn feed(&mut self, data: &[u8], mut out: impl FnMut(Result<&[u8], DnsAnomaly>)) {
+        self.feed_at(data, |r| out(r.map(|(_, m)| m)));
+    }
+
+    /// [`DnsTcpFramer::feed`], with each message's offset in the stream
+    /// (just past its length prefix).
+    pub fn feed_at(&mut self, data: &[u8], mut out: impl FnMut(Result<(u64, &[u8]), DnsAnomaly>)) {
         self.buf.extend_from_slice(data);
+        self.fed += data.len() as u64;
+        let base = self.fed - self.buf.len() as u64;
         let mut start = 0usize;
         while let Some(&[hi, lo]) = self.buf.get(start..start + 2) {
             let len = usize::from(u16::from_be_bytes([hi, lo]));
@@ -616,7 +626,7 @@ impl DnsTcpFramer {
             }
             match self.buf.get(start + 2..start + 2 + len) {
                 Some(msg) => {
-                    out(Ok(msg));
+                    out(Ok((base + start as u64 + 2, msg)));
                     start += 2 + len;
                 }
                 None => break,
@@ -675,12 +685,17 @@ pub struct DnsFlowState {
     framers: [DnsTcpFramer; 2],
     /// Flow-level anomalies (flooding, TCP framing), each counted.
     pub anomaly_counts: Vec<(DnsAnomaly, u64)>,
+    /// The `pdu` frame of every message (a datagram's payload, a TCP
+    /// message without its length prefix), when [`DnsConfig::frames`]
+    /// asks for them.
+    pub frames: FrameSink,
 }
 
 impl DnsFlowState {
     /// A state with the given limits.
     pub fn new(cfg: DnsConfig) -> Self {
         DnsFlowState {
+            frames: FrameSink::new(cfg.frames),
             cfg,
             ..DnsFlowState::default()
         }
@@ -695,13 +710,21 @@ impl DnsFlowState {
 
     /// Parses one message (a UDP datagram's payload, or a TCP frame).
     pub fn parse(&mut self, dir: DnsDirection, msg: &[u8], events: &mut Vec<DnsEvent>) {
+        self.parse_at(dir, msg, 0, events);
+    }
+
+    /// [`DnsFlowState::parse`] of a message at `offset` of its stream.
+    fn parse_at(&mut self, dir: DnsDirection, msg: &[u8], offset: u64, events: &mut Vec<DnsEvent>) {
+        // The message is a frame whether or not it parses, as in Suricata.
+        let frame_dir = match dir {
+            DnsDirection::ToServer => crate::http::Direction::ToServer,
+            DnsDirection::ToClient => crate::http::Direction::ToClient,
+        };
+        self.frames.push("pdu", frame_dir, offset, msg);
         let Ok(mut m) = parse_message(msg, &self.cfg) else {
             events.push(DnsEvent::NotDns);
             return;
         };
-        if self.cfg.keep_pdu {
-            m.pdu = msg.to_vec();
-        }
         let dns_id = m.header.id;
         let seq = self.messages;
         self.messages += 1;
@@ -740,17 +763,17 @@ impl DnsFlowState {
             DnsDirection::ToServer => to_server,
             DnsDirection::ToClient => to_client,
         };
-        let mut msgs: Vec<Vec<u8>> = Vec::new();
+        let mut msgs: Vec<(u64, Vec<u8>)> = Vec::new();
         let mut bad = 0u64;
-        framer.feed(data, |m| match m {
-            Ok(m) => msgs.push(m.to_vec()),
+        framer.feed_at(data, |m| match m {
+            Ok((at, m)) => msgs.push((at, m.to_vec())),
             Err(_) => bad += 1,
         });
         for _ in 0..bad {
             self.count(DnsAnomaly::InvalidTcpLength);
         }
-        for m in msgs {
-            self.parse(dir, &m, events);
+        for (at, m) in msgs {
+            self.parse_at(dir, &m, at, events);
         }
     }
 

@@ -15,7 +15,10 @@
 //! ([`snmp`]: v1, v2c and v3 datagrams), the last two on the ASN.1
 //! decoders Suricata uses (`kerberos-parser`, `snmp-parser`), an FTP control
 //! connection parser ([`ftp`]: commands, replies, data ports) and an IKE
-//! parser ([`ike`]: IKEv1 and IKEv2 messages over UDP).
+//! parser ([`ike`]: IKEv1 and IKEv2 messages over UDP), a SIP parser ([`sip`]: messages over UDP
+//! and TCP) and an RFB handshake parser ([`rfb`]). Parsers report the
+//! protocol data units Suricata's `frame` keyword inspects as
+//! [`frame::Frame`] values (DNS, SIP and RFB so far).
 //!
 //! The crate is pure and sans-I/O: it never reads a socket or a file, it
 //! only receives byte slices (in order, per direction) from whatever does
@@ -52,6 +55,7 @@ pub mod dcerpc;
 mod decompress;
 pub mod dns;
 pub mod file_magic;
+pub mod frame;
 pub mod ftp;
 pub mod http;
 pub mod http_file;
@@ -59,6 +63,8 @@ pub mod ike;
 pub mod krb5;
 pub mod mime;
 pub mod protocol;
+pub mod rfb;
+pub mod sip;
 pub mod smb;
 pub mod smb_dcerpc;
 pub mod smtp;

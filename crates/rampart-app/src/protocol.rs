@@ -47,6 +47,13 @@ pub enum AppProto {
     /// IKE (ISAKMP over UDP port 500; never returned by
     /// [`detect_protocol`]: the caller probes with [`crate::ike::probe`]).
     Ike,
+    /// RFB (VNC): the server's protocol version line `RFB xxx.yyy\n`
+    /// (Suricata's pattern looks at the server's side only).
+    Rfb,
+    /// SIP: a request line ending in `SIP/2.0` (to server) or a status
+    /// line starting with it (to client). Over UDP the caller probes the
+    /// first datagram with [`crate::sip::probe`].
+    Sip,
 }
 
 /// Request methods recognised at the start of a to-server direction. The
@@ -112,6 +119,11 @@ fn is_smtp(b: &[u8], to_server: bool) -> bool {
 /// are still inspected. Returns `None` when nothing matches (yet).
 pub fn detect_protocol(first_bytes: &[u8], to_server: bool) -> Option<AppProto> {
     let b = first_bytes;
+    // Before HTTP: SIP requests share methods with HTTP (OPTIONS,
+    // NOTIFY, SUBSCRIBE) and differ in their version.
+    if crate::sip::probe(b, to_server) {
+        return Some(AppProto::Sip);
+    }
     if is_http(b, to_server) {
         return Some(AppProto::Http);
     }
@@ -125,6 +137,9 @@ pub fn detect_protocol(first_bytes: &[u8], to_server: bool) -> Option<AppProto> 
     }
     if let [0x00, _, _, _, 0xff | 0xfe, b'S', b'M', b'B', ..] = b {
         return Some(AppProto::Smb);
+    }
+    if !to_server && crate::rfb::probe(b) {
+        return Some(AppProto::Rfb);
     }
     if is_ftp(b, to_server) {
         return Some(AppProto::Ftp);
@@ -221,6 +236,23 @@ mod tests {
     #[test]
     fn smtp() {
         assert_eq!(detect_protocol(b"EHLO GP\r\n", true), Some(AppProto::Smtp));
+        assert_eq!(
+            detect_protocol(b"RFB 003.008\n", false),
+            Some(AppProto::Rfb)
+        );
+        assert_eq!(detect_protocol(b"RFB 003.003\n", true), None);
+        assert_eq!(
+            detect_protocol(b"OPTIONS sip:a@b SIP/2.0\r\nVia: x\r\n", true),
+            Some(AppProto::Sip)
+        );
+        assert_eq!(
+            detect_protocol(b"OPTIONS / HTTP/1.1\r\n", true),
+            Some(AppProto::Http)
+        );
+        assert_eq!(
+            detect_protocol(b"SIP/2.0 200 OK\r\n", false),
+            Some(AppProto::Sip)
+        );
         assert_eq!(detect_protocol(b"helo x\r\n", true), Some(AppProto::Smtp));
         assert_eq!(detect_protocol(b"QUIT\r\n", true), Some(AppProto::Smtp));
         // The server banner does not decide (FTP's starts alike).

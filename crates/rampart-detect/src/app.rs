@@ -56,6 +56,13 @@ pub enum TxProto {
     /// IKE over UDP: one transaction per message, on the side of its
     /// direction (initiator's messages are requests).
     Ike,
+    /// SIP over UDP or TCP: one transaction per message (requests on the
+    /// request side, responses on the response side).
+    Sip,
+    /// RFB (VNC): one transaction per connection, its handshake; the
+    /// request side is the client's part, the response side the
+    /// server's.
+    Rfb,
 }
 
 /// Numeric transaction fields that keywords compare (not byte buffers).
@@ -92,6 +99,10 @@ pub enum TxValue {
     IkeKeyExchangeLength,
     /// The length of an IKEv1 nonce payload's data.
     IkeNonceLength,
+    /// The security type an RFB handshake settled on.
+    RfbSectype,
+    /// The security result of an RFB handshake.
+    RfbSecresult,
 }
 
 /// The buffers of one application-layer transaction, by rule keyword.
@@ -286,7 +297,7 @@ pub const IKE_EVENTS: &[&str] = &[
 ];
 
 /// Which half of a transaction a signature inspects.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TxSide {
     /// The request (inspected once the request is complete).
     Request,
@@ -326,6 +337,10 @@ pub enum AppCheck {
     },
     /// `filesize`: the size of a file once it is complete.
     Filesize(rampart_rules::NumCmp<u64>),
+    /// `rfb.sectype`.
+    RfbSectype(rampart_rules::NumCmp<u32>),
+    /// `rfb.secresult`.
+    RfbSecresult(rampart_rules::NumCmp<u32>),
     /// `ftpbounce`: an FTP `PORT` command naming another address than
     /// the control connection's client.
     FtpBounce,
@@ -436,6 +451,12 @@ impl AppCheck {
             AppCheck::FtpMode(active) => tx.value(TxValue::FtpMode) == Some(u32::from(*active)),
             AppCheck::IkeValue(field, cmp) => tx.value(*field).is_some_and(|v| cmp.matches(v)),
             AppCheck::IkeSaAttribute { name, value } => tx.ike_sa_attribute(name) == Some(*value),
+            AppCheck::RfbSectype(cmp) => tx
+                .value(TxValue::RfbSectype)
+                .is_some_and(|v| cmp.matches(v)),
+            AppCheck::RfbSecresult(cmp) => tx
+                .value(TxValue::RfbSecresult)
+                .is_some_and(|v| cmp.matches(v)),
         }
     }
 }
@@ -458,6 +479,41 @@ pub struct AppInspect {
     pub checks: Vec<AppCheck>,
     /// The prefilter pattern: its buffer, bytes and `nocase`.
     pub fast_pattern: Option<(BufferRef, Vec<u8>, bool)>,
+    /// The frame type the signature inspects (`frame:sip.request.line`):
+    /// it runs on frames of that type, not on transactions.
+    pub frame: Option<Buffer>,
+}
+
+/// One frame handed to [`crate::DetectEngine::inspect_frame`]: its type
+/// (a frame buffer such as [`Buffer::FrameSipPdu`]), protocol and bytes.
+/// Its only buffer is itself.
+#[derive(Debug, Clone, Copy)]
+pub struct FrameInput<'a> {
+    /// The frame type.
+    pub buffer: Buffer,
+    /// The protocol whose parser found it.
+    pub proto: TxProto,
+    /// Request side for frames travelling to the server, response side
+    /// for the others.
+    pub side: TxSide,
+    /// The IP protocol carrying it (6 TCP, 17 UDP).
+    pub ip_proto: u8,
+    /// Its bytes.
+    pub data: &'a [u8],
+}
+
+impl TxBuffers for FrameInput<'_> {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        (buffer == self.buffer && !self.data.is_empty()).then_some(Cow::Borrowed(self.data))
+    }
+
+    fn proto(&self) -> TxProto {
+        self.proto
+    }
+
+    fn ip_proto(&self) -> u8 {
+        self.ip_proto
+    }
 }
 
 /// The protocol an inspectable application-layer buffer belongs to
@@ -467,8 +523,30 @@ pub fn buffer_proto(b: Buffer) -> Option<TxProto> {
     if is_http_buffer(b) {
         return Some(TxProto::Http);
     }
+    if b.is_frame() {
+        return match b.protocol()? {
+            rampart_rules::Protocol::Dns => Some(TxProto::Dns),
+            rampart_rules::Protocol::Sip => Some(TxProto::Sip),
+            rampart_rules::Protocol::Rfb => Some(TxProto::Rfb),
+            _ => None,
+        };
+    }
     match b {
-        Buffer::DnsQuery | Buffer::DnsPdu => Some(TxProto::Dns),
+        Buffer::DnsQuery => Some(TxProto::Dns),
+        Buffer::SipMethod
+        | Buffer::SipUri
+        | Buffer::SipRequestLine
+        | Buffer::SipStatCode
+        | Buffer::SipStatMsg
+        | Buffer::SipResponseLine
+        | Buffer::SipProtocol
+        | Buffer::SipFrom
+        | Buffer::SipTo
+        | Buffer::SipVia
+        | Buffer::SipUserAgent
+        | Buffer::SipContentType
+        | Buffer::SipContentLength => Some(TxProto::Sip),
+        Buffer::RfbName => Some(TxProto::Rfb),
         Buffer::TlsSni
         | Buffer::TlsCertSubject
         | Buffer::TlsCertIssuer
@@ -533,6 +611,13 @@ pub fn is_multi_buffer(b: Buffer) -> bool {
             | Buffer::FtpReply
             | Buffer::FtpCompletionCode
             | Buffer::IkeVendor
+            // One per header field of that name (Suricata 8).
+            | Buffer::SipFrom
+            | Buffer::SipTo
+            | Buffer::SipVia
+            | Buffer::SipUserAgent
+            | Buffer::SipContentType
+            | Buffer::SipContentLength
     )
 }
 
@@ -747,6 +832,27 @@ pub fn is_response_buffer(b: Buffer) -> bool {
             | Buffer::FtpReply
             | Buffer::FtpCompletionCode
             | Buffer::IkeRespSpi
+            | Buffer::SipStatCode
+            | Buffer::SipStatMsg
+            | Buffer::SipResponseLine
+            | Buffer::RfbName
+            | Buffer::FrameSipResponseLine
+            | Buffer::FrameSipResponseHeaders
+            | Buffer::FrameSipResponseBody
+    )
+}
+
+/// Request-side buffers of protocols whose buffers are otherwise seen
+/// both ways (a SIP rule on `sip.method` inspects requests only).
+pub fn is_request_buffer(b: Buffer) -> bool {
+    matches!(
+        b,
+        Buffer::SipMethod
+            | Buffer::SipUri
+            | Buffer::SipRequestLine
+            | Buffer::FrameSipRequestLine
+            | Buffer::FrameSipRequestHeaders
+            | Buffer::FrameSipRequestBody
     )
 }
 

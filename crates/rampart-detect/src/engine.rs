@@ -18,7 +18,8 @@ use rampart_rules::{ast, Action, Buffer, BufferRef, MatchKind, PortSet, Rule};
 
 use crate::addrindex::{set_size, AddrIndex};
 use crate::app::{
-    apply_transforms, is_multi_buffer, TxBuffers, TxProto, TxSide, MAX_BUFFER_INSTANCES,
+    apply_transforms, is_multi_buffer, AppInspect, FrameInput, TxBuffers, TxProto, TxSide,
+    MAX_BUFFER_INSTANCES,
 };
 use crate::flowvars::FlowVars;
 use crate::prefilter::{Prefilter, PrefilterBuilder};
@@ -251,11 +252,13 @@ pub struct DetectEngine {
     /// Application-layer signatures, by the protocol and transaction side
     /// they inspect.
     app_groups: foldhash::HashMap<(TxProto, TxSide), AppGroup>,
+    /// Frame signatures, by the frame type and side they inspect.
+    frame_groups: HashMap<(Buffer, TxSide), AppGroup>,
     names: Names,
     /// Some active signature inspects an SSH HASSH buffer.
     ssh_hassh: bool,
-    /// Some active rule inspects the `dns.pdu` frame.
-    dns_pdu: bool,
+    /// The protocols some active rule inspects frames of.
+    frame_protos: Vec<TxProto>,
     /// Some active HTTP signature also has raw payload content.
     mixed_http: bool,
 }
@@ -399,8 +402,14 @@ impl DetectEngine {
         }
         // Compiling the prefilters is most of the load time: the packet and
         // stream groups and the application-layer groups build side by side.
-        let (groups, app_groups) = std::thread::scope(|scope| {
-            let app = scope.spawn(|| build_app_groups(&sigs));
+        let (groups, (app_groups, frame_groups)) = std::thread::scope(|scope| {
+            let app = scope.spawn(|| {
+                let tx = build_app_groups(&sigs, |app, side| {
+                    app.frame.is_none().then_some((app.proto, side))
+                });
+                let frames = build_app_groups(&sigs, |app, side| app.frame.map(|f| (f, side)));
+                (tx, frames)
+            });
             let groups = build_groups(&sigs);
             (groups, app.join().unwrap_or_default())
         });
@@ -412,14 +421,15 @@ impl DetectEngine {
                         .any(|(b, _)| crate::app::is_ssh_hassh_buffer(b.buffer))
                 })
         });
-        let dns_pdu = sigs.iter().any(|s| {
-            s.inactive.is_none()
-                && s.app.as_ref().is_some_and(|a| {
-                    a.buffers
-                        .iter()
-                        .any(|(b, _)| b.buffer == rampart_rules::Buffer::DnsPdu)
-                })
-        });
+        let mut frame_protos: Vec<TxProto> = sigs
+            .iter()
+            .filter(|s| s.inactive.is_none())
+            .filter_map(|s| s.app.as_ref())
+            .filter(|a| a.frame.is_some())
+            .map(|a| a.proto)
+            .collect();
+        frame_protos.sort();
+        frame_protos.dedup();
         let mixed_http = sigs.iter().any(|s| {
             s.inactive.is_none()
                 && !s.payload.is_empty()
@@ -430,9 +440,10 @@ impl DetectEngine {
                 sigs,
                 groups: groups.into_iter().collect(),
                 app_groups: app_groups.into_iter().collect(),
+                frame_groups,
                 names,
                 ssh_hassh,
-                dns_pdu,
+                frame_protos,
                 mixed_http,
             },
             errors,
@@ -446,10 +457,12 @@ impl DetectEngine {
         self.ssh_hassh
     }
 
-    /// Whether DNS parsers should keep each message's bytes: some active
-    /// rule inspects `frame:dns.pdu`.
-    pub fn uses_dns_pdu(&self) -> bool {
-        self.dns_pdu
+    /// Whether parsers of `proto` should report frames: some active rule
+    /// inspects frames of that protocol (`frame:dns.pdu`, `frame:sip.*`,
+    /// `frame:rfb.pdu`). Frames cost a copy of their bytes, so parsers
+    /// make them only then.
+    pub fn uses_frames(&self, proto: TxProto) -> bool {
+        self.frame_protos.contains(&proto)
     }
 
     /// Whether some active HTTP signature has raw payload content too:
@@ -644,6 +657,69 @@ impl DetectEngine {
         let Some(group) = self.app_groups.get(&(tx.proto(), side)) else {
             return;
         };
+        self.inspect_app_group(
+            group,
+            tx,
+            side,
+            (client, server),
+            ts_ns,
+            flow,
+            payload,
+            vars,
+            (thresholds, stats),
+            out,
+        );
+    }
+
+    /// Runs the frame signatures of `frame`'s type and side on it (a
+    /// frame's only buffer is its own bytes). `client` and `server` are
+    /// the connection's endpoints, as for [`DetectEngine::inspect_tx_packet`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn inspect_frame(
+        &self,
+        frame: &FrameInput<'_>,
+        client: (IpAddr, u16),
+        server: (IpAddr, u16),
+        ts_ns: u64,
+        flow: FlowView,
+        vars: Option<&mut FlowVars>,
+        thresholds: &mut ThresholdTable,
+        stats: &mut DetectStats,
+        out: &mut Vec<Alert>,
+    ) {
+        let Some(group) = self.frame_groups.get(&(frame.buffer, frame.side)) else {
+            return;
+        };
+        self.inspect_app_group(
+            group,
+            frame,
+            frame.side,
+            (client, server),
+            ts_ns,
+            flow,
+            TxPayload::None,
+            vars,
+            (thresholds, stats),
+            out,
+        );
+    }
+
+    /// The application-layer signatures of `group` on one transaction
+    /// side (or frame).
+    #[allow(clippy::too_many_arguments)]
+    fn inspect_app_group(
+        &self,
+        group: &AppGroup,
+        tx: &dyn TxBuffers,
+        side: TxSide,
+        (client, server): ((IpAddr, u16), (IpAddr, u16)),
+        ts_ns: u64,
+        flow: FlowView,
+        payload: TxPayload<'_>,
+        vars: Option<&mut FlowVars>,
+        (thresholds, stats): (&mut ThresholdTable, &mut DetectStats),
+        out: &mut Vec<Alert>,
+    ) {
         stats.inspections += 1;
         let ip_proto = tx.ip_proto();
         // Some buffers are assembled on request (`http.header`): fetch each
@@ -1214,12 +1290,20 @@ fn build_subgroup(
     }
 }
 
-/// Groups the application-layer signatures by protocol and side, with one
-/// prefilter per buffer (transforms included) holding fast patterns.
-fn build_app_groups(sigs: &[Signature]) -> HashMap<(TxProto, TxSide), AppGroup> {
-    type Key = (TxProto, TxSide, BufferRef);
-    let mut builders: HashMap<Key, PrefilterBuilder> = HashMap::new();
-    let mut groups: HashMap<(TxProto, TxSide), AppGroup> = HashMap::new();
+/// Groups application-layer signatures by what they inspect (`group_of`:
+/// protocol and side for transactions, frame type and side for frames;
+/// `None` leaves a signature out), with one prefilter per buffer
+/// (transforms included) holding fast patterns.
+fn build_app_groups<G>(
+    sigs: &[Signature],
+    group_of: impl Fn(&AppInspect, TxSide) -> Option<G>,
+) -> HashMap<G, AppGroup>
+where
+    G: Copy + Eq + std::hash::Hash + Ord,
+{
+    type Key<G> = (G, BufferRef);
+    let mut builders: HashMap<Key<G>, PrefilterBuilder> = HashMap::new();
+    let mut groups: HashMap<G, AppGroup> = HashMap::new();
     for s in sigs {
         let (None, Some(app)) = (&s.inactive, &s.app) else {
             continue;
@@ -1234,35 +1318,33 @@ fn build_app_groups(sigs: &[Signature]) -> HashMap<(TxProto, TxSide), AppGroup> 
             &[app.side]
         };
         for &side in sides {
+            let Some(group) = group_of(app, side) else {
+                continue;
+            };
             match &app.fast_pattern {
                 Some((buffer, p, nocase)) => {
                     builders
-                        .entry((app.proto, side, buffer.clone()))
+                        .entry((group, buffer.clone()))
                         .or_default()
                         .add(p, *nocase, None, s.index);
                 }
-                None => groups
-                    .entry((app.proto, side))
-                    .or_default()
-                    .always
-                    .push(s.index),
+                None => groups.entry(group).or_default().always.push(s.index),
             }
         }
     }
-    let mut keys: Vec<Key> = builders.keys().cloned().collect();
-    keys.sort_by_key(|(proto, side, b)| (*proto, *side == TxSide::Response, b.to_string()));
+    let mut keys: Vec<Key<G>> = builders.keys().cloned().collect();
+    keys.sort_by_key(|(group, b)| (*group, b.to_string()));
     for key in keys {
         if let Some(b) = builders.remove(&key) {
-            let (proto, side, buffer) = key;
-            // HTTP buffers (URIs, headers, bodies) can be long: a DFA; DNS
-            // and TLS fields are short and their pattern sets large.
-            let pf = if proto == TxProto::Http {
-                b.build()
-            } else {
-                b.build_compact()
-            };
+            let (group, buffer) = key;
+            // HTTP buffers (URIs, headers, bodies) and frames (whole
+            // messages) can be long: a DFA; DNS and TLS fields are short
+            // and their pattern sets large.
+            let long = buffer.buffer.is_frame()
+                || crate::app::buffer_proto(buffer.buffer) == Some(TxProto::Http);
+            let pf = if long { b.build() } else { b.build_compact() };
             groups
-                .entry((proto, side))
+                .entry(group)
                 .or_default()
                 .by_buffer
                 .push((buffer, pf));

@@ -200,6 +200,8 @@ impl AppLayerProtocolCheck {
             Some(Protocol::Snmp) => Some(Some(TxProto::Snmp)),
             Some(Protocol::Ike) => Some(Some(TxProto::Ike)),
             Some(Protocol::FtpData) => Some(Some(TxProto::FtpData)),
+            Some(Protocol::Sip) => Some(Some(TxProto::Sip)),
+            Some(Protocol::Rfb) => Some(Some(TxProto::Rfb)),
             _ => Some(None),
         };
         AppLayerProtocolCheck { want, negated }
@@ -265,6 +267,9 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         Protocol::Ike => (ProtoClass::Udp, None),
         // Raw rules on FTP data connections.
         Protocol::FtpData => (ProtoClass::Tcp, None),
+        // SIP over UDP and TCP; RFB over TCP.
+        Protocol::Sip => (ProtoClass::Any, None),
+        Protocol::Rfb => (ProtoClass::Tcp, None),
         other => {
             mark(format!("app-layer protocol {}", other.name()));
             (ProtoClass::Tcp, None)
@@ -511,6 +516,14 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                     Some(crate::app::TxProto::Smtp),
                 ));
             }
+            MatchKind::RfbSectype(cmp) => app_checks.push((
+                crate::app::AppCheck::RfbSectype(*cmp),
+                Some(crate::app::TxProto::Rfb),
+            )),
+            MatchKind::RfbSecresult(cmp) => app_checks.push((
+                crate::app::AppCheck::RfbSecresult(*cmp),
+                Some(crate::app::TxProto::Rfb),
+            )),
             MatchKind::TlsVersion(v) => app_checks.push((
                 crate::app::AppCheck::TlsVersion(*v),
                 Some(crate::app::TxProto::Tls),
@@ -737,6 +750,12 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         Protocol::Snmp if app_buffers.is_empty() && app_checks.is_empty() => {
             Some(crate::app::TxProto::Snmp)
         }
+        Protocol::Sip if app_buffers.is_empty() && app_checks.is_empty() => {
+            Some(crate::app::TxProto::Sip)
+        }
+        Protocol::Rfb if app_buffers.is_empty() && app_checks.is_empty() => {
+            Some(crate::app::TxProto::Rfb)
+        }
         // DCERPC rules with keywords inspect its transactions (below).
         Protocol::Dcerpc if app_buffers.is_empty() && app_checks.is_empty() => {
             Some(crate::app::TxProto::Dcerpc)
@@ -931,6 +950,8 @@ fn app_inspect(
         Protocol::Snmp => Some(TxProto::Snmp),
         Protocol::Ftp => Some(TxProto::Ftp),
         Protocol::Ike => Some(TxProto::Ike),
+        Protocol::Sip => Some(TxProto::Sip),
+        Protocol::Rfb => Some(TxProto::Rfb),
         _ => None,
     };
     // File buffers belong to the rule's protocol when it has files:
@@ -998,6 +1019,11 @@ fn app_inspect(
             Protocol::Krb5 | Protocol::Udp | Protocol::Tcp | Protocol::Ip
         ),
         TxProto::Snmp => matches!(rule.protocol, Protocol::Snmp | Protocol::Udp | Protocol::Ip),
+        TxProto::Sip => matches!(
+            rule.protocol,
+            Protocol::Sip | Protocol::Udp | Protocol::Tcp | Protocol::Ip
+        ),
+        TxProto::Rfb => matches!(rule.protocol, Protocol::Rfb | Protocol::Tcp | Protocol::Ip),
     };
     if !transport_ok {
         mark(format!(
@@ -1014,6 +1040,26 @@ fn app_inspect(
         .matches
         .iter()
         .any(|m| m.buffer() == Some(&BufferRef::PAYLOAD));
+    // A frame rule inspects frames of one type, nothing else.
+    let frames: Vec<Buffer> = buffers
+        .iter()
+        .map(|(b, _)| b.buffer)
+        .filter(|b| b.is_frame())
+        .collect();
+    let frame = match frames.first() {
+        None => None,
+        Some(&f) => {
+            if frames.len() != buffers.len() || frames.iter().any(|&b| b != f) {
+                mark("frame beside other buffers".into());
+                return None;
+            }
+            if !checks.is_empty() || raw {
+                mark("frame beside other keywords".into());
+                return None;
+            }
+            Some(f)
+        }
+    };
     if raw
         && !matches!(
             proto,
@@ -1029,6 +1075,28 @@ fn app_inspect(
     }
     let to_client = rule.flow.is_some_and(|f| f.to_server == Some(false));
     let to_server = rule.flow.is_some_and(|f| f.to_server == Some(true));
+    // Suricata refuses SIP and RFB rules whose keywords exist in opposite
+    // directions only (`sip.method` with `flow:to_client`, `rfb.name`
+    // with `rfb.sectype`).
+    if matches!(proto, TxProto::Sip | TxProto::Rfb) {
+        let request_only = buffers
+            .iter()
+            .any(|(b, _)| crate::app::is_request_buffer(b.buffer))
+            || checks
+                .iter()
+                .any(|(c, _)| matches!(c, crate::app::AppCheck::RfbSectype(_)));
+        let response_only = buffers.iter().any(|(b, _)| is_response_buffer(b.buffer))
+            || checks
+                .iter()
+                .any(|(c, _)| matches!(c, crate::app::AppCheck::RfbSecresult(_)));
+        if (request_only && (response_only || to_client)) || (response_only && to_server) {
+            mark(format!(
+                "{} keywords of opposite directions",
+                proto_name(proto)
+            ));
+            return None;
+        }
+    }
     // `file.data` is the response body, or the request body in a rule
     // written for the client's direction; `file.name` names that file.
     // SMTP files travel to the server: always the request side.
@@ -1047,6 +1115,7 @@ fn app_inspect(
                 c,
                 crate::app::AppCheck::FtpReplyReceived(_)
                     | crate::app::AppCheck::IkeSaAttribute { .. }
+                    | crate::app::AppCheck::RfbSecresult(_)
             )
         });
     let side = if to_client || file_data_response || response_buffer {
@@ -1149,6 +1218,20 @@ fn app_inspect(
     // responses alike.
     let message_txs = matches!(proto, TxProto::Krb5 | TxProto::Snmp);
     let both_sides = both_sides || (message_txs && !to_client && !to_server && !response_buffer);
+    // A frame rule without flow direction sees frames of both directions
+    // (a response frame type only travels one way anyway); so does a SIP
+    // rule on buffers both requests and responses have (`sip.protocol`,
+    // the header buffers), as Suricata registers them both ways.
+    let sip_both = proto == TxProto::Sip
+        && !buffers
+            .iter()
+            .any(|(b, _)| is_response_buffer(b.buffer) || crate::app::is_request_buffer(b.buffer));
+    let both_sides = both_sides || ((frame.is_some() || sip_both) && !to_client && !to_server);
+    let side = match frame {
+        // Request-only frame types are inspected on requests.
+        Some(f) if crate::app::is_request_buffer(f) => TxSide::Request,
+        _ => side,
+    };
     let contents: Vec<&ast::Content> = rule
         .contents()
         .filter(|c| buffer_proto(c.buffer.buffer).is_some() && !c.negated && !c.pattern.is_empty())
@@ -1165,6 +1248,7 @@ fn app_inspect(
         buffers,
         checks: checks.into_iter().map(|(c, _)| c).collect(),
         fast_pattern,
+        frame,
     })
 }
 
@@ -1182,6 +1266,8 @@ fn proto_name(p: crate::app::TxProto) -> &'static str {
         crate::app::TxProto::Snmp => "snmp",
         crate::app::TxProto::Ike => "ike",
         crate::app::TxProto::FtpData => "ftp-data",
+        crate::app::TxProto::Sip => "sip",
+        crate::app::TxProto::Rfb => "rfb",
     }
 }
 

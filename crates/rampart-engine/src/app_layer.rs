@@ -12,11 +12,14 @@ use rampart_app::dcerpc::{
 use rampart_app::dns::{
     self, DnsConfig, DnsDirection, DnsEvent, DnsFlowState, DnsMessage, DnsTransaction,
 };
+use rampart_app::frame::Frame;
 use rampart_app::ftp::{FtpConfig, FtpDirection, FtpEvent, FtpSession, FtpTransaction};
 use rampart_app::http::{Direction as HttpDir, HttpConfig, HttpEvent, HttpParser, HttpTransaction};
 use rampart_app::ike::{self, IkeConfig, IkeDirection, IkeState, IkeTransaction};
 use rampart_app::krb5::{self, Krb5Direction, Krb5State, Krb5Transaction, KRB5_PORT};
 use rampart_app::protocol::{detect_protocol, AppProto};
+use rampart_app::rfb::RfbSession;
+use rampart_app::sip::{self, SipConfig, SipEvent, SipState, SipTransaction};
 use rampart_app::smb::{SmbDirection, SmbReady, SmbSession, SmbTx, SmbTxKind};
 use rampart_app::smb_dcerpc::SmbDcerpc;
 use rampart_app::smtp::{SmtpConfig, SmtpDirection, SmtpEvent, SmtpSession, SmtpTransaction};
@@ -84,8 +87,27 @@ pub struct AppState {
     /// Compute HASSH for SSH flows detected from now on (some rule uses a
     /// HASSH buffer, as Suricata enables it).
     pub ssh_hassh: bool,
-    /// DNS messages keep their bytes for `frame:dns.pdu` rules.
-    pub dns_pdu: bool,
+    /// The protocols whose parsers report frames (some rule inspects
+    /// them), for parsers created from now on.
+    pub frames: FrameWants,
+    /// Frames found but not yet inspected, with the stream offset their
+    /// data must be acknowledged to (0 for datagrams).
+    frame_queue: Vec<QueuedFrame>,
+    /// Frames numbered so far per direction (by [`Direction::index`]).
+    frame_ids: [u64; 2],
+    /// The RFB handshake of an RFB flow.
+    rfb: Option<Box<RfbSession>>,
+    /// The SIP state of a SIP flow (UDP or TCP).
+    sip: Option<Box<SipState>>,
+    /// RFB and SIP-over-TCP transaction sides waiting for their data to
+    /// be acknowledged (as HTTP's): the direction of the data that made
+    /// them ready (an RFB handshake's request side is completed by the
+    /// server's data) and the stream offset just past it.
+    tx_queue: Vec<(ReadyTx, Direction, u64)>,
+    /// The direction of the stream data last fed.
+    fed_dir: Option<Direction>,
+    /// The RFB transaction was handed out for inspection.
+    rfb_ready: bool,
     /// SSH stages parsed but not yet inspected (see [`AppState::defer_ssh`]).
     ssh_queue: Vec<Deferred>,
     /// HTTP transaction sides complete but not yet inspected (see
@@ -149,6 +171,69 @@ pub struct AppState {
 
 /// Bytes held per direction until the protocol is known.
 const MAX_UNDECIDED: usize = 4096;
+/// Which protocols' parsers report frames ([`rampart_app::frame`]): those
+/// some loaded rule inspects frames of.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct FrameWants {
+    /// `frame:dns.*`.
+    pub dns: bool,
+    /// `frame:sip.*`.
+    pub sip: bool,
+    /// `frame:rfb.*`.
+    pub rfb: bool,
+}
+
+impl FrameWants {
+    /// What `engine`'s rules inspect.
+    pub fn of(engine: &rampart_detect::DetectEngine) -> Self {
+        FrameWants {
+            dns: engine.uses_frames(TxProto::Dns),
+            sip: engine.uses_frames(TxProto::Sip),
+            rfb: engine.uses_frames(TxProto::Rfb),
+        }
+    }
+}
+
+/// A frame waiting for its data to be acknowledged and for a packet of
+/// its direction (Suricata's IDS timing, as for transactions).
+#[derive(Debug, Clone)]
+pub struct QueuedFrame {
+    /// The frame.
+    pub frame: Frame,
+    /// The protocol whose parser found it.
+    pub proto: TxProto,
+    /// Its number among its direction's frames (from 1).
+    pub id: u64,
+    /// The stream offset its data must be acknowledged to (0: none).
+    end: u64,
+}
+
+impl QueuedFrame {
+    /// The frame's direction.
+    pub fn direction(&self) -> Direction {
+        match self.frame.dir {
+            HttpDir::ToServer => Direction::ToServer,
+            HttpDir::ToClient => Direction::ToClient,
+        }
+    }
+
+    /// The frame buffer rules name it by (`frame:sip.request.line`).
+    pub fn buffer(&self) -> Option<Buffer> {
+        let proto = match self.proto {
+            TxProto::Dns => "dns",
+            TxProto::Sip => "sip",
+            TxProto::Rfb => "rfb",
+            _ => return None,
+        };
+        Buffer::frame(proto, self.frame.kind)
+    }
+}
+
+/// Frames queued per flow, at most, and their bytes: beyond either the
+/// oldest are inspected at once (a one-sided capture never acknowledges
+/// anything).
+const MAX_QUEUED_FRAMES: usize = 256;
+const MAX_QUEUED_FRAME_BYTES: usize = 4 * 1024 * 1024;
 
 /// Marks the [`ReadyTx::id`] of a DCERPC transaction carried by an SMB
 /// flow's named pipes, so that it is not taken for an SMB transaction id.
@@ -256,6 +341,10 @@ pub enum AppTxView<'a> {
     Ftp(FtpTxView<'a>),
     /// An IKE message.
     Ike(IkeTxView<'a>),
+    /// A SIP message.
+    Sip(SipTxView<'a>),
+    /// An RFB handshake (one transaction per connection).
+    Rfb(RfbTxView<'a>),
 }
 
 impl AppTxView<'_> {
@@ -277,6 +366,8 @@ impl AppTxView<'_> {
             AppTxView::Snmp(v) => v.tx.id,
             AppTxView::Ftp(v) => v.tx.id,
             AppTxView::Ike(v) => v.tx.id,
+            AppTxView::Sip(v) => v.tx.id,
+            AppTxView::Rfb(_) => 0,
         }
     }
 }
@@ -295,6 +386,8 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Snmp(v) => v.get(buffer),
             AppTxView::Ftp(v) => v.get(buffer),
             AppTxView::Ike(v) => v.get(buffer),
+            AppTxView::Sip(v) => v.get(buffer),
+            AppTxView::Rfb(v) => v.get(buffer),
         }
     }
     fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
@@ -310,6 +403,8 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Snmp(v) => v.get_multi(buffer, index),
             AppTxView::Ftp(v) => v.get_multi(buffer, index),
             AppTxView::Ike(v) => v.get_multi(buffer, index),
+            AppTxView::Sip(v) => v.get_multi(buffer, index),
+            AppTxView::Rfb(v) => v.get_multi(buffer, index),
         }
     }
     fn proto(&self) -> TxProto {
@@ -325,6 +420,8 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Snmp(v) => v.proto(),
             AppTxView::Ftp(v) => v.proto(),
             AppTxView::Ike(v) => v.proto(),
+            AppTxView::Sip(v) => v.proto(),
+            AppTxView::Rfb(v) => v.proto(),
         }
     }
     fn ip_proto(&self) -> u8 {
@@ -340,6 +437,8 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Snmp(v) => v.ip_proto(),
             AppTxView::Ftp(v) => v.ip_proto(),
             AppTxView::Ike(v) => v.ip_proto(),
+            AppTxView::Sip(v) => v.ip_proto(),
+            AppTxView::Rfb(v) => v.ip_proto(),
         }
     }
     fn value(&self, field: TxValue) -> Option<u32> {
@@ -355,6 +454,8 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Snmp(v) => v.value(field),
             AppTxView::Ftp(v) => v.value(field),
             AppTxView::Ike(v) => v.value(field),
+            AppTxView::Sip(v) => v.value(field),
+            AppTxView::Rfb(v) => v.value(field),
         }
     }
     fn has_event(&self, name: &str) -> bool {
@@ -370,6 +471,8 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Snmp(v) => v.has_event(name),
             AppTxView::Ftp(v) => v.has_event(name),
             AppTxView::Ike(v) => v.has_event(name),
+            AppTxView::Sip(v) => v.has_event(name),
+            AppTxView::Rfb(v) => v.has_event(name),
         }
     }
     fn has_late_event(&self, name: &str) -> bool {
@@ -385,6 +488,8 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Snmp(v) => v.has_late_event(name),
             AppTxView::Ftp(v) => v.has_late_event(name),
             AppTxView::Ike(v) => v.has_late_event(name),
+            AppTxView::Sip(v) => v.has_late_event(name),
+            AppTxView::Rfb(v) => v.has_late_event(name),
         }
     }
     fn file_size(&self) -> Option<u64> {
@@ -452,6 +557,7 @@ impl AppState {
         ready: &mut Vec<ReadyTx>,
     ) {
         self.ip_proto = 6;
+        self.fed_dir = Some(dir);
         let first_bytes = self.tried.get(dir.index()).is_some_and(|t| !t);
         if first_bytes {
             // Detection looks at a direction's first bytes only: once seen,
@@ -527,6 +633,8 @@ impl AppState {
                     }
                     self.ftp = Some(ftp);
                 }
+                Some(AppProto::Rfb) => self.rfb = Some(Box::new(RfbSession::new(self.frames.rfb))),
+                Some(AppProto::Sip) => self.sip = Some(self.new_sip()),
                 _ => {}
             }
         }
@@ -542,6 +650,23 @@ impl AppState {
             let mut events = Vec::new();
             dns.feed_tcp(dns_dir(dir), data, &mut events);
             collect_dns(&events, ready);
+            let frames = dns.frames.take();
+            self.queue_frames(TxProto::Dns, frames, end);
+        }
+        if let Some(rfb) = self.rfb.as_mut() {
+            if rfb.feed(http_dir(dir), data).is_some() && !self.rfb_ready {
+                self.rfb_ready = true;
+                collect_both(0, ready);
+            }
+            let frames = rfb.frames.take();
+            self.queue_frames(TxProto::Rfb, frames, end);
+        }
+        if let Some(sip) = self.sip.as_mut() {
+            let mut events = Vec::new();
+            sip.feed_tcp(http_dir(dir), data, &mut events);
+            collect_sip(&events, ready);
+            let frames = sip.frames.take();
+            self.queue_frames(TxProto::Sip, frames, end);
         }
         if let Some(tls) = self.tls.as_mut() {
             let mut events = Vec::new();
@@ -670,9 +795,11 @@ impl AppState {
     }
 
     /// Feeds one UDP datagram's payload: DNS on port 53, Kerberos on port
-    /// 88, SNMP on ports 161 and 162, IKE to or from port 500, once the flow's first datagram went
-    /// to that port and probes as the protocol (Suricata's probing
-    /// parsers).
+    /// 88, SNMP on ports 161 and 162, IKE to or from port 500, once the
+    /// flow's first datagram went to that port and probes as the protocol
+    /// (Suricata's probing parsers); SIP on any port once the first
+    /// datagram is a SIP request. SIP frames are queued for inspection with
+    /// no acknowledgement to wait for.
     pub fn feed_datagram(
         &mut self,
         dir: Direction,
@@ -684,8 +811,9 @@ impl AppState {
         if self.proto.is_none() {
             // Suricata decides a UDP flow on its first datagram: DNS when
             // it goes to the DNS port (`detection-ports: dp: 53`) and
-            // probes as DNS, otherwise detection has failed for good (a
-            // flow first seen with a response from port 53 is not DNS).
+            // probes as DNS, SIP when it is a SIP request, otherwise
+            // detection has failed for good (a flow first seen with a
+            // response from port 53 is not DNS).
             let first = !self.tried.iter().any(|&t| t);
             if let Some(t) = self.tried.get_mut(dir.index()) {
                 *t = true;
@@ -709,6 +837,7 @@ impl AppState {
                 _ if (ports.0 == IKE_PORT || ports.1 == IKE_PORT) && ike::probe(payload) => {
                     AppProto::Ike
                 }
+                _ if sip::probe(payload, true) => AppProto::Sip,
                 _ => return,
             };
             self.proto = Some(proto);
@@ -717,6 +846,7 @@ impl AppState {
                 AppProto::Dns => self.dns = Some(self.new_dns()),
                 AppProto::Krb5 => self.krb5 = Some(Box::default()),
                 AppProto::Ike => self.ike = Some(Box::new(IkeState::new(IkeConfig::default()))),
+                AppProto::Sip => self.sip = Some(self.new_sip()),
                 _ => self.snmp = Some(Box::default()),
             }
         }
@@ -739,6 +869,8 @@ impl AppState {
             let mut events = Vec::new();
             dns.parse(dns_dir(dir), payload, &mut events);
             collect_dns(&events, ready);
+            let frames = dns.frames.take();
+            self.queue_frames(TxProto::Dns, frames, 0);
         }
         if let Some(k) = self.krb5.as_mut() {
             let mut ids = Vec::new();
@@ -754,12 +886,89 @@ impl AppState {
                 collect_messages(&[id], dir, ready);
             }
         }
+        if let Some(sip) = self.sip.as_mut() {
+            let mut events = Vec::new();
+            sip.parse_datagram(http_dir(dir), payload, &mut events);
+            collect_sip(&events, ready);
+            let frames = sip.frames.take();
+            self.queue_frames(TxProto::Sip, frames, 0);
+        }
+    }
+
+    /// Queues frames found in data ending at stream offset `end` (0 for a
+    /// datagram: nothing to wait for), numbering them per direction.
+    fn queue_frames(&mut self, proto: TxProto, frames: Vec<Frame>, end: u64) {
+        for frame in frames {
+            let d = match frame.dir {
+                HttpDir::ToServer => Direction::ToServer,
+                HttpDir::ToClient => Direction::ToClient,
+            };
+            let id = match self.frame_ids.get_mut(d.index()) {
+                Some(n) => {
+                    *n += 1;
+                    *n
+                }
+                None => 0,
+            };
+            self.frame_queue.push(QueuedFrame {
+                frame,
+                proto,
+                id,
+                end,
+            });
+        }
+    }
+
+    /// Whether frames wait for inspection.
+    pub fn frames_pending(&self) -> bool {
+        !self.frame_queue.is_empty()
+    }
+
+    /// Takes, in order, the queued frames whose data the peer
+    /// acknowledged (`acked`, by [`Direction::index`]; `[u64::MAX; 2]`
+    /// takes all) and that travel `dir` (every direction when `None`).
+    /// Beyond [`MAX_QUEUED_FRAMES`] frames or [`MAX_QUEUED_FRAME_BYTES`]
+    /// bytes the oldest go too.
+    pub fn take_frames(&mut self, acked: [u64; 2], dir: Option<Direction>) -> Vec<QueuedFrame> {
+        let by_count = self.frame_queue.len().saturating_sub(MAX_QUEUED_FRAMES);
+        let mut bytes: usize = self.frame_queue.iter().map(|f| f.frame.data.len()).sum();
+        let mut by_bytes = 0;
+        for f in &self.frame_queue {
+            if bytes <= MAX_QUEUED_FRAME_BYTES {
+                break;
+            }
+            bytes -= f.frame.data.len();
+            by_bytes += 1;
+        }
+        let over = by_count.max(by_bytes);
+        let mut out: Vec<QueuedFrame> = self.frame_queue.drain(..over).collect();
+        let mut keep = Vec::new();
+        for f in self.frame_queue.drain(..) {
+            let d = f.direction();
+            let go =
+                acked.get(d.index()).is_some_and(|&a| a >= f.end) && dir.is_none_or(|x| x == d);
+            if go {
+                out.push(f);
+            } else {
+                keep.push(f);
+            }
+        }
+        self.frame_queue = keep;
+        out
+    }
+
+    /// A SIP parser configured for the loaded rules.
+    fn new_sip(&self) -> Box<SipState> {
+        Box::new(SipState::new(SipConfig {
+            frames: self.frames.sip,
+            ..SipConfig::default()
+        }))
     }
 
     /// A DNS parser configured for the loaded rules.
     fn new_dns(&self) -> Box<DnsFlowState> {
         Box::new(DnsFlowState::new(DnsConfig {
-            keep_pdu: self.dns_pdu,
+            frames: self.frames.dns,
             ..DnsConfig::default()
         }))
     }
@@ -816,6 +1025,8 @@ impl AppState {
             AppProto::Snmp => Some(TxProto::Snmp),
             AppProto::Ike => Some(TxProto::Ike),
             AppProto::FtpData => Some(TxProto::FtpData),
+            AppProto::Sip => Some(TxProto::Sip),
+            AppProto::Rfb => Some(TxProto::Rfb),
         }
     }
 
@@ -846,6 +1057,8 @@ impl AppState {
             Some(AppProto::Ftp) => Some("ftp"),
             Some(AppProto::Dcerpc) => Some("dcerpc"),
             Some(AppProto::Smtp) => Some("smtp"),
+            Some(AppProto::Sip) => Some("sip"),
+            Some(AppProto::Rfb) => Some("rfb"),
             Some(AppProto::Krb5) => Some("krb5"),
             Some(AppProto::Snmp) => Some("snmp"),
             Some(AppProto::Ike) => Some("ike"),
@@ -870,8 +1083,14 @@ impl AppState {
 
     /// Bytes of `dir` were lost (a reassembly gap): parsers that can
     /// resynchronise (DCERPC) drop what they were reading and look for the
-    /// next message.
+    /// next message; SIP stops reading that direction, RFB the handshake.
     pub fn gap(&mut self, dir: Direction) {
+        if let Some(sip) = self.sip.as_mut() {
+            sip.gap(http_dir(dir));
+        }
+        if let Some(rfb) = self.rfb.as_mut() {
+            rfb.gap();
+        }
         if let Some(dce) = self.dcerpc.as_mut() {
             dce.gap(match dir {
                 Direction::ToServer => DcerpcDirection::ToServer,
@@ -884,6 +1103,15 @@ impl AppState {
     pub fn finish(&mut self, ready: &mut Vec<ReadyTx>) {
         self.release_http([u64::MAX; 2], None, ready);
         self.release_krb5([u64::MAX; 2], None, ready);
+        ready.extend(self.tx_queue.drain(..).map(|(r, _, _)| r));
+        // An RFB handshake that never completed is inspected (and logged)
+        // as far as it got when the connection ends.
+        if let Some(rfb) = self.rfb.as_deref() {
+            if rfb.started() && !self.rfb_ready {
+                self.rfb_ready = true;
+                collect_both(0, ready);
+            }
+        }
         // DCERPC transaction sides still waiting for an acknowledgement
         // are inspected now.
         if self.dce_state().is_some() {
@@ -1215,6 +1443,7 @@ impl AppState {
             || self.smtp_pending()
             || self.krb5_pending()
             || self.ftp_pending()
+            || !self.tx_queue.is_empty()
     }
 
     /// Releases, into `out`, the queued sides of every protocol that the
@@ -1245,6 +1474,20 @@ impl AppState {
         if self.ftp_pending() {
             self.release_ftp(acked, dir, out);
         }
+        if !self.tx_queue.is_empty() {
+            self.tx_queue.retain(|&(ready, data_dir, end)| {
+                let side_dir = match ready.side {
+                    TxSide::Request => Direction::ToServer,
+                    TxSide::Response => Direction::ToClient,
+                };
+                let go = acked.get(data_dir.index()).is_some_and(|&a| a >= end)
+                    && dir.is_none_or(|x| x == side_dir);
+                if go {
+                    out.push(ready);
+                }
+                !go
+            });
+        }
     }
 
     /// Queues the sides of `ready` that wait for their data (up to stream
@@ -1257,6 +1500,12 @@ impl AppState {
         self.defer_smb(ready, end);
         self.defer_krb5(ready, end);
         self.defer_ftp(ready, end);
+        // RFB and SIP over TCP, as HTTP.
+        if self.rfb.is_some() || self.sip.is_some() {
+            let data_dir = self.fed_dir.unwrap_or(Direction::ToServer);
+            self.tx_queue
+                .extend(ready.drain(..).map(|r| (r, data_dir, end)));
+        }
     }
 
     /// Whether SSH stages wait in the queue.
@@ -1475,6 +1724,20 @@ impl AppState {
                 })
             });
         }
+        if let Some(sip) = self.sip.as_deref() {
+            return sip.transaction(r.id).map(|tx| {
+                AppTxView::Sip(SipTxView {
+                    tx,
+                    ip_proto: self.ip_proto,
+                })
+            });
+        }
+        if let Some(rfb) = self.rfb.as_deref() {
+            return Some(AppTxView::Rfb(RfbTxView {
+                session: rfb,
+                side: r.side,
+            }));
+        }
         None
     }
 
@@ -1533,6 +1796,11 @@ impl AppState {
         if let Some(ftp) = self.ftp.as_mut() {
             let queue = &self.ftp_queue;
             ftp.remove_finished(|id| queue.iter().any(|(r, _)| r.id & !FTP_LATE == id));
+        }
+        if let Some(sip) = self.sip.as_mut() {
+            // Each message is inspected once: all but those queued go.
+            let first_queued = self.tx_queue.iter().map(|(r, _, _)| r.id).min();
+            sip.remove_before(first_queued.unwrap_or(u64::MAX));
         }
     }
 }
@@ -2420,10 +2688,6 @@ impl TxBuffers for DnsTxView<'_> {
                 .queries
                 .get(index)
                 .map(|q| Cow::Borrowed(q.name.as_slice())),
-            Buffer::DnsPdu if index == 0 => self
-                .message()
-                .map(|m| Cow::Borrowed(m.pdu.as_slice()))
-                .filter(|p| !p.is_empty()),
             _ => None,
         }
     }
@@ -2460,6 +2724,119 @@ fn event_matches(ours: &str, rule: &str) -> bool {
             (ours, rule),
             ("not_request", "not_a_request") | ("not_response", "not_a_response")
         )
+}
+
+/// Both sides of transaction `id`, request first (a connection's one
+/// transaction, as RFB's).
+fn collect_both(id: u64, ready: &mut Vec<ReadyTx>) {
+    for side in [TxSide::Request, TxSide::Response] {
+        ready.push(ReadyTx { id, side });
+    }
+}
+
+/// A SIP message is a transaction with one side: requests (to the
+/// server) on the request side, responses on the response side.
+fn collect_sip(events: &[SipEvent], ready: &mut Vec<ReadyTx>) {
+    for e in events {
+        ready.push(ReadyTx {
+            id: e.id,
+            side: match e.dir {
+                HttpDir::ToServer => TxSide::Request,
+                HttpDir::ToClient => TxSide::Response,
+            },
+        });
+    }
+}
+
+/// A SIP message, as the rule engine's buffers: the start line's parts
+/// (`sip.method`, `sip.uri`, `sip.request_line` for requests;
+/// `sip.stat_code`, `sip.stat_msg`, `sip.response_line` for responses;
+/// `sip.protocol` for both) and one instance per header field of the
+/// header buffers (`sip.from`, `sip.to`, `sip.via`, `sip.user_agent`,
+/// `sip.content_type`, `sip.content_length`).
+pub struct SipTxView<'a> {
+    /// The message.
+    pub tx: &'a SipTransaction,
+    /// 17 over UDP, 6 over TCP.
+    pub ip_proto: u8,
+}
+
+impl TxBuffers for SipTxView<'_> {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        self.get_multi(buffer, 0)
+    }
+
+    fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
+        let m = &self.tx.message;
+        let header = match buffer {
+            Buffer::SipFrom => "from",
+            Buffer::SipTo => "to",
+            Buffer::SipVia => "via",
+            Buffer::SipUserAgent => "user-agent",
+            Buffer::SipContentType => "content-type",
+            Buffer::SipContentLength => "content-length",
+            _ if index > 0 => return None,
+            Buffer::SipMethod => return non_empty(&m.request.as_ref()?.method),
+            Buffer::SipUri => return non_empty(&m.request.as_ref()?.uri),
+            Buffer::SipRequestLine => {
+                m.request.as_ref()?;
+                return non_empty(&m.start_line);
+            }
+            Buffer::SipStatCode => return non_empty(&m.response.as_ref()?.code),
+            Buffer::SipStatMsg => return non_empty(&m.response.as_ref()?.reason),
+            Buffer::SipResponseLine => {
+                m.response.as_ref()?;
+                return non_empty(&m.start_line);
+            }
+            Buffer::SipProtocol => {
+                return match (&m.request, &m.response) {
+                    (Some(r), _) => non_empty(&r.version),
+                    (None, Some(r)) => non_empty(&r.version),
+                    (None, None) => None,
+                }
+            }
+            _ => return None,
+        };
+        m.header_values(header).nth(index).map(Cow::Borrowed)
+    }
+
+    fn proto(&self) -> TxProto {
+        TxProto::Sip
+    }
+
+    fn ip_proto(&self) -> u8 {
+        self.ip_proto
+    }
+}
+
+/// An RFB handshake, as the rule engine's buffers: `rfb.name` (the
+/// desktop name of ServerInit), `rfb.sectype` and `rfb.secresult`.
+pub struct RfbTxView<'a> {
+    /// The handshake.
+    pub session: &'a RfbSession,
+    /// The side inspected.
+    pub side: TxSide,
+}
+
+impl TxBuffers for RfbTxView<'_> {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        match buffer {
+            Buffer::RfbName => non_empty(&self.session.server_init.as_ref()?.name),
+            _ => None,
+        }
+    }
+
+    fn proto(&self) -> TxProto {
+        TxProto::Rfb
+    }
+
+    fn value(&self, field: TxValue) -> Option<u32> {
+        match field {
+            TxValue::RfbSectype => self.session.security_type,
+            TxValue::RfbSecresult => self.session.security_result,
+            _ => None,
+        }
+    }
 }
 
 fn http_dir(dir: Direction) -> HttpDir {

@@ -17,7 +17,7 @@ use rampart_detect::{
 };
 use rampart_stream::flow::{FlowState, TcpState};
 
-use crate::app_layer::{AppState, AppTxView, ReadyTx};
+use crate::app_layer::{AppState, AppTxView, FrameWants, QueuedFrame, ReadyTx};
 use crate::raw_stream::{ready_stream_bytes, RawStreamState};
 use crate::stats::PipelineStats;
 
@@ -154,6 +154,8 @@ struct Detection {
     inline: bool,
     /// FTP data connections announced on control connections.
     expectations: crate::expect::Expectations,
+    /// The protocols whose frames the engine's rules inspect.
+    frames: FrameWants,
 }
 
 /// Reassembled TCP data handed to consumers.
@@ -247,6 +249,8 @@ pub struct AlertContext<'a> {
     pub app_proto: Option<&'static str>,
     /// The transaction side an application-layer rule matched in.
     pub tx: Option<&'a AppTxView<'a>>,
+    /// The frame a frame rule matched in.
+    pub frame: Option<&'a QueuedFrame>,
 }
 
 /// One worker's packet path state.
@@ -270,6 +274,7 @@ impl Pipeline {
             budget: MemoryBudget::new(config.stream_memcap_bytes),
             stats: PipelineStats::default(),
             detection: config.detect.clone().map(|engine| Detection {
+                frames: FrameWants::of(&engine),
                 engine,
                 thresholds: ThresholdTable::new(MAX_THRESHOLD_TRACKERS),
                 stats: DetectStats::default(),
@@ -327,12 +332,14 @@ impl Pipeline {
         self.config.detect = Some(engine.clone());
         match self.detection.as_mut() {
             Some(det) => {
+                det.frames = FrameWants::of(&engine);
                 det.engine = engine;
                 det.thresholds = ThresholdTable::new(MAX_THRESHOLD_TRACKERS);
                 det.generation += 1;
             }
             None => {
                 self.detection = Some(Detection {
+                    frames: FrameWants::of(&engine),
                     engine,
                     thresholds: ThresholdTable::new(MAX_THRESHOLD_TRACKERS),
                     stats: DetectStats::default(),
@@ -583,8 +590,11 @@ impl Pipeline {
         {
             let mut ready = Vec::new();
             let ports = (flow.key.src_port, flow.key.dst_port);
-            state.app.dns_pdu = det.engine.uses_dns_pdu();
+            state.app.frames = det.frames;
             state.app.feed_datagram(dir, u.payload, ports, &mut ready);
+            // A datagram's frames are inspected with it.
+            let frames = state.app.take_frames([u64::MAX; 2], None);
+            inspect_frames(det, &mut state, flow, frames, (ts, AlertSource::Wire), sink);
             inspect_transactions(
                 det,
                 &mut state,
@@ -599,6 +609,12 @@ impl Pipeline {
         // transactions) whose data the peer acknowledged are inspected
         // with a packet travelling their way, as in Suricata's IDS mode.
         let acked = acked_offsets(flow, &state);
+        // Frames whose data the peer acknowledged, with a packet travelling
+        // their way (as transaction sides).
+        if let (Some(det), true) = (detection.as_mut(), state.app.frames_pending()) {
+            let frames = state.app.take_frames(acked, Some(dir));
+            inspect_frames(det, &mut state, flow, frames, (ts, AlertSource::Wire), sink);
+        }
         if let (Some(det), true) = (detection.as_mut(), state.app.acks_pending()) {
             let mut ready = Vec::new();
             state.app.release_acked(acked, Some(dir), &mut ready);
@@ -662,6 +678,7 @@ impl Pipeline {
                 flow: Some(flow),
                 app_proto: state.app.eve_proto(),
                 tx: None,
+                frame: None,
             };
             emit_alerts(det, ts, sink, &ctx);
             state.verdict = state.verdict.max(det.verdict);
@@ -745,6 +762,15 @@ fn end_flow(
     }
     if let Some(det) = det {
         if !state.raw.packet_mode {
+            let frames = state.app.take_frames([u64::MAX; 2], None);
+            inspect_frames(
+                det,
+                &mut state,
+                flow,
+                frames,
+                (ts, AlertSource::FlowEnd),
+                sink,
+            );
             let mut ready = Vec::new();
             state.app.finish(&mut ready);
             inspect_transactions(
@@ -932,6 +958,7 @@ fn flush_pending(
         flow: Some(flow),
         app_proto: state.app.eve_proto(),
         tx: None,
+        frame: None,
     };
     emit_alerts(det, ts, sink, &ctx);
 }
@@ -995,6 +1022,7 @@ fn inspect_transactions(
             flow: Some(flow),
             app_proto: state.app.eve_proto(),
             tx: Some(&view),
+            frame: None,
         };
         for a in &mut det.alerts {
             a.source = source;
@@ -1003,6 +1031,59 @@ fn inspect_transactions(
         sink.on_app_tx(ts, flow, &view, r.side);
     }
     state.app.release_completed();
+}
+
+/// Runs the frame signatures on frames taken from the flow's queue.
+fn inspect_frames(
+    det: &mut Detection,
+    state: &mut FlowDetectState,
+    flow: &Flow<FlowData>,
+    frames: Vec<QueuedFrame>,
+    (ts, source): (Timestamp, AlertSource),
+    sink: &mut impl PipelineSink,
+) {
+    let k = &flow.key;
+    for f in &frames {
+        let Some(buffer) = f.buffer() else {
+            continue;
+        };
+        let dir = f.direction();
+        let input = rampart_detect::app::FrameInput {
+            buffer,
+            proto: f.proto,
+            side: match dir {
+                Direction::ToServer => rampart_detect::TxSide::Request,
+                Direction::ToClient => rampart_detect::TxSide::Response,
+            },
+            ip_proto: k.proto,
+            data: &f.frame.data,
+        };
+        det.engine.inspect_frame(
+            &input,
+            (k.src, k.src_port),
+            (k.dst, k.dst_port),
+            ts.as_nanos(),
+            FlowView {
+                app_proto: state.app.tx_proto(),
+                app_detect: state.app.detect_state(dir, None),
+                ..flow_view(flow, dir)
+            },
+            Some(&mut state.vars),
+            &mut det.thresholds,
+            &mut det.stats,
+            &mut det.alerts,
+        );
+        for a in &mut det.alerts {
+            a.source = source;
+        }
+        let ctx = AlertContext {
+            flow: Some(flow),
+            app_proto: state.app.eve_proto(),
+            tx: None,
+            frame: Some(f),
+        };
+        emit_alerts(det, ts, sink, &ctx);
+    }
 }
 
 fn emit_alerts(
@@ -1055,13 +1136,17 @@ fn deliver(
                 let mut ready = Vec::new();
                 let ports = (flow.key.src_port, flow.key.dst_port);
                 state.app.ssh_hassh = det.engine.uses_ssh_hassh();
-                state.app.dns_pdu = det.engine.uses_dns_pdu();
+                state.app.frames = det.frames;
                 state.app.client_v4 = match flow.key.src {
                     std::net::IpAddr::V4(a) => Some(u32::from(a)),
                     std::net::IpAddr::V6(_) => None,
                 };
                 let end = offset + data.len() as u64;
                 state.app.feed(direction, data, ports, end, &mut ready);
+                if det.inline {
+                    let frames = state.app.take_frames([u64::MAX; 2], None);
+                    inspect_frames(det, state, flow, frames, (ts, AlertSource::Wire), sink);
+                }
                 // FTP data connections: announced by a control connection,
                 // recognised when their first data comes.
                 let now = ts.as_nanos();

@@ -322,6 +322,11 @@ pub enum MatchKind {
         /// Match when different.
         negated: bool,
     },
+    /// `rfb.sectype`: the security type the RFB handshake settled on.
+    RfbSectype(NumCmp<u32>),
+    /// `rfb.secresult`: the RFB security result (`ok` is 0, `fail` 1,
+    /// `toomany` 2, `unknown` anything above).
+    RfbSecresult(NumCmp<u32>),
     /// `krb5_msg_type`: a number comparison, or a message type name
     /// (`AS_REQ`, `!TGS_REP`, Suricata 8's spelling) turned into one.
     Krb5MsgType(NumCmp<u32>),
@@ -426,6 +431,8 @@ impl MatchKind {
             MatchKind::IcmpSeq(_) => "icmp_seq",
             MatchKind::Icmpv6Mtu(_) => "icmpv6.mtu",
             MatchKind::DnsOpcode { .. } => "dns.opcode",
+            MatchKind::RfbSectype(_) => "rfb.sectype",
+            MatchKind::RfbSecresult(_) => "rfb.secresult",
             MatchKind::Krb5MsgType(_) => "krb5_msg_type",
             MatchKind::Krb5ErrCode(_) => "krb5_err_code",
             MatchKind::Krb5TicketEncryption(_) => "krb5.ticket_encryption",

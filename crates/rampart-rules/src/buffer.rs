@@ -146,10 +146,6 @@ buffers! {
     FileMagic => "file.magic";
     /// DNS query name.
     DnsQuery => "dns.query", sticky ["dns_query"], proto Dns;
-    /// A whole DNS message (`frame:dns.pdu`; over TCP without the length
-    /// prefix). The name cannot be written as a keyword: only `frame`
-    /// selects it.
-    DnsPdu => "frame:dns.pdu", proto Dns;
     /// DNS query names (Suricata 8).
     DnsQueriesRrname => "dns.queries.rrname", proto Dns;
     /// DNS answer names (Suricata 8).
@@ -308,6 +304,30 @@ buffers! {
     Dnp3Data => "dnp3.data", sticky ["dnp3_data"], proto Dnp3;
     /// WebSocket payload (Suricata 8).
     WebsocketPayload => "websocket.payload", proto Websocket;
+    // Frames: protocol data units (or parts of one) as a parser found
+    // them in a direction's data, selected by `frame:<proto>.<name>` only
+    // (the names, with their `frame:` prefix, cannot be written as
+    // keywords). See [`Buffer::frame`].
+    /// A whole DNS message (`frame:dns.pdu`; over TCP without the length
+    /// prefix).
+    FrameDnsPdu => "frame:dns.pdu", proto Dns;
+    /// One RFB handshake message (`frame:rfb.pdu`).
+    FrameRfbPdu => "frame:rfb.pdu", proto Rfb;
+    /// A whole SIP message (`frame:sip.pdu`).
+    FrameSipPdu => "frame:sip.pdu", proto Sip;
+    /// A SIP request line with its CRLF (`frame:sip.request.line`).
+    FrameSipRequestLine => "frame:sip.request.line", proto Sip;
+    /// A SIP request's header lines, the empty line after them excluded
+    /// (`frame:sip.request.headers`).
+    FrameSipRequestHeaders => "frame:sip.request.headers", proto Sip;
+    /// A SIP request's body (`frame:sip.request.body`).
+    FrameSipRequestBody => "frame:sip.request.body", proto Sip;
+    /// A SIP status line with its CRLF (`frame:sip.response.line`).
+    FrameSipResponseLine => "frame:sip.response.line", proto Sip;
+    /// A SIP response's header lines (`frame:sip.response.headers`).
+    FrameSipResponseHeaders => "frame:sip.response.headers", proto Sip;
+    /// A SIP response's body (`frame:sip.response.body`).
+    FrameSipResponseBody => "frame:sip.response.body", proto Sip;
     /// Raw IPv4 header.
     Ipv4Hdr => "ipv4.hdr";
     /// Raw IPv6 header.
@@ -325,6 +345,27 @@ buffers! {
 }
 
 impl Buffer {
+    /// The frame buffer `frame:<proto>.<name>` selects (`proto` the
+    /// canonical protocol name, `name` the frame type such as `pdu` or
+    /// `request.line`), when Rampart has a parser producing such frames.
+    pub fn frame(proto: &str, name: &str) -> Option<Buffer> {
+        Buffer::ALL
+            .iter()
+            .copied()
+            .find(|b| b.frame_parts() == Some((proto, name)))
+    }
+
+    /// For a frame buffer, its protocol and frame type names
+    /// (`("sip", "request.line")`).
+    pub fn frame_parts(self) -> Option<(&'static str, &'static str)> {
+        self.name().strip_prefix("frame:")?.split_once('.')
+    }
+
+    /// Whether this is a frame buffer (see [`Buffer::frame`]).
+    pub fn is_frame(self) -> bool {
+        self.frame_parts().is_some()
+    }
+
     /// Whether two buffers hold the same bytes: Suricata 7 serves
     /// `http.response_body` (and Snort's `http_server_body`, pcre `/Q`) from
     /// the `file.data` buffer.
@@ -485,5 +526,23 @@ mod tests {
         );
         assert_eq!(Buffer::HttpUri.protocol(), Some(Protocol::Http));
         assert_eq!(Buffer::FileData.protocol(), None);
+    }
+
+    #[test]
+    fn frames_by_protocol_and_type() {
+        assert_eq!(Buffer::frame("dns", "pdu"), Some(Buffer::FrameDnsPdu));
+        assert_eq!(
+            Buffer::frame("sip", "request.line"),
+            Some(Buffer::FrameSipRequestLine)
+        );
+        assert_eq!(Buffer::frame("sip", "nope"), None);
+        assert_eq!(Buffer::frame("http", "pdu"), None);
+        assert_eq!(
+            Buffer::FrameSipResponseBody.frame_parts(),
+            Some(("sip", "response.body"))
+        );
+        assert_eq!(Buffer::FrameRfbPdu.protocol(), Some(Protocol::Rfb));
+        assert!(!Buffer::SipMethod.is_frame());
+        assert!(Buffer::FrameRfbPdu.is_app_layer());
     }
 }

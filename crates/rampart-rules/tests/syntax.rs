@@ -822,3 +822,58 @@ fn kerberos_and_snmp_keywords() {
         assert!(e.message.contains("krb5"), "{bad}: {e:?}");
     }
 }
+
+#[test]
+fn frame_keyword_resolves_protocol_and_type() {
+    let buffer = |text: &str| first_content(&rule(text)).buffer.buffer;
+    // Qualified, in a transport rule.
+    assert_eq!(
+        buffer(r#"alert udp any any -> any any (frame:dns.pdu; content:"x"; sid:1;)"#),
+        Buffer::FrameDnsPdu
+    );
+    // The rule's protocol completes a bare frame type, dots included.
+    assert_eq!(
+        buffer(r#"alert sip any any -> any any (frame:request.line; content:"x"; sid:1;)"#),
+        Buffer::FrameSipRequestLine
+    );
+    assert_eq!(
+        buffer(r#"alert rfb any any -> any any (frame:pdu; content:"x"; sid:1;)"#),
+        Buffer::FrameRfbPdu
+    );
+    assert_eq!(
+        buffer(r#"alert sip any any -> any any (frame:sip.response.body; content:"x"; sid:1;)"#),
+        Buffer::FrameSipResponseBody
+    );
+    // A bare type needs an application protocol; another protocol's frame
+    // in an application rule is an error; unknown types are unsupported.
+    let e = err(r#"alert tcp any any -> any any (frame:pdu; content:"x"; sid:1;)"#);
+    assert_eq!(e.kind, ErrorKind::InvalidValue, "{e}");
+    let e = err(r#"alert sip any any -> any any (frame:rfb.pdu; content:"x"; sid:1;)"#);
+    assert!(e.to_string().contains("rfb frame in a sip rule"), "{e}");
+    let e = err(r#"alert sip any any -> any any (frame:sip.nope; content:"x"; sid:1;)"#);
+    assert_eq!(e.kind, ErrorKind::UnsupportedKeyword, "{e}");
+    let e = err(r#"alert http any any -> any any (frame:pdu; content:"x"; sid:1;)"#);
+    assert_eq!(e.kind, ErrorKind::UnsupportedKeyword, "{e}");
+}
+
+#[test]
+fn rfb_integer_keywords() {
+    let kinds =
+        |text: &str| -> Vec<MatchKind> { rule(text).matches.into_iter().map(|m| m.kind).collect() };
+    assert_eq!(
+        kinds("alert rfb any any -> any any (rfb.sectype:>=3; sid:1;)"),
+        vec![MatchKind::RfbSectype(NumCmp::Ge(3))]
+    );
+    assert_eq!(
+        kinds("alert rfb any any -> any any (rfb.secresult: ok; sid:1;)"),
+        vec![MatchKind::RfbSecresult(NumCmp::Eq(0))]
+    );
+    assert_eq!(
+        kinds("alert rfb any any -> any any (rfb.secresult:unknown; sid:1;)"),
+        vec![MatchKind::RfbSecresult(NumCmp::Gt(2))]
+    );
+    assert_eq!(
+        kinds("alert rfb any any -> any any (rfb.secresult:!0; sid:1;)"),
+        vec![MatchKind::RfbSecresult(NumCmp::Ne(0))]
+    );
+}

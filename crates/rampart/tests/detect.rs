@@ -733,12 +733,12 @@ fn dns_pdu_frames_over_udp() {
     let rules = r#"
 alert udp any any -> any any (flow:to_server; frame:dns.pdu; content:"|01 20 00 01|"; offset:2; depth:4; content:"suricata"; offset:13; sid:1;)
 alert udp any any -> any any (frame:dns.pdu; content:"|01 20|"; offset:0; depth:2; sid:2;)
-alert udp any any -> any any (frame:sip.pdu; content:"x"; sid:3;)
+alert udp any any -> any any (frame:http.pdu; content:"x"; sid:3;)
 "#;
     let (out, recs) = detect(&dir, &pcap, rules);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("frame sip.pdu is not supported"),
+        stderr.contains("frame http.pdu is not supported"),
         "{stderr}"
     );
     let counts = alert_counts(&recs);
@@ -1815,4 +1815,186 @@ alert tcp any any -> any any (msg:"proto"; app-layer-protocol:ftp-data; sid:3;)
         .unwrap();
     assert_eq!(data_alert["dest_port"], 41041);
     assert_eq!(data_alert["app_proto"], "ftp-data");
+}
+
+/// An RFB 3.8 handshake with VNC authentication (RFC 6143 §7.1-7.3),
+/// then a framebuffer update, as frames of a TCP conversation.
+fn rfb_conversation() -> Vec<(Timestamp, Vec<u8>)> {
+    let mut server_init = vec![
+        0x03, 0x20, 0x02, 0x58, 32, 24, 0, 1, 0, 255, 0, 255, 0, 255, 16, 8, 0, 0, 0, 0,
+    ];
+    server_init.extend_from_slice(&7u32.to_be_bytes());
+    server_init.extend_from_slice(b"desktop");
+    TcpConversation::new(
+        "192.168.1.10:41900".parse().unwrap(),
+        "203.0.113.5:5900".parse().unwrap(),
+    )
+    .server_sends(b"RFB 003.008\n")
+    .client_sends(b"RFB 003.008\n")
+    .server_sends(b"\x01\x02")
+    .client_sends(b"\x02")
+    .server_sends([0x11u8; 16])
+    .client_sends([0x22u8; 16])
+    .server_sends(b"\x00\x00\x00\x00")
+    .client_sends(b"\x01")
+    .server_sends(&server_init)
+    .client_sends(b"\x03\x00\x00\x00\x00\x00\x03\x20\x02\x58")
+    .server_sends(b"\x00\x00\x00\x01RFB 003.008\n")
+    .build()
+    .unwrap()
+}
+
+#[test]
+fn rfb_frames_keywords_and_record() {
+    let dir = scratch("rfb");
+    let pcap = dir.join("rfb.pcap");
+    write_frames(&pcap, &rfb_conversation());
+    let rules = r#"
+alert rfb any any -> any any (msg:"versions"; frame:pdu; content:"RFB 003.008|0a|"; startswith; endswith; sid:1;)
+alert rfb any any -> any any (msg:"offer"; flow:to_client; frame:rfb.pdu; content:"|01 02|"; startswith; endswith; sid:2;)
+alert tcp any any -> any any (msg:"response"; flow:to_server; frame:rfb.pdu; content:"|22 22|"; offset:14; sid:3;)
+alert rfb any any -> any any (msg:"name"; rfb.name; content:"desk"; startswith; sid:4;)
+alert rfb any any -> any any (msg:"vnc auth"; rfb.sectype:2; sid:5;)
+alert rfb any any -> any any (msg:"ok"; rfb.secresult:ok; sid:6;)
+alert rfb any any -> any any (msg:"not failed"; rfb.secresult:fail; sid:7;)
+alert rfb any any -> any any (msg:"opposite"; rfb.name; content:"d"; rfb.sectype:2; sid:8;)
+alert rfb any any -> any any (msg:"framebuffer data is no frame"; frame:pdu; content:"|00 00 00 01|"; sid:9;)
+"#;
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = alert_counts(&recs);
+    let expected: HashMap<u64, usize> = [(1, 2), (2, 1), (3, 1), (4, 1), (5, 1), (6, 1)]
+        .into_iter()
+        .collect();
+    assert_eq!(counts, expected);
+    let offer = recs
+        .iter()
+        .find(|r| r["alert"]["signature_id"] == 2)
+        .unwrap();
+    let f = &offer["frame"];
+    assert_eq!(f["type"], "pdu");
+    assert_eq!(f["direction"], "toclient");
+    assert_eq!(f["stream_offset"], 12);
+    assert_eq!(f["length"], 2);
+    assert_eq!(f["complete"], true);
+    assert_eq!(f["payload"], "AQI=");
+    assert_eq!(offer["app_proto"], "rfb");
+    let rfb: Vec<&Value> = recs.iter().filter(|r| r["event_type"] == "rfb").collect();
+    assert_eq!(rfb.len(), 1);
+    let r = &rfb[0]["rfb"];
+    assert_eq!(r["server_protocol_version"]["minor"], "008");
+    assert_eq!(r["authentication"]["security_type"], 2);
+    assert_eq!(r["authentication"]["security_result"], "OK");
+    assert_eq!(r["authentication"]["vnc"]["response"], "22".repeat(16));
+    assert_eq!(r["screen_shared"], true);
+    assert_eq!(r["framebuffer"]["name"], "desktop");
+    assert_eq!(r["framebuffer"]["width"], 800);
+    let check = Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .args(["rules", "check", "--list-inactive"])
+        .arg(dir.join("test.rules"))
+        .output()
+        .unwrap();
+    let inactive = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        inactive.contains("1:8\trfb keywords of opposite directions"),
+        "{inactive}"
+    );
+}
+
+/// A SIP INVITE with a body and its 200 response, over UDP.
+fn sip_datagrams() -> Vec<(Timestamp, Vec<u8>)> {
+    let body = "v=0\r\no=alice 2890844526 2890844526 IN IP4 192.0.2.1\r\n";
+    let invite = format!(
+        "INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1:5060\r\nf: <sip:alice@example.com>\r\nTo: <sip:bob@example.com>\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let ok = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1:5060\r\nTo: <sip:bob@example.com>;tag=1\r\nContent-Length: 0\r\n\r\n";
+    let dgram = |from: u16, to: u16, src: [u8; 4], dst: [u8; 4], payload: &[u8]| {
+        PacketBuilder::new()
+            .ipv4(src, dst)
+            .udp(from, to)
+            .payload(payload)
+            .build()
+            .unwrap()
+    };
+    vec![
+        (
+            Timestamp::from_secs(1_700_000_000),
+            dgram(
+                5060,
+                5062,
+                [192, 0, 2, 1],
+                [192, 0, 2, 2],
+                invite.as_bytes(),
+            ),
+        ),
+        (
+            Timestamp::from_secs(1_700_000_001),
+            dgram(5062, 5060, [192, 0, 2, 2], [192, 0, 2, 1], ok.as_bytes()),
+        ),
+    ]
+}
+
+#[test]
+fn sip_frames_buffers_and_records() {
+    let dir = scratch("sip");
+    let pcap = dir.join("sip.pcap");
+    write_frames(&pcap, &sip_datagrams());
+    let rules = r#"
+alert sip any any -> any any (flow:to_server; frame:request.line; content:"SIP/2.0|0d 0a|"; endswith; sid:1;)
+alert sip any any -> any any (frame:request.headers; content:"Via:"; startswith; content:"|0d 0a|"; endswith; sid:2;)
+alert sip any any -> any any (frame:request.body; strip_whitespace; content:"v=0o=alice"; startswith; sid:3;)
+alert sip any any -> any any (flow:to_client; frame:pdu; content:"SIP/2.0 200 OK|0d 0a|"; startswith; sid:4;)
+alert sip any any -> any any (sip.method; content:"INVITE"; sid:5;)
+alert sip any any -> any any (sip.stat_code; content:"200"; sid:6;)
+alert sip any any -> any any (sip.protocol; content:"SIP/2.0"; sid:7;)
+alert sip any any -> any any (sip.from; content:"alice"; sid:8;)
+alert sip any any -> any any (flow:to_client; sip.method; content:"INVITE"; sid:9;)
+alert sip any any -> any any (frame:response.body; content:"v=0"; sid:10;)
+"#;
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = alert_counts(&recs);
+    let expected: HashMap<u64, usize> = [
+        (1, 1),
+        (2, 1),
+        (3, 1),
+        (4, 1),
+        (5, 1),
+        (6, 1),
+        (7, 2),
+        (8, 1),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(counts, expected);
+    let headers = recs
+        .iter()
+        .find(|r| r["alert"]["signature_id"] == 2)
+        .unwrap();
+    assert_eq!(headers["frame"]["type"], "request.headers");
+    assert_eq!(headers["frame"]["direction"], "toserver");
+    // Datagram frames have no stream offset.
+    assert!(headers["frame"].get("stream_offset").is_none());
+    let line_len = "INVITE sip:bob@example.com SIP/2.0\r\n".len() as u64;
+    let head = recs
+        .iter()
+        .find(|r| r["alert"]["signature_id"] == 1)
+        .unwrap();
+    assert_eq!(head["frame"]["length"], line_len);
+    let sip: Vec<&Value> = recs.iter().filter(|r| r["event_type"] == "sip").collect();
+    assert_eq!(sip.len(), 2);
+    assert_eq!(sip[0]["sip"]["method"], "INVITE");
+    assert_eq!(sip[1]["sip"]["code"], "200");
+    // A response's record goes from the server.
+    assert_eq!(sip[1]["src_port"], 5062);
+    assert_eq!(sip[1]["app_proto"], Value::Null);
 }

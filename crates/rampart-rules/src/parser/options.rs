@@ -114,16 +114,6 @@ const UNSUPPORTED: &[&str] = &[
     "cip_service",
     "template",
     "template2",
-    "rfb.secresult",
-    "rfb.sectype",
-    "ike.exchtype",
-    "ike.chosen_sa_attribute",
-    "ike.key_exchange_payload_length",
-    "ike.nonce_payload_length",
-    "snmp.version",
-    "snmp.pdu_type",
-    "snmp.trap_oid",
-    "snmp.trap_address",
     "ssh.protoversion",
     "ssh.softwareversion",
     "nfs_procedure",
@@ -325,6 +315,45 @@ impl<'t> Builder<'t> {
             .find_map(Match::buffer)
             .cloned()
             .unwrap_or(BufferRef::PAYLOAD)
+    }
+
+    /// The frame buffer `frame:VALUE` selects: `proto.name` (the part
+    /// before the first dot names an application protocol), or `name`
+    /// alone in a rule whose header names the protocol, as Suricata
+    /// resolves it. A frame type Rampart has no parser for is
+    /// unsupported; a frame of another protocol than the header's is an
+    /// error.
+    fn frame_buffer(&self, v: &str) -> Result<Buffer, Problem> {
+        let rule_proto = &self.header.protocol;
+        let app_proto = |p: &Protocol| !p.is_packet_level() && !matches!(p, Protocol::App(_));
+        let qualified = v.split_once('.').and_then(|(p, rest)| {
+            let proto = Protocol::parse(p).filter(|p| app_proto(p))?;
+            Some((proto, rest))
+        });
+        let (proto, frame) = match qualified {
+            Some((proto, rest)) => {
+                if app_proto(rule_proto) && proto.name() != rule_proto.name() {
+                    return Err(conflict(format!(
+                        "frame {v} is a {} frame in a {} rule",
+                        proto.name(),
+                        rule_proto.name()
+                    )));
+                }
+                (proto, rest)
+            }
+            None if app_proto(rule_proto) => (rule_proto.clone(), v),
+            None => {
+                return Err(invalid(format!(
+                    "frame {v} needs a protocol: write frame:<protocol>.{v} or use an application protocol in the rule header"
+                )))
+            }
+        };
+        Buffer::frame(proto.name(), frame).ok_or_else(|| {
+            Problem::new(
+                ErrorKind::UnsupportedKeyword,
+                format!("frame {}.{frame} is not supported", proto.name()),
+            )
+        })
     }
 
     /// Suricata rejects a sticky buffer that receives no match.
@@ -544,23 +573,17 @@ impl<'t> Builder<'t> {
                 let pattern = format!("{}\"{inner}\"", if negated { "!" } else { "" });
                 self.legacy_content(name, buffer, &pattern, full, false, false)
             }
-            // Frames are Suricata's protocol data units; the DNS message
-            // is the one supported, as a sticky buffer.
+            // Frames are Suricata's protocol data units (or parts of one):
+            // a sticky buffer per protocol and frame type.
             "frame" => {
-                let v = req(name, value)?.trim();
-                if v != "dns.pdu" {
-                    return Err(Problem::new(
-                        ErrorKind::UnsupportedKeyword,
-                        format!("frame {v} is not supported (only dns.pdu)"),
-                    ));
-                }
+                let frame = self.frame_buffer(req(name, value)?.trim())?;
                 if !self.pending_transforms.is_empty() {
                     return Err(conflict(
                         "transforms of the previous sticky buffer were not followed by a match before frame",
                     ));
                 }
                 self.check_sticky_used()?;
-                self.sticky = Some(BufferRef::plain(Buffer::DnsPdu));
+                self.sticky = Some(BufferRef::plain(frame));
                 self.transforms_open = true;
                 self.sticky_used = false;
                 Ok(())
@@ -1023,6 +1046,8 @@ impl<'t> Builder<'t> {
             match m.kind {
                 MatchKind::AppLayerEvent(_)
                 | MatchKind::DnsOpcode { .. }
+                | MatchKind::RfbSectype(_)
+                | MatchKind::RfbSecresult(_)
                 | MatchKind::Krb5MsgType(_)
                 | MatchKind::Krb5ErrCode(_)
                 | MatchKind::Krb5TicketEncryption(_)

@@ -357,6 +357,17 @@ impl Builder<'_> {
                     negated,
                 }
             }
+            "rfb.sectype" => MatchKind::RfbSectype(parse_cmp(need(name, value)?, "rfb.sectype")?),
+            "rfb.secresult" => {
+                let v = need(name, value)?.trim();
+                MatchKind::RfbSecresult(match v.to_ascii_lowercase().as_str() {
+                    "ok" => NumCmp::Eq(0),
+                    "fail" => NumCmp::Eq(1),
+                    "toomany" => NumCmp::Eq(2),
+                    "unknown" => NumCmp::Gt(2),
+                    _ => parse_cmp(v, "rfb.secresult")?,
+                })
+            }
             "krb5_msg_type" => MatchKind::Krb5MsgType(krb5_msg_type(need(name, value)?)?),
             "krb5.ticket_encryption" => {
                 MatchKind::Krb5TicketEncryption(krb5_ticket_encryption(need(name, value)?)?)

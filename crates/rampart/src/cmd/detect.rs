@@ -66,12 +66,12 @@ pub struct DetectArgs {
     pub no_progress: bool,
     /// EVE record types to write, comma-separated (Suricata's eve-log
     /// `types`): alert, http, dns, tls, ssh, dcerpc, smtp, ftp, ike,
-    /// files, krb5, snmp, anomaly. Fewer types, less output work.
+    /// files, krb5, snmp, sip, rfb, anomaly. Fewer types, less output work.
     #[arg(
         long = "eve-types",
         value_name = "LIST",
         value_delimiter = ',',
-        default_value = "alert,http,dns,tls,ssh,dcerpc,smtp,ftp,ike,files,krb5,snmp,anomaly"
+        default_value = "alert,http,dns,tls,ssh,dcerpc,smtp,ftp,ike,files,krb5,snmp,sip,rfb,anomaly"
     )]
     pub eve_types: Vec<EveType>,
     #[command(flatten)]
@@ -108,6 +108,10 @@ pub enum EveType {
     /// `anomaly` records for application-layer events (FTP and IKE so far), as
     /// Suricata's anomaly log writes them.
     Anomaly,
+    /// One record per SIP message.
+    Sip,
+    /// One record per RFB handshake.
+    Rfb,
 }
 
 struct DetectSink<'a> {
@@ -247,6 +251,18 @@ impl PipelineSink for DetectSink<'_> {
             }
             AppTxView::Snmp(v) if self.types.contains(&EveType::Snmp) => {
                 let rec = eve::snmp_record(ts, flow, v.tx, self.packets);
+                self.write(&rec);
+            }
+            // One record per message.
+            AppTxView::Sip(v) if self.types.contains(&EveType::Sip) => {
+                let rec = eve::sip_record(ts, flow, v.tx, self.packets);
+                self.write(&rec);
+            }
+            // One record per connection, once its handshake is over (or
+            // the connection ended): with its first inspection, the
+            // client's side.
+            AppTxView::Rfb(v) if side == TxSide::Request && self.types.contains(&EveType::Rfb) => {
+                let rec = eve::rfb_record(ts, flow, v.session, self.packets);
                 self.write(&rec);
             }
             _ => {}

@@ -169,6 +169,8 @@ pub struct AlertFields<'a> {
     pub app_proto: Option<&'a str>,
     /// The flow's counters and endpoints (the alert's `flow` object).
     pub flow: Option<Value>,
+    /// The frame a frame rule matched in (the alert's `frame` object).
+    pub frame: Option<Value>,
 }
 
 /// An address as Suricata's EVE writes it: IPv4 dotted, IPv6 as eight
@@ -239,7 +241,62 @@ pub fn alert_json(
         app: ctx.tx.and_then(alert_app_object),
         app_proto: ctx.app_proto,
         flow: ctx.flow.map(alert_flow_object),
+        frame: ctx
+            .frame
+            .map(|f| frame_object(f, ctx.flow.is_some_and(|fl| fl.key.proto == proto::TCP))),
     })
+}
+
+/// An alert's `frame` object as Suricata writes it: type, number,
+/// direction, offset in the stream (TCP only), length, the bytes (base64
+/// and printable) and whether the frame was complete.
+pub fn frame_object(f: &rampart_engine::app_layer::QueuedFrame, stream: bool) -> Value {
+    let mut o = Map::new();
+    o.insert("type".into(), json!(f.frame.kind));
+    o.insert("id".into(), json!(f.id));
+    let dir = match f.frame.dir {
+        rampart_app::Direction::ToServer => "toserver",
+        rampart_app::Direction::ToClient => "toclient",
+    };
+    o.insert("direction".into(), json!(dir));
+    if stream {
+        o.insert("stream_offset".into(), json!(f.frame.offset));
+    }
+    o.insert("length".into(), json!(f.frame.len));
+    o.insert("payload".into(), json!(base64(&f.frame.data)));
+    o.insert("payload_printable".into(), json!(printable(&f.frame.data)));
+    o.insert("complete".into(), json!(f.frame.complete));
+    Value::Object(o)
+}
+
+/// Standard base64 with padding (RFC 4648 §4), as EVE's `payload`.
+pub fn base64(b: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let sym = |v: u32| char::from(ABC.get((v & 63) as usize).copied().unwrap_or(b'='));
+    let mut out = String::with_capacity(b.len().div_ceil(3) * 4);
+    for chunk in b.chunks(3) {
+        let [x, y, z] = [0, 1, 2].map(|i| u32::from(chunk.get(i).copied().unwrap_or(0)));
+        let n = x << 16 | y << 8 | z;
+        out.push(sym(n >> 18));
+        out.push(sym(n >> 12));
+        out.push(if chunk.len() > 1 { sym(n >> 6) } else { '=' });
+        out.push(if chunk.len() > 2 { sym(n) } else { '=' });
+    }
+    out
+}
+
+/// Bytes as EVE's `payload_printable`: printable ASCII, CR and LF as they
+/// are, every other byte a dot.
+pub fn printable(b: &[u8]) -> String {
+    b.iter()
+        .map(|&c| {
+            if c == b' ' || c.is_ascii_graphic() || c == b'\r' || c == b'\n' {
+                char::from(c)
+            } else {
+                '.'
+            }
+        })
+        .collect()
 }
 
 /// The object an alert carries for its transaction, under its key.
@@ -269,6 +326,8 @@ fn alert_app_object(tx: &AppTxView<'_>) -> Option<(&'static str, Value)> {
         // (its rules filter on it), and it costs nothing to carry.
         AppTxView::Ftp(v) => Some(("ftp", ftp_object(v.tx, true))),
         AppTxView::Ike(v) => Some(("ike", ike_object(v.state, v.tx))),
+        AppTxView::Sip(v) => Some(("sip", sip_object(v.tx))),
+        AppTxView::Rfb(v) => Some(("rfb", rfb_object(v.session))),
         AppTxView::Dns(v) => {
             let m = v.message()?;
             let mut dns = Map::new();
@@ -378,6 +437,9 @@ pub fn alert_record(a: &AlertFields<'_>) -> Value {
     }
     if let Some(f) = &a.flow {
         rec.insert("flow".into(), f.clone());
+    }
+    if let Some(f) = &a.frame {
+        rec.insert("frame".into(), f.clone());
     }
     Value::Object(rec)
 }
@@ -855,6 +917,124 @@ pub fn dcerpc_record(
 ) -> Value {
     let mut rec = app_head(ts, flow, "dcerpc", pcap_cnt, Some(tx.id));
     rec.insert("dcerpc".into(), dcerpc_object(state, tx));
+    Value::Object(rec)
+}
+
+/// The `sip` object of records and alerts: the request line's parts or
+/// the status line's, and the whole line.
+pub fn sip_object(tx: &rampart_app::sip::SipTransaction) -> Value {
+    let m = &tx.message;
+    let mut o = Map::new();
+    if let Some(r) = &m.request {
+        o.insert("method".into(), json!(eve_bytes(&r.method)));
+        o.insert("uri".into(), json!(eve_bytes(&r.uri)));
+        o.insert("version".into(), json!(eve_bytes(&r.version)));
+        o.insert("request_line".into(), json!(eve_bytes(&m.start_line)));
+    }
+    if let Some(r) = &m.response {
+        o.insert("version".into(), json!(eve_bytes(&r.version)));
+        o.insert("code".into(), json!(eve_bytes(&r.code)));
+        o.insert("reason".into(), json!(eve_bytes(&r.reason)));
+        o.insert("response_line".into(), json!(eve_bytes(&m.start_line)));
+    }
+    Value::Object(o)
+}
+
+/// The EVE `sip` record of one message. Unlike other app-layer records
+/// its endpoints follow the message (a response's source is the server),
+/// as Suricata writes them, and it has no `tx_id`.
+pub fn sip_record(
+    ts: Timestamp,
+    flow: &Flow<FlowData>,
+    tx: &rampart_app::sip::SipTransaction,
+    pcap_cnt: u64,
+) -> Value {
+    let mut rec = app_head(ts, flow, "sip", pcap_cnt, None);
+    if tx.dir == rampart_app::Direction::ToClient {
+        let k = &flow.key;
+        rec.insert("src_ip".into(), json!(eve_ip(k.dst)));
+        rec.insert("src_port".into(), json!(k.dst_port));
+        rec.insert("dest_ip".into(), json!(eve_ip(k.src)));
+        rec.insert("dest_port".into(), json!(k.src_port));
+    }
+    rec.insert("sip".into(), sip_object(tx));
+    Value::Object(rec)
+}
+
+/// The `rfb` object of records and alerts: versions, authentication,
+/// the shared flag and the framebuffer, as far as the handshake went.
+pub fn rfb_object(s: &rampart_app::rfb::RfbSession) -> Value {
+    let version = |v: &rampart_app::rfb::RfbVersion| json!({"major": v.major, "minor": v.minor});
+    let mut o = Map::new();
+    if let Some(v) = &s.server_version {
+        o.insert("server_protocol_version".into(), version(v));
+    }
+    if let Some(v) = &s.client_version {
+        o.insert("client_protocol_version".into(), version(v));
+    }
+    if let Some(t) = s.security_type {
+        let mut auth = Map::new();
+        auth.insert("security_type".into(), json!(t));
+        if t == rampart_app::rfb::sectype::VNC {
+            let hex = |b: &[u8; 16]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+            let mut vnc = Map::new();
+            if let Some(c) = &s.vnc_challenge {
+                vnc.insert("challenge".into(), json!(hex(c)));
+            }
+            if let Some(r) = &s.vnc_response {
+                vnc.insert("response".into(), json!(hex(r)));
+            }
+            auth.insert("vnc".into(), Value::Object(vnc));
+        }
+        if let Some(r) = s.security_result {
+            let name = match r {
+                0 => "OK",
+                1 => "FAIL",
+                2 => "TOOMANY",
+                _ => "UNKNOWN",
+            };
+            auth.insert("security_result".into(), json!(name));
+        }
+        o.insert("authentication".into(), Value::Object(auth));
+    }
+    if let Some(shared) = s.shared {
+        o.insert("screen_shared".into(), json!(shared));
+    }
+    if let Some(init) = &s.server_init {
+        let p = &init.pixel_format;
+        o.insert(
+            "framebuffer".into(),
+            json!({
+                "width": init.width,
+                "height": init.height,
+                "name": eve_bytes(&init.name),
+                "pixel_format": {
+                    "bits_per_pixel": p.bits_per_pixel,
+                    "depth": p.depth,
+                    "big_endian": p.big_endian,
+                    "true_color": p.true_color,
+                    "red_max": p.red_max,
+                    "green_max": p.green_max,
+                    "blue_max": p.blue_max,
+                    "red_shift": p.red_shift,
+                    "green_shift": p.green_shift,
+                    "blue_shift": p.blue_shift,
+                },
+            }),
+        );
+    }
+    Value::Object(o)
+}
+
+/// The EVE `rfb` record of a connection's handshake.
+pub fn rfb_record(
+    ts: Timestamp,
+    flow: &Flow<FlowData>,
+    s: &rampart_app::rfb::RfbSession,
+    pcap_cnt: u64,
+) -> Value {
+    let mut rec = app_head(ts, flow, "rfb", pcap_cnt, None);
+    rec.insert("rfb".into(), rfb_object(s));
     Value::Object(rec)
 }
 
@@ -1481,6 +1661,7 @@ mod tests {
             app: None,
             app_proto: None,
             flow: None,
+            frame: None,
         };
         let v = alert_record(&a);
         assert_eq!(v["event_type"], "alert");
@@ -1640,6 +1821,7 @@ mod tests {
             app: Some(("dns", json!({"version": 2}))),
             app_proto: Some("dns"),
             flow: Some(json!({"pkts_toserver": 1})),
+            frame: None,
         };
         let v = alert_record(&a);
         let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
