@@ -13,7 +13,9 @@
 //! connections write and read), a Kerberos 5 parser ([`krb5`]: AS/TGS
 //! requests, replies and errors over UDP and TCP) and an SNMP parser
 //! ([`snmp`]: v1, v2c and v3 datagrams), the last two on the ASN.1
-//! decoders Suricata uses (`kerberos-parser`, `snmp-parser`).
+//! decoders Suricata uses (`kerberos-parser`, `snmp-parser`), and a QUIC
+//! parser ([`quic`]: Initial packets decrypted after RFC 9001, the TLS
+//! hellos of their CRYPTO frames read by [`tls`], Google QUIC's CHLO).
 //!
 //! The crate is pure and sans-I/O: it never reads a socket or a file, it
 //! only receives byte slices (in order, per direction) from whatever does
@@ -55,6 +57,7 @@ pub mod http_file;
 pub mod krb5;
 pub mod mime;
 pub mod protocol;
+pub mod quic;
 pub mod smb;
 pub mod smb_dcerpc;
 pub mod smtp;

@@ -40,6 +40,9 @@ pub enum AppProto {
     /// SNMP over UDP to port 161 or 162 (never returned by
     /// [`detect_protocol`]: the caller probes with [`crate::snmp::probe`]).
     Snmp,
+    /// QUIC over UDP to port 443 or 80 (never returned by
+    /// [`detect_protocol`]: the caller probes with [`crate::quic::probe`]).
+    Quic,
 }
 
 /// Request methods recognised at the start of a to-server direction. The

@@ -47,6 +47,9 @@ pub enum TxProto {
     /// SNMP over UDP: one transaction per datagram, inspected on its own
     /// direction's side.
     Snmp,
+    /// QUIC over UDP: one transaction per long-header packet, inspected
+    /// on its own direction's side.
+    Quic,
 }
 
 /// Numeric transaction fields that keywords compare (not byte buffers).
@@ -231,6 +234,15 @@ pub const SNMP_EVENTS: &[&str] = &[
     "version_mismatch",
 ];
 
+/// The `app-layer-event:quic.<name>` events the QUIC parser reports
+/// (all of Suricata 7's; `error_on_header` is never raised, as there).
+pub const QUIC_EVENTS: &[&str] = &[
+    "failed_decrypt",
+    "error_on_data",
+    "error_on_header",
+    "crypto_frag_too_long",
+];
+
 /// Which half of a transaction a signature inspects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TxSide {
@@ -397,6 +409,7 @@ pub fn buffer_proto(b: Buffer) -> Option<TxProto> {
         | Buffer::TlsCerts
         | Buffer::Ja3Hash
         | Buffer::Ja3String
+        | Buffer::Ja4Hash
         | Buffer::Ja3sHash
         | Buffer::Ja3sString
         | Buffer::TlsRandom
@@ -415,6 +428,11 @@ pub fn buffer_proto(b: Buffer) -> Option<TxProto> {
         Buffer::SnmpCommunity | Buffer::SnmpUsm | Buffer::SnmpTrapOid | Buffer::SnmpTrapAddress => {
             Some(TxProto::Snmp)
         }
+        Buffer::QuicSni
+        | Buffer::QuicUa
+        | Buffer::QuicVersion
+        | Buffer::QuicCyuHash
+        | Buffer::QuicCyuString => Some(TxProto::Quic),
         _ => None,
     }
 }
@@ -441,6 +459,9 @@ pub fn is_multi_buffer(b: Buffer) -> bool {
             // One per name component (`krbtgt`, `REALM`).
             | Buffer::Krb5Cname
             | Buffer::Krb5Sname
+            // One per CHLO of the packet.
+            | Buffer::QuicCyuHash
+            | Buffer::QuicCyuString
     )
 }
 

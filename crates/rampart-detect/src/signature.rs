@@ -198,6 +198,7 @@ impl AppLayerProtocolCheck {
             Some(Protocol::Smtp) => Some(Some(TxProto::Smtp)),
             Some(Protocol::Krb5) => Some(Some(TxProto::Krb5)),
             Some(Protocol::Snmp) => Some(Some(TxProto::Snmp)),
+            Some(Protocol::Quic) => Some(Some(TxProto::Quic)),
             _ => Some(None),
         };
         AppLayerProtocolCheck { want, negated }
@@ -258,6 +259,8 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         // Kerberos over UDP and TCP, SNMP over UDP.
         Protocol::Krb5 => (ProtoClass::Any, None),
         Protocol::Snmp => (ProtoClass::Udp, None),
+        // QUIC over UDP.
+        Protocol::Quic => (ProtoClass::Udp, None),
         other => {
             mark(format!("app-layer protocol {}", other.name()));
             (ProtoClass::Tcp, None)
@@ -558,12 +561,16 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                         .is_some_and(|e| crate::app::KRB5_EVENTS.contains(&e))
                     || name
                         .strip_prefix("snmp.")
-                        .is_some_and(|e| crate::app::SNMP_EVENTS.contains(&e)) =>
+                        .is_some_and(|e| crate::app::SNMP_EVENTS.contains(&e))
+                    || name
+                        .strip_prefix("quic.")
+                        .is_some_and(|e| crate::app::QUIC_EVENTS.contains(&e)) =>
             {
                 let (proto, event) = match name.split_once('.') {
                     Some(("dns", e)) => (crate::app::TxProto::Dns, e),
                     Some(("krb5", e)) => (crate::app::TxProto::Krb5, e),
                     Some(("snmp", e)) => (crate::app::TxProto::Snmp, e),
+                    Some(("quic", e)) => (crate::app::TxProto::Quic, e),
                     Some(("smtp", e)) => (crate::app::TxProto::Smtp, e),
                     Some(("smb", e)) => (crate::app::TxProto::Smb, e),
                     Some(("http", e)) => (crate::app::TxProto::Http, e),
@@ -689,6 +696,9 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         }
         Protocol::Snmp if app_buffers.is_empty() && app_checks.is_empty() => {
             Some(crate::app::TxProto::Snmp)
+        }
+        Protocol::Quic if app_buffers.is_empty() && app_checks.is_empty() => {
+            Some(crate::app::TxProto::Quic)
         }
         // DCERPC rules with keywords inspect its transactions (below).
         Protocol::Dcerpc if app_buffers.is_empty() && app_checks.is_empty() => {
@@ -883,6 +893,7 @@ fn app_inspect(
         Protocol::Smb => Some(TxProto::Smb),
         Protocol::Krb5 => Some(TxProto::Krb5),
         Protocol::Snmp => Some(TxProto::Snmp),
+        Protocol::Quic => Some(TxProto::Quic),
         _ => None,
     };
     // File buffers belong to the rule's protocol when it has files:
@@ -893,6 +904,19 @@ fn app_inspect(
             Some(TxProto::Smtp)
         }
         Some(TxProto::Smb) if crate::app::is_file_buffer(b) => Some(TxProto::Smb),
+        // JA3/JA4 are computed for QUIC's hellos too.
+        Some(TxProto::Quic)
+            if matches!(
+                b,
+                Buffer::Ja3Hash
+                    | Buffer::Ja3String
+                    | Buffer::Ja3sHash
+                    | Buffer::Ja3sString
+                    | Buffer::Ja4Hash
+            ) =>
+        {
+            Some(TxProto::Quic)
+        }
         _ => None,
     };
     let mut protos: Vec<TxProto> = buffers
@@ -948,6 +972,7 @@ fn app_inspect(
             Protocol::Krb5 | Protocol::Udp | Protocol::Tcp | Protocol::Ip
         ),
         TxProto::Snmp => matches!(rule.protocol, Protocol::Snmp | Protocol::Udp | Protocol::Ip),
+        TxProto::Quic => matches!(rule.protocol, Protocol::Quic | Protocol::Udp | Protocol::Ip),
     };
     if !transport_ok {
         mark(format!(
@@ -1054,7 +1079,7 @@ fn app_inspect(
     // each message is its own transaction, inspected on its direction's
     // side: without a flow direction a rule looks at requests and
     // responses alike.
-    let message_txs = matches!(proto, TxProto::Krb5 | TxProto::Snmp);
+    let message_txs = matches!(proto, TxProto::Krb5 | TxProto::Snmp | TxProto::Quic);
     let both_sides = both_sides || (message_txs && !to_client && !to_server && !response_buffer);
     let contents: Vec<&ast::Content> = rule
         .contents()
@@ -1087,6 +1112,7 @@ fn proto_name(p: crate::app::TxProto) -> &'static str {
         crate::app::TxProto::Smtp => "smtp",
         crate::app::TxProto::Krb5 => "krb5",
         crate::app::TxProto::Snmp => "snmp",
+        crate::app::TxProto::Quic => "quic",
     }
 }
 

@@ -15,6 +15,7 @@ use rampart_app::dns::{
 use rampart_app::http::{Direction as HttpDir, HttpConfig, HttpEvent, HttpParser, HttpTransaction};
 use rampart_app::krb5::{self, Krb5Direction, Krb5State, Krb5Transaction, KRB5_PORT};
 use rampart_app::protocol::{detect_protocol, AppProto};
+use rampart_app::quic::{self, QuicDirection, QuicState, QuicTransaction, QUIC_PORTS};
 use rampart_app::smb::{SmbDirection, SmbReady, SmbSession, SmbTx, SmbTxKind};
 use rampart_app::smb_dcerpc::SmbDcerpc;
 use rampart_app::smtp::{SmtpConfig, SmtpDirection, SmtpEvent, SmtpSession, SmtpTransaction};
@@ -123,6 +124,8 @@ pub struct AppState {
     krb5_queue: Vec<(ReadyTx, u64)>,
     /// The SNMP state of an SNMP flow.
     snmp: Option<Box<SnmpState>>,
+    /// The QUIC state of a QUIC flow.
+    quic: Option<Box<QuicState>>,
 }
 
 /// Marks the [`ReadyTx::id`] of a DCERPC transaction carried by an SMB
@@ -227,6 +230,8 @@ pub enum AppTxView<'a> {
     Krb5(Krb5TxView<'a>),
     /// An SNMP message.
     Snmp(SnmpTxView<'a>),
+    /// A QUIC packet.
+    Quic(QuicTxView<'a>),
 }
 
 impl AppTxView<'_> {
@@ -246,6 +251,7 @@ impl AppTxView<'_> {
             AppTxView::Smb(v) => v.tx.id,
             AppTxView::Krb5(v) => v.tx.id,
             AppTxView::Snmp(v) => v.tx.id,
+            AppTxView::Quic(v) => v.tx.id,
         }
     }
 }
@@ -262,6 +268,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Smb(v) => v.get(buffer),
             AppTxView::Krb5(v) => v.get(buffer),
             AppTxView::Snmp(v) => v.get(buffer),
+            AppTxView::Quic(v) => v.get(buffer),
         }
     }
     fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
@@ -275,6 +282,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Smb(v) => v.get_multi(buffer, index),
             AppTxView::Krb5(v) => v.get_multi(buffer, index),
             AppTxView::Snmp(v) => v.get_multi(buffer, index),
+            AppTxView::Quic(v) => v.get_multi(buffer, index),
         }
     }
     fn proto(&self) -> TxProto {
@@ -288,6 +296,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Smb(v) => v.proto(),
             AppTxView::Krb5(v) => v.proto(),
             AppTxView::Snmp(v) => v.proto(),
+            AppTxView::Quic(v) => v.proto(),
         }
     }
     fn ip_proto(&self) -> u8 {
@@ -301,6 +310,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Smb(v) => v.ip_proto(),
             AppTxView::Krb5(v) => v.ip_proto(),
             AppTxView::Snmp(v) => v.ip_proto(),
+            AppTxView::Quic(v) => v.ip_proto(),
         }
     }
     fn value(&self, field: TxValue) -> Option<u32> {
@@ -314,6 +324,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Smb(v) => v.value(field),
             AppTxView::Krb5(v) => v.value(field),
             AppTxView::Snmp(v) => v.value(field),
+            AppTxView::Quic(v) => v.value(field),
         }
     }
     fn has_event(&self, name: &str) -> bool {
@@ -327,6 +338,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Smb(v) => v.has_event(name),
             AppTxView::Krb5(v) => v.has_event(name),
             AppTxView::Snmp(v) => v.has_event(name),
+            AppTxView::Quic(v) => v.has_event(name),
         }
     }
     fn has_late_event(&self, name: &str) -> bool {
@@ -340,6 +352,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Smb(v) => v.has_late_event(name),
             AppTxView::Krb5(v) => v.has_late_event(name),
             AppTxView::Snmp(v) => v.has_late_event(name),
+            AppTxView::Quic(v) => v.has_late_event(name),
         }
     }
     fn file_size(&self) -> Option<u64> {
@@ -540,9 +553,9 @@ impl AppState {
     }
 
     /// Feeds one UDP datagram's payload: DNS on port 53, Kerberos on port
-    /// 88, SNMP on ports 161 and 162, once the flow's first datagram went
-    /// to that port and probes as the protocol (Suricata's probing
-    /// parsers).
+    /// 88, SNMP on ports 161 and 162, QUIC on ports 443 and 80, once the
+    /// flow's first datagram went to that port and probes as the protocol
+    /// (Suricata's probing parsers).
     pub fn feed_datagram(
         &mut self,
         dir: Direction,
@@ -576,6 +589,7 @@ impl AppState {
                 DNS_PORT if dns::probe(payload) => AppProto::Dns,
                 KRB5_PORT if krb5::probe(payload) => AppProto::Krb5,
                 SNMP_PORT | SNMP_TRAP_PORT if snmp::probe(payload) => AppProto::Snmp,
+                p if QUIC_PORTS.contains(&p) && quic::probe(payload) => AppProto::Quic,
                 _ => return,
             };
             self.proto = Some(proto);
@@ -583,6 +597,7 @@ impl AppState {
             match proto {
                 AppProto::Dns => self.dns = Some(self.new_dns()),
                 AppProto::Krb5 => self.krb5 = Some(Box::default()),
+                AppProto::Quic => self.quic = Some(Box::default()),
                 _ => self.snmp = Some(Box::default()),
             }
         }
@@ -604,6 +619,15 @@ impl AppState {
             if let Some(id) = s.parse(d, payload) {
                 collect_messages(&[id], dir, ready);
             }
+        }
+        if let Some(q) = self.quic.as_mut() {
+            let d = match dir {
+                Direction::ToServer => QuicDirection::ToServer,
+                Direction::ToClient => QuicDirection::ToClient,
+            };
+            let mut ids = Vec::new();
+            q.parse(d, payload, &mut ids);
+            collect_messages(&ids, dir, ready);
         }
     }
 
@@ -665,6 +689,7 @@ impl AppState {
             AppProto::Smtp => Some(TxProto::Smtp),
             AppProto::Krb5 => Some(TxProto::Krb5),
             AppProto::Snmp => Some(TxProto::Snmp),
+            AppProto::Quic => Some(TxProto::Quic),
         }
     }
 
@@ -697,6 +722,7 @@ impl AppState {
             Some(AppProto::Smtp) => Some("smtp"),
             Some(AppProto::Krb5) => Some("krb5"),
             Some(AppProto::Snmp) => Some("snmp"),
+            Some(AppProto::Quic) => Some("quic"),
             None => {
                 let [ts, tc] = self.tried;
                 let udp_done = self.ip_proto == 17 && (ts || tc);
@@ -1192,6 +1218,11 @@ impl AppState {
                 .transaction(r.id)
                 .map(|tx| AppTxView::Snmp(SnmpTxView { tx }));
         }
+        if let Some(q) = self.quic.as_ref() {
+            return q
+                .transaction(r.id)
+                .map(|tx| AppTxView::Quic(QuicTxView { tx }));
+        }
         if let Some(dns) = self.dns.as_ref() {
             return dns.transaction(r.id).map(|tx| {
                 AppTxView::Dns(DnsTxView {
@@ -1272,6 +1303,9 @@ impl AppState {
         if let Some(s) = self.snmp.as_mut() {
             // Datagrams are inspected as they arrive.
             s.remove_before(u64::MAX);
+        }
+        if let Some(q) = self.quic.as_mut() {
+            q.remove_before(u64::MAX);
         }
         let queue = &self.ssh_queue;
         let dce = match (self.dcerpc.as_deref_mut(), self.smb_pipes.as_deref_mut()) {
@@ -1574,6 +1608,57 @@ impl TxBuffers for Krb5TxView<'_> {
     }
 }
 
+/// A QUIC packet, as the rule engine's buffers: `quic.version` for long
+/// headers, the client's `quic.sni`, `quic.ua`, CYU, JA3 and JA4, the
+/// server's JA3S (each on the side Suricata registers it for).
+pub struct QuicTxView<'a> {
+    /// The packet.
+    pub tx: &'a QuicTransaction,
+}
+
+impl TxBuffers for QuicTxView<'_> {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        let tx = self.tx;
+        let client = tx.client();
+        match buffer {
+            Buffer::QuicVersion => Some(Cow::Owned(tx.version_bytes()?.to_vec())),
+            Buffer::QuicSni if client => tx.sni.as_deref().map(Cow::Borrowed),
+            Buffer::QuicUa if client => tx.ua.as_deref().map(Cow::Borrowed),
+            Buffer::Ja3Hash if client => Some(Cow::Owned(tx.ja3_hash()?.into_bytes())),
+            Buffer::Ja3String if client => tx.ja3.as_deref().map(|s| Cow::Borrowed(s.as_bytes())),
+            Buffer::Ja4Hash if client => tx.ja4.as_deref().map(|s| Cow::Borrowed(s.as_bytes())),
+            Buffer::Ja3sHash if !client => Some(Cow::Owned(tx.ja3_hash()?.into_bytes())),
+            Buffer::Ja3sString if !client => tx.ja3.as_deref().map(|s| Cow::Borrowed(s.as_bytes())),
+            Buffer::QuicCyuHash | Buffer::QuicCyuString => self.get_multi(buffer, 0),
+            _ => None,
+        }
+    }
+
+    fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
+        if !self.tx.client() {
+            return None;
+        }
+        let cyu = self.tx.cyu.get(index)?;
+        match buffer {
+            Buffer::QuicCyuHash => Some(Cow::Borrowed(cyu.hash.as_bytes())),
+            Buffer::QuicCyuString => Some(Cow::Borrowed(cyu.string.as_bytes())),
+            _ => None,
+        }
+    }
+
+    fn proto(&self) -> TxProto {
+        TxProto::Quic
+    }
+
+    fn ip_proto(&self) -> u8 {
+        17
+    }
+
+    fn has_event(&self, name: &str) -> bool {
+        self.tx.has_event(name)
+    }
+}
+
 /// An SNMP message, as the rule engine's buffers.
 pub struct SnmpTxView<'a> {
     /// The message.
@@ -1842,6 +1927,7 @@ impl TxBuffers for TlsTxView<'_> {
             Buffer::TlsSni => ch?.sni.as_deref().map(Cow::Borrowed),
             Buffer::Ja3Hash => Some(Cow::Owned(ch?.ja3_hash().into_bytes())),
             Buffer::Ja3String => Some(Cow::Owned(ch?.ja3_string().into_bytes())),
+            Buffer::Ja4Hash => Some(Cow::Owned(ch?.ja4('t').into_bytes())),
             Buffer::Ja3sHash => Some(Cow::Owned(sh?.ja3s_hash().into_bytes())),
             Buffer::Ja3sString => Some(Cow::Owned(sh?.ja3s_string().into_bytes())),
             Buffer::TlsCertSubject => text(&cert?.subject),

@@ -65,13 +65,13 @@ pub struct DetectArgs {
     #[arg(long)]
     pub no_progress: bool,
     /// EVE record types to write, comma-separated (Suricata's eve-log
-    /// `types`): alert, http, dns, tls, ssh, dcerpc, smtp, files, krb5, snmp. Fewer types,
-    /// less output work.
+    /// `types`): alert, http, dns, tls, ssh, dcerpc, smtp, files, krb5, snmp, quic. Fewer
+    /// types, less output work.
     #[arg(
         long = "eve-types",
         value_name = "LIST",
         value_delimiter = ',',
-        default_value = "alert,http,dns,tls,ssh,dcerpc,smtp,files,krb5,snmp"
+        default_value = "alert,http,dns,tls,ssh,dcerpc,smtp,files,krb5,snmp,quic"
     )]
     pub eve_types: Vec<EveType>,
     #[command(flatten)]
@@ -101,6 +101,8 @@ pub enum EveType {
     Krb5,
     /// One record per SNMP message.
     Snmp,
+    /// One record per QUIC packet read (long headers up to the hellos).
+    Quic,
 }
 
 struct DetectSink<'a> {
@@ -195,6 +197,10 @@ impl PipelineSink for DetectSink<'_> {
             }
             AppTxView::Snmp(v) if self.types.contains(&EveType::Snmp) => {
                 let rec = eve::snmp_record(ts, flow, v.tx, self.packets);
+                self.write(&rec);
+            }
+            AppTxView::Quic(v) if self.types.contains(&EveType::Quic) => {
+                let rec = eve::quic_record(ts, flow, v.tx, self.packets);
                 self.write(&rec);
             }
             _ => {}
