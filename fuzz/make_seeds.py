@@ -737,6 +737,62 @@ def seeds_rfb():
     write("rfb", "refused_33", b"\x00" + b"".join(http_feed(d, m) for d, m in ops))
 
 
+def tls_ext(t, data):
+    return struct.pack(">HH", t, len(data)) + data
+
+
+def tls_handshake(t, body):
+    return bytes([t]) + struct.pack(">I", len(body))[1:] + body
+
+
+def quic_client_hello(sni):
+    """A TLS 1.3 ClientHello (RFC 8446 section 4.1.2) with GREASE, SNI,
+    ALPN h3, groups, signature algorithms and supported_versions."""
+    name = struct.pack(">HBH", len(sni) + 3, 0, len(sni)) + sni
+    exts = (tls_ext(0x1A1A, b"") + tls_ext(0, name) + tls_ext(16, b"\x00\x03\x02h3")
+            + tls_ext(10, b"\x00\x04\x00\x1d\x00\x17") + tls_ext(13, b"\x00\x04\x04\x03\x08\x04")
+            + tls_ext(43, b"\x02\x03\x04"))
+    body = (b"\x03\x03" + b"\x11" * 32 + b"\x00" + b"\x00\x06\x2a\x2a\x13\x01\x13\x02" + b"\x01\x00"
+            + struct.pack(">H", len(exts)) + exts)
+    return tls_handshake(1, body)
+
+
+def quic_server_hello():
+    exts = tls_ext(43, b"\x03\x04") + tls_ext(51, b"\x00\x1d\x00\x02\x09\x09")
+    body = b"\x03\x03" + b"\x22" * 32 + b"\x00" + b"\x13\x02\x00" + struct.pack(">H", len(exts)) + exts
+    return tls_handshake(2, body)
+
+
+def quic_crypto(offset, data):
+    """A CRYPTO frame (RFC 9000 section 19.6) with 2-byte varints."""
+    return b"\x06" + struct.pack(">HH", 0x4000 | offset, 0x4000 | len(data)) + data
+
+
+def seeds_quic():
+    # Ops: [tag][len u16 LE][bytes]; tag & 2: frames the target seals into
+    # an Initial packet (packet number tag >> 2), tag & 1: to the client.
+    ch = quic_client_hello(b"quic.example")
+    split = krb_op(2, quic_crypto(40, ch[40:])) + krb_op(2 | 4, quic_crypto(0, ch[:40]))
+    write("quic", "hellos", krb_op(2, quic_crypto(0, ch)) + krb_op(3, quic_crypto(0, quic_server_hello())))
+    write("quic", "split_hello", split + krb_op(3, b"\x02\x00\x00\x00\x00" + quic_crypto(0, quic_server_hello())))
+    # Google QUIC Q043: public header with version and CID, packet number,
+    # message hash, then a STREAM frame holding a CHLO (SNI, UAID).
+    tags = [(b"PAD\x00", b"\x00\x00"), (b"SNI\x00", b"www.test.com"), (b"UAID", b"curl")]
+    chlo = b"CHLO" + struct.pack("<HH", len(tags), 0)
+    end = 0
+    for t, v in tags:
+        end += len(v)
+        chlo += t + struct.pack("<I", end)
+    chlo += b"".join(v for _, v in tags)
+    gquic = (b"\x09" + b"\x07" * 8 + b"Q043" + b"\x01" + b"\x00" * 12
+             + b"\xa0\x01" + struct.pack(">H", len(chlo)) + chlo)
+    write("quic", "gquic_chlo", krb_op(0, gquic))
+    # Raw datagrams: a truncated Initial, a short header, a Retry.
+    retry = b"\xf0\x00\x00\x00\x01\x04\x01\x02\x03\x04\x02\x09\x09" + b"\x77" * 24
+    write("quic", "raw_packets", krb_op(0, b"\xc0\x00\x00\x00\x01\x08" + b"\x01" * 8 + b"\x00\x00\x44\x9e\x00")
+          + krb_op(0, b"\x40\x01\x02\x03") + krb_op(1, retry) + krb_op(2, quic_crypto(0, ch)))
+
+
 def main():
     _, pk = read_pcap(SAMPLE)
     assert len(pk) == 268, len(pk)
@@ -759,6 +815,7 @@ def main():
     seeds_snmp()
     seeds_sip()
     seeds_rfb()
+    seeds_quic()
 
 
 if __name__ == "__main__":

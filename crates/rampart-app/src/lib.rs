@@ -19,6 +19,8 @@
 //! and TCP) and an RFB handshake parser ([`rfb`]). Parsers report the
 //! protocol data units Suricata's `frame` keyword inspects as
 //! [`frame::Frame`] values (DNS, SIP and RFB so far).
+//! A QUIC parser ([`quic`]: Initial packets decrypted after RFC 9001, the
+//! TLS hellos of their CRYPTO frames read by [`tls`], Google QUIC's CHLO).
 //!
 //! The crate is pure and sans-I/O: it never reads a socket or a file, it
 //! only receives byte slices (in order, per direction) from whatever does
@@ -63,6 +65,7 @@ pub mod ike;
 pub mod krb5;
 pub mod mime;
 pub mod protocol;
+pub mod quic;
 pub mod rfb;
 pub mod sip;
 pub mod smb;

@@ -54,6 +54,9 @@ pub enum AppProto {
     /// line starting with it (to client). Over UDP the caller probes the
     /// first datagram with [`crate::sip::probe`].
     Sip,
+    /// QUIC over UDP to port 443 or 80 (never returned by
+    /// [`detect_protocol`]: the caller probes with [`crate::quic::probe`]).
+    Quic,
 }
 
 /// Request methods recognised at the start of a to-server direction. The

@@ -140,6 +140,10 @@ pub struct ClientHello {
     pub point_formats: Vec<u8>,
     /// supported_versions.
     pub supported_versions: Vec<u16>,
+    /// signature_algorithms, in order.
+    pub signature_algorithms: Vec<u16>,
+    /// The protocols of the ALPN extension, in order.
+    pub alpn: Vec<Vec<u8>>,
     /// The legacy session id (non-empty when the client offers to resume).
     pub session_id: Vec<u8>,
     /// The first host_name of the server_name extension.
@@ -187,6 +191,89 @@ impl ClientHello {
     /// The JA3 hash: MD5 of [`ClientHello::ja3_string`], lowercase hex.
     pub fn ja3_hash(&self) -> String {
         md5_hex(&self.ja3_string())
+    }
+
+    /// The JA4 fingerprint (FoxIO's JA4 TLS client) as Suricata computes
+    /// it: `proto` is `t` for TLS over TCP, `q` for QUIC. The first part
+    /// gives the protocol, the highest version offered (legacy version
+    /// and supported_versions; `00` unless SSL 3.0 to TLS 1.3), `d`/`i`
+    /// for an SNI or none, the cipher and extension counts (at most 99)
+    /// and the first ALPN protocol's first and last bytes (`00` without
+    /// one of 2 bytes or more); the second the truncated SHA-256 of the
+    /// sorted ciphers (4 hex digits each, comma-separated); the third that
+    /// of the sorted extensions, SNI and ALPN left out, `_` and the
+    /// signature algorithms in order. GREASE values are left out
+    /// everywhere.
+    pub fn ja4(&self, proto: char) -> String {
+        let version = std::iter::once(self.version)
+            .chain(self.supported_versions.iter().copied())
+            .filter(|v| !is_grease(*v))
+            .max();
+        let version = match version {
+            Some(0x0304) => "13",
+            Some(0x0303) => "12",
+            Some(0x0302) => "11",
+            Some(0x0301) => "10",
+            Some(0x0300) => "s3",
+            _ => "00",
+        };
+        let sni = if self.extensions.contains(&0) {
+            'd'
+        } else {
+            'i'
+        };
+        let mut ciphers: Vec<u16> = self
+            .ciphers
+            .iter()
+            .copied()
+            .filter(|c| !is_grease(*c))
+            .collect();
+        let exts: Vec<u16> = self
+            .extensions
+            .iter()
+            .copied()
+            .filter(|e| !is_grease(*e))
+            .collect();
+        let alpn = match self.alpn.first().map(Vec::as_slice) {
+            Some(&[a, b]) if is_grease(u16::from_be_bytes([a, b])) => "00".to_string(),
+            Some(a @ [first, .., last]) if a.len() > 1 => {
+                format!("{}{}", char::from(*first), char::from(*last))
+            }
+            _ => "00".to_string(),
+        };
+        let hex_list = |v: &[u16]| {
+            v.iter()
+                .map(|x| format!("{x:04x}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let truncated_sha256 = |s: &str| -> String {
+            sha2::Sha256::digest(s.as_bytes())
+                .iter()
+                .take(6)
+                .map(|b| format!("{b:02x}"))
+                .collect()
+        };
+        ciphers.sort_unstable();
+        let mut sorted_exts: Vec<u16> = exts
+            .iter()
+            .copied()
+            .filter(|e| *e != 0 && *e != 16)
+            .collect();
+        sorted_exts.sort_unstable();
+        let sigs: Vec<u16> = self
+            .signature_algorithms
+            .iter()
+            .copied()
+            .filter(|s| !is_grease(*s))
+            .collect();
+        format!(
+            "{proto}{version}{sni}{:02}{:02}{alpn}_{}_{}",
+            ciphers.len().min(99),
+            exts.len().min(99),
+            truncated_sha256(&hex_list(&ciphers)),
+            truncated_sha256(&format!("{}_{}", hex_list(&sorted_exts), hex_list(&sigs))),
+        )
     }
 }
 
@@ -535,6 +622,17 @@ impl TlsSession {
         }
     }
 
+    /// Feeds handshake-layer bytes of one direction that come without TLS
+    /// records around them: QUIC carries the handshake messages in its
+    /// CRYPTO frames (RFC 9001 §4), in order once reassembled. Messages are
+    /// reassembled and parsed as for [`TlsSession::feed`].
+    pub fn feed_handshake(&mut self, dir: TlsDirection, data: &[u8], events: &mut Vec<TlsEvent>) {
+        if self.side(dir).stopped || data.is_empty() {
+            return;
+        }
+        self.handshake_bytes(dir, data, events);
+    }
+
     /// Appends a handshake record's payload and parses every complete
     /// handshake message.
     fn handshake_bytes(&mut self, dir: TlsDirection, payload: &[u8], events: &mut Vec<TlsEvent>) {
@@ -611,6 +709,10 @@ impl TlsSession {
                         11 => {
                             hello.point_formats = data.get(1..).unwrap_or(&[]).to_vec();
                         }
+                        13 => {
+                            hello.signature_algorithms = u16_list(data.get(2..).unwrap_or(&[]));
+                        }
+                        16 => hello.alpn = alpn_list(data),
                         43 => {
                             hello.supported_versions = u16_list(data.get(1..).unwrap_or(&[]));
                         }
@@ -780,6 +882,22 @@ fn u16_list(b: &[u8]) -> Vec<u16> {
             ])
         })
         .collect()
+}
+
+/// The ALPN extension (RFC 7301): a 2-byte list length, then protocol
+/// names each prefixed by a 1-byte length; a name running past the list
+/// ends it.
+fn alpn_list(data: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut list = data.get(2..).unwrap_or(&[]);
+    while let Some((&len, rest)) = list.split_first() {
+        let Some(name) = rest.get(..usize::from(len)) else {
+            break;
+        };
+        out.push(name.to_vec());
+        list = rest.get(usize::from(len)..).unwrap_or(&[]);
+    }
+    out
 }
 
 /// The server_name extension: a list of (type, name); the first host_name
@@ -1115,6 +1233,35 @@ mod tests {
         let mut ev = Vec::new();
         s.feed(TlsDirection::ToServer, &handshake(11, &[0, 0, 0]), &mut ev);
         assert!(ev.is_empty() && s.client_certificates.is_empty());
+    }
+
+    #[test]
+    fn ja4_of_an_empty_hello_and_of_one_with_everything() {
+        // SHA-256("") and SHA-256("_") start e3b0c44298fc and d2e2adf7177b.
+        let empty = ClientHello::default();
+        assert_eq!(empty.ja4('t'), "t00i000000_e3b0c44298fc_d2e2adf7177b");
+        let ch = ClientHello {
+            version: 0x0303,
+            ciphers: vec![0x0a0a, 0x1301, 0x1302],
+            extensions: vec![0x2a2a, 0, 16, 43, 13],
+            supported_versions: vec![0x0304, 0x0303],
+            signature_algorithms: vec![0x0403],
+            alpn: vec![b"h3".to_vec()],
+            ..ClientHello::default()
+        };
+        let ja4 = ch.ja4('q');
+        assert!(ja4.starts_with("q13d0204h3_"), "{ja4}");
+        // Python: sha256(b"1301,1302").hexdigest()[:12] and
+        // sha256(b"000d,002b_0403").hexdigest()[:12]
+        let b = sha2::Sha256::digest(b"1301,1302");
+        let c = sha2::Sha256::digest(b"000d,002b_0403");
+        let hex = |d: &[u8]| {
+            d.iter()
+                .take(6)
+                .map(|x| format!("{x:02x}"))
+                .collect::<String>()
+        };
+        assert_eq!(ja4, format!("q13d0204h3_{}_{}", hex(&b), hex(&c)));
     }
 
     #[test]

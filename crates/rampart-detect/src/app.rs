@@ -63,6 +63,9 @@ pub enum TxProto {
     /// request side is the client's part, the response side the
     /// server's.
     Rfb,
+    /// QUIC over UDP: one transaction per long-header packet, inspected
+    /// on its own direction's side.
+    Quic,
 }
 
 /// Numeric transaction fields that keywords compare (not byte buffers).
@@ -294,6 +297,15 @@ pub const IKE_EVENTS: &[&str] = &[
     "unknown_proposal",
     "payload_extra_data",
     "multiple_server_proposal",
+];
+
+/// The `app-layer-event:quic.<name>` events the QUIC parser reports
+/// (all of Suricata 7's; `error_on_header` is never raised, as there).
+pub const QUIC_EVENTS: &[&str] = &[
+    "failed_decrypt",
+    "error_on_data",
+    "error_on_header",
+    "crypto_frag_too_long",
 ];
 
 /// Which half of a transaction a signature inspects.
@@ -555,6 +567,7 @@ pub fn buffer_proto(b: Buffer) -> Option<TxProto> {
         | Buffer::TlsCerts
         | Buffer::Ja3Hash
         | Buffer::Ja3String
+        | Buffer::Ja4Hash
         | Buffer::Ja3sHash
         | Buffer::Ja3sString
         | Buffer::TlsRandom
@@ -582,6 +595,11 @@ pub fn buffer_proto(b: Buffer) -> Option<TxProto> {
         | Buffer::IkeVendor
         | Buffer::IkeKeyExchangePayload
         | Buffer::IkeNoncePayload => Some(TxProto::Ike),
+        Buffer::QuicSni
+        | Buffer::QuicUa
+        | Buffer::QuicVersion
+        | Buffer::QuicCyuHash
+        | Buffer::QuicCyuString => Some(TxProto::Quic),
         _ => None,
     }
 }
@@ -618,6 +636,9 @@ pub fn is_multi_buffer(b: Buffer) -> bool {
             | Buffer::SipUserAgent
             | Buffer::SipContentType
             | Buffer::SipContentLength
+            // One per CHLO of the packet.
+            | Buffer::QuicCyuHash
+            | Buffer::QuicCyuString
     )
 }
 

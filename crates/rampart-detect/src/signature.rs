@@ -202,6 +202,7 @@ impl AppLayerProtocolCheck {
             Some(Protocol::FtpData) => Some(Some(TxProto::FtpData)),
             Some(Protocol::Sip) => Some(Some(TxProto::Sip)),
             Some(Protocol::Rfb) => Some(Some(TxProto::Rfb)),
+            Some(Protocol::Quic) => Some(Some(TxProto::Quic)),
             _ => Some(None),
         };
         AppLayerProtocolCheck { want, negated }
@@ -270,6 +271,8 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         // SIP over UDP and TCP; RFB over TCP.
         Protocol::Sip => (ProtoClass::Any, None),
         Protocol::Rfb => (ProtoClass::Tcp, None),
+        // QUIC over UDP.
+        Protocol::Quic => (ProtoClass::Udp, None),
         other => {
             mark(format!("app-layer protocol {}", other.name()));
             (ProtoClass::Tcp, None)
@@ -585,7 +588,10 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                     || name
                         .strip_prefix("ike.")
                         .or_else(|| name.strip_prefix("ikev2."))
-                        .is_some_and(|e| crate::app::IKE_EVENTS.contains(&e)) =>
+                        .is_some_and(|e| crate::app::IKE_EVENTS.contains(&e))
+                    || name
+                        .strip_prefix("quic.")
+                        .is_some_and(|e| crate::app::QUIC_EVENTS.contains(&e)) =>
             {
                 let (proto, event) = match name.split_once('.') {
                     Some(("ike" | "ikev2", e)) => (crate::app::TxProto::Ike, e),
@@ -593,6 +599,7 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                     Some(("krb5", e)) => (crate::app::TxProto::Krb5, e),
                     Some(("snmp", e)) => (crate::app::TxProto::Snmp, e),
                     Some(("ftp", e)) => (crate::app::TxProto::Ftp, e),
+                    Some(("quic", e)) => (crate::app::TxProto::Quic, e),
                     Some(("smtp", e)) => (crate::app::TxProto::Smtp, e),
                     Some(("smb", e)) => (crate::app::TxProto::Smb, e),
                     Some(("http", e)) => (crate::app::TxProto::Http, e),
@@ -755,6 +762,9 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         }
         Protocol::Rfb if app_buffers.is_empty() && app_checks.is_empty() => {
             Some(crate::app::TxProto::Rfb)
+        }
+        Protocol::Quic if app_buffers.is_empty() && app_checks.is_empty() => {
+            Some(crate::app::TxProto::Quic)
         }
         // DCERPC rules with keywords inspect its transactions (below).
         Protocol::Dcerpc if app_buffers.is_empty() && app_checks.is_empty() => {
@@ -952,6 +962,7 @@ fn app_inspect(
         Protocol::Ike => Some(TxProto::Ike),
         Protocol::Sip => Some(TxProto::Sip),
         Protocol::Rfb => Some(TxProto::Rfb),
+        Protocol::Quic => Some(TxProto::Quic),
         _ => None,
     };
     // File buffers belong to the rule's protocol when it has files:
@@ -962,6 +973,19 @@ fn app_inspect(
             Some(TxProto::Smtp)
         }
         Some(TxProto::Smb) if crate::app::is_file_buffer(b) => Some(TxProto::Smb),
+        // JA3/JA4 are computed for QUIC's hellos too.
+        Some(TxProto::Quic)
+            if matches!(
+                b,
+                Buffer::Ja3Hash
+                    | Buffer::Ja3String
+                    | Buffer::Ja3sHash
+                    | Buffer::Ja3sString
+                    | Buffer::Ja4Hash
+            ) =>
+        {
+            Some(TxProto::Quic)
+        }
         _ => None,
     };
     let mut protos: Vec<TxProto> = buffers
@@ -1024,6 +1048,7 @@ fn app_inspect(
             Protocol::Sip | Protocol::Udp | Protocol::Tcp | Protocol::Ip
         ),
         TxProto::Rfb => matches!(rule.protocol, Protocol::Rfb | Protocol::Tcp | Protocol::Ip),
+        TxProto::Quic => matches!(rule.protocol, Protocol::Quic | Protocol::Udp | Protocol::Ip),
     };
     if !transport_ok {
         mark(format!(
@@ -1216,7 +1241,7 @@ fn app_inspect(
     // each message is its own transaction, inspected on its direction's
     // side: without a flow direction a rule looks at requests and
     // responses alike.
-    let message_txs = matches!(proto, TxProto::Krb5 | TxProto::Snmp);
+    let message_txs = matches!(proto, TxProto::Krb5 | TxProto::Snmp | TxProto::Quic);
     let both_sides = both_sides || (message_txs && !to_client && !to_server && !response_buffer);
     // A frame rule without flow direction sees frames of both directions
     // (a response frame type only travels one way anyway); so does a SIP
@@ -1268,6 +1293,7 @@ fn proto_name(p: crate::app::TxProto) -> &'static str {
         crate::app::TxProto::FtpData => "ftp-data",
         crate::app::TxProto::Sip => "sip",
         crate::app::TxProto::Rfb => "rfb",
+        crate::app::TxProto::Quic => "quic",
     }
 }
 

@@ -18,6 +18,7 @@ use rampart_app::http::{Direction as HttpDir, HttpConfig, HttpEvent, HttpParser,
 use rampart_app::ike::{self, IkeConfig, IkeDirection, IkeState, IkeTransaction};
 use rampart_app::krb5::{self, Krb5Direction, Krb5State, Krb5Transaction, KRB5_PORT};
 use rampart_app::protocol::{detect_protocol, AppProto};
+use rampart_app::quic::{self, QuicDirection, QuicState, QuicTransaction, QUIC_PORTS};
 use rampart_app::rfb::RfbSession;
 use rampart_app::sip::{self, SipConfig, SipEvent, SipState, SipTransaction};
 use rampart_app::smb::{SmbDirection, SmbReady, SmbSession, SmbTx, SmbTxKind};
@@ -167,6 +168,8 @@ pub struct AppState {
     undecided: [Vec<u8>; 2],
     /// The flow was looked up among expected data connections.
     expectation_checked: bool,
+    /// The QUIC state of a QUIC flow.
+    quic: Option<Box<QuicState>>,
 }
 
 /// Bytes held per direction until the protocol is known.
@@ -345,6 +348,8 @@ pub enum AppTxView<'a> {
     Sip(SipTxView<'a>),
     /// An RFB handshake (one transaction per connection).
     Rfb(RfbTxView<'a>),
+    /// A QUIC packet.
+    Quic(QuicTxView<'a>),
 }
 
 impl AppTxView<'_> {
@@ -368,6 +373,7 @@ impl AppTxView<'_> {
             AppTxView::Ike(v) => v.tx.id,
             AppTxView::Sip(v) => v.tx.id,
             AppTxView::Rfb(_) => 0,
+            AppTxView::Quic(v) => v.tx.id,
         }
     }
 }
@@ -388,6 +394,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Ike(v) => v.get(buffer),
             AppTxView::Sip(v) => v.get(buffer),
             AppTxView::Rfb(v) => v.get(buffer),
+            AppTxView::Quic(v) => v.get(buffer),
         }
     }
     fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
@@ -405,6 +412,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Ike(v) => v.get_multi(buffer, index),
             AppTxView::Sip(v) => v.get_multi(buffer, index),
             AppTxView::Rfb(v) => v.get_multi(buffer, index),
+            AppTxView::Quic(v) => v.get_multi(buffer, index),
         }
     }
     fn proto(&self) -> TxProto {
@@ -422,6 +430,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Ike(v) => v.proto(),
             AppTxView::Sip(v) => v.proto(),
             AppTxView::Rfb(v) => v.proto(),
+            AppTxView::Quic(v) => v.proto(),
         }
     }
     fn ip_proto(&self) -> u8 {
@@ -439,6 +448,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Ike(v) => v.ip_proto(),
             AppTxView::Sip(v) => v.ip_proto(),
             AppTxView::Rfb(v) => v.ip_proto(),
+            AppTxView::Quic(v) => v.ip_proto(),
         }
     }
     fn value(&self, field: TxValue) -> Option<u32> {
@@ -456,6 +466,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Ike(v) => v.value(field),
             AppTxView::Sip(v) => v.value(field),
             AppTxView::Rfb(v) => v.value(field),
+            AppTxView::Quic(v) => v.value(field),
         }
     }
     fn has_event(&self, name: &str) -> bool {
@@ -473,6 +484,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Ike(v) => v.has_event(name),
             AppTxView::Sip(v) => v.has_event(name),
             AppTxView::Rfb(v) => v.has_event(name),
+            AppTxView::Quic(v) => v.has_event(name),
         }
     }
     fn has_late_event(&self, name: &str) -> bool {
@@ -490,6 +502,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Ike(v) => v.has_late_event(name),
             AppTxView::Sip(v) => v.has_late_event(name),
             AppTxView::Rfb(v) => v.has_late_event(name),
+            AppTxView::Quic(v) => v.has_late_event(name),
         }
     }
     fn file_size(&self) -> Option<u64> {
@@ -795,7 +808,7 @@ impl AppState {
     }
 
     /// Feeds one UDP datagram's payload: DNS on port 53, Kerberos on port
-    /// 88, SNMP on ports 161 and 162, IKE to or from port 500, once the
+    /// 88, SNMP on ports 161 and 162, IKE to or from port 500, QUIC on ports 443 and 80, once the
     /// flow's first datagram went to that port and probes as the protocol
     /// (Suricata's probing parsers); SIP on any port once the first
     /// datagram is a SIP request. SIP frames are queued for inspection with
@@ -838,6 +851,7 @@ impl AppState {
                     AppProto::Ike
                 }
                 _ if sip::probe(payload, true) => AppProto::Sip,
+                p if QUIC_PORTS.contains(&p) && quic::probe(payload) => AppProto::Quic,
                 _ => return,
             };
             self.proto = Some(proto);
@@ -847,6 +861,7 @@ impl AppState {
                 AppProto::Krb5 => self.krb5 = Some(Box::default()),
                 AppProto::Ike => self.ike = Some(Box::new(IkeState::new(IkeConfig::default()))),
                 AppProto::Sip => self.sip = Some(self.new_sip()),
+                AppProto::Quic => self.quic = Some(Box::default()),
                 _ => self.snmp = Some(Box::default()),
             }
         }
@@ -892,6 +907,15 @@ impl AppState {
             collect_sip(&events, ready);
             let frames = sip.frames.take();
             self.queue_frames(TxProto::Sip, frames, 0);
+        }
+        if let Some(q) = self.quic.as_mut() {
+            let d = match dir {
+                Direction::ToServer => QuicDirection::ToServer,
+                Direction::ToClient => QuicDirection::ToClient,
+            };
+            let mut ids = Vec::new();
+            q.parse(d, payload, &mut ids);
+            collect_messages(&ids, dir, ready);
         }
     }
 
@@ -1027,6 +1051,7 @@ impl AppState {
             AppProto::FtpData => Some(TxProto::FtpData),
             AppProto::Sip => Some(TxProto::Sip),
             AppProto::Rfb => Some(TxProto::Rfb),
+            AppProto::Quic => Some(TxProto::Quic),
         }
     }
 
@@ -1063,6 +1088,7 @@ impl AppState {
             Some(AppProto::Snmp) => Some("snmp"),
             Some(AppProto::Ike) => Some("ike"),
             Some(AppProto::FtpData) => Some("ftp-data"),
+            Some(AppProto::Quic) => Some("quic"),
             None => {
                 let [ts, tc] = self.tried;
                 let udp_done =
@@ -1669,6 +1695,11 @@ impl AppState {
                 .transaction(r.id)
                 .map(|tx| AppTxView::Snmp(SnmpTxView { tx }));
         }
+        if let Some(q) = self.quic.as_ref() {
+            return q
+                .transaction(r.id)
+                .map(|tx| AppTxView::Quic(QuicTxView { tx }));
+        }
         if let Some(dns) = self.dns.as_ref() {
             return dns.transaction(r.id).map(|tx| {
                 AppTxView::Dns(DnsTxView {
@@ -1763,6 +1794,9 @@ impl AppState {
         if let Some(s) = self.snmp.as_mut() {
             // Datagrams are inspected as they arrive.
             s.remove_before(u64::MAX);
+        }
+        if let Some(q) = self.quic.as_mut() {
+            q.remove_before(u64::MAX);
         }
         let queue = &self.ssh_queue;
         let dce = match (self.dcerpc.as_deref_mut(), self.smb_pipes.as_deref_mut()) {
@@ -2071,6 +2105,57 @@ impl TxBuffers for Krb5TxView<'_> {
             TxValue::Krb5TicketEtype => self.tx.ticket_etype.map(|e| e.0 as u32),
             _ => None,
         }
+    }
+
+    fn has_event(&self, name: &str) -> bool {
+        self.tx.has_event(name)
+    }
+}
+
+/// A QUIC packet, as the rule engine's buffers: `quic.version` for long
+/// headers, the client's `quic.sni`, `quic.ua`, CYU, JA3 and JA4, the
+/// server's JA3S (each on the side Suricata registers it for).
+pub struct QuicTxView<'a> {
+    /// The packet.
+    pub tx: &'a QuicTransaction,
+}
+
+impl TxBuffers for QuicTxView<'_> {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        let tx = self.tx;
+        let client = tx.client();
+        match buffer {
+            Buffer::QuicVersion => Some(Cow::Owned(tx.version_bytes()?.to_vec())),
+            Buffer::QuicSni if client => tx.sni.as_deref().map(Cow::Borrowed),
+            Buffer::QuicUa if client => tx.ua.as_deref().map(Cow::Borrowed),
+            Buffer::Ja3Hash if client => Some(Cow::Owned(tx.ja3_hash()?.into_bytes())),
+            Buffer::Ja3String if client => tx.ja3.as_deref().map(|s| Cow::Borrowed(s.as_bytes())),
+            Buffer::Ja4Hash if client => tx.ja4.as_deref().map(|s| Cow::Borrowed(s.as_bytes())),
+            Buffer::Ja3sHash if !client => Some(Cow::Owned(tx.ja3_hash()?.into_bytes())),
+            Buffer::Ja3sString if !client => tx.ja3.as_deref().map(|s| Cow::Borrowed(s.as_bytes())),
+            Buffer::QuicCyuHash | Buffer::QuicCyuString => self.get_multi(buffer, 0),
+            _ => None,
+        }
+    }
+
+    fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
+        if !self.tx.client() {
+            return None;
+        }
+        let cyu = self.tx.cyu.get(index)?;
+        match buffer {
+            Buffer::QuicCyuHash => Some(Cow::Borrowed(cyu.hash.as_bytes())),
+            Buffer::QuicCyuString => Some(Cow::Borrowed(cyu.string.as_bytes())),
+            _ => None,
+        }
+    }
+
+    fn proto(&self) -> TxProto {
+        TxProto::Quic
+    }
+
+    fn ip_proto(&self) -> u8 {
+        17
     }
 
     fn has_event(&self, name: &str) -> bool {
@@ -2576,6 +2661,7 @@ impl TxBuffers for TlsTxView<'_> {
             Buffer::TlsSni => ch?.sni.as_deref().map(Cow::Borrowed),
             Buffer::Ja3Hash => Some(Cow::Owned(ch?.ja3_hash().into_bytes())),
             Buffer::Ja3String => Some(Cow::Owned(ch?.ja3_string().into_bytes())),
+            Buffer::Ja4Hash => Some(Cow::Owned(ch?.ja4('t').into_bytes())),
             Buffer::Ja3sHash => Some(Cow::Owned(sh?.ja3s_hash().into_bytes())),
             Buffer::Ja3sString => Some(Cow::Owned(sh?.ja3s_string().into_bytes())),
             Buffer::TlsCertSubject => text(&cert?.subject),

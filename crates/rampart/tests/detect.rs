@@ -1998,3 +1998,194 @@ alert sip any any -> any any (frame:response.body; content:"v=0"; sid:10;)
     assert_eq!(sip[1]["src_port"], 5062);
     assert_eq!(sip[1]["app_proto"], Value::Null);
 }
+
+#[test]
+fn quic_initials_keywords_and_records() {
+    use quic_packets::*;
+    let dir = scratch("quic");
+    let pcap = dir.join("quic.pcap");
+    let keys = keys();
+    let frame = |n: u64, client: bool, cp: u16, sp: u16, payload: &[u8]| {
+        let (src, dst, s, d) = if client {
+            ([10, 0, 0, 1], [10, 0, 0, 2], cp, sp)
+        } else {
+            ([10, 0, 0, 2], [10, 0, 0, 1], sp, cp)
+        };
+        let f = PacketBuilder::new()
+            .ipv4(src, dst)
+            .udp(s, d)
+            .payload(payload)
+            .build()
+            .unwrap();
+        (Timestamp::from_nanos(1_000_000_000 + n * 1000), f)
+    };
+    let ch = client_hello(b"quic.example");
+    // The ClientHello in two CRYPTO frames, the second half first.
+    let mut frames = crypto(60, &ch[60..]);
+    frames.extend(crypto(0, &ch[..60]));
+    let client_initial = initial(&keys.client, &DCID, &SCID, 0, &frames);
+    let mut server_flight = initial(&keys.server, &SCID, &[], 0, &crypto(0, &server_hello()));
+    server_flight.extend(handshake_packet(&SCID));
+    let mut corrupted = client_initial.clone();
+    let n = corrupted.len();
+    corrupted[n - 1] ^= 0xff;
+    let frames = vec![
+        frame(1, true, 50000, 443, &client_initial),
+        frame(2, false, 50000, 443, &server_flight),
+        // Encrypted with keys no observer has: not read.
+        frame(3, true, 50000, 443, &handshake_packet(&SCID)),
+        // Not a QUIC port.
+        frame(4, true, 50001, 4433, &client_initial),
+        // A packet whose tag does not authenticate.
+        frame(5, true, 50002, 443, &corrupted),
+    ];
+    write_frames(&pcap, &frames);
+    let rules = r#"
+alert quic any any -> any any (msg:"sni"; quic.sni; content:"quic.example"; sid:1;)
+alert quic any any -> any any (msg:"ja3 keeps grease"; ja3.string; content:"771,10794-4865-4866,64250-0-16-10-13-43-57,14906-29-23,"; startswith; endswith; sid:2;)
+alert quic any any -> any any (msg:"ja3s"; ja3s.string; content:"771,4866,43-51"; sid:3;)
+alert quic any any -> any any (msg:"version 1"; quic.version; content:"|00 00 00 01|"; sid:4;)
+alert quic any any -> any any (msg:"failed decrypt"; app-layer-event:quic.failed_decrypt; sid:5;)
+alert quic any any -> any any (msg:"any quic packet"; sid:6;)
+alert quic any any -> any any (msg:"ja4"; ja4.hash; content:"q13d0206h3_"; startswith; sid:7;)
+alert quic any any -> any any (msg:"sni to client"; flow:to_client; quic.sni; content:"quic"; sid:8;)
+alert tls any any -> any any (msg:"tls ja3 is not quic"; ja3.string; content:"771"; sid:9;)
+"#;
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = alert_counts(&recs);
+    assert_eq!(counts.get(&1), Some(&1), "{counts:?}");
+    assert_eq!(counts.get(&2), Some(&1), "{counts:?}");
+    assert_eq!(counts.get(&3), Some(&1), "{counts:?}");
+    // Client Initial, server Initial, the corrupted Initial.
+    assert_eq!(counts.get(&4), Some(&3), "{counts:?}");
+    assert_eq!(counts.get(&5), Some(&1), "{counts:?}");
+    // Every packet of the two QUIC flows.
+    assert_eq!(counts.get(&6), Some(&4), "{counts:?}");
+    assert_eq!(counts.get(&7), Some(&1), "{counts:?}");
+    assert_eq!(counts.get(&8), None, "{counts:?}");
+    assert_eq!(counts.get(&9), None, "{counts:?}");
+    let quic: Vec<&Value> = recs.iter().filter(|r| r["event_type"] == "quic").collect();
+    assert_eq!(quic.len(), 3, "{quic:?}");
+    assert_eq!(quic[0]["quic"]["version"], "1");
+    assert_eq!(quic[0]["quic"]["sni"], "quic.example");
+    assert_eq!(quic[0]["quic"]["extensions"][2]["name"], "alpn");
+    assert_eq!(quic[0]["quic"]["extensions"][2]["values"][0], "h3");
+    assert_eq!(quic[0]["quic"]["extensions"][5]["values"][1], "Tls12");
+    assert_eq!(quic[1]["src_port"], 443);
+    assert_eq!(quic[1]["quic"]["ja3s"]["string"], "771,4866,43-51");
+    let alert = recs
+        .iter()
+        .find(|r| r["event_type"] == "alert" && r["alert"]["signature_id"] == 3)
+        .unwrap();
+    assert_eq!(alert["tx_id"], 1);
+    assert_eq!(alert["app_proto"], "quic");
+    assert_eq!(alert["quic"]["ja3s"]["hash"].as_str().unwrap().len(), 32);
+}
+
+/// QUIC test packets: TLS hellos (RFC 8446 §4.1.2/§4.1.3) carried in
+/// Initial packets sealed with the RFC 9001 keys.
+mod quic_packets {
+    use rampart_app::quic::protection::{initial_keys, DirectionKeys, InitialKeys};
+
+    pub const DCID: [u8; 8] = [0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08];
+    pub const SCID: [u8; 4] = [1, 2, 3, 4];
+
+    pub fn keys() -> InitialKeys {
+        initial_keys(1, &DCID).unwrap()
+    }
+
+    fn ext(t: u16, data: &[u8]) -> Vec<u8> {
+        let mut e = t.to_be_bytes().to_vec();
+        e.extend_from_slice(&(data.len() as u16).to_be_bytes());
+        e.extend_from_slice(data);
+        e
+    }
+
+    fn handshake(t: u8, body: &[u8]) -> Vec<u8> {
+        let mut m = vec![t];
+        m.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+        m.extend_from_slice(body);
+        m
+    }
+
+    /// A ClientHello for `sni` with a GREASE cipher, extension and group,
+    /// ALPN h3, groups, signature algorithms, supported_versions.
+    pub fn client_hello(sni: &[u8]) -> Vec<u8> {
+        let mut exts = ext(0x1a1a, &[]);
+        let mut name = ((sni.len() + 3) as u16).to_be_bytes().to_vec();
+        name.push(0);
+        name.extend_from_slice(&(sni.len() as u16).to_be_bytes());
+        name.extend_from_slice(sni);
+        exts.extend(ext(0, &name));
+        exts.extend(ext(16, &[0, 3, 2, b'h', b'3']));
+        exts.extend(ext(10, &[0, 6, 0x3a, 0x3a, 0, 29, 0, 23]));
+        exts.extend(ext(13, &[0, 4, 4, 3, 8, 4]));
+        exts.extend(ext(43, &[4, 3, 4, 3, 3]));
+        exts.extend(ext(57, &[1, 2, 0x40, 0x64]));
+        let mut body = vec![3, 3];
+        body.extend_from_slice(&[0x11; 32]);
+        body.push(0);
+        body.extend_from_slice(&[0, 6, 0x2a, 0x2a, 0x13, 0x01, 0x13, 0x02]);
+        body.extend_from_slice(&[1, 0]);
+        body.extend_from_slice(&(exts.len() as u16).to_be_bytes());
+        body.extend_from_slice(&exts);
+        handshake(1, &body)
+    }
+
+    /// A ServerHello choosing TLS_AES_256_GCM_SHA384, TLS 1.3.
+    pub fn server_hello() -> Vec<u8> {
+        let mut exts = ext(43, &[3, 4]);
+        exts.extend(ext(51, &[0, 29, 0, 2, 9, 9]));
+        let mut body = vec![3, 3];
+        body.extend_from_slice(&[0x22; 32]);
+        body.push(0);
+        body.extend_from_slice(&[0x13, 0x02, 0]);
+        body.extend_from_slice(&(exts.len() as u16).to_be_bytes());
+        body.extend_from_slice(&exts);
+        handshake(2, &body)
+    }
+
+    pub fn crypto(offset: u16, data: &[u8]) -> Vec<u8> {
+        let mut f = vec![6];
+        f.extend_from_slice(&(0x4000 | offset).to_be_bytes());
+        f.extend_from_slice(&(0x4000 | data.len() as u16).to_be_bytes());
+        f.extend_from_slice(data);
+        f
+    }
+
+    /// An Initial packet (2-byte packet number) with `frames` padded to
+    /// 1,200 bytes, sealed with `keys`.
+    pub fn initial(
+        keys: &DirectionKeys,
+        dcid: &[u8],
+        scid: &[u8],
+        pn: u16,
+        frames: &[u8],
+    ) -> Vec<u8> {
+        let mut payload = frames.to_vec();
+        payload.resize(payload.len().max(1200), 0);
+        let mut header = vec![0xc1, 0, 0, 0, 1, dcid.len() as u8];
+        header.extend_from_slice(dcid);
+        header.push(scid.len() as u8);
+        header.extend_from_slice(scid);
+        header.push(0);
+        let length = 2 + payload.len() + 16;
+        header.extend_from_slice(&(0x4000 | length as u16).to_be_bytes());
+        header.extend_from_slice(&pn.to_be_bytes());
+        keys.seal(&header, u64::from(pn), &payload).unwrap()
+    }
+
+    /// A Handshake packet (opaque payload).
+    pub fn handshake_packet(dcid: &[u8]) -> Vec<u8> {
+        let mut p = vec![0xe1, 0, 0, 0, 1, dcid.len() as u8];
+        p.extend_from_slice(dcid);
+        p.push(0);
+        p.extend_from_slice(&[0x55; 40]);
+        p
+    }
+}

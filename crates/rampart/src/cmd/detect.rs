@@ -66,12 +66,12 @@ pub struct DetectArgs {
     pub no_progress: bool,
     /// EVE record types to write, comma-separated (Suricata's eve-log
     /// `types`): alert, http, dns, tls, ssh, dcerpc, smtp, ftp, ike,
-    /// files, krb5, snmp, sip, rfb, anomaly. Fewer types, less output work.
+    /// files, krb5, snmp, sip, rfb, quic, anomaly. Fewer types, less output work.
     #[arg(
         long = "eve-types",
         value_name = "LIST",
         value_delimiter = ',',
-        default_value = "alert,http,dns,tls,ssh,dcerpc,smtp,ftp,ike,files,krb5,snmp,sip,rfb,anomaly"
+        default_value = "alert,http,dns,tls,ssh,dcerpc,smtp,ftp,ike,files,krb5,snmp,sip,rfb,quic,anomaly"
     )]
     pub eve_types: Vec<EveType>,
     #[command(flatten)]
@@ -112,6 +112,8 @@ pub enum EveType {
     Sip,
     /// One record per RFB handshake.
     Rfb,
+    /// One record per QUIC packet read (long headers up to the hellos).
+    Quic,
 }
 
 struct DetectSink<'a> {
@@ -263,6 +265,10 @@ impl PipelineSink for DetectSink<'_> {
             // client's side.
             AppTxView::Rfb(v) if side == TxSide::Request && self.types.contains(&EveType::Rfb) => {
                 let rec = eve::rfb_record(ts, flow, v.session, self.packets);
+                self.write(&rec);
+            }
+            AppTxView::Quic(v) if self.types.contains(&EveType::Quic) => {
+                let rec = eve::quic_record(ts, flow, v.tx, self.packets);
                 self.write(&rec);
             }
             _ => {}

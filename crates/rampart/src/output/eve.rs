@@ -328,6 +328,7 @@ fn alert_app_object(tx: &AppTxView<'_>) -> Option<(&'static str, Value)> {
         AppTxView::Ike(v) => Some(("ike", ike_object(v.state, v.tx))),
         AppTxView::Sip(v) => Some(("sip", sip_object(v.tx))),
         AppTxView::Rfb(v) => Some(("rfb", rfb_object(v.session))),
+        AppTxView::Quic(v) => Some(("quic", quic_object(v.tx))),
         AppTxView::Dns(v) => {
             let m = v.message()?;
             let mut dns = Map::new();
@@ -1349,6 +1350,70 @@ pub fn snmp_object(tx: &rampart_app::snmp::SnmpTransaction) -> Value {
         o.insert("usm".into(), json!(u));
     }
     Value::Object(o)
+}
+
+/// The `quic` object of records and alerts, as Suricata 7 writes it: the
+/// version (not for short headers), the SNI and user agent, CYU
+/// fingerprints, `ja3` (client) or `ja3s` (server) and the hello's
+/// extensions with their names and values.
+pub fn quic_object(tx: &rampart_app::quic::QuicTransaction) -> Value {
+    use rampart_app::quic::{extension_name, packet::version_name, packet::PacketType};
+    let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let mut o = Map::new();
+    if tx.packet_type != PacketType::Short {
+        o.insert("version".into(), json!(version_name(tx.version)));
+        if let Some(sni) = &tx.sni {
+            o.insert("sni".into(), json!(lossy(sni)));
+        }
+        if let Some(ua) = &tx.ua {
+            o.insert("ua".into(), json!(lossy(ua)));
+        }
+    }
+    if !tx.cyu.is_empty() {
+        let cyu: Vec<Value> = tx
+            .cyu
+            .iter()
+            .map(|c| json!({"hash": c.hash, "string": c.string}))
+            .collect();
+        o.insert("cyu".into(), Value::Array(cyu));
+    }
+    if let (Some(ja3), Some(hash)) = (&tx.ja3, tx.ja3_hash()) {
+        let key = if tx.client() { "ja3" } else { "ja3s" };
+        o.insert(key.into(), json!({"hash": hash, "string": ja3}));
+    }
+    if !tx.extensions.is_empty() {
+        let exts: Vec<Value> = tx
+            .extensions
+            .iter()
+            .map(|e| {
+                let mut m = Map::new();
+                if let Some(name) = extension_name(e.etype) {
+                    m.insert("name".into(), json!(name));
+                }
+                m.insert("type".into(), json!(e.etype));
+                if !e.values.is_empty() {
+                    let values: Vec<String> = e.values.iter().map(|v| lossy(v)).collect();
+                    m.insert("values".into(), json!(values));
+                }
+                Value::Object(m)
+            })
+            .collect();
+        o.insert("extensions".into(), Value::Array(exts));
+    }
+    Value::Object(o)
+}
+
+/// The EVE `quic` record of a packet (endpoints in its direction, no
+/// `tx_id`, as Suricata writes it).
+pub fn quic_record(
+    ts: Timestamp,
+    flow: &Flow<FlowData>,
+    tx: &rampart_app::quic::QuicTransaction,
+    pcap_cnt: u64,
+) -> Value {
+    let mut rec = app_head_packet(ts, flow, "quic", pcap_cnt, tx.client());
+    rec.insert("quic".into(), quic_object(tx));
+    Value::Object(rec)
 }
 
 /// The EVE `snmp` record of a datagram (endpoints in its direction).
