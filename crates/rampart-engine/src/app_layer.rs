@@ -828,6 +828,7 @@ impl AppState {
             // detection has failed for good (a flow first seen with a
             // response from port 53 is not DNS).
             let first = !self.tried.iter().any(|&t| t);
+            let first_of_dir = self.tried.get(dir.index()).is_some_and(|t| !t);
             if let Some(t) = self.tried.get_mut(dir.index()) {
                 *t = true;
             }
@@ -835,24 +836,38 @@ impl AppState {
                 // A UDP flow is decided, both ways, by its first datagram.
                 self.decided_at = [Some(0); 2];
             }
-            if !first
-                || self.udp_probes >= MAX_UDP_PROBES
-                || dir != Direction::ToServer
-                || payload.is_empty()
+            let proto = if first
+                && self.udp_probes < MAX_UDP_PROBES
+                && dir == Direction::ToServer
+                && !payload.is_empty()
             {
-                return;
-            }
-            self.udp_probes += 1;
-            let proto = match ports.1 {
-                DNS_PORT if dns::probe(payload) => AppProto::Dns,
-                KRB5_PORT if krb5::probe(payload) => AppProto::Krb5,
-                SNMP_PORT | SNMP_TRAP_PORT if snmp::probe(payload) => AppProto::Snmp,
-                _ if (ports.0 == IKE_PORT || ports.1 == IKE_PORT) && ike::probe(payload) => {
-                    AppProto::Ike
+                self.udp_probes += 1;
+                match ports.1 {
+                    DNS_PORT if dns::probe(payload) => Some(AppProto::Dns),
+                    KRB5_PORT if krb5::probe(payload) => Some(AppProto::Krb5),
+                    SNMP_PORT | SNMP_TRAP_PORT if snmp::probe(payload) => Some(AppProto::Snmp),
+                    _ if (ports.0 == IKE_PORT || ports.1 == IKE_PORT) && ike::probe(payload) => {
+                        Some(AppProto::Ike)
+                    }
+                    _ if sip::probe(payload, true) => Some(AppProto::Sip),
+                    p if QUIC_PORTS.contains(&p) && quic::probe(payload) => Some(AppProto::Quic),
+                    _ => None,
                 }
-                _ if sip::probe(payload, true) => AppProto::Sip,
-                p if QUIC_PORTS.contains(&p) && quic::probe(payload) => AppProto::Quic,
-                _ => return,
+            } else if first_of_dir
+                && dir == Direction::ToClient
+                && QUIC_PORTS.contains(&ports.1)
+                && quic::probe(payload)
+            {
+                // Suricata's QUIC probe also runs on the server's first
+                // datagram when the client's was not recognised (a client
+                // speaking an unknown version answered with a short
+                // header): the flow is QUIC from the answer on.
+                Some(AppProto::Quic)
+            } else {
+                None
+            };
+            let Some(proto) = proto else {
+                return;
             };
             self.proto = Some(proto);
             self.proto_dir = Some(dir);
@@ -3375,5 +3390,82 @@ mod tests {
                 assert!(rampart_detect::app::HTTP_EVENTS.contains(name), "{name}");
             }
         }
+    }
+
+    #[test]
+    fn quic_is_probed_on_its_ports_and_on_the_servers_first_datagram() {
+        use rampart_app::quic::protection::initial_keys;
+        // A client Initial (RFC 9001 keys of its DCID) holding a CRYPTO
+        // frame with a minimal ClientHello for "q.test".
+        let dcid = [7u8; 8];
+        let keys = initial_keys(1, &dcid).unwrap();
+        let sni = b"q.test";
+        let mut ext = vec![
+            0,
+            0,
+            0,
+            (sni.len() + 5) as u8,
+            0,
+            (sni.len() + 3) as u8,
+            0,
+            0,
+        ];
+        ext.push(sni.len() as u8);
+        ext.extend_from_slice(sni);
+        let mut body = vec![3, 3];
+        body.extend_from_slice(&[0; 32]);
+        body.extend_from_slice(&[0, 0, 2, 0x13, 0x01, 1, 0, 0, ext.len() as u8]);
+        body.extend_from_slice(&ext);
+        let mut hello = vec![1, 0, 0, body.len() as u8];
+        hello.extend_from_slice(&body);
+        let mut frames = vec![6, 0, hello.len() as u8];
+        frames.extend_from_slice(&hello);
+        frames.resize(100, 0);
+        let mut header = vec![0xc0, 0, 0, 0, 1, 8];
+        header.extend_from_slice(&dcid);
+        header.extend_from_slice(&[0, 0, 0x40, (1 + frames.len() + 16) as u8, 0]);
+        let initial = keys.client.seal(&header, 0, &frames).unwrap();
+
+        let mut app = AppState::default();
+        let mut ready = Vec::new();
+        app.feed_datagram(Direction::ToServer, &initial, (50000, 443), &mut ready);
+        assert_eq!(app.eve_proto(), Some("quic"));
+        assert_eq!(app.tx_proto(), Some(TxProto::Quic));
+        let Some(AppTxView::Quic(v)) = app.view(&ready[0]) else {
+            panic!("no quic view");
+        };
+        assert_eq!(v.get(Buffer::QuicSni).as_deref(), Some(&sni[..]));
+        assert_eq!(
+            v.get(Buffer::QuicVersion).as_deref(),
+            Some(&[0, 0, 0, 1][..])
+        );
+        assert!(v.get(Buffer::Ja3Hash).is_some() && v.get(Buffer::Ja3sHash).is_none());
+
+        // Not a QUIC port: not QUIC.
+        let mut app = AppState::default();
+        app.feed_datagram(Direction::ToServer, &initial, (50000, 4433), &mut ready);
+        assert_eq!(app.eve_proto(), Some("failed"));
+
+        // A client the probe does not recognise (an Initial whose Length
+        // runs past the datagram), answered with a short header: QUIC
+        // from the answer on, as Suricata probes the server's first
+        // datagram too.
+        let mut app = AppState::default();
+        let mut ready = Vec::new();
+        app.feed_datagram(
+            Direction::ToServer,
+            &initial[..60],
+            (50000, 443),
+            &mut ready,
+        );
+        assert_eq!(app.eve_proto(), Some("failed"));
+        app.feed_datagram(
+            Direction::ToClient,
+            &[0x41, 1, 2, 3],
+            (50000, 443),
+            &mut ready,
+        );
+        assert_eq!(app.eve_proto(), Some("quic"));
+        assert!(ready.is_empty());
     }
 }

@@ -106,15 +106,10 @@ fn parse_frame(buf: &[u8]) -> Option<(Frame<'_>, &[u8])> {
                 r,
             ))
         }
-        0x1c | 0x1d => {
-            let (_, mut r) = varint(rest)?;
-            if ty == 0x1c {
-                r = varint(r)?.1;
-            }
-            let (len, r) = varint(r)?;
-            let (_, r) = take(r, len)?;
-            Some((Frame::ConnectionClose, r))
-        }
+        // Nothing follows a CONNECTION_CLOSE that matters: the rest of
+        // the packet is not read (as Suricata, which reads no further
+        // either, so that garbage after it raises no event).
+        0x1c | 0x1d => Some((Frame::ConnectionClose, &[])),
         other => Some((Frame::Unknown(u64::from(other)), &[])),
     }
 }

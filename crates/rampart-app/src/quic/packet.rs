@@ -27,10 +27,12 @@ pub fn is_gquic(version: u32) -> bool {
 }
 
 /// A version as EVE writes it: `Q043` for the named Google QUIC
-/// versions, otherwise lowercase hex without leading zeros (`1`,
-/// `ff00001d`).
+/// versions, `v2` for QUIC v2, otherwise lowercase hex without leading
+/// zeros (`1`, `ff00001d`).
 pub fn version_name(version: u32) -> String {
-    if GQUIC_NAMED.contains(&version) {
+    if version == VERSION_2 {
+        "v2".to_string()
+    } else if GQUIC_NAMED.contains(&version) {
         version
             .to_be_bytes()
             .iter()
@@ -343,6 +345,7 @@ mod tests {
         assert_eq!(version_name(0x5130_3339), "Q039");
         assert_eq!(version_name(0x5130_3530), "51303530");
         assert_eq!(version_name(0), "0");
+        assert_eq!(version_name(VERSION_2), "v2");
     }
 
     #[test]
