@@ -1050,6 +1050,12 @@ fn app_inspect(
         TxProto::Rfb => matches!(rule.protocol, Protocol::Rfb | Protocol::Tcp | Protocol::Ip),
         TxProto::Quic => matches!(rule.protocol, Protocol::Quic | Protocol::Udp | Protocol::Ip),
     };
+    // JA4 is computed for QUIC's hellos only so far (TLS's differs from
+    // Suricata's in details not yet tracked down).
+    if proto == TxProto::Tls && buffers.iter().any(|(b, _)| b.buffer == Buffer::Ja4Hash) {
+        mark("ja4.hash on TLS".to_string());
+        return None;
+    }
     if !transport_ok {
         mark(format!(
             "{} buffers in a {} rule",

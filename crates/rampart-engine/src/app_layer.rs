@@ -2676,7 +2676,6 @@ impl TxBuffers for TlsTxView<'_> {
             Buffer::TlsSni => ch?.sni.as_deref().map(Cow::Borrowed),
             Buffer::Ja3Hash => Some(Cow::Owned(ch?.ja3_hash().into_bytes())),
             Buffer::Ja3String => Some(Cow::Owned(ch?.ja3_string().into_bytes())),
-            Buffer::Ja4Hash => Some(Cow::Owned(ch?.ja4('t').into_bytes())),
             Buffer::Ja3sHash => Some(Cow::Owned(sh?.ja3s_hash().into_bytes())),
             Buffer::Ja3sString => Some(Cow::Owned(sh?.ja3s_string().into_bytes())),
             Buffer::TlsCertSubject => text(&cert?.subject),
