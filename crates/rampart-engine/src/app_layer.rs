@@ -3391,6 +3391,47 @@ mod tests {
         }
     }
 
+    /// The rule engine accepts the events each parser raises: the lists
+    /// live in both crates (neither depends on the other), and this keeps
+    /// them the same.
+    #[test]
+    fn rule_event_lists_equal_the_parsers_event_lists() {
+        let pairs: [(&str, &[&str], &[&str]); 5] = [
+            (
+                "smb",
+                rampart_app::smb::SMB_EVENTS,
+                rampart_detect::app::SMB_EVENTS,
+            ),
+            (
+                "krb5",
+                rampart_app::krb5::KRB5_EVENTS,
+                rampart_detect::app::KRB5_EVENTS,
+            ),
+            (
+                "snmp",
+                rampart_app::snmp::SNMP_EVENTS,
+                rampart_detect::app::SNMP_EVENTS,
+            ),
+            (
+                "ike",
+                rampart_app::ike::IKE_EVENTS,
+                rampart_detect::app::IKE_EVENTS,
+            ),
+            (
+                "quic",
+                rampart_app::quic::QUIC_EVENTS,
+                rampart_detect::app::QUIC_EVENTS,
+            ),
+        ];
+        for (proto, parser, rules) in pairs {
+            let mut a = parser.to_vec();
+            let mut b = rules.to_vec();
+            a.sort_unstable();
+            b.sort_unstable();
+            assert_eq!(a, b, "{proto} events");
+        }
+    }
+
     #[test]
     fn quic_is_probed_on_its_ports_and_on_the_servers_first_datagram() {
         use rampart_app::quic::protection::initial_keys;
