@@ -183,6 +183,11 @@ pub enum HttpAnomaly {
     /// A response's `Content-Encoding` listed more codings than
     /// [`HttpConfig::decompress_layers`].
     TooManyEncodingLayers,
+    /// A `101 Switching Protocols` response asked for `Upgrade: h2c` while
+    /// the flow was still switching from another protocol (HTTP found where
+    /// TLS was expected after STARTTLS): a second switch is refused, as in
+    /// Suricata.
+    FailedProtocolChange,
 }
 
 impl HttpAnomaly {
@@ -228,6 +233,7 @@ impl HttpAnomaly {
             HttpAnomaly::RequestChunkExtension => "http.request_chunk_extension",
             HttpAnomaly::RequestBodyUnexpected => "http.request_body_unexpected",
             HttpAnomaly::TooManyEncodingLayers => "http.too_many_encoding_layers",
+            HttpAnomaly::FailedProtocolChange => "http.failed_protocol_change",
         }
     }
 
@@ -255,6 +261,7 @@ impl HttpAnomaly {
             HttpAnomaly::RequestChunkExtension => &["request_chunk_extension"],
             HttpAnomaly::RequestBodyUnexpected => &["request_body_unexpected"],
             HttpAnomaly::TooManyEncodingLayers => &["too_many_encoding_layers"],
+            HttpAnomaly::FailedProtocolChange => &["failed_protocol_change"],
             _ => &[],
         }
     }
@@ -802,6 +809,10 @@ pub struct HttpParser {
     /// line right after it that cannot start a request is more of its
     /// body (libhtp's "unexpected request body").
     finalizing: Option<u64>,
+    /// The connection is still switching to this parser from another
+    /// protocol: a request to switch again (`101` with `Upgrade: h2c`) is
+    /// refused with [`HttpAnomaly::FailedProtocolChange`].
+    switching: bool,
 }
 
 /// Dropped transactions kept for [`HttpParser::take_evicted`].
@@ -819,6 +830,24 @@ impl HttpParser {
             resp: Side::new(),
             evicted: VecDeque::new(),
             finalizing: None,
+            switching: false,
+        }
+    }
+
+    /// Marks whether the connection is still in the middle of a protocol
+    /// switch that brought it to HTTP (set around the first data after an
+    /// unexpected protocol was found where TLS was announced).
+    pub fn set_switching(&mut self, switching: bool) {
+        self.switching = switching;
+    }
+
+    /// Numbers this parser's transactions from `id` on (it must not have
+    /// any yet): a connection that switched to HTTP keeps the ids its
+    /// earlier protocol used apart from HTTP's.
+    pub fn start_ids_at(&mut self, id: u64) {
+        if self.txs.is_empty() && self.next_id == 0 {
+            self.next_id = id;
+            self.next_response = id;
         }
     }
 
@@ -1673,6 +1702,7 @@ impl HttpParser {
     /// The head of one side is complete: derive fields, pick the body mode.
     fn head_done(&mut self, dir: Direction, id: u64, out: &mut Vec<HttpEvent>) {
         let cfg = self.cfg.clone();
+        let switching = self.switching;
         let mut anomalies = Vec::new();
         let state;
         let mut codecs = Vec::new();
@@ -1762,6 +1792,14 @@ impl HttpParser {
                 let framed = has_te || matches!(length, Some(Some(n)) if n > 0);
                 if (code == 101 && !framed) || connect_ok {
                     state = State::Tunnel;
+                    let h2c = t
+                        .response
+                        .headers
+                        .iter()
+                        .any(|h| name_is(&h.name, b"upgrade") && h.value == b"h2c");
+                    if code == 101 && h2c && switching {
+                        anomalies.push(HttpAnomaly::FailedProtocolChange);
+                    }
                 } else if (100..200).contains(&code) && !framed {
                     // Interim response: the final one for this request follows.
                     state = State::Line;

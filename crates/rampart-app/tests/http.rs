@@ -835,3 +835,30 @@ fn cap_never_drops_a_message_being_parsed() {
     assert_eq!(c.response_body(), b"B");
     assert!(by_uri(b"/b").is_none());
 }
+
+#[test]
+fn h2c_upgrade_during_a_switch_is_refused() {
+    let reply = b"HTTP/1.1 101 Switching\r\nUpgrade: h2c\r\n\r\n";
+    let events_for = |switching: bool| {
+        let mut p = HttpParser::new(HttpConfig::default());
+        p.start_ids_at(3);
+        p.set_switching(switching);
+        let mut ev = Vec::new();
+        p.feed(Direction::ToClient, reply, &mut ev);
+        (p.transactions().map(|t| t.id()).collect::<Vec<_>>(), ev)
+    };
+    let (ids, ev) = events_for(true);
+    assert_eq!(ids, vec![3]);
+    assert!(ev.contains(&HttpEvent::Anomaly {
+        tx: Some(3),
+        anomaly: HttpAnomaly::FailedProtocolChange
+    }));
+    let (_, ev) = events_for(false);
+    assert!(!ev.iter().any(|e| matches!(
+        e,
+        HttpEvent::Anomaly {
+            anomaly: HttpAnomaly::FailedProtocolChange,
+            ..
+        }
+    )));
+}

@@ -229,6 +229,7 @@ pub const HTTP_EVENTS: &[&str] = &[
     "request_chunk_extension",
     "request_body_unexpected",
     "too_many_encoding_layers",
+    "failed_protocol_change",
 ];
 
 /// The `app-layer-event:ssh.<name>` events the SSH parser reports (all of

@@ -14,7 +14,10 @@ use rampart_app::dns::{
 };
 use rampart_app::frame::Frame;
 use rampart_app::ftp::{FtpConfig, FtpDirection, FtpEvent, FtpSession, FtpTransaction};
-use rampart_app::http::{Direction as HttpDir, HttpConfig, HttpEvent, HttpParser, HttpTransaction};
+use rampart_app::http::{
+    Direction as HttpDir, HttpConfig, HttpEvent, HttpParser, HttpTransaction,
+    Progress as HttpProgress,
+};
 use rampart_app::ike::{self, IkeConfig, IkeDirection, IkeState, IkeTransaction};
 use rampart_app::krb5::{self, Krb5Direction, Krb5State, Krb5Transaction, KRB5_PORT};
 use rampart_app::protocol::{detect_protocol, AppProto};
@@ -170,6 +173,12 @@ pub struct AppState {
     expectation_checked: bool,
     /// The QUIC state of a QUIC flow.
     quic: Option<Box<QuicState>>,
+    /// STARTTLS or AUTH TLS was accepted and no TLS bytes came yet: the
+    /// next data is checked to be TLS (see [`AppState::switch_from_tls`]).
+    tls_upgrade: bool,
+    /// The first HTTP transaction id of a flow that switched to HTTP from
+    /// SMTP or FTP (lower ids are the earlier protocol's).
+    http_first_id: u64,
 }
 
 /// Bytes held per direction until the protocol is known.
@@ -681,6 +690,10 @@ impl AppState {
             let frames = sip.frames.take();
             self.queue_frames(TxProto::Sip, frames, end);
         }
+        if self.tls_upgrade && !data.is_empty() {
+            self.tls_upgrade = false;
+            self.switch_from_tls(dir, data, ready);
+        }
         if let Some(tls) = self.tls.as_mut() {
             let mut events = Vec::new();
             let d = match dir {
@@ -736,6 +749,7 @@ impl AppState {
                 smtp.finish(&mut events);
                 self.proto = Some(AppProto::Tls);
                 self.tls = Some(Box::default());
+                self.tls_upgrade = true;
             }
             collect_smtp(&events, ready);
         }
@@ -755,6 +769,7 @@ impl AppState {
                 ftp.finish(&mut events);
                 self.proto = Some(AppProto::Tls);
                 self.tls = Some(Box::default());
+                self.tls_upgrade = true;
             }
             collect_ftp(&events, ftp, ready);
         }
@@ -767,6 +782,42 @@ impl AppState {
             self.smb_fed = Some(dir);
             collect_smb(&events, ready);
         }
+    }
+
+    /// The first data after an accepted STARTTLS (or AUTH TLS): when it is
+    /// HTTP rather than TLS, the flow becomes HTTP, as Suricata's protocol
+    /// detection finds it after a failed upgrade. The HTTP parser is told
+    /// the switch is still under way while it parses that data, so that a
+    /// second switch it asks for (`Upgrade: h2c`) is refused and counted.
+    /// Other protocols stay with the TLS parser, which flags the bytes.
+    fn switch_from_tls(&mut self, dir: Direction, data: &[u8], ready: &mut Vec<ReadyTx>) {
+        let is_http = detect_protocol(data, dir == Direction::ToServer) == Some(AppProto::Http);
+        if !is_http {
+            return;
+        }
+        // The SMTP or FTP transactions stay for their inspection and logs;
+        // HTTP's are numbered after them so that the ids stay apart.
+        let smtp_next = self
+            .smtp
+            .as_ref()
+            .and_then(|s| s.transactions().map(|t| t.id).max());
+        let ftp_next = self
+            .ftp
+            .as_ref()
+            .and_then(|f| f.transactions().map(|t| t.id).max());
+        let first = smtp_next.max(ftp_next).map_or(0, |id| id.saturating_add(1));
+        self.http_first_id = first;
+        self.tls = None;
+        self.proto = Some(AppProto::Http);
+        self.proto_dir = Some(dir);
+        let mut http = Box::new(HttpParser::new(HttpConfig::default()));
+        http.start_ids_at(first);
+        http.set_switching(true);
+        let mut events = Vec::new();
+        http.feed(http_dir(dir), data, &mut events);
+        http.set_switching(false);
+        collect(&events, ready);
+        self.http = Some(http);
     }
 
     /// The data connections the flow's FTP commands announced since the
@@ -1175,6 +1226,20 @@ impl AppState {
             http.finish(HttpDir::ToServer, &mut events);
             http.finish(HttpDir::ToClient, &mut events);
             collect(&events, ready);
+            // A response that came with no request is inspected to-server
+            // too when the connection ends, as Suricata inspects every
+            // transaction both ways then (its events are the tx's).
+            ready.extend(
+                http.transactions()
+                    .filter(|t| {
+                        t.progress(HttpDir::ToServer) == HttpProgress::None
+                            && t.progress(HttpDir::ToClient) != HttpProgress::None
+                    })
+                    .map(|t| ReadyTx {
+                        id: t.id(),
+                        side: TxSide::Request,
+                    }),
+            );
         }
         if let Some(tls) = self.tls.as_mut() {
             let mut events = Vec::new();
@@ -1667,8 +1732,9 @@ impl AppState {
         }
         // An FTP flow's own transactions (after AUTH TLS, TLS stages are
         // marked with STARTTLS_TLS).
+        let earlier = self.http.is_none() || r.id < self.http_first_id;
         if let Some(ftp) = self.ftp.as_ref() {
-            if r.id & STARTTLS_TLS == 0 {
+            if r.id & STARTTLS_TLS == 0 && earlier {
                 return ftp.transaction(r.id & !FTP_LATE).map(|tx| {
                     AppTxView::Ftp(FtpTxView {
                         tx,
@@ -1682,7 +1748,7 @@ impl AppState {
         // An SMTP flow's own transactions (after STARTTLS, TLS stages are
         // marked with STARTTLS_TLS).
         if let Some(smtp) = self.smtp.as_ref() {
-            if r.id & STARTTLS_TLS == 0 {
+            if r.id & STARTTLS_TLS == 0 && earlier {
                 return smtp.transaction(r.id).map(|tx| {
                     AppTxView::Smtp(SmtpTxView {
                         session: smtp,
@@ -3377,6 +3443,7 @@ mod tests {
             HttpAnomaly::RequestChunkExtension,
             HttpAnomaly::RequestBodyUnexpected,
             HttpAnomaly::TooManyEncodingLayers,
+            HttpAnomaly::FailedProtocolChange,
         ];
         for name in rampart_detect::app::HTTP_EVENTS {
             assert!(

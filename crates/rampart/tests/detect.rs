@@ -1145,6 +1145,49 @@ alert smtp any any -> any any (msg:"smtp rules stop at the switch"; content:"mai
     assert_eq!(smtp[0]["smtp"]["helo"], "laptop.example.com");
 }
 
+#[test]
+fn http_where_tls_was_announced_after_starttls() {
+    // STARTTLS accepted, then the server speaks HTTP and asks to switch
+    // again (101 Upgrade: h2c): the flow becomes HTTP and the refused
+    // second switch is an event of the response-only transaction,
+    // inspected each way (as Suricata 7 does).
+    let dir = scratch("starttls-http");
+    let pcap = dir.join("starttls-http.pcap");
+    let frames = TcpConversation::new(
+        "192.168.1.10:41027".parse().unwrap(),
+        "203.0.113.5:25".parse().unwrap(),
+    )
+    .server_sends(b"220 mx.example.net ESMTP\r\n")
+    .client_sends(b"EHLO laptop.example.com\r\n")
+    .server_sends(b"250-mx.example.net\r\n250 STARTTLS\r\n")
+    .client_sends(b"STARTTLS\r\n")
+    .server_sends(b"220 go ahead\r\n")
+    .server_sends(b"HTTP/1.1 101 Switching\r\nUpgrade: h2c\r\n\r\n")
+    .client_sends(b".")
+    .build()
+    .unwrap();
+    write_frames(&pcap, &frames);
+    let rules = r#"
+alert http any any -> any any (msg:"failed change"; flow:established; app-layer-event:http.failed_protocol_change; sid:1;)
+alert smtp any any -> any any (msg:"helo"; smtp.helo; content:"laptop"; sid:2;)
+"#;
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = alert_counts(&recs);
+    let expected: HashMap<u64, usize> = [(1, 2), (2, 1)].into_iter().collect();
+    assert_eq!(counts, expected);
+    let change = recs
+        .iter()
+        .find(|r| r["alert"]["signature_id"] == 1)
+        .unwrap();
+    assert_eq!(change["app_proto"], "http");
+    assert_eq!(change["http"]["status"], 101);
+}
+
 /// An SMB1 message in its NetBIOS session header: command, reply flag,
 /// tree id, multiplex id, parameter words and data bytes (Unicode
 /// strings, user id 100).
