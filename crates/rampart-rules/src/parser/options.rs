@@ -1080,3 +1080,29 @@ impl<'t> Builder<'t> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::UNSUPPORTED;
+    use crate::{parse_rule, ErrorKind, Variables};
+
+    /// A keyword implemented later must leave [`UNSUPPORTED`]: the list is
+    /// consulted only after every supported keyword, so a stale entry is
+    /// dead code that misleads whoever reads it.
+    #[test]
+    fn unsupported_keywords_are_not_supported() {
+        for name in UNSUPPORTED {
+            for option in [name.to_string(), format!("{name}:1")] {
+                let text = format!("alert tcp any any -> any any ({option}; sid:1;)");
+                let kind = parse_rule(&text, &Variables::default())
+                    .err()
+                    .map(|e| e.kind);
+                assert_eq!(
+                    kind,
+                    Some(ErrorKind::UnsupportedKeyword),
+                    "{name} is listed unsupported but parses: {text}"
+                );
+            }
+        }
+    }
+}
