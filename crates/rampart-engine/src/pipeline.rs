@@ -841,6 +841,16 @@ fn flow_view(flow: &Flow<FlowData>, dir: Direction) -> FlowView {
     }
 }
 
+/// [`flow_view`] for reassembled stream data (raw stream chunks and
+/// frames): the flow's protocol as detected, whatever was acknowledged.
+fn stream_view(state: &FlowDetectState, flow: &Flow<FlowData>, dir: Direction) -> FlowView {
+    FlowView {
+        app_proto: state.app.tx_proto(),
+        app_detect: state.app.detect_state(dir, None),
+        ..flow_view(flow, dir)
+    }
+}
+
 /// How far each direction's stream (index by [`Direction::index`]) was
 /// acknowledged by its peer, as a stream offset (0 before any ACK).
 fn acked_offsets(flow: &Flow<FlowData>, state: &FlowDetectState) -> [u64; 2] {
@@ -935,11 +945,7 @@ fn flush_pending(
         src,
         dst,
         ts.as_nanos(),
-        FlowView {
-            app_proto: state.app.tx_proto(),
-            app_detect: state.app.detect_state(dir, None),
-            ..flow_view(flow, dir)
-        },
+        stream_view(state, flow, dir),
         Some(&mut state.vars),
         &mut det.thresholds,
         &mut det.stats,
@@ -1007,11 +1013,7 @@ fn inspect_transactions(
             (k.src, k.src_port),
             (k.dst, k.dst_port),
             ts.as_nanos(),
-            FlowView {
-                app_proto: state.app.tx_proto(),
-                app_detect: state.app.detect_state(dir, None),
-                ..flow_view(flow, dir)
-            },
+            stream_view(state, flow, dir),
             payload,
             Some(&mut state.vars),
             &mut det.thresholds,
@@ -1063,11 +1065,7 @@ fn inspect_frames(
             (k.src, k.src_port),
             (k.dst, k.dst_port),
             ts.as_nanos(),
-            FlowView {
-                app_proto: state.app.tx_proto(),
-                app_detect: state.app.detect_state(dir, None),
-                ..flow_view(flow, dir)
-            },
+            stream_view(state, flow, dir),
             Some(&mut state.vars),
             &mut det.thresholds,
             &mut det.stats,
