@@ -495,6 +495,7 @@ impl Pipeline {
             len: pkt.data.len() as u64,
             tcp_flags: tcp.map(|t| t.flags as u8),
             tcp_seq: tcp.map(|t| t.seq).unwrap_or(0),
+            tcp_ack: tcp.map(|t| t.ack).unwrap_or(0),
         };
         let Pipeline {
             flows,

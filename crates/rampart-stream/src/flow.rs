@@ -221,6 +221,8 @@ pub struct FlowStats {
     pub tcp_midstream: u64,
     /// Closed TCP flows ended because a new SYN reused their ports.
     pub reused: u64,
+    /// SYN/ACKs ignored because they did not acknowledge the client's SYN.
+    pub tcp_synack_wrong_ack: u64,
 }
 
 /// One flow and the caller's state for it.
@@ -325,6 +327,8 @@ pub struct PacketInfo {
     pub tcp_flags: Option<u8>,
     /// TCP sequence number (0 for other protocols).
     pub tcp_seq: u32,
+    /// TCP acknowledgement number (0 for other protocols).
+    pub tcp_ack: u32,
 }
 
 const NIL: usize = usize::MAX;
@@ -522,7 +526,25 @@ impl<T> FlowTable<T> {
                 if flags & 0x12 == 0x02 && direction == Direction::ToServer {
                     flow.client_isn = Some(info.tcp_seq);
                 }
-                flow.on_tcp(direction, flags, stats)
+                // A SYN/ACK that does not acknowledge the client's SYN
+                // does not answer it: the handshake waits for one that
+                // does, as Suricata's TCP tracking does (its
+                // `3whs_synack_with_wrong_ack`), so such a connection
+                // never counts as established.
+                let wrong_synack = flags & 0x12 == 0x12
+                    && direction == Direction::ToClient
+                    && flow.tcp_state == TcpState::SynSent
+                    && flow
+                        .client_isn
+                        .is_some_and(|isn| info.tcp_ack != isn.wrapping_add(1));
+                if wrong_synack {
+                    stats.tcp_synack_wrong_ack += 1;
+                    if let Some(f) = flow.tcp_flags.get_mut(d) {
+                        *f |= flags;
+                    }
+                } else {
+                    flow.on_tcp(direction, flags, stats)
+                }
             }
             // A TCP flow's state follows its TCP flags only (an ICMP error
             // accounted to it must not reopen a closed connection).
@@ -715,6 +737,9 @@ mod tests {
             len: 60,
             tcp_flags: Some(flags),
             tcp_seq: ts_s as u32,
+            // What a SYN/ACK answering a SYN sent at the same second
+            // acknowledges.
+            tcp_ack: (ts_s as u32).wrapping_add(1),
         }
     }
 
@@ -737,6 +762,30 @@ mod tests {
         let u = t.update(&c.reversed(), pkt(2, 0x11), || (), |_, _| {});
         assert_eq!(u.flow.tcp_state, TcpState::Closed);
         assert_eq!(u.flow.state, FlowState::Closed);
+    }
+
+    #[test]
+    fn a_syn_ack_acknowledging_something_else_is_ignored() {
+        let mut t: FlowTable<()> = FlowTable::new(FlowConfig::default());
+        let c = key(1, 40000, 2, 80);
+        t.update(&c, pkt(1, 0x02), || (), |_, _| {});
+        let wrong = PacketInfo {
+            tcp_ack: 77,
+            ..pkt(1, 0x12)
+        };
+        let u = t.update(&c.reversed(), wrong, || (), |_, _| {});
+        assert_eq!(u.flow.tcp_state, TcpState::SynSent);
+        // The client's ACK and data do not complete a handshake that the
+        // server never answered.
+        let u = t.update(&c, pkt(1, 0x10), || (), |_, _| {});
+        assert_eq!(u.flow.tcp_state, TcpState::SynSent);
+        assert_eq!(u.flow.state, FlowState::New);
+        assert_eq!(t.stats().tcp_synack_wrong_ack, 1);
+        assert_eq!(t.stats().tcp_handshakes, 0);
+        // A right one then does.
+        t.update(&c.reversed(), pkt(1, 0x12), || (), |_, _| {});
+        let u = t.update(&c, pkt(1, 0x10), || (), |_, _| {});
+        assert_eq!(u.flow.tcp_state, TcpState::Established);
     }
 
     #[test]
@@ -817,6 +866,7 @@ mod tests {
             len: 80,
             tcp_flags: None,
             tcp_seq: 0,
+            tcp_ack: 0,
         };
         t.update(&u, info, || (), |_, _| {});
         t.update(&u.reversed(), info, || (), |_, _| {});

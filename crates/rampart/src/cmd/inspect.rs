@@ -333,6 +333,7 @@ fn build_report(
             "peak_active": fstats.peak_active,
             "tcp_handshakes": fstats.tcp_handshakes,
             "tcp_midstream": fstats.tcp_midstream,
+            "tcp_synack_wrong_ack": fstats.tcp_synack_wrong_ack,
         },
         "top_talkers": top,
         "talkers_untracked": sink.talkers_dropped,
@@ -386,9 +387,10 @@ fn print_text(r: &Value) -> std::io::Result<()> {
         }
     }
     outln!(
-        "  tcp handshakes seen: {}, picked up midstream: {}",
+        "  tcp handshakes seen: {}, picked up midstream: {}, SYN/ACKs with a wrong ACK ignored: {}",
         f["tcp_handshakes"],
-        f["tcp_midstream"]
+        f["tcp_midstream"],
+        f["tcp_synack_wrong_ack"]
     )?;
     outln!("\nTop talkers (by bytes)")?;
     if let Some(t) = r["top_talkers"].as_array() {
