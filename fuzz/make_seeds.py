@@ -793,6 +793,26 @@ def seeds_quic():
           + krb_op(0, b"\x40\x01\x02\x03") + krb_op(1, retry) + krb_op(2, quic_crypto(0, ch)))
 
 
+def h2_frame(ftype, flags, sid, payload):
+    return struct.pack(">I", len(payload))[1:] + bytes([ftype, flags]) + struct.pack(">I", sid) + payload
+
+
+def seeds_http2():
+    # flags 1: the client preface goes before the client's first op. The
+    # request's header block is HPACK: :method GET, :path /, :scheme http,
+    # then :authority "h" with incremental indexing; the response :status
+    # 404 and a DATA frame ending the stream.
+    settings = h2_frame(4, 0, 0, struct.pack(">HI", 3, 100))
+    request = h2_frame(1, 5, 1, bytes([0x82, 0x84, 0x86, 0x41, 1]) + b"h")
+    response = h2_frame(1, 4, 1, bytes([0x8d])) + h2_frame(0, 1, 1, b"hi")
+    ops = [(1, settings), (0, settings + request), (1, response),
+           (1, h2_frame(3, 0, 1, struct.pack(">I", 8))), (1, h2_frame(7, 0, 0, struct.pack(">II", 1, 2)))]
+    write("http2", "get_404", b"\x01" + b"".join(http_feed(d, m) for d, m in ops))
+    # HEADERS split by CONTINUATION, padded.
+    ops = [(0, h2_frame(1, 0x09, 3, bytes([1, 0x82, 0]))), (0, h2_frame(9, 4, 3, bytes([0x84])))]
+    write("http2", "continuation", b"\x01" + b"".join(http_feed(d, m) for d, m in ops))
+
+
 def main():
     _, pk = read_pcap(SAMPLE)
     assert len(pk) == 268, len(pk)
@@ -816,6 +836,7 @@ def main():
     seeds_sip()
     seeds_rfb()
     seeds_quic()
+    seeds_http2()
 
 
 if __name__ == "__main__":

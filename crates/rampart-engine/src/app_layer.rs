@@ -15,6 +15,7 @@ use rampart_app::dns::{
 use rampart_app::frame::Frame;
 use rampart_app::ftp::{FtpConfig, FtpDirection, FtpEvent, FtpSession, FtpTransaction};
 use rampart_app::http::{Direction as HttpDir, HttpConfig, HttpEvent, HttpParser, HttpTransaction};
+use rampart_app::http2::{Http2Ready, Http2Session, Http2Transaction};
 use rampart_app::ike::{self, IkeConfig, IkeDirection, IkeState, IkeTransaction};
 use rampart_app::krb5::{self, Krb5Direction, Krb5State, Krb5Transaction, KRB5_PORT};
 use rampart_app::protocol::{detect_protocol, AppProto};
@@ -170,6 +171,9 @@ pub struct AppState {
     expectation_checked: bool,
     /// The QUIC state of a QUIC flow.
     quic: Option<Box<QuicState>>,
+    /// The HTTP/2 state of an HTTP/2 flow (its transaction sides wait in
+    /// `tx_queue` for their data to be acknowledged, as SIP's).
+    http2: Option<Box<Http2Session>>,
 }
 
 /// Bytes held per direction until the protocol is known.
@@ -350,6 +354,8 @@ pub enum AppTxView<'a> {
     Rfb(RfbTxView<'a>),
     /// A QUIC packet.
     Quic(QuicTxView<'a>),
+    /// An HTTP/2 stream (or connection frame).
+    Http2(Http2TxView<'a>),
 }
 
 impl AppTxView<'_> {
@@ -374,6 +380,7 @@ impl AppTxView<'_> {
             AppTxView::Sip(v) => v.tx.id,
             AppTxView::Rfb(_) => 0,
             AppTxView::Quic(v) => v.tx.id,
+            AppTxView::Http2(v) => v.tx.id,
         }
     }
 }
@@ -395,6 +402,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Sip(v) => v.get(buffer),
             AppTxView::Rfb(v) => v.get(buffer),
             AppTxView::Quic(v) => v.get(buffer),
+            AppTxView::Http2(v) => v.get(buffer),
         }
     }
     fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
@@ -413,6 +421,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Sip(v) => v.get_multi(buffer, index),
             AppTxView::Rfb(v) => v.get_multi(buffer, index),
             AppTxView::Quic(v) => v.get_multi(buffer, index),
+            AppTxView::Http2(v) => v.get_multi(buffer, index),
         }
     }
     fn proto(&self) -> TxProto {
@@ -431,6 +440,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Sip(v) => v.proto(),
             AppTxView::Rfb(v) => v.proto(),
             AppTxView::Quic(v) => v.proto(),
+            AppTxView::Http2(v) => v.proto(),
         }
     }
     fn ip_proto(&self) -> u8 {
@@ -449,6 +459,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Sip(v) => v.ip_proto(),
             AppTxView::Rfb(v) => v.ip_proto(),
             AppTxView::Quic(v) => v.ip_proto(),
+            AppTxView::Http2(v) => v.ip_proto(),
         }
     }
     fn value(&self, field: TxValue) -> Option<u32> {
@@ -467,6 +478,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Sip(v) => v.value(field),
             AppTxView::Rfb(v) => v.value(field),
             AppTxView::Quic(v) => v.value(field),
+            AppTxView::Http2(v) => v.value(field),
         }
     }
     fn has_event(&self, name: &str) -> bool {
@@ -485,6 +497,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Sip(v) => v.has_event(name),
             AppTxView::Rfb(v) => v.has_event(name),
             AppTxView::Quic(v) => v.has_event(name),
+            AppTxView::Http2(v) => v.has_event(name),
         }
     }
     fn has_late_event(&self, name: &str) -> bool {
@@ -503,6 +516,13 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Sip(v) => v.has_late_event(name),
             AppTxView::Rfb(v) => v.has_late_event(name),
             AppTxView::Quic(v) => v.has_late_event(name),
+            AppTxView::Http2(v) => v.has_late_event(name),
+        }
+    }
+    fn values(&self, field: TxValue) -> Vec<u32> {
+        match self {
+            AppTxView::Http2(v) => v.values(field),
+            other => other.value(field).into_iter().collect(),
         }
     }
     fn file_size(&self) -> Option<u64> {
@@ -648,6 +668,20 @@ impl AppState {
                 }
                 Some(AppProto::Rfb) => self.rfb = Some(Box::new(RfbSession::new(self.frames.rfb))),
                 Some(AppProto::Sip) => self.sip = Some(self.new_sip()),
+                Some(AppProto::Http2) => {
+                    let mut h2 = Box::<Http2Session>::default();
+                    // The server's bytes from before the decision (its
+                    // SETTINGS may come before the client's preface),
+                    // parsed first.
+                    let other = dir.opposite();
+                    if let Some(held) = self.undecided.get_mut(other.index()) {
+                        let held = std::mem::take(held);
+                        let mut out = Vec::new();
+                        h2.feed(http_dir(other), &held, &mut out);
+                        collect_http2(&out, ready);
+                    }
+                    self.http2 = Some(h2);
+                }
                 _ => {}
             }
         }
@@ -665,6 +699,11 @@ impl AppState {
             collect_dns(&events, ready);
             let frames = dns.frames.take();
             self.queue_frames(TxProto::Dns, frames, end);
+        }
+        if let Some(h2) = self.http2.as_mut() {
+            let mut out = Vec::new();
+            h2.feed(http_dir(dir), data, &mut out);
+            collect_http2(&out, ready);
         }
         if let Some(rfb) = self.rfb.as_mut() {
             if rfb.feed(http_dir(dir), data).is_some() && !self.rfb_ready {
@@ -1067,6 +1106,7 @@ impl AppState {
             AppProto::Sip => Some(TxProto::Sip),
             AppProto::Rfb => Some(TxProto::Rfb),
             AppProto::Quic => Some(TxProto::Quic),
+            AppProto::Http2 => Some(TxProto::Http2),
         }
     }
 
@@ -1104,6 +1144,7 @@ impl AppState {
             Some(AppProto::Ike) => Some("ike"),
             Some(AppProto::FtpData) => Some("ftp-data"),
             Some(AppProto::Quic) => Some("quic"),
+            Some(AppProto::Http2) => Some("http2"),
             None => {
                 let [ts, tc] = self.tried;
                 let udp_done =
@@ -1145,6 +1186,11 @@ impl AppState {
         self.release_http([u64::MAX; 2], None, ready);
         self.release_krb5([u64::MAX; 2], None, ready);
         ready.extend(self.tx_queue.drain(..).map(|(r, _, _)| r));
+        if let Some(h2) = self.http2.as_mut() {
+            let mut out = Vec::new();
+            h2.finish(&mut out);
+            collect_http2(&out, ready);
+        }
         // An RFB handshake that never completed is inspected (and logged)
         // as far as it got when the connection ends.
         if let Some(rfb) = self.rfb.as_deref() {
@@ -1541,8 +1587,8 @@ impl AppState {
         self.defer_smb(ready, end);
         self.defer_krb5(ready, end);
         self.defer_ftp(ready, end);
-        // RFB and SIP over TCP, as HTTP.
-        if self.rfb.is_some() || self.sip.is_some() {
+        // RFB, SIP over TCP and HTTP/2, as HTTP.
+        if self.rfb.is_some() || self.sip.is_some() || self.http2.is_some() {
             let data_dir = self.fed_dir.unwrap_or(Direction::ToServer);
             self.tx_queue
                 .extend(ready.drain(..).map(|r| (r, data_dir, end)));
@@ -1656,6 +1702,11 @@ impl AppState {
 
     /// The view of a ready transaction side, while the parser holds it.
     pub fn view(&self, r: &ReadyTx) -> Option<AppTxView<'_>> {
+        if let Some(h2) = self.http2.as_deref() {
+            return h2
+                .transaction(r.id)
+                .map(|tx| AppTxView::Http2(Http2TxView { tx, side: r.side }));
+        }
         if let Some(ike) = self.ike.as_ref() {
             return ike.transaction(r.id).map(|tx| {
                 AppTxView::Ike(IkeTxView {
@@ -1845,6 +1896,12 @@ impl AppState {
         if let Some(ftp) = self.ftp.as_mut() {
             let queue = &self.ftp_queue;
             ftp.remove_finished(|id| queue.iter().any(|(r, _)| r.id & !FTP_LATE == id));
+        }
+        if let Some(h2) = self.http2.as_mut() {
+            // Streams whose both sides were handed out go, unless a side
+            // still waits in the queue.
+            let queue = &self.tx_queue;
+            h2.remove_done(|id| queue.iter().any(|(r, _, _)| r.id == id));
         }
         if let Some(sip) = self.sip.as_mut() {
             // Each message is inspected once: all but those queued go.
@@ -2935,6 +2992,114 @@ impl TxBuffers for RfbTxView<'_> {
             TxValue::RfbSectype => self.session.security_type,
             TxValue::RfbSecresult => self.session.security_result,
             _ => None,
+        }
+    }
+}
+
+/// An HTTP/2 transaction side is ready: the client's sides are requests,
+/// the server's responses.
+fn collect_http2(out: &[Http2Ready], ready: &mut Vec<ReadyTx>) {
+    for r in out {
+        ready.push(ReadyTx {
+            id: r.id,
+            side: match r.dir {
+                HttpDir::ToServer => TxSide::Request,
+                HttpDir::ToClient => TxSide::Response,
+            },
+        });
+    }
+}
+
+/// An HTTP/2 stream as the rule engine's buffers: `http.request_header`
+/// and `http.response_header` (one `name: value` instance per header
+/// field, pseudo-headers without their `:`, as Suricata), `http2.header`
+/// and `http2.header_name` (the inspected side's fields, names as sent),
+/// and the HTTP buffers Suricata fills from pseudo-headers
+/// (`http.method`, `http.uri`, `http.host`, `http.stat_code`, ...).
+pub struct Http2TxView<'a> {
+    /// The stream's transaction.
+    pub tx: &'a Http2Transaction,
+    /// The side inspected.
+    pub side: TxSide,
+}
+
+impl Http2TxView<'_> {
+    fn dir(&self) -> HttpDir {
+        match self.side {
+            TxSide::Request => HttpDir::ToServer,
+            TxSide::Response => HttpDir::ToClient,
+        }
+    }
+}
+
+impl TxBuffers for Http2TxView<'_> {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        let req = |name: &[u8]| self.tx.header_value(HttpDir::ToServer, name);
+        match buffer {
+            Buffer::HttpMethod => non_empty(req(b":method")?),
+            Buffer::HttpUri | Buffer::HttpUriRaw => non_empty(req(b":path")?),
+            Buffer::HttpHostRaw => non_empty(req(b":authority").or_else(|| req(b"host"))?),
+            Buffer::HttpHost => {
+                let raw = req(b":authority").or_else(|| req(b"host"))?;
+                // Lowercased, user info and port left out (as HTTP/1's).
+                let host = raw.rsplit(|&b| b == b'@').next().unwrap_or(raw);
+                let host = if host.first() == Some(&b'[') {
+                    match host.iter().position(|&b| b == b']') {
+                        Some(p) => host.get(..=p).unwrap_or(host),
+                        None => host,
+                    }
+                } else {
+                    match host.iter().rposition(|&b| b == b':') {
+                        Some(p) => host.get(..p).unwrap_or(host),
+                        None => host,
+                    }
+                };
+                (!host.is_empty()).then(|| Cow::Owned(host.to_ascii_lowercase()))
+            }
+            Buffer::HttpUserAgent => non_empty(req(b"user-agent")?),
+            Buffer::HttpStatCode => non_empty(self.tx.status()?),
+            Buffer::HttpRequestHeader
+            | Buffer::HttpResponseHeader
+            | Buffer::Http2Header
+            | Buffer::Http2HeaderName => self.get_multi(buffer, 0),
+            _ => None,
+        }
+    }
+
+    fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
+        let header = |dir: HttpDir| self.tx.side(dir).headers.get(index);
+        match buffer {
+            Buffer::HttpRequestHeader => {
+                header(HttpDir::ToServer).map(|h| Cow::Owned(rampart_app::http2::header_line(h)))
+            }
+            Buffer::HttpResponseHeader => {
+                header(HttpDir::ToClient).map(|h| Cow::Owned(rampart_app::http2::header_line(h)))
+            }
+            Buffer::Http2Header => header(self.dir()).map(rampart_app::http2::header_full),
+            Buffer::Http2HeaderName => header(self.dir()).map(|h| Cow::Borrowed(&h.name[..])),
+            _ if index == 0 => self.get(buffer),
+            _ => None,
+        }
+    }
+
+    fn proto(&self) -> TxProto {
+        TxProto::Http2
+    }
+
+    fn has_event(&self, name: &str) -> bool {
+        self.tx.has_event(name)
+    }
+
+    fn has_late_event(&self, name: &str) -> bool {
+        self.tx.has_late_event(name)
+    }
+
+    fn values(&self, field: TxValue) -> Vec<u32> {
+        let side = self.tx.side(self.dir());
+        match field {
+            TxValue::Http2FrameType => side.frame_types.iter().map(u32::from).collect(),
+            TxValue::Http2ErrorCode => side.error_codes.clone(),
+            _ => Vec::new(),
         }
     }
 }

@@ -2189,3 +2189,68 @@ mod quic_packets {
         p
     }
 }
+
+/// An HTTP/2 cleartext connection as suricata-verify's
+/// http2_multiple_headers.pcap has it (the server's SETTINGS first, then
+/// the client's preface, SETTINGS, WINDOW_UPDATE and a HEADERS frame for
+/// `GET /watchdog/watchdog.exe` on stream 1), answered by a hand-built
+/// 404 (`:status` indexed, a `server: h2` literal) and a DATA frame
+/// ending the stream.
+fn http2_conversation() -> Vec<(Timestamp, Vec<u8>)> {
+    let server_settings =
+        unhex("000012040000000000000300000100000400010000000500ffffff0000040800000000007fff0000");
+    let preface = unhex("505249202a20485454502f322e300d0a0d0a534d0d0a0d0a000012040000000000000200000000000400400000000600a0000000000408000000000040000000");
+    let headers = unhex("00005d01050000000141898ed98b624f62e43d3f82459063c0d249e43ccc781a493c879972f92f874083b6d3499a965784fb419560b2db2b34f925586d3cfacd0872bcfbedb52c644085ee5b1063d5820be150839bd9ab7a8dc475a74a6b589418b525812e0f");
+    let ack = unhex("000000040100000000");
+    let mut response = unhex("000006010400000001");
+    response.extend_from_slice(&[0x8d, 0x0f, 0x27, 0x02, b'h', b'2']);
+    response.extend(unhex("000002000100000001"));
+    response.extend_from_slice(b"hi");
+    TcpConversation::new(
+        "192.168.1.10:50078".parse().unwrap(),
+        "203.0.113.5:80".parse().unwrap(),
+    )
+    .server_sends(&server_settings)
+    .client_sends(&preface)
+    .client_sends(&headers)
+    .client_sends(&ack)
+    .server_sends(&ack)
+    .server_sends(&response)
+    .build()
+    .unwrap()
+}
+
+#[test]
+fn http2_headers_keywords_and_events() {
+    let dir = scratch("http2");
+    let pcap = dir.join("http2.pcap");
+    write_frames(&pcap, &http2_conversation());
+    let rules = r#"
+alert http2 any any -> any any (msg:"HTTP2 - Two Headers - Authority/Method"; flow:established,to_server; http.request_header; content:"method: GET"; http.request_header; content:"authority: bugertor.com"; sid:1;)
+alert http2 any any -> any any (msg:"response"; flow:to_client; http.response_header; content:"status: 404"; sid:2;)
+alert http2 any any -> any any (msg:"names as sent"; http2.header_name; content:":path"; endswith; sid:3;)
+alert http2 any any -> any any (msg:"data"; flow:to_client; http2.frametype:DATA; sid:4;)
+alert http2 any any -> any any (msg:"method"; http.method; content:"GET"; startswith; endswith; sid:5;)
+alert http2 any any -> any any (msg:"no reset"; http2.errorcode:CANCEL; sid:6;)
+alert http2 any any -> any any (msg:"no POST"; http.request_header; content:"method: POST"; sid:7;)
+alert http2 any any -> any any (msg:"no event"; app-layer-event:http2.invalid_frame_header; sid:8;)
+alert http2 any any -> any any (msg:"server"; http2.header; content:"server: h2"; sid:9;)
+"#;
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = alert_counts(&recs);
+    let expected: HashMap<u64, usize> = [(1, 1), (2, 1), (3, 1), (4, 1), (5, 1), (9, 1)]
+        .into_iter()
+        .collect();
+    assert_eq!(counts, expected);
+    let a = recs
+        .iter()
+        .find(|r| r["alert"]["signature_id"] == 1)
+        .unwrap();
+    assert_eq!(a["app_proto"], "http2");
+    assert_eq!(a["dest_port"], 80);
+}

@@ -329,6 +329,9 @@ fn alert_app_object(tx: &AppTxView<'_>) -> Option<(&'static str, Value)> {
         AppTxView::Sip(v) => Some(("sip", sip_object(v.tx))),
         AppTxView::Rfb(v) => Some(("rfb", rfb_object(v.session))),
         AppTxView::Quic(v) => Some(("quic", quic_object(v.tx))),
+        // Suricata's `http` object with its `http2` part is not produced
+        // yet.
+        AppTxView::Http2(_) => None,
         AppTxView::Dns(v) => {
             let m = v.message()?;
             let mut dns = Map::new();
