@@ -3561,7 +3561,7 @@ mod tests {
     /// them the same.
     #[test]
     fn rule_event_lists_equal_the_parsers_event_lists() {
-        let pairs: [(&str, &[&str], &[&str]); 5] = [
+        let pairs: [(&str, &[&str], &[&str]); 6] = [
             (
                 "smb",
                 rampart_app::smb::SMB_EVENTS,
@@ -3586,6 +3586,11 @@ mod tests {
                 "quic",
                 rampart_app::quic::QUIC_EVENTS,
                 rampart_detect::app::QUIC_EVENTS,
+            ),
+            (
+                "http2",
+                rampart_app::http2::HTTP2_EVENTS,
+                rampart_detect::app::HTTP2_EVENTS,
             ),
         ];
         for (proto, parser, rules) in pairs {
