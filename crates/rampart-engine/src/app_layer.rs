@@ -172,9 +172,18 @@ pub struct AppState {
     /// The QUIC state of a QUIC flow.
     quic: Option<Box<QuicState>>,
     /// The HTTP/2 state of an HTTP/2 flow (its transaction sides wait in
-    /// `tx_queue` for their data to be acknowledged, as SIP's).
+    /// `tx_queue` for their data to be acknowledged, as SIP's; their
+    /// [`ReadyTx::id`]s carry [`HTTP2_TX`]).
     http2: Option<Box<Http2Session>>,
+    /// The server's bytes after an HTTP connection became a tunnel (`101
+    /// Switching Protocols`, `CONNECT`), up to [`MAX_UNDECIDED`], held
+    /// until the client's show whether HTTP/2 follows.
+    tunnel_held: Vec<u8>,
 }
+
+/// Marks the [`ReadyTx::id`] of an HTTP/2 transaction, so that it is not
+/// taken for an HTTP/1 one of the same flow (before an `Upgrade: h2c`).
+const HTTP2_TX: u64 = 1 << 60;
 
 /// Bytes held per direction until the protocol is known.
 const MAX_UNDECIDED: usize = 4096;
@@ -688,10 +697,16 @@ impl AppState {
         if self.proto.is_some() && self.undecided.iter().any(|h| h.capacity() > 0) {
             self.undecided = Default::default();
         }
+        let mut h2_fed = false;
         if let Some(http) = self.http.as_mut() {
             let mut events = Vec::new();
-            http.feed(http_dir(dir), data, &mut events);
+            let used = http.feed_until_tunnel(http_dir(dir), data, &mut events);
             collect(&events, ready);
+            if http.in_tunnel() && self.http2.is_none() {
+                // What follows in `data` went to HTTP/2, if it is.
+                h2_fed = true;
+                self.http_tunnel(dir, data.get(used..).unwrap_or_default(), ready);
+            }
         }
         if let Some(dns) = self.dns.as_mut() {
             let mut events = Vec::new();
@@ -700,7 +715,7 @@ impl AppState {
             let frames = dns.frames.take();
             self.queue_frames(TxProto::Dns, frames, end);
         }
-        if let Some(h2) = self.http2.as_mut() {
+        if let (Some(h2), false) = (self.http2.as_mut(), h2_fed) {
             let mut out = Vec::new();
             h2.feed(http_dir(dir), data, &mut out);
             collect_http2(&out, ready);
@@ -806,6 +821,34 @@ impl AppState {
             self.smb_fed = Some(dir);
             collect_smb(&events, ready);
         }
+    }
+
+    /// Bytes of `dir` carried by an HTTP tunnel (after `101 Switching
+    /// Protocols` or a successful `CONNECT`): when the client's start with
+    /// the HTTP/2 preface (`Upgrade: h2c`, or HTTP/2 through a proxy),
+    /// the flow is HTTP/2 from there on, as after Suricata's protocol
+    /// change; the server's bytes before that are held for it.
+    fn http_tunnel(&mut self, dir: Direction, data: &[u8], ready: &mut Vec<ReadyTx>) {
+        if data.is_empty() {
+            return;
+        }
+        if dir == Direction::ToClient {
+            let room = MAX_UNDECIDED.saturating_sub(self.tunnel_held.len());
+            self.tunnel_held
+                .extend_from_slice(data.get(..room.min(data.len())).unwrap_or_default());
+            return;
+        }
+        if !rampart_app::http2::probe(data) {
+            return;
+        }
+        let mut h2 = Box::<Http2Session>::default();
+        let mut out = Vec::new();
+        let held = std::mem::take(&mut self.tunnel_held);
+        h2.feed(HttpDir::ToClient, &held, &mut out);
+        h2.feed(HttpDir::ToServer, data, &mut out);
+        collect_http2(&out, ready);
+        self.http2 = Some(h2);
+        self.proto = Some(AppProto::Http2);
     }
 
     /// The data connections the flow's FTP commands announced since the
@@ -1332,6 +1375,14 @@ impl AppState {
         if self.http.is_none() {
             return;
         }
+        if self.http2.is_some() {
+            // HTTP/2 sides after an upgrade wait in their own queue.
+            let (h2, h1): (Vec<ReadyTx>, Vec<ReadyTx>) =
+                ready.drain(..).partition(|r| r.id & HTTP2_TX != 0);
+            *ready = h2;
+            self.http_queue.extend(h1.into_iter().map(|r| (r, end)));
+            return;
+        }
         self.http_queue.extend(ready.drain(..).map(|r| (r, end)));
     }
 
@@ -1702,9 +1753,9 @@ impl AppState {
 
     /// The view of a ready transaction side, while the parser holds it.
     pub fn view(&self, r: &ReadyTx) -> Option<AppTxView<'_>> {
-        if let Some(h2) = self.http2.as_deref() {
+        if let (Some(h2), true) = (self.http2.as_deref(), r.id & HTTP2_TX != 0) {
             return h2
-                .transaction(r.id)
+                .transaction(r.id & !HTTP2_TX)
                 .map(|tx| AppTxView::Http2(Http2TxView { tx, side: r.side }));
         }
         if let Some(ike) = self.ike.as_ref() {
@@ -1901,7 +1952,7 @@ impl AppState {
             // Streams whose both sides were handed out go, unless a side
             // still waits in the queue.
             let queue = &self.tx_queue;
-            h2.remove_done(|id| queue.iter().any(|(r, _, _)| r.id == id));
+            h2.remove_done(|id| queue.iter().any(|(r, _, _)| r.id == id | HTTP2_TX));
         }
         if let Some(sip) = self.sip.as_mut() {
             // Each message is inspected once: all but those queued go.
@@ -3001,7 +3052,7 @@ impl TxBuffers for RfbTxView<'_> {
 fn collect_http2(out: &[Http2Ready], ready: &mut Vec<ReadyTx>) {
     for r in out {
         ready.push(ReadyTx {
-            id: r.id,
+            id: r.id | HTTP2_TX,
             side: match r.dir {
                 HttpDir::ToServer => TxSide::Request,
                 HttpDir::ToClient => TxSide::Response,

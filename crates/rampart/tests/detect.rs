@@ -2254,3 +2254,75 @@ alert http2 any any -> any any (msg:"server"; http2.header; content:"server: h2"
     assert_eq!(a["app_proto"], "http2");
     assert_eq!(a["dest_port"], 80);
 }
+
+/// An HTTP/1.1 request upgraded to HTTP/2 (`Upgrade: h2c`, RFC 7540
+/// §3.2): the server's 101 and its SETTINGS in one segment, the client's
+/// preface and a second request on stream 3, the responses to stream 1
+/// (the upgraded request) and 3.
+fn h2c_upgrade_conversation() -> Vec<(Timestamp, Vec<u8>)> {
+    let frame = |t: u8, flags: u8, sid: u8, payload: &[u8]| {
+        let mut f = vec![0, 0, payload.len() as u8, t, flags, 0, 0, 0, sid];
+        f.extend_from_slice(payload);
+        f
+    };
+    let mut switch =
+        b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n".to_vec();
+    switch.extend(frame(4, 0, 0, &[]));
+    let mut client = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    client.extend(frame(4, 0, 0, &[]));
+    // :method GET, :path /index.html, :scheme http.
+    client.extend(frame(1, 5, 3, &[0x82, 0x85, 0x86]));
+    let mut responses = frame(1, 4, 1, &[0x88]);
+    responses.extend(frame(0, 1, 1, b"ok"));
+    responses.extend(frame(1, 5, 3, &[0x8d]));
+    TcpConversation::new(
+        "192.168.1.10:50100".parse().unwrap(),
+        "203.0.113.5:80".parse().unwrap(),
+    )
+    .client_sends(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n")
+    .server_sends(&switch)
+    .client_sends(&client)
+    .server_sends(&responses)
+    .build()
+    .unwrap()
+}
+
+#[test]
+fn h2c_upgrade_continues_as_http2() {
+    let dir = scratch("h2c");
+    let pcap = dir.join("h2c.pcap");
+    write_frames(&pcap, &h2c_upgrade_conversation());
+    let rules = r#"
+alert http2 any any -> any any (msg:"stream 3 status"; http.stat_code; content:"404"; sid:1;)
+alert http2 any any -> any any (msg:"stream 3 request"; flow:to_server; http.request_header; content:"path: /index.html"; sid:2;)
+alert http any any -> any any (msg:"upgrade request"; http.method; content:"GET"; sid:3;)
+"#;
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = alert_counts(&recs);
+    let expected: HashMap<u64, usize> = [(1, 1), (2, 1), (3, 1)].into_iter().collect();
+    assert_eq!(counts, expected);
+    let a = recs
+        .iter()
+        .find(|r| r["alert"]["signature_id"] == 1)
+        .unwrap();
+    assert_eq!(a["app_proto"], "http2");
+    assert_eq!(a["http"]["http2"]["stream_id"], 3);
+    assert_eq!(a["http"]["protocol"], "HTTP/2");
+    let streams: Vec<&Value> = recs
+        .iter()
+        .filter(|r| r["event_type"] == "http" && r["http"]["protocol"] == "HTTP/2")
+        .collect();
+    assert_eq!(streams.len(), 2);
+    let s3 = streams
+        .iter()
+        .find(|r| r["http"]["http2"]["stream_id"] == 3)
+        .unwrap();
+    assert_eq!(s3["http"]["status"], 404);
+    assert_eq!(s3["http"]["url"], "/index.html");
+    assert_eq!(s3["http"]["request_headers"][0]["name"], ":method");
+}
