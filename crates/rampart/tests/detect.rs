@@ -2235,6 +2235,7 @@ alert http2 any any -> any any (msg:"no reset"; http2.errorcode:CANCEL; sid:6;)
 alert http2 any any -> any any (msg:"no POST"; http.request_header; content:"method: POST"; sid:7;)
 alert http2 any any -> any any (msg:"no event"; app-layer-event:http2.invalid_frame_header; sid:8;)
 alert http2 any any -> any any (msg:"server"; http2.header; content:"server: h2"; sid:9;)
+alert http2 any any -> any any (msg:"one declaration, one instance"; http.request_header; content:"method: GET"; content:"bugertor"; sid:10;)
 "#;
     let (out, recs) = detect(&dir, &pcap, rules);
     assert!(
