@@ -58,6 +58,7 @@ pub const HTTP2_EVENTS: &[&str] = &[
     "failed_decompression",
     "header_integer_overflow",
     "too_many_streams",
+    "invalid_http1_settings",
 ];
 
 /// Frame types (RFC 9113 §6), by their wire number.
@@ -199,6 +200,9 @@ pub enum Http2Anomaly {
     HeaderIntegerOverflow,
     /// More streams at once than transactions are held.
     TooManyStreams,
+    /// The `HTTP2-Settings` header of an `Upgrade: h2c` request is not
+    /// base64url-encoded SETTINGS (a multiple of 6 bytes).
+    InvalidHttp1Settings,
 }
 
 impl Http2Anomaly {
@@ -216,6 +220,7 @@ impl Http2Anomaly {
             Http2Anomaly::FailedDecompression => "failed_decompression",
             Http2Anomaly::HeaderIntegerOverflow => "header_integer_overflow",
             Http2Anomaly::TooManyStreams => "too_many_streams",
+            Http2Anomaly::InvalidHttp1Settings => "invalid_http1_settings",
         }
     }
 }
@@ -612,6 +617,13 @@ impl Http2Session {
         }
     }
 
+    /// The connection came from an HTTP/1.1 `Upgrade: h2c` whose
+    /// `HTTP2-Settings` header was invalid ([`valid_http1_settings`]):
+    /// a connection event.
+    pub fn invalid_upgrade_settings(&mut self, out: &mut Vec<Http2Ready>) {
+        self.connection_event(Http2Anomaly::InvalidHttp1Settings, Direction::ToServer, out);
+    }
+
     /// The connection ended: every side not yet handed out is.
     pub fn finish(&mut self, out: &mut Vec<Http2Ready>) {
         for tx in self.txs.iter_mut() {
@@ -995,6 +1007,28 @@ impl Http2Session {
     }
 }
 
+/// Whether an `HTTP2-Settings` header value (RFC 7540 §3.2.1) is
+/// base64url (padding tolerated) of a SETTINGS payload, whose length is
+/// a multiple of 6 bytes.
+pub fn valid_http1_settings(value: &[u8]) -> bool {
+    let v = value.trim_ascii();
+    let data = match v.iter().position(|&b| b == b'=') {
+        Some(p) => {
+            if v.get(p..).is_some_and(|pad| pad.iter().any(|&b| b != b'=')) {
+                return false;
+            }
+            v.get(..p).unwrap_or_default()
+        }
+        None => v,
+    };
+    let alphabet = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+' | b'/');
+    if !data.iter().all(alphabet) || data.len() % 4 == 1 {
+        return false;
+    }
+    let bytes = data.len() / 4 * 3 + (data.len() % 4).saturating_sub(1);
+    bytes.is_multiple_of(6)
+}
+
 /// The header `h` as Suricata's `http.request_header` /
 /// `http.response_header` instances show it: `name: value`, a
 /// pseudo-header's name without its `:`.
@@ -1287,6 +1321,25 @@ mod tests {
         let tx = s.transactions().find(|t| t.stream_id == 1).unwrap();
         assert_eq!(tx.request.headers.len(), 4);
         assert!(tx.has_event("extra_header_data"));
+    }
+
+    #[test]
+    fn http1_settings_header() {
+        // SETTINGS_MAX_CONCURRENT_STREAMS 100, INITIAL_WINDOW_SIZE 10 MiB,
+        // ENABLE_PUSH 0 (curl's).
+        assert!(valid_http1_settings(b"AAMAAABkAAQAoAAAAAIAAAAA"));
+        assert!(valid_http1_settings(b""));
+        assert!(valid_http1_settings(b" AAMAAABk "));
+        assert!(!valid_http1_settings(b"AAMAAAB"));
+        assert!(!valid_http1_settings(b"AAMA*ABk"));
+        assert!(!valid_http1_settings(b"AAMA=ABk"));
+        let mut s = client();
+        let mut out = Vec::new();
+        s.invalid_upgrade_settings(&mut out);
+        assert!(s
+            .transactions()
+            .any(|t| t.has_event("invalid_http1_settings")));
+        assert_eq!(out.len(), 2);
     }
 
     #[test]

@@ -339,6 +339,7 @@ pub const HTTP2_EVENTS: &[&str] = &[
     "failed_decompression",
     "header_integer_overflow",
     "too_many_streams",
+    "invalid_http1_settings",
 ];
 
 /// Which half of a transaction a signature inspects.

@@ -179,6 +179,10 @@ pub struct AppState {
     /// Switching Protocols`, `CONNECT`), up to [`MAX_UNDECIDED`], held
     /// until the client's show whether HTTP/2 follows.
     tunnel_held: Vec<u8>,
+    /// The tunnel's start was looked at: whether the `101` answered an
+    /// `Upgrade: h2c` request whose `HTTP2-Settings` is invalid (checked
+    /// when the tunnel starts, while the HTTP transaction is held).
+    tunnel_bad_settings: Option<bool>,
 }
 
 /// Marks the [`ReadyTx::id`] of an HTTP/2 transaction, so that it is not
@@ -829,6 +833,16 @@ impl AppState {
     /// the flow is HTTP/2 from there on, as after Suricata's protocol
     /// change; the server's bytes before that are held for it.
     fn http_tunnel(&mut self, dir: Direction, data: &[u8], ready: &mut Vec<ReadyTx>) {
+        if self.tunnel_bad_settings.is_none() {
+            // An `Upgrade: h2c` request's HTTP2-Settings must be SETTINGS.
+            let bad = self.http.as_deref().is_some_and(|http| {
+                http.transactions()
+                    .filter(|t| t.stat_code() == b"101")
+                    .filter_map(|t| t.header_value(HttpDir::ToServer, "http2-settings"))
+                    .any(|v| !rampart_app::http2::valid_http1_settings(&v))
+            });
+            self.tunnel_bad_settings = Some(bad);
+        }
         if data.is_empty() {
             return;
         }
@@ -843,6 +857,9 @@ impl AppState {
         }
         let mut h2 = Box::<Http2Session>::default();
         let mut out = Vec::new();
+        if self.tunnel_bad_settings == Some(true) {
+            h2.invalid_upgrade_settings(&mut out);
+        }
         let held = std::mem::take(&mut self.tunnel_held);
         h2.feed(HttpDir::ToClient, &held, &mut out);
         h2.feed(HttpDir::ToServer, data, &mut out);

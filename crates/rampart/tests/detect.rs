@@ -2260,7 +2260,7 @@ alert http2 any any -> any any (msg:"one declaration, one instance"; http.reques
 /// §3.2): the server's 101 and its SETTINGS in one segment, the client's
 /// preface and a second request on stream 3, the responses to stream 1
 /// (the upgraded request) and 3.
-fn h2c_upgrade_conversation() -> Vec<(Timestamp, Vec<u8>)> {
+fn h2c_upgrade_conversation(settings: &str) -> Vec<(Timestamp, Vec<u8>)> {
     let frame = |t: u8, flags: u8, sid: u8, payload: &[u8]| {
         let mut f = vec![0, 0, payload.len() as u8, t, flags, 0, 0, 0, sid];
         f.extend_from_slice(payload);
@@ -2280,7 +2280,7 @@ fn h2c_upgrade_conversation() -> Vec<(Timestamp, Vec<u8>)> {
         "192.168.1.10:50100".parse().unwrap(),
         "203.0.113.5:80".parse().unwrap(),
     )
-    .client_sends(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n")
+    .client_sends(format!("GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: {settings}\r\n\r\n").as_bytes())
     .server_sends(&switch)
     .client_sends(&client)
     .server_sends(&responses)
@@ -2292,11 +2292,12 @@ fn h2c_upgrade_conversation() -> Vec<(Timestamp, Vec<u8>)> {
 fn h2c_upgrade_continues_as_http2() {
     let dir = scratch("h2c");
     let pcap = dir.join("h2c.pcap");
-    write_frames(&pcap, &h2c_upgrade_conversation());
+    write_frames(&pcap, &h2c_upgrade_conversation("AAMAAABkAAQAoAAAAAIAAAAA"));
     let rules = r#"
 alert http2 any any -> any any (msg:"stream 3 status"; http.stat_code; content:"404"; sid:1;)
 alert http2 any any -> any any (msg:"stream 3 request"; flow:to_server; http.request_header; content:"path: /index.html"; sid:2;)
 alert http any any -> any any (msg:"upgrade request"; http.method; content:"GET"; sid:3;)
+alert http2 any any -> any any (msg:"settings"; app-layer-event:http2.invalid_http1_settings; sid:4;)
 "#;
     let (out, recs) = detect(&dir, &pcap, rules);
     assert!(
@@ -2326,4 +2327,8 @@ alert http any any -> any any (msg:"upgrade request"; http.method; content:"GET"
     assert_eq!(s3["http"]["status"], 404);
     assert_eq!(s3["http"]["url"], "/index.html");
     assert_eq!(s3["http"]["request_headers"][0]["name"], ":method");
+    // An HTTP2-Settings header that is not SETTINGS (5 bytes).
+    write_frames(&pcap, &h2c_upgrade_conversation("AAMAAAB*"));
+    let (_, recs) = detect(&dir, &pcap, rules);
+    assert_eq!(alert_counts(&recs).get(&4), Some(&1));
 }
