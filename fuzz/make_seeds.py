@@ -293,6 +293,19 @@ def seeds_pipeline(pk):
     write("pipeline", "ssh_start_tight", pipeline_input(1, pk[165:180]))
     http = [p for p in pk[255:268] if len(p[2]) < 400]
     write("pipeline", "http", pipeline_input(0, http))
+    # HTTP/2 with prior knowledge, and after an h2c upgrade; detection on.
+    settings = h2_frame(4, 0, 0, b"")
+    request = h2_frame(1, 5, 1, bytes([0x82, 0x84, 0x86, 0x41, 1]) + b"h")
+    response = h2_frame(1, 4, 1, bytes([0x8d])) + h2_frame(0, 1, 1, b"hi")
+    preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+    write("pipeline", "http2", pipeline_input(4, tcp_conversation(
+        [(False, settings), (True, preface + settings + request), (False, response)], dport=80)))
+    upgrade = (b"GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+               b"Upgrade: h2c\r\nHTTP2-Settings: AAMAAABk\r\n\r\n")
+    switch = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n" + settings
+    write("pipeline", "h2c_upgrade", pipeline_input(4, tcp_conversation(
+        [(True, upgrade), (False, switch), (True, preface + settings + h2_frame(1, 5, 3, bytes([0x82, 0x84]))),
+         (False, response)], dport=80)))
 
 
 # ---------------------------------------------------------------- http
