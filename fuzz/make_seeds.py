@@ -293,6 +293,19 @@ def seeds_pipeline(pk):
     write("pipeline", "ssh_start_tight", pipeline_input(1, pk[165:180]))
     http = [p for p in pk[255:268] if len(p[2]) < 400]
     write("pipeline", "http", pipeline_input(0, http))
+    # HTTP/2 with prior knowledge, and after an h2c upgrade; detection on.
+    settings = h2_frame(4, 0, 0, b"")
+    request = h2_frame(1, 5, 1, bytes([0x82, 0x84, 0x86, 0x41, 1]) + b"h")
+    response = h2_frame(1, 4, 1, bytes([0x8d])) + h2_frame(0, 1, 1, b"hi")
+    preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+    write("pipeline", "http2", pipeline_input(4, tcp_conversation(
+        [(False, settings), (True, preface + settings + request), (False, response)], dport=80)))
+    upgrade = (b"GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+               b"Upgrade: h2c\r\nHTTP2-Settings: AAMAAABk\r\n\r\n")
+    switch = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n" + settings
+    write("pipeline", "h2c_upgrade", pipeline_input(4, tcp_conversation(
+        [(True, upgrade), (False, switch), (True, preface + settings + h2_frame(1, 5, 3, bytes([0x82, 0x84]))),
+         (False, response)], dport=80)))
 
 
 # ---------------------------------------------------------------- http
@@ -793,6 +806,26 @@ def seeds_quic():
           + krb_op(0, b"\x40\x01\x02\x03") + krb_op(1, retry) + krb_op(2, quic_crypto(0, ch)))
 
 
+def h2_frame(ftype, flags, sid, payload):
+    return struct.pack(">I", len(payload))[1:] + bytes([ftype, flags]) + struct.pack(">I", sid) + payload
+
+
+def seeds_http2():
+    # flags 1: the client preface goes before the client's first op. The
+    # request's header block is HPACK: :method GET, :path /, :scheme http,
+    # then :authority "h" with incremental indexing; the response :status
+    # 404 and a DATA frame ending the stream.
+    settings = h2_frame(4, 0, 0, struct.pack(">HI", 3, 100))
+    request = h2_frame(1, 5, 1, bytes([0x82, 0x84, 0x86, 0x41, 1]) + b"h")
+    response = h2_frame(1, 4, 1, bytes([0x8d])) + h2_frame(0, 1, 1, b"hi")
+    ops = [(1, settings), (0, settings + request), (1, response),
+           (1, h2_frame(3, 0, 1, struct.pack(">I", 8))), (1, h2_frame(7, 0, 0, struct.pack(">II", 1, 2)))]
+    write("http2", "get_404", b"\x01" + b"".join(http_feed(d, m) for d, m in ops))
+    # HEADERS split by CONTINUATION, padded.
+    ops = [(0, h2_frame(1, 0x09, 3, bytes([1, 0x82, 0]))), (0, h2_frame(9, 4, 3, bytes([0x84])))]
+    write("http2", "continuation", b"\x01" + b"".join(http_feed(d, m) for d, m in ops))
+
+
 def main():
     _, pk = read_pcap(SAMPLE)
     assert len(pk) == 268, len(pk)
@@ -816,6 +849,7 @@ def main():
     seeds_sip()
     seeds_rfb()
     seeds_quic()
+    seeds_http2()
 
 
 if __name__ == "__main__":

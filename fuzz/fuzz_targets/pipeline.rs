@@ -7,8 +7,8 @@
 //!                                  defaults; bit 1: reassembly off;
 //!                                  bit 2: detection with a small rule set
 //!                                  (stream, anchored, stream_size,
-//!                                  flowbits, thresholds, HTTP, SMTP
-//!                                  and TLS buffers);
+//!                                  flowbits, thresholds, HTTP, SMTP,
+//!                                  TLS and HTTP/2 buffers);
 //!                                  bit 3: midstream
 //!                                  connections treated as established
 //! then frames, until the input ends:
@@ -96,6 +96,8 @@ alert http any any -> any any (msg:"http resp"; flow:to_client; http.stat_code; 
 alert smtp any any -> any any (msg:"smtp file"; file.data; content:"x"; file.name; content:"a"; sid:11;)
 alert smtp any any -> any any (msg:"smtp helo"; smtp.helo; content:"a"; app-layer-event:smtp.mime_long_line; sid:12;)
 alert tls any any -> any any (msg:"tls after starttls"; tls.sni; content:"a"; sid:13;)
+alert http2 any any -> any any (msg:"h2"; http.request_header; content:"method: GET"; http.request_header; content:"path"; http2.frametype:HEADERS; sid:14;)
+alert http2 any any -> any any (msg:"h2 ev"; app-layer-event:http2.invalid_frame_header; sid:15;)
 "#;
 
 fn engine() -> Arc<rampart_detect::DetectEngine> {

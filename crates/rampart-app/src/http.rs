@@ -936,6 +936,46 @@ impl HttpParser {
         }
     }
 
+    /// [`HttpParser::feed`], stopping where the connection stops being HTTP
+    /// (after `101 Switching Protocols` or a successful `CONNECT`): returns
+    /// how many bytes of `data` were HTTP, so that the caller can hand the
+    /// rest to whatever protocol the tunnel carries (HTTP/2 after
+    /// `Upgrade: h2c`, for one).
+    pub fn feed_until_tunnel(
+        &mut self,
+        dir: Direction,
+        data: &[u8],
+        out: &mut Vec<HttpEvent>,
+    ) -> usize {
+        if self.in_tunnel() {
+            return 0;
+        }
+        let mut pos = 0;
+        let mut stalled = 0;
+        while pos < data.len() && !self.in_tunnel() {
+            let before = pos;
+            match dir {
+                Direction::ToServer => self.step_request(data, &mut pos, out),
+                Direction::ToClient => self.step_response(data, &mut pos, out),
+            }
+            if pos == before {
+                stalled += 1;
+                if stalled > 2 {
+                    break;
+                }
+            } else {
+                stalled = 0;
+            }
+        }
+        pos
+    }
+
+    /// Whether the connection stopped being HTTP (a tunnel after `101
+    /// Switching Protocols` or a successful `CONNECT`).
+    pub fn in_tunnel(&self) -> bool {
+        self.req.state == State::Tunnel && self.resp.state == State::Tunnel
+    }
+
     /// Marks the end of one direction (FIN / RST / end of capture): a body
     /// running to the connection's close is complete, decompression is
     /// flushed, a head cut short ends (its unterminated last line counted).

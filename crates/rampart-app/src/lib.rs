@@ -21,6 +21,8 @@
 //! [`frame::Frame`] values (DNS, SIP and RFB so far).
 //! A QUIC parser ([`quic`]: Initial packets decrypted after RFC 9001, the
 //! TLS hellos of their CRYPTO frames read by [`tls`], Google QUIC's CHLO).
+//! An HTTP/2 parser ([`http2`]: cleartext connections opened with the
+//! client preface, HPACK-decoded header blocks, one transaction per stream).
 //!
 //! The crate is pure and sans-I/O: it never reads a socket or a file, it
 //! only receives byte slices (in order, per direction) from whatever does
@@ -60,6 +62,7 @@ pub mod file_magic;
 pub mod frame;
 pub mod ftp;
 pub mod http;
+pub mod http2;
 pub mod http_file;
 pub mod ike;
 pub mod krb5;

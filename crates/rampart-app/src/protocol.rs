@@ -57,6 +57,9 @@ pub enum AppProto {
     /// QUIC over UDP to port 443 or 80 (never returned by
     /// [`detect_protocol`]: the caller probes with [`crate::quic::probe`]).
     Quic,
+    /// HTTP/2 over cleartext TCP: the client connection preface
+    /// `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n` (prior knowledge, "h2c").
+    Http2,
 }
 
 /// Request methods recognised at the start of a to-server direction. The
@@ -126,6 +129,9 @@ pub fn detect_protocol(first_bytes: &[u8], to_server: bool) -> Option<AppProto> 
     // NOTIFY, SUBSCRIBE) and differ in their version.
     if crate::sip::probe(b, to_server) {
         return Some(AppProto::Sip);
+    }
+    if to_server && crate::http2::probe(b) {
+        return Some(AppProto::Http2);
     }
     if is_http(b, to_server) {
         return Some(AppProto::Http);
@@ -212,6 +218,11 @@ mod tests {
             Some(AppProto::Smb)
         );
         assert_eq!(detect_protocol(b"", true), None);
+        assert_eq!(
+            detect_protocol(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", true),
+            Some(AppProto::Http2)
+        );
+        assert_eq!(detect_protocol(b"PRI * HTTP/2.0\r\n", false), None);
         assert_eq!(detect_protocol(b"\x00\x00", true), None);
     }
 

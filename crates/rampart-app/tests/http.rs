@@ -862,3 +862,21 @@ fn h2c_upgrade_during_a_switch_is_refused() {
         }
     )));
 }
+
+/// `feed_until_tunnel` stops where a `101 Switching Protocols` response
+/// ends: the bytes after it (an upgraded protocol's) are left to the
+/// caller, and later data is not HTTP.
+#[test]
+fn feed_until_tunnel_stops_after_switching_protocols() {
+    let mut p = HttpParser::new(HttpConfig::default());
+    let mut ev = Vec::new();
+    let req = b"GET / HTTP/1.1\r\nHost: h\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n";
+    assert_eq!(p.feed_until_tunnel(TS, req, &mut ev), req.len());
+    assert!(!p.in_tunnel());
+    let head = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n";
+    let mut resp = head.to_vec();
+    resp.extend_from_slice(b"\x00\x00\x00\x04\x00\x00\x00\x00\x00");
+    assert_eq!(p.feed_until_tunnel(TC, &resp, &mut ev), head.len());
+    assert!(p.in_tunnel());
+    assert_eq!(p.feed_until_tunnel(TS, b"PRI * HTTP/2.0\r\n", &mut ev), 0);
+}

@@ -66,6 +66,10 @@ pub enum TxProto {
     /// QUIC over UDP: one transaction per long-header packet, inspected
     /// on its own direction's side.
     Quic,
+    /// HTTP/2 over cleartext TCP: one transaction per stream (its request
+    /// side the client's headers, its response side the server's), and
+    /// one per frame on stream 0.
+    Http2,
 }
 
 /// Numeric transaction fields that keywords compare (not byte buffers).
@@ -106,6 +110,12 @@ pub enum TxValue {
     RfbSectype,
     /// The security result of an RFB handshake.
     RfbSecresult,
+    /// The frame types of an HTTP/2 transaction's inspected direction
+    /// (several: see [`TxBuffers::values`]).
+    Http2FrameType,
+    /// The error codes of an HTTP/2 transaction's inspected direction
+    /// (RST_STREAM, GOAWAY; several).
+    Http2ErrorCode,
 }
 
 /// The buffers of one application-layer transaction, by rule keyword.
@@ -141,6 +151,13 @@ pub trait TxBuffers {
     /// A numeric field, when the transaction has it.
     fn value(&self, _field: TxValue) -> Option<u32> {
         None
+    }
+
+    /// Every value of a field that has several (HTTP/2's frame types and
+    /// error codes): a keyword on it matches when any does. Defaults to
+    /// [`Self::value`]'s one.
+    fn values(&self, field: TxValue) -> Vec<u32> {
+        self.value(field).into_iter().collect()
     }
 
     /// Whether the inspected message raised the app-layer event `name`
@@ -309,6 +326,23 @@ pub const QUIC_EVENTS: &[&str] = &[
     "crypto_frag_too_long",
 ];
 
+/// The `app-layer-event:http2.<name>` events the HTTP/2 parser reports
+/// (a subset of Suricata 7's; rules naming others stay inactive).
+pub const HTTP2_EVENTS: &[&str] = &[
+    "invalid_frame_header",
+    "invalid_client_magic",
+    "invalid_frame_data",
+    "invalid_header",
+    "invalid_frame_length",
+    "extra_header_data",
+    "long_frame_data",
+    "stream_id_reuse",
+    "failed_decompression",
+    "header_integer_overflow",
+    "too_many_streams",
+    "invalid_http1_settings",
+];
+
 /// Which half of a transaction a signature inspects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TxSide {
@@ -384,6 +418,9 @@ pub enum AppCheck {
     SnmpVersion(rampart_rules::NumCmp<u32>),
     /// `snmp.pdu_type`.
     SnmpPduType(rampart_rules::NumCmp<u32>),
+    /// `http2.frametype` / `http2.errorcode`: some value of the field
+    /// ([`TxValue::Http2FrameType`], [`TxValue::Http2ErrorCode`]) compares.
+    Http2Values(TxValue, rampart_rules::NumCmp<u32>),
 }
 
 /// Whether a Kerberos encryption type is weak: anything but the AES and
@@ -470,6 +507,9 @@ impl AppCheck {
             AppCheck::RfbSecresult(cmp) => tx
                 .value(TxValue::RfbSecresult)
                 .is_some_and(|v| cmp.matches(v)),
+            AppCheck::Http2Values(field, cmp) => {
+                tx.values(*field).into_iter().any(|v| cmp.matches(v))
+            }
         }
     }
 }
@@ -601,6 +641,7 @@ pub fn buffer_proto(b: Buffer) -> Option<TxProto> {
         | Buffer::QuicVersion
         | Buffer::QuicCyuHash
         | Buffer::QuicCyuString => Some(TxProto::Quic),
+        Buffer::Http2Header | Buffer::Http2HeaderName => Some(TxProto::Http2),
         _ => None,
     }
 }
@@ -640,6 +681,9 @@ pub fn is_multi_buffer(b: Buffer) -> bool {
             // One per CHLO of the packet.
             | Buffer::QuicCyuHash
             | Buffer::QuicCyuString
+            // One per HTTP/2 header field of the inspected side.
+            | Buffer::Http2Header
+            | Buffer::Http2HeaderName
     )
 }
 
@@ -824,6 +868,23 @@ pub fn is_http_buffer(b: Buffer) -> bool {
             | Buffer::FileData
             | Buffer::FileName
             | Buffer::FileMagic
+    )
+}
+
+/// HTTP buffers an `alert http2` rule inspects on HTTP/2 transactions
+/// (their values come from the pseudo-headers and header fields).
+pub fn is_http2_http_buffer(b: Buffer) -> bool {
+    matches!(
+        b,
+        Buffer::HttpRequestHeader
+            | Buffer::HttpResponseHeader
+            | Buffer::HttpMethod
+            | Buffer::HttpUri
+            | Buffer::HttpUriRaw
+            | Buffer::HttpHost
+            | Buffer::HttpHostRaw
+            | Buffer::HttpUserAgent
+            | Buffer::HttpStatCode
     )
 }
 

@@ -203,6 +203,7 @@ impl AppLayerProtocolCheck {
             Some(Protocol::Sip) => Some(Some(TxProto::Sip)),
             Some(Protocol::Rfb) => Some(Some(TxProto::Rfb)),
             Some(Protocol::Quic) => Some(Some(TxProto::Quic)),
+            Some(Protocol::Http2) => Some(Some(TxProto::Http2)),
             _ => Some(None),
         };
         AppLayerProtocolCheck { want, negated }
@@ -273,6 +274,8 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         Protocol::Rfb => (ProtoClass::Tcp, None),
         // QUIC over UDP.
         Protocol::Quic => (ProtoClass::Udp, None),
+        // HTTP/2 over cleartext TCP.
+        Protocol::Http2 => (ProtoClass::Tcp, None),
         other => {
             mark(format!("app-layer protocol {}", other.name()));
             (ProtoClass::Tcp, None)
@@ -284,10 +287,15 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
     // Steps per inspected buffer (with its transforms), in order of first
     // use.
     let mut by_buffer: Vec<(BufferRef, Vec<Step>)> = Vec::new();
+    // Per `by_buffer` entry: the declaration of its multi-buffer (each
+    // `http.request_header;` matches an instance of its own, as in
+    // Suricata; 0 for other buffers).
+    let mut by_buffer_decl: Vec<usize> = Vec::new();
+    let mut decl = 0usize;
     let mut app_checks: Vec<(crate::app::AppCheck, Option<crate::app::TxProto>)> = Vec::new();
     let mut header = Vec::new();
     let mut stream_size = Vec::new();
-    for m in &rule.matches {
+    for (mi, m) in rule.matches.iter().enumerate() {
         // `urilen` is a size check on the (normalised or raw) URI buffer.
         if let MatchKind::Urilen(u) = &m.kind {
             let target = BufferRef {
@@ -301,7 +309,10 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
             let check = Step::Size(size_check(&widen_cmp(u.cmp)));
             match by_buffer.iter_mut().find(|(b, _)| *b == target) {
                 Some((_, steps)) => steps.push(check),
-                None => by_buffer.push((target, vec![check])),
+                None => {
+                    by_buffer.push((target, vec![check]));
+                    by_buffer_decl.push(0);
+                }
             }
             continue;
         }
@@ -326,10 +337,23 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
             }
             target = b.clone();
         }
-        let pos = match by_buffer.iter().position(|(b, _)| *b == target) {
+        if rule.buffer_starts.contains(&mi) {
+            decl += 1;
+        }
+        let this_decl = if crate::app::is_multi_buffer(target.buffer) {
+            decl
+        } else {
+            0
+        };
+        let pos = match by_buffer
+            .iter()
+            .zip(&by_buffer_decl)
+            .position(|((b, _), &d)| *b == target && d == this_decl)
+        {
             Some(p) => p,
             None => {
                 by_buffer.push((target, Vec::new()));
+                by_buffer_decl.push(this_decl);
                 by_buffer.len() - 1
             }
         };
@@ -555,6 +579,14 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                 crate::app::AppCheck::SnmpVersion(*cmp),
                 Some(crate::app::TxProto::Snmp),
             )),
+            MatchKind::Http2FrameType(cmp) => app_checks.push((
+                crate::app::AppCheck::Http2Values(crate::app::TxValue::Http2FrameType, *cmp),
+                Some(crate::app::TxProto::Http2),
+            )),
+            MatchKind::Http2ErrorCode(cmp) => app_checks.push((
+                crate::app::AppCheck::Http2Values(crate::app::TxValue::Http2ErrorCode, *cmp),
+                Some(crate::app::TxProto::Http2),
+            )),
             MatchKind::SnmpPduType(cmp) => app_checks.push((
                 crate::app::AppCheck::SnmpPduType(*cmp),
                 Some(crate::app::TxProto::Snmp),
@@ -591,7 +623,10 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                         .is_some_and(|e| crate::app::IKE_EVENTS.contains(&e))
                     || name
                         .strip_prefix("quic.")
-                        .is_some_and(|e| crate::app::QUIC_EVENTS.contains(&e)) =>
+                        .is_some_and(|e| crate::app::QUIC_EVENTS.contains(&e))
+                    || name
+                        .strip_prefix("http2.")
+                        .is_some_and(|e| crate::app::HTTP2_EVENTS.contains(&e)) =>
             {
                 let (proto, event) = match name.split_once('.') {
                     Some(("ike" | "ikev2", e)) => (crate::app::TxProto::Ike, e),
@@ -600,6 +635,7 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                     Some(("snmp", e)) => (crate::app::TxProto::Snmp, e),
                     Some(("ftp", e)) => (crate::app::TxProto::Ftp, e),
                     Some(("quic", e)) => (crate::app::TxProto::Quic, e),
+                    Some(("http2", e)) => (crate::app::TxProto::Http2, e),
                     Some(("smtp", e)) => (crate::app::TxProto::Smtp, e),
                     Some(("smb", e)) => (crate::app::TxProto::Smb, e),
                     Some(("http", e)) => (crate::app::TxProto::Http, e),
@@ -765,6 +801,9 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         }
         Protocol::Quic if app_buffers.is_empty() && app_checks.is_empty() => {
             Some(crate::app::TxProto::Quic)
+        }
+        Protocol::Http2 if app_buffers.is_empty() && app_checks.is_empty() => {
+            Some(crate::app::TxProto::Http2)
         }
         // DCERPC rules with keywords inspect its transactions (below).
         Protocol::Dcerpc if app_buffers.is_empty() && app_checks.is_empty() => {
@@ -963,6 +1002,7 @@ fn app_inspect(
         Protocol::Sip => Some(TxProto::Sip),
         Protocol::Rfb => Some(TxProto::Rfb),
         Protocol::Quic => Some(TxProto::Quic),
+        Protocol::Http2 => Some(TxProto::Http2),
         _ => None,
     };
     // File buffers belong to the rule's protocol when it has files:
@@ -973,6 +1013,8 @@ fn app_inspect(
             Some(TxProto::Smtp)
         }
         Some(TxProto::Smb) if crate::app::is_file_buffer(b) => Some(TxProto::Smb),
+        // HTTP keywords in an `alert http2` rule: HTTP/2's headers.
+        Some(TxProto::Http2) if crate::app::is_http2_http_buffer(b) => Some(TxProto::Http2),
         // JA3/JA4 are computed for QUIC's hellos too.
         Some(TxProto::Quic)
             if matches!(
@@ -1049,6 +1091,10 @@ fn app_inspect(
         ),
         TxProto::Rfb => matches!(rule.protocol, Protocol::Rfb | Protocol::Tcp | Protocol::Ip),
         TxProto::Quic => matches!(rule.protocol, Protocol::Quic | Protocol::Udp | Protocol::Ip),
+        TxProto::Http2 => matches!(
+            rule.protocol,
+            Protocol::Http2 | Protocol::Tcp | Protocol::Ip
+        ),
     };
     // JA4 is computed for QUIC's hellos only so far (TLS's differs from
     // Suricata's in details not yet tracked down).
@@ -1243,6 +1289,16 @@ fn app_inspect(
                 .iter()
                 .any(|(c, _)| matches!(c, crate::app::AppCheck::Filesize(_))));
     let both_sides = both_sides || (smb_file && !to_client && !to_server);
+    // HTTP/2 header fields (`http2.header`, `http2.header_name`) and
+    // events exist both ways: a rule on them alone without flow direction
+    // inspects a stream's request and its response.
+    let http2_both = proto == TxProto::Http2
+        && !to_client
+        && !to_server
+        && buffers
+            .iter()
+            .all(|(b, _)| matches!(b.buffer, Buffer::Http2Header | Buffer::Http2HeaderName));
+    let both_sides = both_sides || http2_both;
     // Kerberos and SNMP keywords are registered for both directions and
     // each message is its own transaction, inspected on its direction's
     // side: without a flow direction a rule looks at requests and
@@ -1300,6 +1356,7 @@ fn proto_name(p: crate::app::TxProto) -> &'static str {
         crate::app::TxProto::Sip => "sip",
         crate::app::TxProto::Rfb => "rfb",
         crate::app::TxProto::Quic => "quic",
+        crate::app::TxProto::Http2 => "http2",
     }
 }
 

@@ -18,6 +18,7 @@ use rampart_app::http::{
     Direction as HttpDir, HttpConfig, HttpEvent, HttpParser, HttpTransaction,
     Progress as HttpProgress,
 };
+use rampart_app::http2::{Http2Ready, Http2Session, Http2Transaction};
 use rampart_app::ike::{self, IkeConfig, IkeDirection, IkeState, IkeTransaction};
 use rampart_app::krb5::{self, Krb5Direction, Krb5State, Krb5Transaction, KRB5_PORT};
 use rampart_app::protocol::{detect_protocol, AppProto};
@@ -179,7 +180,23 @@ pub struct AppState {
     /// The first HTTP transaction id of a flow that switched to HTTP from
     /// SMTP or FTP (lower ids are the earlier protocol's).
     http_first_id: u64,
+    /// The HTTP/2 state of an HTTP/2 flow (its transaction sides wait in
+    /// `tx_queue` for their data to be acknowledged, as SIP's; their
+    /// [`ReadyTx::id`]s carry [`HTTP2_TX`]).
+    http2: Option<Box<Http2Session>>,
+    /// The server's bytes after an HTTP connection became a tunnel (`101
+    /// Switching Protocols`, `CONNECT`), up to [`MAX_UNDECIDED`], held
+    /// until the client's show whether HTTP/2 follows.
+    tunnel_held: Vec<u8>,
+    /// The tunnel's start was looked at: whether the `101` answered an
+    /// `Upgrade: h2c` request whose `HTTP2-Settings` is invalid (checked
+    /// when the tunnel starts, while the HTTP transaction is held).
+    tunnel_bad_settings: Option<bool>,
 }
+
+/// Marks the [`ReadyTx::id`] of an HTTP/2 transaction, so that it is not
+/// taken for an HTTP/1 one of the same flow (before an `Upgrade: h2c`).
+const HTTP2_TX: u64 = 1 << 60;
 
 /// Bytes held per direction until the protocol is known.
 const MAX_UNDECIDED: usize = 4096;
@@ -359,6 +376,8 @@ pub enum AppTxView<'a> {
     Rfb(RfbTxView<'a>),
     /// A QUIC packet.
     Quic(QuicTxView<'a>),
+    /// An HTTP/2 stream (or connection frame).
+    Http2(Http2TxView<'a>),
 }
 
 impl AppTxView<'_> {
@@ -383,6 +402,7 @@ impl AppTxView<'_> {
             AppTxView::Sip(v) => v.tx.id,
             AppTxView::Rfb(_) => 0,
             AppTxView::Quic(v) => v.tx.id,
+            AppTxView::Http2(v) => v.tx.id,
         }
     }
 }
@@ -404,6 +424,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Sip(v) => v.get(buffer),
             AppTxView::Rfb(v) => v.get(buffer),
             AppTxView::Quic(v) => v.get(buffer),
+            AppTxView::Http2(v) => v.get(buffer),
         }
     }
     fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
@@ -422,6 +443,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Sip(v) => v.get_multi(buffer, index),
             AppTxView::Rfb(v) => v.get_multi(buffer, index),
             AppTxView::Quic(v) => v.get_multi(buffer, index),
+            AppTxView::Http2(v) => v.get_multi(buffer, index),
         }
     }
     fn proto(&self) -> TxProto {
@@ -440,6 +462,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Sip(v) => v.proto(),
             AppTxView::Rfb(v) => v.proto(),
             AppTxView::Quic(v) => v.proto(),
+            AppTxView::Http2(v) => v.proto(),
         }
     }
     fn ip_proto(&self) -> u8 {
@@ -458,6 +481,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Sip(v) => v.ip_proto(),
             AppTxView::Rfb(v) => v.ip_proto(),
             AppTxView::Quic(v) => v.ip_proto(),
+            AppTxView::Http2(v) => v.ip_proto(),
         }
     }
     fn value(&self, field: TxValue) -> Option<u32> {
@@ -476,6 +500,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Sip(v) => v.value(field),
             AppTxView::Rfb(v) => v.value(field),
             AppTxView::Quic(v) => v.value(field),
+            AppTxView::Http2(v) => v.value(field),
         }
     }
     fn has_event(&self, name: &str) -> bool {
@@ -494,6 +519,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Sip(v) => v.has_event(name),
             AppTxView::Rfb(v) => v.has_event(name),
             AppTxView::Quic(v) => v.has_event(name),
+            AppTxView::Http2(v) => v.has_event(name),
         }
     }
     fn has_late_event(&self, name: &str) -> bool {
@@ -512,6 +538,13 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Sip(v) => v.has_late_event(name),
             AppTxView::Rfb(v) => v.has_late_event(name),
             AppTxView::Quic(v) => v.has_late_event(name),
+            AppTxView::Http2(v) => v.has_late_event(name),
+        }
+    }
+    fn values(&self, field: TxValue) -> Vec<u32> {
+        match self {
+            AppTxView::Http2(v) => v.values(field),
+            other => other.value(field).into_iter().collect(),
         }
     }
     fn file_size(&self) -> Option<u64> {
@@ -657,16 +690,36 @@ impl AppState {
                 }
                 Some(AppProto::Rfb) => self.rfb = Some(Box::new(RfbSession::new(self.frames.rfb))),
                 Some(AppProto::Sip) => self.sip = Some(self.new_sip()),
+                Some(AppProto::Http2) => {
+                    let mut h2 = Box::<Http2Session>::default();
+                    // The server's bytes from before the decision (its
+                    // SETTINGS may come before the client's preface),
+                    // parsed first.
+                    let other = dir.opposite();
+                    if let Some(held) = self.undecided.get_mut(other.index()) {
+                        let held = std::mem::take(held);
+                        let mut out = Vec::new();
+                        h2.feed(http_dir(other), &held, &mut out);
+                        collect_http2(&out, ready);
+                    }
+                    self.http2 = Some(h2);
+                }
                 _ => {}
             }
         }
         if self.proto.is_some() && self.undecided.iter().any(|h| h.capacity() > 0) {
             self.undecided = Default::default();
         }
+        let mut h2_fed = false;
         if let Some(http) = self.http.as_mut() {
             let mut events = Vec::new();
-            http.feed(http_dir(dir), data, &mut events);
+            let used = http.feed_until_tunnel(http_dir(dir), data, &mut events);
             collect(&events, ready);
+            if http.in_tunnel() && self.http2.is_none() {
+                // What follows in `data` went to HTTP/2, if it is.
+                h2_fed = true;
+                self.http_tunnel(dir, data.get(used..).unwrap_or_default(), ready);
+            }
         }
         if let Some(dns) = self.dns.as_mut() {
             let mut events = Vec::new();
@@ -674,6 +727,11 @@ impl AppState {
             collect_dns(&events, ready);
             let frames = dns.frames.take();
             self.queue_frames(TxProto::Dns, frames, end);
+        }
+        if let (Some(h2), false) = (self.http2.as_mut(), h2_fed) {
+            let mut out = Vec::new();
+            h2.feed(http_dir(dir), data, &mut out);
+            collect_http2(&out, ready);
         }
         if let Some(rfb) = self.rfb.as_mut() {
             if rfb.feed(http_dir(dir), data).is_some() && !self.rfb_ready {
@@ -818,6 +876,47 @@ impl AppState {
         http.set_switching(false);
         collect(&events, ready);
         self.http = Some(http);
+    }
+
+    /// Bytes of `dir` carried by an HTTP tunnel (after `101 Switching
+    /// Protocols` or a successful `CONNECT`): when the client's start with
+    /// the HTTP/2 preface (`Upgrade: h2c`, or HTTP/2 through a proxy),
+    /// the flow is HTTP/2 from there on, as after Suricata's protocol
+    /// change; the server's bytes before that are held for it.
+    fn http_tunnel(&mut self, dir: Direction, data: &[u8], ready: &mut Vec<ReadyTx>) {
+        if self.tunnel_bad_settings.is_none() {
+            // An `Upgrade: h2c` request's HTTP2-Settings must be SETTINGS.
+            let bad = self.http.as_deref().is_some_and(|http| {
+                http.transactions()
+                    .filter(|t| t.stat_code() == b"101")
+                    .filter_map(|t| t.header_value(HttpDir::ToServer, "http2-settings"))
+                    .any(|v| !rampart_app::http2::valid_http1_settings(&v))
+            });
+            self.tunnel_bad_settings = Some(bad);
+        }
+        if data.is_empty() {
+            return;
+        }
+        if dir == Direction::ToClient {
+            let room = MAX_UNDECIDED.saturating_sub(self.tunnel_held.len());
+            self.tunnel_held
+                .extend_from_slice(data.get(..room.min(data.len())).unwrap_or_default());
+            return;
+        }
+        if !rampart_app::http2::probe(data) {
+            return;
+        }
+        let mut h2 = Box::<Http2Session>::default();
+        let mut out = Vec::new();
+        if self.tunnel_bad_settings == Some(true) {
+            h2.invalid_upgrade_settings(&mut out);
+        }
+        let held = std::mem::take(&mut self.tunnel_held);
+        h2.feed(HttpDir::ToClient, &held, &mut out);
+        h2.feed(HttpDir::ToServer, data, &mut out);
+        collect_http2(&out, ready);
+        self.http2 = Some(h2);
+        self.proto = Some(AppProto::Http2);
     }
 
     /// The data connections the flow's FTP commands announced since the
@@ -1118,6 +1217,7 @@ impl AppState {
             AppProto::Sip => Some(TxProto::Sip),
             AppProto::Rfb => Some(TxProto::Rfb),
             AppProto::Quic => Some(TxProto::Quic),
+            AppProto::Http2 => Some(TxProto::Http2),
         }
     }
 
@@ -1155,6 +1255,7 @@ impl AppState {
             Some(AppProto::Ike) => Some("ike"),
             Some(AppProto::FtpData) => Some("ftp-data"),
             Some(AppProto::Quic) => Some("quic"),
+            Some(AppProto::Http2) => Some("http2"),
             None => {
                 let [ts, tc] = self.tried;
                 let udp_done =
@@ -1196,6 +1297,11 @@ impl AppState {
         self.release_http([u64::MAX; 2], None, ready);
         self.release_krb5([u64::MAX; 2], None, ready);
         ready.extend(self.tx_queue.drain(..).map(|(r, _, _)| r));
+        if let Some(h2) = self.http2.as_mut() {
+            let mut out = Vec::new();
+            h2.finish(&mut out);
+            collect_http2(&out, ready);
+        }
         // An RFB handshake that never completed is inspected (and logged)
         // as far as it got when the connection ends.
         if let Some(rfb) = self.rfb.as_deref() {
@@ -1349,6 +1455,14 @@ impl AppState {
     /// `end` is the stream offset just past the data that was fed.
     pub fn defer_http(&mut self, ready: &mut Vec<ReadyTx>, end: u64) {
         if self.http.is_none() {
+            return;
+        }
+        if self.http2.is_some() {
+            // HTTP/2 sides after an upgrade wait in their own queue.
+            let (h2, h1): (Vec<ReadyTx>, Vec<ReadyTx>) =
+                ready.drain(..).partition(|r| r.id & HTTP2_TX != 0);
+            *ready = h2;
+            self.http_queue.extend(h1.into_iter().map(|r| (r, end)));
             return;
         }
         self.http_queue.extend(ready.drain(..).map(|r| (r, end)));
@@ -1606,8 +1720,8 @@ impl AppState {
         self.defer_smb(ready, end);
         self.defer_krb5(ready, end);
         self.defer_ftp(ready, end);
-        // RFB and SIP over TCP, as HTTP.
-        if self.rfb.is_some() || self.sip.is_some() {
+        // RFB, SIP over TCP and HTTP/2, as HTTP.
+        if self.rfb.is_some() || self.sip.is_some() || self.http2.is_some() {
             let data_dir = self.fed_dir.unwrap_or(Direction::ToServer);
             self.tx_queue
                 .extend(ready.drain(..).map(|r| (r, data_dir, end)));
@@ -1721,6 +1835,11 @@ impl AppState {
 
     /// The view of a ready transaction side, while the parser holds it.
     pub fn view(&self, r: &ReadyTx) -> Option<AppTxView<'_>> {
+        if let (Some(h2), true) = (self.http2.as_deref(), r.id & HTTP2_TX != 0) {
+            return h2
+                .transaction(r.id & !HTTP2_TX)
+                .map(|tx| AppTxView::Http2(Http2TxView { tx, side: r.side }));
+        }
         if let Some(ike) = self.ike.as_ref() {
             return ike.transaction(r.id).map(|tx| {
                 AppTxView::Ike(IkeTxView {
@@ -1911,6 +2030,12 @@ impl AppState {
         if let Some(ftp) = self.ftp.as_mut() {
             let queue = &self.ftp_queue;
             ftp.remove_finished(|id| queue.iter().any(|(r, _)| r.id & !FTP_LATE == id));
+        }
+        if let Some(h2) = self.http2.as_mut() {
+            // Streams whose both sides were handed out go, unless a side
+            // still waits in the queue.
+            let queue = &self.tx_queue;
+            h2.remove_done(|id| queue.iter().any(|(r, _, _)| r.id == id | HTTP2_TX));
         }
         if let Some(sip) = self.sip.as_mut() {
             // Each message is inspected once: all but those queued go.
@@ -3005,6 +3130,114 @@ impl TxBuffers for RfbTxView<'_> {
     }
 }
 
+/// An HTTP/2 transaction side is ready: the client's sides are requests,
+/// the server's responses.
+fn collect_http2(out: &[Http2Ready], ready: &mut Vec<ReadyTx>) {
+    for r in out {
+        ready.push(ReadyTx {
+            id: r.id | HTTP2_TX,
+            side: match r.dir {
+                HttpDir::ToServer => TxSide::Request,
+                HttpDir::ToClient => TxSide::Response,
+            },
+        });
+    }
+}
+
+/// An HTTP/2 stream as the rule engine's buffers: `http.request_header`
+/// and `http.response_header` (one `name: value` instance per header
+/// field, pseudo-headers without their `:`, as Suricata), `http2.header`
+/// and `http2.header_name` (the inspected side's fields, names as sent),
+/// and the HTTP buffers Suricata fills from pseudo-headers
+/// (`http.method`, `http.uri`, `http.host`, `http.stat_code`, ...).
+pub struct Http2TxView<'a> {
+    /// The stream's transaction.
+    pub tx: &'a Http2Transaction,
+    /// The side inspected.
+    pub side: TxSide,
+}
+
+impl Http2TxView<'_> {
+    fn dir(&self) -> HttpDir {
+        match self.side {
+            TxSide::Request => HttpDir::ToServer,
+            TxSide::Response => HttpDir::ToClient,
+        }
+    }
+}
+
+impl TxBuffers for Http2TxView<'_> {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        let req = |name: &[u8]| self.tx.header_value(HttpDir::ToServer, name);
+        match buffer {
+            Buffer::HttpMethod => non_empty(req(b":method")?),
+            Buffer::HttpUri | Buffer::HttpUriRaw => non_empty(req(b":path")?),
+            Buffer::HttpHostRaw => non_empty(req(b":authority").or_else(|| req(b"host"))?),
+            Buffer::HttpHost => {
+                let raw = req(b":authority").or_else(|| req(b"host"))?;
+                // Lowercased, user info and port left out (as HTTP/1's).
+                let host = raw.rsplit(|&b| b == b'@').next().unwrap_or(raw);
+                let host = if host.first() == Some(&b'[') {
+                    match host.iter().position(|&b| b == b']') {
+                        Some(p) => host.get(..=p).unwrap_or(host),
+                        None => host,
+                    }
+                } else {
+                    match host.iter().rposition(|&b| b == b':') {
+                        Some(p) => host.get(..p).unwrap_or(host),
+                        None => host,
+                    }
+                };
+                (!host.is_empty()).then(|| Cow::Owned(host.to_ascii_lowercase()))
+            }
+            Buffer::HttpUserAgent => non_empty(req(b"user-agent")?),
+            Buffer::HttpStatCode => non_empty(self.tx.status()?),
+            Buffer::HttpRequestHeader
+            | Buffer::HttpResponseHeader
+            | Buffer::Http2Header
+            | Buffer::Http2HeaderName => self.get_multi(buffer, 0),
+            _ => None,
+        }
+    }
+
+    fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
+        let header = |dir: HttpDir| self.tx.side(dir).headers.get(index);
+        match buffer {
+            Buffer::HttpRequestHeader => {
+                header(HttpDir::ToServer).map(|h| Cow::Owned(rampart_app::http2::header_line(h)))
+            }
+            Buffer::HttpResponseHeader => {
+                header(HttpDir::ToClient).map(|h| Cow::Owned(rampart_app::http2::header_line(h)))
+            }
+            Buffer::Http2Header => header(self.dir()).map(rampart_app::http2::header_full),
+            Buffer::Http2HeaderName => header(self.dir()).map(|h| Cow::Borrowed(&h.name[..])),
+            _ if index == 0 => self.get(buffer),
+            _ => None,
+        }
+    }
+
+    fn proto(&self) -> TxProto {
+        TxProto::Http2
+    }
+
+    fn has_event(&self, name: &str) -> bool {
+        self.tx.has_event(name)
+    }
+
+    fn has_late_event(&self, name: &str) -> bool {
+        self.tx.has_late_event(name)
+    }
+
+    fn values(&self, field: TxValue) -> Vec<u32> {
+        let side = self.tx.side(self.dir());
+        match field {
+            TxValue::Http2FrameType => side.frame_types.iter().map(u32::from).collect(),
+            TxValue::Http2ErrorCode => side.error_codes.clone(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 fn http_dir(dir: Direction) -> HttpDir {
     match dir {
         Direction::ToServer => HttpDir::ToServer,
@@ -3463,7 +3696,7 @@ mod tests {
     /// them the same.
     #[test]
     fn rule_event_lists_equal_the_parsers_event_lists() {
-        let pairs: [(&str, &[&str], &[&str]); 5] = [
+        let pairs: [(&str, &[&str], &[&str]); 6] = [
             (
                 "smb",
                 rampart_app::smb::SMB_EVENTS,
@@ -3488,6 +3721,11 @@ mod tests {
                 "quic",
                 rampart_app::quic::QUIC_EVENTS,
                 rampart_detect::app::QUIC_EVENTS,
+            ),
+            (
+                "http2",
+                rampart_app::http2::HTTP2_EVENTS,
+                rampart_detect::app::HTTP2_EVENTS,
             ),
         ];
         for (proto, parser, rules) in pairs {

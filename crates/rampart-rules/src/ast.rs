@@ -74,6 +74,11 @@ pub struct Rule {
     pub requires: Option<String>,
     /// Index into [`Rule::matches`] of the keyword marked `prefilter`.
     pub prefilter: Option<usize>,
+    /// Indexes into [`Rule::matches`] of the first keyword after each
+    /// sticky buffer keyword (`http.request_header; content:"a";
+    /// http.request_header; content:"b";` starts two): Suricata matches
+    /// each declaration of a multi-buffer against its own instance.
+    pub buffer_starts: Vec<usize>,
     /// The whole rule in the source (continuation lines included).
     pub span: Span,
     /// The file name given to the parser.
@@ -336,6 +341,13 @@ pub enum MatchKind {
     Krb5TicketEncryption(Krb5TicketEncryption),
     /// `snmp.version`.
     SnmpVersion(NumCmp<u32>),
+    /// `http2.frametype`: a frame type (number, or Suricata's name such as
+    /// `GOAWAY`) present in the HTTP/2 transaction's inspected direction.
+    Http2FrameType(NumCmp<u32>),
+    /// `http2.errorcode`: an error code (number or name such as
+    /// `INTERNAL_ERROR`) of a RST_STREAM or GOAWAY frame of the
+    /// transaction's inspected direction.
+    Http2ErrorCode(NumCmp<u32>),
     /// `snmp.pdu_type`.
     SnmpPduType(NumCmp<u32>),
     /// `filesize`.
@@ -437,6 +449,8 @@ impl MatchKind {
             MatchKind::Krb5ErrCode(_) => "krb5_err_code",
             MatchKind::Krb5TicketEncryption(_) => "krb5.ticket_encryption",
             MatchKind::SnmpVersion(_) => "snmp.version",
+            MatchKind::Http2FrameType(_) => "http2.frametype",
+            MatchKind::Http2ErrorCode(_) => "http2.errorcode",
             MatchKind::SnmpPduType(_) => "snmp.pdu_type",
             MatchKind::Filesize(_) => "filesize",
             MatchKind::StreamSize(_) => "stream_size",

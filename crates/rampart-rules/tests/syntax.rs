@@ -877,3 +877,29 @@ fn rfb_integer_keywords() {
         vec![MatchKind::RfbSecresult(NumCmp::Ne(0))]
     );
 }
+
+#[test]
+fn http2_frametype_errorcode_and_multi_buffer_declarations() {
+    use rampart_rules::NumCmp;
+    let kinds =
+        |text: &str| -> Vec<MatchKind> { rule(text).matches.into_iter().map(|m| m.kind).collect() };
+    assert_eq!(
+        kinds("alert http2 any any -> any any (http2.frametype:GOAWAY; http2.frametype:>5; http2.errorcode: INTERNAL_ERROR; http2.errorcode:!no_error; http2.errorcode:HTTP11_REQUIRED; sid:1;)"),
+        vec![
+            MatchKind::Http2FrameType(NumCmp::Eq(7)),
+            MatchKind::Http2FrameType(NumCmp::Gt(5)),
+            MatchKind::Http2ErrorCode(NumCmp::Eq(2)),
+            MatchKind::Http2ErrorCode(NumCmp::Ne(0)),
+            MatchKind::Http2ErrorCode(NumCmp::Eq(13)),
+        ]
+    );
+    assert!(parse_rule(
+        "alert http2 any any -> any any (http2.frametype:NOPE; sid:1;)",
+        &Variables::default()
+    )
+    .is_err());
+    // Each sticky buffer keyword starts a declaration (Suricata matches
+    // each declaration of a multi-buffer against its own instance).
+    let r = rule("alert http2 any any -> any any (http.request_header; content:\"a\"; content:\"b\"; http.request_header; content:\"c\"; sid:1;)");
+    assert_eq!(r.buffer_starts, vec![0, 2]);
+}

@@ -2232,3 +2232,146 @@ mod quic_packets {
         p
     }
 }
+
+/// An HTTP/2 cleartext connection as suricata-verify's
+/// http2_multiple_headers.pcap has it (the server's SETTINGS first, then
+/// the client's preface, SETTINGS, WINDOW_UPDATE and a HEADERS frame for
+/// `GET /watchdog/watchdog.exe` on stream 1), answered by a hand-built
+/// 404 (`:status` indexed, a `server: h2` literal) and a DATA frame
+/// ending the stream.
+fn http2_conversation() -> Vec<(Timestamp, Vec<u8>)> {
+    let server_settings =
+        unhex("000012040000000000000300000100000400010000000500ffffff0000040800000000007fff0000");
+    let preface = unhex("505249202a20485454502f322e300d0a0d0a534d0d0a0d0a000012040000000000000200000000000400400000000600a0000000000408000000000040000000");
+    let headers = unhex("00005d01050000000141898ed98b624f62e43d3f82459063c0d249e43ccc781a493c879972f92f874083b6d3499a965784fb419560b2db2b34f925586d3cfacd0872bcfbedb52c644085ee5b1063d5820be150839bd9ab7a8dc475a74a6b589418b525812e0f");
+    let ack = unhex("000000040100000000");
+    let mut response = unhex("000006010400000001");
+    response.extend_from_slice(&[0x8d, 0x0f, 0x27, 0x02, b'h', b'2']);
+    response.extend(unhex("000002000100000001"));
+    response.extend_from_slice(b"hi");
+    TcpConversation::new(
+        "192.168.1.10:50078".parse().unwrap(),
+        "203.0.113.5:80".parse().unwrap(),
+    )
+    .server_sends(&server_settings)
+    .client_sends(&preface)
+    .client_sends(&headers)
+    .client_sends(&ack)
+    .server_sends(&ack)
+    .server_sends(&response)
+    .build()
+    .unwrap()
+}
+
+#[test]
+fn http2_headers_keywords_and_events() {
+    let dir = scratch("http2");
+    let pcap = dir.join("http2.pcap");
+    write_frames(&pcap, &http2_conversation());
+    let rules = r#"
+alert http2 any any -> any any (msg:"HTTP2 - Two Headers - Authority/Method"; flow:established,to_server; http.request_header; content:"method: GET"; http.request_header; content:"authority: bugertor.com"; sid:1;)
+alert http2 any any -> any any (msg:"response"; flow:to_client; http.response_header; content:"status: 404"; sid:2;)
+alert http2 any any -> any any (msg:"names as sent"; http2.header_name; content:":path"; endswith; sid:3;)
+alert http2 any any -> any any (msg:"data"; flow:to_client; http2.frametype:DATA; sid:4;)
+alert http2 any any -> any any (msg:"method"; http.method; content:"GET"; startswith; endswith; sid:5;)
+alert http2 any any -> any any (msg:"no reset"; http2.errorcode:CANCEL; sid:6;)
+alert http2 any any -> any any (msg:"no POST"; http.request_header; content:"method: POST"; sid:7;)
+alert http2 any any -> any any (msg:"no event"; app-layer-event:http2.invalid_frame_header; sid:8;)
+alert http2 any any -> any any (msg:"server"; http2.header; content:"server: h2"; sid:9;)
+alert http2 any any -> any any (msg:"one declaration, one instance"; http.request_header; content:"method: GET"; content:"bugertor"; sid:10;)
+"#;
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = alert_counts(&recs);
+    let expected: HashMap<u64, usize> = [(1, 1), (2, 1), (3, 1), (4, 1), (5, 1), (9, 1)]
+        .into_iter()
+        .collect();
+    assert_eq!(counts, expected);
+    let a = recs
+        .iter()
+        .find(|r| r["alert"]["signature_id"] == 1)
+        .unwrap();
+    assert_eq!(a["app_proto"], "http2");
+    assert_eq!(a["dest_port"], 80);
+}
+
+/// An HTTP/1.1 request upgraded to HTTP/2 (`Upgrade: h2c`, RFC 7540
+/// §3.2): the server's 101 and its SETTINGS in one segment, the client's
+/// preface and a second request on stream 3, the responses to stream 1
+/// (the upgraded request) and 3.
+fn h2c_upgrade_conversation(settings: &str) -> Vec<(Timestamp, Vec<u8>)> {
+    let frame = |t: u8, flags: u8, sid: u8, payload: &[u8]| {
+        let mut f = vec![0, 0, payload.len() as u8, t, flags, 0, 0, 0, sid];
+        f.extend_from_slice(payload);
+        f
+    };
+    let mut switch =
+        b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n".to_vec();
+    switch.extend(frame(4, 0, 0, &[]));
+    let mut client = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    client.extend(frame(4, 0, 0, &[]));
+    // :method GET, :path /index.html, :scheme http.
+    client.extend(frame(1, 5, 3, &[0x82, 0x85, 0x86]));
+    let mut responses = frame(1, 4, 1, &[0x88]);
+    responses.extend(frame(0, 1, 1, b"ok"));
+    responses.extend(frame(1, 5, 3, &[0x8d]));
+    TcpConversation::new(
+        "192.168.1.10:50100".parse().unwrap(),
+        "203.0.113.5:80".parse().unwrap(),
+    )
+    .client_sends(format!("GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: {settings}\r\n\r\n").as_bytes())
+    .server_sends(&switch)
+    .client_sends(&client)
+    .server_sends(&responses)
+    .build()
+    .unwrap()
+}
+
+#[test]
+fn h2c_upgrade_continues_as_http2() {
+    let dir = scratch("h2c");
+    let pcap = dir.join("h2c.pcap");
+    write_frames(&pcap, &h2c_upgrade_conversation("AAMAAABkAAQAoAAAAAIAAAAA"));
+    let rules = r#"
+alert http2 any any -> any any (msg:"stream 3 status"; http.stat_code; content:"404"; sid:1;)
+alert http2 any any -> any any (msg:"stream 3 request"; flow:to_server; http.request_header; content:"path: /index.html"; sid:2;)
+alert http any any -> any any (msg:"upgrade request"; http.method; content:"GET"; sid:3;)
+alert http2 any any -> any any (msg:"settings"; app-layer-event:http2.invalid_http1_settings; sid:4;)
+"#;
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = alert_counts(&recs);
+    let expected: HashMap<u64, usize> = [(1, 1), (2, 1), (3, 1)].into_iter().collect();
+    assert_eq!(counts, expected);
+    let a = recs
+        .iter()
+        .find(|r| r["alert"]["signature_id"] == 1)
+        .unwrap();
+    assert_eq!(a["app_proto"], "http2");
+    assert_eq!(a["http"]["http2"]["stream_id"], 3);
+    assert_eq!(a["http"]["protocol"], "HTTP/2");
+    let streams: Vec<&Value> = recs
+        .iter()
+        .filter(|r| r["event_type"] == "http" && r["http"]["protocol"] == "HTTP/2")
+        .collect();
+    assert_eq!(streams.len(), 2);
+    let s3 = streams
+        .iter()
+        .find(|r| r["http"]["http2"]["stream_id"] == 3)
+        .unwrap();
+    assert_eq!(s3["http"]["status"], 404);
+    assert_eq!(s3["http"]["url"], "/index.html");
+    assert_eq!(s3["http"]["request_headers"][0]["name"], ":method");
+    // An HTTP2-Settings header that is not SETTINGS (5 bytes).
+    write_frames(&pcap, &h2c_upgrade_conversation("AAMAAAB*"));
+    let (_, recs) = detect(&dir, &pcap, rules);
+    assert_eq!(alert_counts(&recs).get(&4), Some(&1));
+}

@@ -63,6 +63,9 @@ pub(crate) struct Builder<'t> {
     pub(super) pending_transforms: Vec<Transform>,
     /// Whether the current sticky buffer has received a match.
     pub(super) sticky_used: bool,
+    /// Indexes of the matches that start a sticky buffer declaration
+    /// ([`Rule::buffer_starts`]).
+    pub(super) buffer_starts: Vec<usize>,
     /// Whether a content already has `fast_pattern`.
     pub(super) fast_pattern_seen: bool,
     /// Index of the last `content` in `matches`.
@@ -140,8 +143,6 @@ const UNSUPPORTED: &[&str] = &[
     "http_encode",
     "cvs",
     "pkt.ip",
-    "http2.frametype",
-    "http2.errorcode",
     "http2.priority",
     "http2.window",
     "http2.size_update",
@@ -261,6 +262,7 @@ impl<'t> Builder<'t> {
             transforms_open: false,
             pending_transforms: Vec::new(),
             sticky_used: false,
+            buffer_starts: Vec::new(),
             fast_pattern_seen: false,
             last_content: None,
             byte_vars: Vec::new(),
@@ -293,6 +295,10 @@ impl<'t> Builder<'t> {
         if !self.pending_transforms.is_empty() {
             sticky.transforms.append(&mut self.pending_transforms);
             self.transforms_open = false;
+        }
+        if !self.sticky_used {
+            // The keyword about to be pushed starts the declaration.
+            self.buffer_starts.push(self.matches.len());
         }
         self.sticky_used = true;
         Some(sticky.clone())
@@ -867,6 +873,7 @@ impl<'t> Builder<'t> {
             tags: self.tags,
             requires: self.requires,
             prefilter: self.prefilter,
+            buffer_starts: self.buffer_starts,
             span,
             file,
             line,
@@ -1053,6 +1060,8 @@ impl<'t> Builder<'t> {
                 | MatchKind::Krb5TicketEncryption(_)
                 | MatchKind::SnmpVersion(_)
                 | MatchKind::SnmpPduType(_)
+                | MatchKind::Http2FrameType(_)
+                | MatchKind::Http2ErrorCode(_)
                 | MatchKind::Filesize(_)
                 | MatchKind::FileMd5 { .. }
                 | MatchKind::Ftpbounce

@@ -213,6 +213,55 @@ fn dce_opnums(v: &str) -> Result<Vec<(u16, u16)>, Problem> {
 
 /// `krb5_msg_type`: a number comparison (`10`, `!30`, `>11`), or a
 /// message type name, negated with `!` (`AS_REQ`, `!TGS_REP`).
+/// HTTP/2 frame type names (RFC 9113 §6) as `http2.frametype` takes them.
+const HTTP2_FRAME_TYPE_NAMES: &[(&str, u32)] = &[
+    ("DATA", 0),
+    ("HEADERS", 1),
+    ("PRIORITY", 2),
+    ("RST_STREAM", 3),
+    ("SETTINGS", 4),
+    ("PUSH_PROMISE", 5),
+    ("PING", 6),
+    ("GOAWAY", 7),
+    ("WINDOW_UPDATE", 8),
+    ("CONTINUATION", 9),
+];
+
+/// HTTP/2 error code names (RFC 9113 §7) as `http2.errorcode` takes them
+/// (Suricata 7's `HTTP_1_1_REQUIRED` and 8's `HTTP11_REQUIRED` both).
+const HTTP2_ERROR_CODE_NAMES: &[(&str, u32)] = &[
+    ("NO_ERROR", 0),
+    ("PROTOCOL_ERROR", 1),
+    ("INTERNAL_ERROR", 2),
+    ("FLOW_CONTROL_ERROR", 3),
+    ("SETTINGS_TIMEOUT", 4),
+    ("STREAM_CLOSED", 5),
+    ("FRAME_SIZE_ERROR", 6),
+    ("REFUSED_STREAM", 7),
+    ("CANCEL", 8),
+    ("COMPRESSION_ERROR", 9),
+    ("CONNECT_ERROR", 10),
+    ("ENHANCE_YOUR_CALM", 11),
+    ("INADEQUATE_SECURITY", 12),
+    ("HTTP_1_1_REQUIRED", 13),
+    ("HTTP11_REQUIRED", 13),
+];
+
+/// A `[!]NAME` from `names` (any case) or a number comparison.
+fn named_cmp(v: &str, names: &[(&str, u32)], keyword: &str) -> Result<NumCmp<u32>, Problem> {
+    let t = v.trim();
+    let (negated, name) = negation(t);
+    let name = name.trim();
+    if let Some(&(_, n)) = names.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)) {
+        return Ok(if negated {
+            NumCmp::Ne(n)
+        } else {
+            NumCmp::Eq(n)
+        });
+    }
+    parse_cmp(t, keyword)
+}
+
 fn krb5_msg_type(v: &str) -> Result<NumCmp<u32>, Problem> {
     let t = v.trim();
     let (negated, name) = negation(t);
@@ -372,6 +421,16 @@ impl Builder<'_> {
             "krb5.ticket_encryption" => {
                 MatchKind::Krb5TicketEncryption(krb5_ticket_encryption(need(name, value)?)?)
             }
+            "http2.frametype" => MatchKind::Http2FrameType(named_cmp(
+                need(name, value)?,
+                HTTP2_FRAME_TYPE_NAMES,
+                "http2.frametype",
+            )?),
+            "http2.errorcode" => MatchKind::Http2ErrorCode(named_cmp(
+                need(name, value)?,
+                HTTP2_ERROR_CODE_NAMES,
+                "http2.errorcode",
+            )?),
             "snmp.version" => {
                 MatchKind::SnmpVersion(parse_cmp(need(name, value)?, "snmp.version")?)
             }

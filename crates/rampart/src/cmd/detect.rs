@@ -164,6 +164,16 @@ impl PipelineSink for DetectSink<'_> {
                 let rec = eve::http_record(ts, flow, v.tx, self.packets);
                 self.write(&rec);
             }
+            // One record per HTTP/2 stream, once its response is in (or
+            // the connection ended); none for stream-0 frames.
+            AppTxView::Http2(v)
+                if side == TxSide::Response
+                    && v.tx.stream_id != 0
+                    && self.types.contains(&EveType::Http) =>
+            {
+                let rec = eve::http2_record(ts, flow, v.tx, self.packets);
+                self.write(&rec);
+            }
             // One record per connection, once the server's side is in,
             // when Suricata would log it (see `TlsSession::loggable`).
             AppTxView::Tls(v)

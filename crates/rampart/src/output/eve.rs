@@ -329,6 +329,7 @@ fn alert_app_object(tx: &AppTxView<'_>) -> Option<(&'static str, Value)> {
         AppTxView::Sip(v) => Some(("sip", sip_object(v.tx))),
         AppTxView::Rfb(v) => Some(("rfb", rfb_object(v.session))),
         AppTxView::Quic(v) => Some(("quic", quic_object(v.tx))),
+        AppTxView::Http2(v) => Some(("http", http2_object(v.tx))),
         AppTxView::Dns(v) => {
             let m = v.message()?;
             let mut dns = Map::new();
@@ -726,6 +727,89 @@ pub fn http_record(
 ) -> Value {
     let mut rec = app_head(ts, flow, "http", pcap_cnt, Some(tx.id()));
     rec.insert("http".into(), http_object(tx));
+    Value::Object(rec)
+}
+
+/// An HTTP/2 error code as Suricata's EVE names it (`INTERNALERROR`:
+/// RFC 9113's name without underscores), unknown ones as numbers.
+fn http2_error_name(code: u32) -> Value {
+    match rampart_app::http2::ERROR_CODE_NAMES
+        .iter()
+        .find(|(_, c)| *c == code)
+    {
+        Some((name, _)) => json!(name.replace('_', "")),
+        None => json!(code),
+    }
+}
+
+/// An HTTP/2 stream as Suricata 7's `http` object writes it: the HTTP
+/// fields from its pseudo-headers (`hostname`, `url`, `http_user_agent`,
+/// `http_method`, `protocol` `HTTP/2`, `status`), `http2` (`stream_id`,
+/// the error codes of each side's RST_STREAM/GOAWAY under `request` /
+/// `response`) and the `request_headers` / `response_headers` lists.
+pub fn http2_object(tx: &rampart_app::http2::Http2Transaction) -> Value {
+    use rampart_app::http::Direction as HttpDir;
+    let mut h = Map::new();
+    let req = |name: &[u8]| tx.header_value(HttpDir::ToServer, name);
+    if let Some(host) = req(b":authority").or_else(|| req(b"host")) {
+        h.insert("hostname".into(), json!(eve_bytes(host)));
+    }
+    if let Some(url) = req(b":path") {
+        h.insert("url".into(), json!(eve_bytes(url)));
+    }
+    if let Some(ua) = req(b"user-agent") {
+        h.insert("http_user_agent".into(), json!(eve_bytes(ua)));
+    }
+    if let Some(m) = req(b":method") {
+        h.insert("http_method".into(), json!(eve_bytes(m)));
+    }
+    if tx.stream_id != 0 {
+        h.insert("protocol".into(), json!("HTTP/2"));
+    }
+    let status = tx
+        .status()
+        .and_then(|s| std::str::from_utf8(s).ok())
+        .and_then(|s| s.trim().parse::<u32>().ok());
+    if let Some(st) = status {
+        h.insert("status".into(), json!(st));
+    }
+    let side = |dir: HttpDir| {
+        let mut o = Map::new();
+        if let Some(&code) = tx.side(dir).error_codes.last() {
+            o.insert("error_code".into(), http2_error_name(code));
+        }
+        Value::Object(o)
+    };
+    h.insert(
+        "http2".into(),
+        json!({
+            "stream_id": tx.stream_id,
+            "request": side(HttpDir::ToServer),
+            "response": side(HttpDir::ToClient),
+        }),
+    );
+    let headers = |dir: HttpDir| -> Vec<Value> {
+        tx.side(dir)
+            .headers
+            .iter()
+            .map(|x| json!({"name": eve_bytes(&x.name), "value": eve_bytes(&x.value)}))
+            .collect()
+    };
+    h.insert("request_headers".into(), json!(headers(HttpDir::ToServer)));
+    h.insert("response_headers".into(), json!(headers(HttpDir::ToClient)));
+    Value::Object(h)
+}
+
+/// The EVE `http` record of an HTTP/2 stream (one per stream once both
+/// sides are in or the connection ended; not for stream-0 frames).
+pub fn http2_record(
+    ts: Timestamp,
+    flow: &Flow<FlowData>,
+    tx: &rampart_app::http2::Http2Transaction,
+    pcap_cnt: u64,
+) -> Value {
+    let mut rec = app_head(ts, flow, "http", pcap_cnt, Some(tx.id));
+    rec.insert("http".into(), http2_object(tx));
     Value::Object(rec)
 }
 
