@@ -57,6 +57,10 @@ pub enum AppProto {
     /// QUIC over UDP to port 443 or 80 (never returned by
     /// [`detect_protocol`]: the caller probes with [`crate::quic::probe`]).
     Quic,
+    /// NFS (ONC RPC program 100003) over UDP or TCP port 2049 (never
+    /// returned by [`detect_protocol`]: the caller probes with
+    /// [`crate::nfs::probe_udp`] or [`crate::nfs::probe_tcp`]).
+    Nfs,
 }
 
 /// Request methods recognised at the start of a to-server direction. The

@@ -203,6 +203,7 @@ impl AppLayerProtocolCheck {
             Some(Protocol::Sip) => Some(Some(TxProto::Sip)),
             Some(Protocol::Rfb) => Some(Some(TxProto::Rfb)),
             Some(Protocol::Quic) => Some(Some(TxProto::Quic)),
+            Some(Protocol::Nfs) => Some(Some(TxProto::Nfs)),
             _ => Some(None),
         };
         AppLayerProtocolCheck { want, negated }
@@ -273,6 +274,8 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         Protocol::Rfb => (ProtoClass::Tcp, None),
         // QUIC over UDP.
         Protocol::Quic => (ProtoClass::Udp, None),
+        // NFS over UDP and TCP.
+        Protocol::Nfs => (ProtoClass::Any, None),
         other => {
             mark(format!("app-layer protocol {}", other.name()));
             (ProtoClass::Tcp, None)
@@ -591,7 +594,10 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                         .is_some_and(|e| crate::app::IKE_EVENTS.contains(&e))
                     || name
                         .strip_prefix("quic.")
-                        .is_some_and(|e| crate::app::QUIC_EVENTS.contains(&e)) =>
+                        .is_some_and(|e| crate::app::QUIC_EVENTS.contains(&e))
+                    || name
+                        .strip_prefix("nfs.")
+                        .is_some_and(|e| crate::app::NFS_EVENTS.contains(&e)) =>
             {
                 let (proto, event) = match name.split_once('.') {
                     Some(("ike" | "ikev2", e)) => (crate::app::TxProto::Ike, e),
@@ -600,6 +606,7 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                     Some(("snmp", e)) => (crate::app::TxProto::Snmp, e),
                     Some(("ftp", e)) => (crate::app::TxProto::Ftp, e),
                     Some(("quic", e)) => (crate::app::TxProto::Quic, e),
+                    Some(("nfs", e)) => (crate::app::TxProto::Nfs, e),
                     Some(("smtp", e)) => (crate::app::TxProto::Smtp, e),
                     Some(("smb", e)) => (crate::app::TxProto::Smb, e),
                     Some(("http", e)) => (crate::app::TxProto::Http, e),
@@ -609,16 +616,37 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                 };
                 app_checks.push((crate::app::AppCheck::Event(event.to_string()), Some(proto)));
             }
-            // File sizes are known for SMB files only (HTTP bodies are
-            // not tracked as files with a final size yet).
+            // File sizes are known for SMB and NFS files only (HTTP bodies
+            // are not tracked as files with a final size yet).
             MatchKind::Filesize(cmp)
                 if !matches!(rule.protocol, Protocol::Http | Protocol::Http1) =>
             {
-                app_checks.push((
-                    crate::app::AppCheck::Filesize(*cmp),
-                    Some(crate::app::TxProto::Smb),
-                ))
+                let proto = if rule.protocol == Protocol::Nfs {
+                    crate::app::TxProto::Nfs
+                } else {
+                    crate::app::TxProto::Smb
+                };
+                app_checks.push((crate::app::AppCheck::Filesize(*cmp), Some(proto)))
             }
+            // `filestore` makes an NFS rule a file rule (once per file, as
+            // in Suricata); elsewhere nothing is stored and nothing
+            // changes.
+            MatchKind::Filestore => {
+                if rule.protocol == Protocol::Nfs {
+                    app_checks.push((
+                        crate::app::AppCheck::HasFile,
+                        Some(crate::app::TxProto::Nfs),
+                    ));
+                }
+            }
+            MatchKind::NfsProcedure(c) => app_checks.push((
+                crate::app::AppCheck::NfsProcedure(*c),
+                Some(crate::app::TxProto::Nfs),
+            )),
+            MatchKind::NfsVersion(c) => app_checks.push((
+                crate::app::AppCheck::NfsVersion(*c),
+                Some(crate::app::TxProto::Nfs),
+            )),
             MatchKind::IkeExchType(c) => app_checks.push((
                 crate::app::AppCheck::IkeValue(crate::app::TxValue::IkeExchType, widen_cmp8(*c)),
                 Some(crate::app::TxProto::Ike),
@@ -765,6 +793,9 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         }
         Protocol::Quic if app_buffers.is_empty() && app_checks.is_empty() => {
             Some(crate::app::TxProto::Quic)
+        }
+        Protocol::Nfs if app_buffers.is_empty() && app_checks.is_empty() => {
+            Some(crate::app::TxProto::Nfs)
         }
         // DCERPC rules with keywords inspect its transactions (below).
         Protocol::Dcerpc if app_buffers.is_empty() && app_checks.is_empty() => {
@@ -963,6 +994,7 @@ fn app_inspect(
         Protocol::Sip => Some(TxProto::Sip),
         Protocol::Rfb => Some(TxProto::Rfb),
         Protocol::Quic => Some(TxProto::Quic),
+        Protocol::Nfs => Some(TxProto::Nfs),
         _ => None,
     };
     // File buffers belong to the rule's protocol when it has files:
@@ -973,6 +1005,7 @@ fn app_inspect(
             Some(TxProto::Smtp)
         }
         Some(TxProto::Smb) if crate::app::is_file_buffer(b) => Some(TxProto::Smb),
+        Some(TxProto::Nfs) if crate::app::is_file_buffer(b) => Some(TxProto::Nfs),
         // JA3/JA4 are computed for QUIC's hellos too.
         Some(TxProto::Quic)
             if matches!(
@@ -1049,6 +1082,10 @@ fn app_inspect(
         ),
         TxProto::Rfb => matches!(rule.protocol, Protocol::Rfb | Protocol::Tcp | Protocol::Ip),
         TxProto::Quic => matches!(rule.protocol, Protocol::Quic | Protocol::Udp | Protocol::Ip),
+        TxProto::Nfs => matches!(
+            rule.protocol,
+            Protocol::Nfs | Protocol::Udp | Protocol::Tcp | Protocol::Ip
+        ),
     };
     // JA4 is computed for QUIC's hellos only so far (TLS's differs from
     // Suricata's in details not yet tracked down).
@@ -1243,6 +1280,25 @@ fn app_inspect(
                 .iter()
                 .any(|(c, _)| matches!(c, crate::app::AppCheck::Filesize(_))));
     let both_sides = both_sides || (smb_file && !to_client && !to_server);
+    // NFS files likewise (written files on requests, read files on
+    // responses); NFS events belong to the transaction, seen both ways.
+    let nfs_file = proto == TxProto::Nfs
+        && (buffers
+            .iter()
+            .any(|(b, _)| crate::app::is_file_buffer(b.buffer))
+            || checks.iter().any(|(c, _)| {
+                matches!(
+                    c,
+                    crate::app::AppCheck::Filesize(_) | crate::app::AppCheck::HasFile
+                )
+            }));
+    let nfs_events_only = proto == TxProto::Nfs
+        && buffers.is_empty()
+        && !checks.is_empty()
+        && checks
+            .iter()
+            .all(|(c, _)| matches!(c, crate::app::AppCheck::Event(_)));
+    let both_sides = both_sides || ((nfs_file || nfs_events_only) && !to_client && !to_server);
     // Kerberos and SNMP keywords are registered for both directions and
     // each message is its own transaction, inspected on its direction's
     // side: without a flow direction a rule looks at requests and
@@ -1300,6 +1356,7 @@ fn proto_name(p: crate::app::TxProto) -> &'static str {
         crate::app::TxProto::Sip => "sip",
         crate::app::TxProto::Rfb => "rfb",
         crate::app::TxProto::Quic => "quic",
+        crate::app::TxProto::Nfs => "nfs",
     }
 }
 

@@ -17,6 +17,7 @@ use rampart_app::ftp::{FtpConfig, FtpDirection, FtpEvent, FtpSession, FtpTransac
 use rampart_app::http::{Direction as HttpDir, HttpConfig, HttpEvent, HttpParser, HttpTransaction};
 use rampart_app::ike::{self, IkeConfig, IkeDirection, IkeState, IkeTransaction};
 use rampart_app::krb5::{self, Krb5Direction, Krb5State, Krb5Transaction, KRB5_PORT};
+use rampart_app::nfs::{self, NfsDirection, NfsReady, NfsState, NfsTx, NFS_PORT};
 use rampart_app::protocol::{detect_protocol, AppProto};
 use rampart_app::quic::{self, QuicDirection, QuicState, QuicTransaction, QUIC_PORTS};
 use rampart_app::rfb::RfbSession;
@@ -55,6 +56,11 @@ const MAX_DEFERRED_DCERPC: usize = 128;
 /// at most (below the parser's transaction cap, so that none is dropped
 /// before its inspection): beyond, the oldest are inspected at once.
 const MAX_DEFERRED_KRB5: usize = 128;
+
+/// NFS-over-TCP transaction sides waiting for their data to be
+/// acknowledged, at most (below the parser's transaction cap): beyond,
+/// the oldest are inspected at once.
+const MAX_DEFERRED_NFS: usize = 128;
 
 /// Per-flow application-layer state.
 #[derive(Debug, Default)]
@@ -170,6 +176,11 @@ pub struct AppState {
     expectation_checked: bool,
     /// The QUIC state of a QUIC flow.
     quic: Option<Box<QuicState>>,
+    /// The NFS state of an NFS flow (UDP or TCP).
+    nfs: Option<Box<NfsState>>,
+    /// NFS-over-TCP transaction sides parsed but not yet inspected, with
+    /// the stream offset their data must be acknowledged to (as HTTP's).
+    nfs_queue: Vec<(ReadyTx, u64)>,
 }
 
 /// Bytes held per direction until the protocol is known.
@@ -350,6 +361,8 @@ pub enum AppTxView<'a> {
     Rfb(RfbTxView<'a>),
     /// A QUIC packet.
     Quic(QuicTxView<'a>),
+    /// An NFS call and its reply, or a file transfer.
+    Nfs(NfsTxView<'a>),
 }
 
 impl AppTxView<'_> {
@@ -374,6 +387,7 @@ impl AppTxView<'_> {
             AppTxView::Sip(v) => v.tx.id,
             AppTxView::Rfb(_) => 0,
             AppTxView::Quic(v) => v.tx.id,
+            AppTxView::Nfs(v) => v.tx.id,
         }
     }
 }
@@ -395,6 +409,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Sip(v) => v.get(buffer),
             AppTxView::Rfb(v) => v.get(buffer),
             AppTxView::Quic(v) => v.get(buffer),
+            AppTxView::Nfs(v) => v.get(buffer),
         }
     }
     fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
@@ -413,6 +428,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Sip(v) => v.get_multi(buffer, index),
             AppTxView::Rfb(v) => v.get_multi(buffer, index),
             AppTxView::Quic(v) => v.get_multi(buffer, index),
+            AppTxView::Nfs(v) => v.get_multi(buffer, index),
         }
     }
     fn proto(&self) -> TxProto {
@@ -431,6 +447,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Sip(v) => v.proto(),
             AppTxView::Rfb(v) => v.proto(),
             AppTxView::Quic(v) => v.proto(),
+            AppTxView::Nfs(v) => v.proto(),
         }
     }
     fn ip_proto(&self) -> u8 {
@@ -449,6 +466,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Sip(v) => v.ip_proto(),
             AppTxView::Rfb(v) => v.ip_proto(),
             AppTxView::Quic(v) => v.ip_proto(),
+            AppTxView::Nfs(v) => v.ip_proto(),
         }
     }
     fn value(&self, field: TxValue) -> Option<u32> {
@@ -467,6 +485,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Sip(v) => v.value(field),
             AppTxView::Rfb(v) => v.value(field),
             AppTxView::Quic(v) => v.value(field),
+            AppTxView::Nfs(v) => v.value(field),
         }
     }
     fn has_event(&self, name: &str) -> bool {
@@ -485,6 +504,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Sip(v) => v.has_event(name),
             AppTxView::Rfb(v) => v.has_event(name),
             AppTxView::Quic(v) => v.has_event(name),
+            AppTxView::Nfs(v) => v.has_event(name),
         }
     }
     fn has_late_event(&self, name: &str) -> bool {
@@ -503,12 +523,27 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Sip(v) => v.has_late_event(name),
             AppTxView::Rfb(v) => v.has_late_event(name),
             AppTxView::Quic(v) => v.has_late_event(name),
+            AppTxView::Nfs(v) => v.has_late_event(name),
         }
     }
     fn file_size(&self) -> Option<u64> {
         match self {
             AppTxView::Smb(v) => v.file_size(),
+            AppTxView::Nfs(v) => v.file_size(),
             _ => None,
+        }
+    }
+    fn value_multi(&self, field: TxValue, index: usize) -> Option<u32> {
+        match self {
+            AppTxView::Nfs(v) => v.value_multi(field, index),
+            _ if index == 0 => self.value(field),
+            _ => None,
+        }
+    }
+    fn has_file(&self) -> bool {
+        match self {
+            AppTxView::Nfs(v) => v.has_file(),
+            _ => false,
         }
     }
     fn wants(&self, app: &AppInspect) -> bool {
@@ -604,6 +639,13 @@ impl AppState {
                 // Kerberos over TCP: a record mark and a Kerberos message.
                 self.proto = Some(AppProto::Krb5);
             }
+            if self.proto.is_none()
+                && (ports.0 == NFS_PORT || ports.1 == NFS_PORT)
+                && nfs::probe_tcp(data)
+            {
+                // NFS over TCP: a record mark and an NFS call.
+                self.proto = Some(AppProto::Nfs);
+            }
             if self.proto.is_some() {
                 self.proto_dir = Some(dir);
             } else {
@@ -632,6 +674,7 @@ impl AppState {
                     self.smtp = Some(Box::new(SmtpSession::new(SmtpConfig::default())));
                 }
                 Some(AppProto::Krb5) => self.krb5 = Some(Box::default()),
+                Some(AppProto::Nfs) => self.nfs = Some(Box::default()),
                 Some(AppProto::Ftp) => {
                     let mut ftp = Box::new(FtpSession::new(FtpConfig::default()));
                     // The other direction's bytes from before the decision
@@ -758,6 +801,11 @@ impl AppState {
             }
             collect_ftp(&events, ftp, ready);
         }
+        if let Some(n) = self.nfs.as_mut() {
+            let mut events = Vec::new();
+            n.feed_tcp(nfs_dir(dir), data, &mut events);
+            collect_nfs(&events, ready);
+        }
         if let Some(smb) = self.smb.as_mut() {
             let mut events = Vec::new();
             smb.feed(smb_dir(dir), data, end, &mut events);
@@ -845,6 +893,7 @@ impl AppState {
                 match ports.1 {
                     DNS_PORT if dns::probe(payload) => Some(AppProto::Dns),
                     KRB5_PORT if krb5::probe(payload) => Some(AppProto::Krb5),
+                    NFS_PORT if nfs::probe_udp(payload, true) => Some(AppProto::Nfs),
                     SNMP_PORT | SNMP_TRAP_PORT if snmp::probe(payload) => Some(AppProto::Snmp),
                     _ if (ports.0 == IKE_PORT || ports.1 == IKE_PORT) && ike::probe(payload) => {
                         Some(AppProto::Ike)
@@ -877,6 +926,7 @@ impl AppState {
                 AppProto::Ike => self.ike = Some(Box::new(IkeState::new(IkeConfig::default()))),
                 AppProto::Sip => self.sip = Some(self.new_sip()),
                 AppProto::Quic => self.quic = Some(Box::default()),
+                AppProto::Nfs => self.nfs = Some(Box::default()),
                 _ => self.snmp = Some(Box::default()),
             }
         }
@@ -931,6 +981,11 @@ impl AppState {
             let mut ids = Vec::new();
             q.parse(d, payload, &mut ids);
             collect_messages(&ids, dir, ready);
+        }
+        if let Some(n) = self.nfs.as_mut() {
+            let mut events = Vec::new();
+            n.parse_datagram(nfs_dir(dir), payload, &mut events);
+            collect_nfs(&events, ready);
         }
     }
 
@@ -1067,6 +1122,7 @@ impl AppState {
             AppProto::Sip => Some(TxProto::Sip),
             AppProto::Rfb => Some(TxProto::Rfb),
             AppProto::Quic => Some(TxProto::Quic),
+            AppProto::Nfs => Some(TxProto::Nfs),
         }
     }
 
@@ -1104,6 +1160,7 @@ impl AppState {
             Some(AppProto::Ike) => Some("ike"),
             Some(AppProto::FtpData) => Some("ftp-data"),
             Some(AppProto::Quic) => Some("quic"),
+            Some(AppProto::Nfs) => Some("nfs"),
             None => {
                 let [ts, tc] = self.tried;
                 let udp_done =
@@ -1160,6 +1217,12 @@ impl AppState {
         }
         self.release_smb([u64::MAX; 2], None, ready);
         self.release_ftp([u64::MAX; 2], None, ready);
+        release_acked_sides(&mut self.nfs_queue, [u64::MAX; 2], None, ready);
+        if let Some(n) = self.nfs.as_mut() {
+            let mut events = Vec::new();
+            n.finish(&mut events);
+            collect_nfs(&events, ready);
+        }
         if let Some(ftp) = self.ftp.as_mut() {
             let mut events = Vec::new();
             ftp.finish(&mut events);
@@ -1377,6 +1440,19 @@ impl AppState {
         ready.extend(self.krb5_queue.drain(..over).map(|(r, _)| r));
     }
 
+    /// Moves the NFS-over-TCP transaction sides of `ready` into the queue
+    /// waiting for their data to be acknowledged (as Kerberos'); beyond
+    /// [`MAX_DEFERRED_NFS`] the oldest go back to `ready` for inspection
+    /// now.
+    pub fn defer_nfs(&mut self, ready: &mut Vec<ReadyTx>, end: u64) {
+        if self.nfs.is_none() {
+            return;
+        }
+        self.nfs_queue.extend(ready.drain(..).map(|r| (r, end)));
+        let over = self.nfs_queue.len().saturating_sub(MAX_DEFERRED_NFS);
+        ready.extend(self.nfs_queue.drain(..over).map(|(r, _)| r));
+    }
+
     /// Whether Kerberos messages wait in the queue.
     pub fn krb5_pending(&self) -> bool {
         !self.krb5_queue.is_empty()
@@ -1484,6 +1560,7 @@ impl AppState {
             || self.smtp_pending()
             || self.krb5_pending()
             || self.ftp_pending()
+            || !self.nfs_queue.is_empty()
             || !self.tx_queue.is_empty()
     }
 
@@ -1515,6 +1592,9 @@ impl AppState {
         if self.ftp_pending() {
             self.release_ftp(acked, dir, out);
         }
+        if !self.nfs_queue.is_empty() {
+            release_acked_sides(&mut self.nfs_queue, acked, dir, out);
+        }
         if !self.tx_queue.is_empty() {
             self.tx_queue.retain(|&(ready, data_dir, end)| {
                 let side_dir = match ready.side {
@@ -1541,6 +1621,7 @@ impl AppState {
         self.defer_smb(ready, end);
         self.defer_krb5(ready, end);
         self.defer_ftp(ready, end);
+        self.defer_nfs(ready, end);
         // RFB and SIP over TCP, as HTTP.
         if self.rfb.is_some() || self.sip.is_some() {
             let data_dir = self.fed_dir.unwrap_or(Direction::ToServer);
@@ -1715,6 +1796,15 @@ impl AppState {
                 .transaction(r.id)
                 .map(|tx| AppTxView::Quic(QuicTxView { tx }));
         }
+        if let Some(n) = self.nfs.as_ref() {
+            return n.transaction(r.id).map(|tx| {
+                AppTxView::Nfs(NfsTxView {
+                    tx,
+                    side: r.side,
+                    ip_proto: self.ip_proto,
+                })
+            });
+        }
         if let Some(dns) = self.dns.as_ref() {
             return dns.transaction(r.id).map(|tx| {
                 AppTxView::Dns(DnsTxView {
@@ -1812,6 +1902,11 @@ impl AppState {
         }
         if let Some(q) = self.quic.as_mut() {
             q.remove_before(u64::MAX);
+        }
+        if let Some(n) = self.nfs.as_mut() {
+            // Transactions with a side still queued stay.
+            let first_queued = self.nfs_queue.iter().map(|(r, _)| r.id).min();
+            n.remove_before(first_queued.unwrap_or(u64::MAX));
         }
         let queue = &self.ssh_queue;
         let dce = match (self.dcerpc.as_deref_mut(), self.smb_pipes.as_deref_mut()) {
@@ -2057,6 +2152,95 @@ impl TxBuffers for SmtpTxView<'_> {
 
     fn has_event(&self, name: &str) -> bool {
         self.tx.has_event(name)
+    }
+}
+
+fn nfs_dir(dir: Direction) -> NfsDirection {
+    match dir {
+        Direction::ToServer => NfsDirection::ToServer,
+        Direction::ToClient => NfsDirection::ToClient,
+    }
+}
+
+fn collect_nfs(events: &[NfsReady], ready: &mut Vec<ReadyTx>) {
+    ready.extend(events.iter().map(|e| ReadyTx {
+        id: e.id,
+        side: match e.dir {
+            NfsDirection::ToServer => TxSide::Request,
+            NfsDirection::ToClient => TxSide::Response,
+        },
+    }));
+}
+
+/// An NFS transaction, as the rule engine's buffers: its procedure and
+/// version (`nfs_procedure`, `nfs.version`, inspected on requests as
+/// Suricata registers them), the file of a file transfer on its own
+/// direction's side (`file.data`, `file.name`, `file.magic`, `filesize`,
+/// `filestore`), and the events raised while it was the latest.
+pub struct NfsTxView<'a> {
+    /// The transaction.
+    pub tx: &'a NfsTx,
+    /// The side inspected.
+    pub side: TxSide,
+    /// 17 over UDP, 6 over TCP.
+    pub ip_proto: u8,
+}
+
+impl NfsTxView<'_> {
+    /// The transaction's file when the inspected side is its direction's
+    /// (requests for written files, responses for read ones).
+    fn file(&self) -> Option<&rampart_app::nfs::NfsFile> {
+        let side = match self.tx.file_direction? {
+            NfsDirection::ToServer => TxSide::Request,
+            NfsDirection::ToClient => TxSide::Response,
+        };
+        (side == self.side).then_some(self.tx.file.as_ref()?)
+    }
+}
+
+impl TxBuffers for NfsTxView<'_> {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        let f = self.file()?;
+        match buffer {
+            Buffer::FileData => non_empty(&f.data),
+            Buffer::FileName => non_empty(&self.tx.file_name),
+            Buffer::FileMagic => {
+                rampart_app::file_magic::describe(&f.data).map(|d| Cow::Owned(d.into_bytes()))
+            }
+            _ => None,
+        }
+    }
+
+    fn proto(&self) -> TxProto {
+        TxProto::Nfs
+    }
+
+    fn ip_proto(&self) -> u8 {
+        self.ip_proto
+    }
+
+    fn value(&self, field: TxValue) -> Option<u32> {
+        self.value_multi(field, 0)
+    }
+
+    fn value_multi(&self, field: TxValue, index: usize) -> Option<u32> {
+        match field {
+            TxValue::NfsProcedure => self.tx.procedures().nth(index),
+            TxValue::NfsVersion if index == 0 => Some(self.tx.version),
+            _ => None,
+        }
+    }
+
+    fn has_event(&self, name: &str) -> bool {
+        self.tx.has_event(name)
+    }
+
+    fn file_size(&self) -> Option<u64> {
+        self.file().filter(|f| f.closed).map(|f| f.size)
+    }
+
+    fn has_file(&self) -> bool {
+        self.file().is_some()
     }
 }
 
@@ -3396,7 +3580,12 @@ mod tests {
     /// them the same.
     #[test]
     fn rule_event_lists_equal_the_parsers_event_lists() {
-        let pairs: [(&str, &[&str], &[&str]); 5] = [
+        let pairs: [(&str, &[&str], &[&str]); 6] = [
+            (
+                "nfs",
+                rampart_app::nfs::NFS_EVENTS,
+                rampart_detect::app::NFS_EVENTS,
+            ),
             (
                 "smb",
                 rampart_app::smb::SMB_EVENTS,

@@ -329,6 +329,7 @@ fn alert_app_object(tx: &AppTxView<'_>) -> Option<(&'static str, Value)> {
         AppTxView::Sip(v) => Some(("sip", sip_object(v.tx))),
         AppTxView::Rfb(v) => Some(("rfb", rfb_object(v.session))),
         AppTxView::Quic(v) => Some(("quic", quic_object(v.tx))),
+        AppTxView::Nfs(v) => Some(("nfs", nfs_object(v.tx))),
         AppTxView::Dns(v) => {
             let m = v.message()?;
             let mut dns = Map::new();
@@ -343,6 +344,32 @@ fn alert_app_object(tx: &AppTxView<'_>) -> Option<(&'static str, Value)> {
             Some(("dns", Value::Object(dns)))
         }
     }
+}
+
+/// An NFS transaction as Suricata's `nfs` object names its fields:
+/// version, procedure, file name, id, whether it is a file transfer, the
+/// reply's status once known, and the RPC transaction id.
+fn nfs_object(tx: &rampart_app::nfs::NfsTx) -> Value {
+    let mut o = Map::new();
+    o.insert("version".into(), json!(tx.version));
+    let procedure = rampart_app::nfs::procedure_name(tx.version, tx.procedure)
+        .map(|p| json!(p))
+        .unwrap_or_else(|| json!(tx.procedure));
+    o.insert("procedure".into(), procedure);
+    o.insert(
+        "filename".into(),
+        json!(String::from_utf8_lossy(&tx.file_name)),
+    );
+    o.insert("id".into(), json!(tx.id + 1));
+    o.insert("file_tx".into(), json!(tx.file.is_some()));
+    if let Some(status) = tx.status {
+        let s = rampart_app::nfs::status_name(status)
+            .map(|n| json!(n))
+            .unwrap_or_else(|| json!(status));
+        o.insert("status".into(), s);
+    }
+    o.insert("rpc".into(), json!({ "xid": tx.xid }));
+    Value::Object(o)
 }
 
 /// An alert's `flow` object: the counters so far (the alerting packet
