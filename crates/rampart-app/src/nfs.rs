@@ -996,3 +996,335 @@ pub fn status_name(status: u32) -> Option<&'static str> {
         _ => return None,
     })
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    const TS: NfsDirection = NfsDirection::ToServer;
+    const TC: NfsDirection = NfsDirection::ToClient;
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    // UDP payloads of suricata-verify's issue-3277-nfsv2-filestore pcap
+    // (frame numbers as tshark gives them).
+    /// Frame 7: NFSv2 NULL call (40 bytes, AUTH_NULL).
+    const F7_NULL_CALL: &str =
+        "3841aadf0000000000000002000186a3000000020000000000000000000000000000000000000000";
+    /// Frame 8: its reply.
+    const F8_NULL_REPLY: &str = "3841aadf0000000100000000000000000000000000000000";
+    /// Frame 9: NFSv2 GETATTR call (AUTH_UNIX).
+    const F9_GETATTR_CALL: &str = "5e1d0b940000000000000002000186a300000002000000010000000100000034384775d000000009776572726d736368650000000000000000000001000000050000000100000000000000020000000300000011000000000000000000101085000003e7000a00000000b25a00000029000a00000000b25a00000029";
+    /// Frame 89: NFSv2 WRITE of "hallo\n" to file "h".
+    const F89_WRITE_CALL: &str = "5e1d0bbc0000000000000002000186a300000002000000080000000100000034384775d000000009776572726d736368650000000000000000000001000000050000000100000000000000020000000300000011000000000000000000101085000003e7000a00000000a6510000001c000a00000000b25a000000290000000000000000000000060000000668616c6c6f0a0000";
+    /// Frame 90: its reply.
+    const F90_WRITE_REPLY: &str = "5e1d0bbc00000001000000000000000000000000000000000000000000000001000081a400000001000000000000000100000006000040000000000000000002001010850000a651384775ea000afc80384775ea000b2390384775ea000b2390";
+    /// Frame 101: NFSv2 READ of file "b" (offset 0, count 8192).
+    const F101_READ_CALL: &str = "5e1d0bc20000000000000002000186a300000002000000060000000100000034384775d000000009776572726d736368650000000000000000000001000000050000000100000000000000020000000300000011000000000000000000101085000003e7000a00000000b25d0000002a000a00000000b25a00000029000000000000200000002000";
+    /// Frame 102: its reply: attributes (size 11) and "the b file\n".
+    const F102_READ_REPLY: &str = "5e1d0bc200000001000000000000000000000000000000000000000000000001000081a40000000200000000000000010000000b000040000000000000000002001010850000b25d384775ea000b71b0384771c40008b290384775ea000900b00000000b74686520622066696c650a00";
+
+    fn udp(s: &mut NfsState, dir: NfsDirection, h: &str) -> Vec<NfsReady> {
+        let mut out = Vec::new();
+        s.parse_datagram(dir, &hex(h), &mut out);
+        out
+    }
+
+    #[test]
+    fn udp_probe_follows_suricata() {
+        // The NULL call is 40 bytes: below Suricata's 48-byte minimum.
+        assert!(!probe_udp(&hex(F7_NULL_CALL), true));
+        assert!(probe_udp(&hex(F9_GETATTR_CALL), true));
+        // Replies: accepted and successful, at least 32 bytes.
+        assert!(!probe_udp(&hex(F8_NULL_REPLY), false));
+        assert!(probe_udp(&hex(F90_WRITE_REPLY), false));
+        assert!(!probe_udp(&hex(F90_WRITE_REPLY), true));
+        assert!(!probe_udp(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n0123456789012345678901", true));
+    }
+
+    #[test]
+    fn v2_read_reply_is_a_closed_file() {
+        let mut s = NfsState::new();
+        assert!(udp(&mut s, TS, F101_READ_CALL).is_empty());
+        let out = udp(&mut s, TC, F102_READ_REPLY);
+        let tx = s.transactions().next().unwrap();
+        assert_eq!(
+            out,
+            vec![
+                NfsReady { id: tx.id, dir: TS },
+                NfsReady { id: tx.id, dir: TC }
+            ]
+        );
+        let f = tx.file.as_ref().unwrap();
+        assert_eq!(f.data, b"the b file\n");
+        assert_eq!(f.size, 11);
+        // The attributes' size (11) equals offset + count: the last chunk.
+        assert!(f.closed);
+        assert_eq!(tx.file_direction, Some(TC));
+        assert_eq!((tx.version, tx.procedure), (2, 6));
+        assert_eq!(procedure_name(2, tx.procedure), Some("READ"));
+    }
+
+    #[test]
+    fn v2_write_is_a_plain_transaction() {
+        let mut s = NfsState::new();
+        let out = udp(&mut s, TS, F89_WRITE_CALL);
+        let id = s.transactions().next().unwrap().id;
+        assert_eq!(out, vec![NfsReady { id, dir: TS }]);
+        let out = udp(&mut s, TC, F90_WRITE_REPLY);
+        assert_eq!(out, vec![NfsReady { id, dir: TC }]);
+        let tx = s.transaction(id).unwrap();
+        assert!(tx.file.is_none());
+        assert_eq!(tx.procedure, 8);
+        assert_eq!(procedure_name(2, 8), Some("WRITE"));
+        assert_eq!(tx.status, Some(0));
+        assert_eq!(tx.xid, 0x5e1d_0bbc);
+    }
+
+    #[test]
+    fn null_call_and_reply() {
+        let mut s = NfsState::new();
+        assert_eq!(udp(&mut s, TS, F7_NULL_CALL).len(), 1);
+        assert_eq!(udp(&mut s, TC, F8_NULL_REPLY).len(), 1);
+        // A reply nobody asked for is ignored.
+        assert!(udp(&mut s, TC, F8_NULL_REPLY).is_empty());
+        assert_eq!(s.transactions().count(), 1);
+    }
+
+    /// Builds NFSv3 messages by hand (RFC 1813 layouts).
+    struct B(Vec<u8>);
+
+    impl B {
+        fn call(xid: u32, procedure: u32) -> B {
+            let mut b = B(Vec::new());
+            b.u32(xid).u32(0).u32(2).u32(NFS_PROGRAM).u32(3).u32(procedure);
+            // AUTH_UNIX credentials with an empty machine name, AUTH_NULL
+            // verifier.
+            b.u32(1).opaque(&[0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+            b.u32(0).u32(0);
+            b
+        }
+        fn reply(xid: u32, status: u32) -> B {
+            let mut b = B(Vec::new());
+            b.u32(xid).u32(1).u32(0).u32(0).u32(0).u32(0).u32(status);
+            b
+        }
+        fn u32(&mut self, v: u32) -> &mut B {
+            self.0.extend_from_slice(&v.to_be_bytes());
+            self
+        }
+        fn u64(&mut self, v: u64) -> &mut B {
+            self.0.extend_from_slice(&v.to_be_bytes());
+            self
+        }
+        fn opaque(&mut self, v: &[u8]) -> &mut B {
+            self.u32(v.len() as u32);
+            self.0.extend_from_slice(v);
+            while self.0.len() % 4 != 0 {
+                self.0.push(0);
+            }
+            self
+        }
+    }
+
+    const DIR: &[u8] = b"dir-handle-0001";
+    const FH: &[u8] = b"file-handle-0002";
+
+    /// LOOKUP "secret.txt" in DIR, answered with FH.
+    fn lookup(s: &mut NfsState, out: &mut Vec<NfsReady>) {
+        let mut c = B::call(1, proc3::LOOKUP);
+        c.opaque(DIR).opaque(b"secret.txt");
+        s.parse_datagram(TS, &c.0, out);
+        let mut r = B::reply(1, 0);
+        r.opaque(FH).u32(0).u32(0);
+        s.parse_datagram(TC, &r.0, out);
+    }
+
+    fn write(xid: u32, offset: u64, data: &[u8], stable: u32) -> Vec<u8> {
+        let mut c = B::call(xid, proc3::WRITE);
+        c.opaque(FH)
+            .u64(offset)
+            .u32(data.len() as u32)
+            .u32(stable)
+            .opaque(data);
+        c.0
+    }
+
+    fn commit(xid: u32) -> Vec<u8> {
+        let mut c = B::call(xid, proc3::COMMIT);
+        c.opaque(FH).u64(0).u32(0);
+        c.0
+    }
+
+    #[test]
+    fn v3_writes_by_offset_and_commit_close_a_named_file() {
+        let mut s = NfsState::new();
+        let mut out = Vec::new();
+        lookup(&mut s, &mut out);
+        assert_eq!(out.len(), 2, "lookup call and reply");
+        assert_eq!(s.transactions().next().unwrap().file_name, b"secret.txt");
+        out.clear();
+        // Out of order: the second chunk first.
+        s.parse_datagram(TS, &write(2, 5, b" world", 0), &mut out);
+        s.parse_datagram(TS, &write(3, 0, b"hello", 0), &mut out);
+        assert!(out.is_empty(), "an open file is not ready");
+        s.parse_datagram(TS, &commit(4), &mut out);
+        let tx = s.transactions().find(|t| t.file.is_some()).unwrap();
+        assert_eq!(out.len(), 2);
+        assert!(out.iter().all(|r| r.id == tx.id));
+        let f = tx.file.as_ref().unwrap();
+        assert_eq!(f.data, b"hello world");
+        assert!(f.closed);
+        assert_eq!(tx.file_name, b"secret.txt");
+        assert_eq!(tx.file_direction, Some(TS));
+        assert_eq!(tx.procedures().collect::<Vec<_>>(), vec![7, 21]);
+    }
+
+    #[test]
+    fn v3_file_sync_write_closes_and_overlap_keeps_first_copy() {
+        let mut s = NfsState::new();
+        let mut out = Vec::new();
+        s.parse_datagram(TS, &write(2, 0, b"abcd", 0), &mut out);
+        s.parse_datagram(TS, &write(3, 2, b"XYef", 2), &mut out);
+        let tx = s.transactions().next().unwrap();
+        let f = tx.file.as_ref().unwrap();
+        assert_eq!(f.data, b"abcdef");
+        assert!(f.closed);
+        assert_eq!(out.len(), 2);
+        // A new write to the handle opens a new file.
+        s.parse_datagram(TS, &write(5, 0, b"z", 0), &mut out);
+        assert_eq!(s.transactions().filter(|t| t.file.is_some()).count(), 2);
+    }
+
+    #[test]
+    fn v3_read_reply_with_eof_closes_a_read_file() {
+        let mut s = NfsState::new();
+        let mut out = Vec::new();
+        lookup(&mut s, &mut out);
+        out.clear();
+        let mut c = B::call(9, proc3::READ);
+        c.opaque(FH).u64(0).u32(4096);
+        s.parse_datagram(TS, &c.0, &mut out);
+        assert!(out.is_empty());
+        let mut r = B::reply(9, 0);
+        r.u32(1);
+        r.0.extend_from_slice(&[0; FATTR3_LEN]);
+        r.u32(3).u32(1).opaque(b"MZ!");
+        s.parse_datagram(TC, &r.0, &mut out);
+        let tx = s.transactions().find(|t| t.file.is_some()).unwrap();
+        assert_eq!(out.len(), 2);
+        assert_eq!(tx.file.as_ref().unwrap().data, b"MZ!");
+        assert!(tx.file.as_ref().unwrap().closed);
+        assert_eq!(tx.file_name, b"secret.txt");
+        assert_eq!(tx.file_direction, Some(TC));
+    }
+
+    #[test]
+    fn open_files_close_when_the_flow_ends() {
+        let mut s = NfsState::new();
+        let mut out = Vec::new();
+        s.parse_datagram(TS, &write(2, 0, b"part", 0), &mut out);
+        assert!(out.is_empty());
+        s.finish(&mut out);
+        assert_eq!(out.len(), 2);
+        assert!(s.transactions().next().unwrap().file.as_ref().unwrap().closed);
+    }
+
+    fn record(msg: &[u8]) -> Vec<u8> {
+        let mut r = (0x8000_0000u32 | msg.len() as u32).to_be_bytes().to_vec();
+        r.extend_from_slice(msg);
+        r
+    }
+
+    #[test]
+    fn tcp_records_split_anywhere_give_the_same_transactions() {
+        let mut stream = Vec::new();
+        stream.extend(record(&write(2, 0, b"hello", 0)));
+        // A message in two fragments.
+        let w = write(3, 5, b" tcp", 0);
+        let (a, b) = w.split_at(20);
+        stream.extend((a.len() as u32).to_be_bytes());
+        stream.extend(a);
+        stream.extend(record(b));
+        stream.extend(record(&commit(4)));
+        assert!(probe_tcp(&stream));
+        for cut in 0..stream.len() {
+            let mut s = NfsState::new();
+            let mut out = Vec::new();
+            s.feed_tcp(TS, &stream[..cut], &mut out);
+            s.feed_tcp(TS, &stream[cut..], &mut out);
+            let tx = s.transactions().next().unwrap();
+            assert_eq!(tx.file.as_ref().unwrap().data, b"hello tcp", "cut {cut}");
+            assert!(tx.file.as_ref().unwrap().closed);
+            assert_eq!(out.len(), 2);
+        }
+    }
+
+    #[test]
+    fn oversized_tcp_record_is_skipped_with_an_event() {
+        let mut s = NfsState::new();
+        let mut out = Vec::new();
+        s.feed_tcp(TS, &record(&B::call(1, 1).0), &mut out);
+        let big = (MAX_RECORD + 1) as u32 | 0x8000_0000;
+        s.feed_tcp(TS, &big.to_be_bytes(), &mut out);
+        s.feed_tcp(TS, &vec![0u8; MAX_RECORD + 1], &mut out);
+        assert!(s.transactions().next().unwrap().has_event("malformed_data"));
+        // What follows is read again.
+        s.feed_tcp(TS, &record(&B::call(2, 1).0), &mut out);
+        assert_eq!(s.transactions().count(), 2);
+        assert!(s.tcp[0].buf.is_empty());
+    }
+
+    #[test]
+    fn malformed_messages_and_unknown_versions_raise_events() {
+        let mut s = NfsState::new();
+        let mut out = Vec::new();
+        s.parse_datagram(TS, &hex(F9_GETATTR_CALL), &mut out);
+        s.parse_datagram(TS, &hex(F9_GETATTR_CALL)[..30], &mut out);
+        assert!(s.transactions().next().unwrap().has_event("malformed_data"));
+        let mut c = B::call(7, 0);
+        c.0[16..20].copy_from_slice(&7u32.to_be_bytes());
+        s.parse_datagram(TS, &c.0, &mut out);
+        assert!(s.transactions().next().unwrap().has_event("non_existing_version"));
+        // A truncated v3 WRITE.
+        let w = write(8, 0, b"abc", 0);
+        s.parse_datagram(TS, &w[..w.len() - 12], &mut out);
+        assert_eq!(s.transactions().count(), 1);
+    }
+
+    #[test]
+    fn transactions_and_pending_calls_are_bounded() {
+        let mut s = NfsState::new();
+        let mut out = Vec::new();
+        for xid in 0..(MAX_PENDING_CALLS as u32 + 100) {
+            s.parse_datagram(TS, &B::call(xid, 1).0, &mut out);
+        }
+        assert_eq!(s.transactions().count(), MAX_TRANSACTIONS);
+        assert!(s.transactions().last().unwrap().has_event("too_many_transactions"));
+        assert_eq!(s.pending.len(), MAX_PENDING_CALLS);
+        assert!(s.pending_order.len() <= MAX_PENDING_CALLS);
+        s.remove_before(u64::MAX);
+        assert_eq!(s.transactions().count(), 0);
+    }
+
+    #[test]
+    fn file_depth_bounds_data_not_size() {
+        let mut f = NfsFile::default();
+        let chunk = vec![7u8; 1 << 19];
+        for i in 0..4u64 {
+            f.add(i * (1 << 19), &chunk);
+        }
+        assert_eq!(f.data.len(), FILE_DEPTH);
+        assert_eq!(f.size, 4 << 19);
+        for i in 0..(MAX_PENDING_CHUNKS as u64 + 10) {
+            f.add((10 + i) << 30, b"x");
+        }
+        assert_eq!(f.pending.len(), MAX_PENDING_CHUNKS);
+    }
+}
