@@ -1045,7 +1045,10 @@ mod tests {
         assert!(!probe_udp(&hex(F8_NULL_REPLY), false));
         assert!(probe_udp(&hex(F90_WRITE_REPLY), false));
         assert!(!probe_udp(&hex(F90_WRITE_REPLY), true));
-        assert!(!probe_udp(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n0123456789012345678901", true));
+        assert!(!probe_udp(
+            b"GET / HTTP/1.1\r\nHost: x\r\n\r\n0123456789012345678901",
+            true
+        ));
     }
 
     #[test]
@@ -1103,10 +1106,16 @@ mod tests {
     impl B {
         fn call(xid: u32, procedure: u32) -> B {
             let mut b = B(Vec::new());
-            b.u32(xid).u32(0).u32(2).u32(NFS_PROGRAM).u32(3).u32(procedure);
+            b.u32(xid)
+                .u32(0)
+                .u32(2)
+                .u32(NFS_PROGRAM)
+                .u32(3)
+                .u32(procedure);
             // AUTH_UNIX credentials with an empty machine name, AUTH_NULL
             // verifier.
-            b.u32(1).opaque(&[0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+            b.u32(1)
+                .opaque(&[0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
             b.u32(0).u32(0);
             b
         }
@@ -1233,7 +1242,15 @@ mod tests {
         assert!(out.is_empty());
         s.finish(&mut out);
         assert_eq!(out.len(), 2);
-        assert!(s.transactions().next().unwrap().file.as_ref().unwrap().closed);
+        assert!(
+            s.transactions()
+                .next()
+                .unwrap()
+                .file
+                .as_ref()
+                .unwrap()
+                .closed
+        );
     }
 
     fn record(msg: &[u8]) -> Vec<u8> {
@@ -1291,7 +1308,11 @@ mod tests {
         let mut c = B::call(7, 0);
         c.0[16..20].copy_from_slice(&7u32.to_be_bytes());
         s.parse_datagram(TS, &c.0, &mut out);
-        assert!(s.transactions().next().unwrap().has_event("non_existing_version"));
+        assert!(s
+            .transactions()
+            .next()
+            .unwrap()
+            .has_event("non_existing_version"));
         // A truncated v3 WRITE.
         let w = write(8, 0, b"abc", 0);
         s.parse_datagram(TS, &w[..w.len() - 12], &mut out);
@@ -1306,7 +1327,11 @@ mod tests {
             s.parse_datagram(TS, &B::call(xid, 1).0, &mut out);
         }
         assert_eq!(s.transactions().count(), MAX_TRANSACTIONS);
-        assert!(s.transactions().last().unwrap().has_event("too_many_transactions"));
+        assert!(s
+            .transactions()
+            .last()
+            .unwrap()
+            .has_event("too_many_transactions"));
         assert_eq!(s.pending.len(), MAX_PENDING_CALLS);
         assert!(s.pending_order.len() <= MAX_PENDING_CALLS);
         s.remove_before(u64::MAX);
