@@ -133,7 +133,7 @@ pub const NFS_EVENTS: &[&str] = &[
 ];
 
 /// A file written (to server) or read (to client).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NfsFile {
     /// The file's first bytes in order, up to [`FILE_DEPTH`] (`file.data`).
     pub data: Vec<u8>,
@@ -181,7 +181,7 @@ impl NfsFile {
 }
 
 /// What a transaction is.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NfsTx {
     /// Its id in the flow (from 0, in creation order).
     pub id: u64,
@@ -319,6 +319,12 @@ impl<'a> Xdr<'a> {
     }
 }
 
+/// The big-endian 32-bit word at byte `at` of `b`, if there.
+fn be32(b: &[u8], at: usize) -> Option<u32> {
+    let w: [u8; 4] = b.get(at..at.checked_add(4)?)?.try_into().ok()?;
+    Some(u32::from_be_bytes(w))
+}
+
 fn parse_call(msg: &[u8]) -> Option<Call<'_>> {
     let mut x = Xdr::new(msg);
     let xid = x.u32()?;
@@ -390,9 +396,7 @@ pub fn probe_tcp(data: &[u8]) -> bool {
         return false;
     }
     let msg = rest.get(..len.min(rest.len())).unwrap_or(rest);
-    let flavor = msg
-        .get(24..28)
-        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+    let flavor = be32(msg, 24);
     parse_call(msg).is_some_and(|c| {
         c.program == NFS_PROGRAM && matches!(c.version, 3 | 4) && c.procedure <= proc3::COMMIT
     }) && flavor.is_some_and(|f| matches!(f, 0..=3 | 6))
@@ -401,12 +405,58 @@ pub fn probe_tcp(data: &[u8]) -> bool {
 /// Per-direction TCP record reassembly.
 #[derive(Debug, Default)]
 struct TcpDir {
-    /// Bytes not yet framed.
+    /// Bytes not yet framed (from `pos` on).
     buf: Vec<u8>,
+    /// Bytes of `buf` already framed (dropped after each feed).
+    pos: usize,
     /// Fragments of the current record so far.
     record: Vec<u8>,
     /// Bytes of an oversized fragment still to skip.
     skip: u64,
+}
+
+/// What framing found next.
+enum Framed {
+    /// A whole record (its fragments joined).
+    Message(Vec<u8>),
+    /// A fragment would make the record exceed [`MAX_RECORD`]: it is
+    /// skipped and the record dropped.
+    Oversized,
+}
+
+impl TcpDir {
+    /// The next record or oversize from the buffered bytes, `None` when
+    /// more bytes are needed.
+    fn next_record(&mut self) -> Option<Framed> {
+        loop {
+            let avail = self.buf.len().saturating_sub(self.pos);
+            if self.skip > 0 {
+                let n = usize::try_from(self.skip).unwrap_or(usize::MAX).min(avail);
+                self.pos += n;
+                self.skip -= n as u64;
+                if self.skip > 0 {
+                    return None;
+                }
+                continue;
+            }
+            let mark = be32(&self.buf, self.pos)?;
+            let last = mark & 0x8000_0000 != 0;
+            let len = (mark & 0x7fff_ffff) as usize;
+            if self.record.len().saturating_add(len) > MAX_RECORD {
+                self.record = Vec::new();
+                self.pos += 4;
+                self.skip = len as u64;
+                return Some(Framed::Oversized);
+            }
+            let start = self.pos + 4;
+            let frag = self.buf.get(start..start.checked_add(len)?)?;
+            self.record.extend_from_slice(frag);
+            self.pos = start + len;
+            if last {
+                return Some(Framed::Message(std::mem::take(&mut self.record)));
+            }
+        }
+    }
 }
 
 /// The NFS state of one flow.
@@ -459,53 +509,42 @@ impl NfsState {
     /// record marks and their fragments joined before parsing.
     pub fn feed_tcp(&mut self, dir: NfsDirection, data: &[u8], out: &mut Vec<NfsReady>) {
         let i = dir.index();
-        let Some(t) = self.tcp.get_mut(i) else {
-            return;
-        };
-        t.buf.extend_from_slice(data);
-        let mut messages = Vec::new();
-        let mut malformed = false;
-        let mut at = 0usize;
+        if let Some(t) = self.tcp.get_mut(i) {
+            t.buf.extend_from_slice(data);
+        }
         loop {
-            let avail = t.buf.len().saturating_sub(at);
-            if t.skip > 0 {
-                let n = usize::try_from(t.skip).unwrap_or(usize::MAX).min(avail);
-                at += n;
-                t.skip -= n as u64;
-                if t.skip > 0 {
-                    break;
-                }
-                continue;
-            }
-            let Some(mark) = t.buf.get(at..at + 4) else {
-                break;
+            let Some(t) = self.tcp.get_mut(i) else {
+                return;
             };
-            let mark = u32::from_be_bytes([mark[0], mark[1], mark[2], mark[3]]);
-            let last = mark & 0x8000_0000 != 0;
-            let len = (mark & 0x7fff_ffff) as usize;
-            if t.record.len().saturating_add(len) > MAX_RECORD {
-                malformed = true;
-                t.record = Vec::new();
-                at += 4;
-                t.skip = len as u64;
-                continue;
-            }
-            let Some(frag) = t.buf.get(at + 4..at + 4 + len) else {
-                break;
-            };
-            t.record.extend_from_slice(frag);
-            at += 4 + len;
-            if last {
-                messages.push(std::mem::take(&mut t.record));
+            match t.next_record() {
+                Some(Framed::Message(m)) => self.message(dir, &m, out),
+                Some(Framed::Oversized) => self.anomaly(NfsAnomaly::MalformedData),
+                None => break,
             }
         }
-        t.buf.drain(..at.min(t.buf.len()));
-        if malformed {
-            self.anomaly(NfsAnomaly::MalformedData);
+        if let Some(t) = self.tcp.get_mut(i) {
+            let used = t.pos.min(t.buf.len());
+            t.buf.drain(..used);
+            t.pos = 0;
         }
-        for m in messages {
-            self.message(dir, &m, out);
-        }
+    }
+
+    /// Bytes held for TCP framing (both directions), for bounds checks.
+    pub fn buffered(&self) -> usize {
+        self.tcp
+            .iter()
+            .map(|t| t.buf.len().saturating_sub(t.pos) + t.record.len())
+            .sum()
+    }
+
+    /// Calls awaiting their reply.
+    pub fn pending_calls(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// File handle names known.
+    pub fn names(&self) -> usize {
+        self.names.len()
     }
 
     /// The flow ended: open files count as complete, and their sides are
@@ -828,9 +867,7 @@ impl NfsState {
         let parsed = (|| {
             if call.version == 2 {
                 let attr = x.fixed(FATTR2_LEN)?;
-                let size = attr
-                    .get(20..24)
-                    .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))?;
+                let size = be32(attr, 20)?;
                 let (count, data) = x.opaque_partial()?;
                 let end = call.offset.saturating_add(u64::from(count));
                 Some((count, data, u64::from(size) == end))
@@ -1295,7 +1332,7 @@ mod tests {
         // What follows is read again.
         s.feed_tcp(TS, &record(&B::call(2, 1).0), &mut out);
         assert_eq!(s.transactions().count(), 2);
-        assert!(s.tcp[0].buf.is_empty());
+        assert_eq!(s.buffered(), 0);
     }
 
     #[test]
