@@ -1172,7 +1172,7 @@ mod tests {
         fn opaque(&mut self, v: &[u8]) -> &mut B {
             self.u32(v.len() as u32);
             self.0.extend_from_slice(v);
-            while self.0.len() % 4 != 0 {
+            while !self.0.len().is_multiple_of(4) {
                 self.0.push(0);
             }
             self

@@ -2215,7 +2215,7 @@ fn nfs3_record(xid: u32, procedure: u32, args: &[u8]) -> Vec<u8> {
 fn xdr_opaque(v: &[u8]) -> Vec<u8> {
     let mut o = (v.len() as u32).to_be_bytes().to_vec();
     o.extend_from_slice(v);
-    while o.len() % 4 != 0 {
+    while !o.len().is_multiple_of(4) {
         o.push(0);
     }
     o
