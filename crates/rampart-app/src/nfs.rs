@@ -486,14 +486,15 @@ impl NfsState {
         self.txs.iter().find(|t| t.id == id)
     }
 
-    /// Drops transactions before `id` whose sides were all reported (and
-    /// every non-file transaction before `id` that was reported on its
-    /// call's side: its reply may never come).
+    /// Drops transactions before `id` that are over: files closed and
+    /// reported, calls reported both ways (or on the call's side when no
+    /// reply can come any more: its call was forgotten).
     pub fn remove_before(&mut self, id: u64) {
+        let pending = &self.pending;
         self.txs.retain(|t| {
             let done = match t.file {
-                Some(ref f) => f.closed,
-                None => t.reported[0],
+                Some(ref f) => f.closed && t.reported == [true; 2],
+                None => t.reported[0] && (t.reported[1] || !pending.contains_key(&t.xid)),
             };
             !(t.id < id && done)
         });
@@ -1371,6 +1372,20 @@ mod tests {
             .has_event("too_many_transactions"));
         assert_eq!(s.pending.len(), MAX_PENDING_CALLS);
         assert!(s.pending_order.len() <= MAX_PENDING_CALLS);
+        // Calls still awaiting their reply stay.
+        s.remove_before(u64::MAX);
+        assert_eq!(s.transactions().count(), MAX_TRANSACTIONS);
+    }
+
+    #[test]
+    fn calls_stay_until_answered() {
+        let mut s = NfsState::new();
+        let mut out = Vec::new();
+        s.parse_datagram(TS, &hex(F89_WRITE_CALL), &mut out);
+        s.remove_before(u64::MAX);
+        assert_eq!(s.transactions().count(), 1);
+        s.parse_datagram(TC, &hex(F90_WRITE_REPLY), &mut out);
+        assert_eq!(out.len(), 2);
         s.remove_before(u64::MAX);
         assert_eq!(s.transactions().count(), 0);
     }

@@ -2335,4 +2335,22 @@ alert nfs any any -> any any (msg:"no such event"; app-layer-event:nfs.malformed
         .find(|a| a["alert"]["signature_id"] == 4)
         .unwrap();
     assert_eq!(named["nfs"]["filename"], "secret.txt");
+    assert_eq!(named["rpc"]["xid"], 2);
+    // EVE nfs records: one per complete transaction (the GETATTR call has
+    // no reply here).
+    let nfs: Vec<&Value> = recs.iter().filter(|r| r["event_type"] == "nfs").collect();
+    let procs: Vec<&str> = nfs
+        .iter()
+        .map(|r| r["nfs"]["procedure"].as_str().unwrap())
+        .collect();
+    assert_eq!(procs.len(), 4, "{nfs:?}");
+    for p in ["LOOKUP", "WRITE", "READ"] {
+        assert!(procs.contains(&p), "{procs:?}");
+    }
+    let lookup = nfs
+        .iter()
+        .find(|r| r["nfs"]["procedure"] == "LOOKUP")
+        .unwrap();
+    assert_eq!(lookup["nfs"]["status"], "OK");
+    assert_eq!(lookup["nfs"]["filename"], "secret.txt");
 }
