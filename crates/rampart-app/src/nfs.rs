@@ -903,6 +903,8 @@ impl NfsState {
             );
         }
         if let Some(tx) = self.file_tx(&handle, NfsDirection::ToClient) {
+            // Only successful replies carry data.
+            tx.status = Some(0);
             if let Some(f) = tx.file.as_mut() {
                 f.add(offset, data);
                 if last {
@@ -1109,6 +1111,7 @@ mod tests {
         assert!(f.closed);
         assert_eq!(tx.file_direction, Some(TC));
         assert_eq!((tx.version, tx.procedure), (2, 6));
+        assert_eq!(tx.status, Some(0));
         assert_eq!(procedure_name(2, tx.procedure), Some("READ"));
     }
 
