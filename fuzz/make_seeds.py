@@ -824,6 +824,56 @@ def seeds_http2():
     # HEADERS split by CONTINUATION, padded.
     ops = [(0, h2_frame(1, 0x09, 3, bytes([1, 0x82, 0]))), (0, h2_frame(9, 4, 3, bytes([0x84])))]
     write("http2", "continuation", b"\x01" + b"".join(http_feed(d, m) for d, m in ops))
+# ---------------------------------------------------------------- nfs
+# UDP payloads of suricata-verify's issue-3277-nfsv2-filestore pcap: an
+# NFSv2 WRITE and its reply, a READ of file "b" and its reply (frames 89,
+# 90, 101, 102).
+NFS2_WRITE_CALL = "5e1d0bbc0000000000000002000186a300000002000000080000000100000034384775d000000009776572726d736368650000000000000000000001000000050000000100000000000000020000000300000011000000000000000000101085000003e7000a00000000a6510000001c000a00000000b25a000000290000000000000000000000060000000668616c6c6f0a0000"
+NFS2_WRITE_REPLY = "5e1d0bbc00000001000000000000000000000000000000000000000000000001000081a400000001000000000000000100000006000040000000000000000002001010850000a651384775ea000afc80384775ea000b2390384775ea000b2390"
+NFS2_READ_CALL = "5e1d0bc20000000000000002000186a300000002000000060000000100000034384775d000000009776572726d736368650000000000000000000001000000050000000100000000000000020000000300000011000000000000000000101085000003e7000a00000000b25d0000002a000a00000000b25a00000029000000000000200000002000"
+NFS2_READ_REPLY = "5e1d0bc200000001000000000000000000000000000000000000000000000001000081a40000000200000000000000010000000b000040000000000000000002001010850000b25d384775ea000b71b0384771c40008b290384775ea000900b00000000b74686520622066696c650a00"
+
+
+def xdr_opaque(v):
+    return struct.pack(">I", len(v)) + v + b"\0" * (-len(v) % 4)
+
+
+def nfs3_call(xid, proc, args):
+    return struct.pack(">10I", xid, 0, 2, 100003, 3, proc, 0, 0, 0, 0) + args
+
+
+def nfs3_reply(xid, status, results):
+    return struct.pack(">7I", xid, 1, 0, 0, 0, 0, status) + results
+
+
+def rpc_record(msg, last=True):
+    return struct.pack(">I", (0x80000000 if last else 0) | len(msg)) + msg
+
+
+def seeds_nfs():
+    h = bytes.fromhex
+    write("nfs", "v2_udp", krb_op(0, h(NFS2_WRITE_CALL)) + krb_op(1, h(NFS2_WRITE_REPLY))
+          + krb_op(0, h(NFS2_READ_CALL)) + krb_op(1, h(NFS2_READ_REPLY)))
+    fh = b"file-handle-0002"
+    lookup = nfs3_call(1, 3, xdr_opaque(b"dir-handle") + xdr_opaque(b"secret.txt"))
+    lookup_reply = nfs3_reply(1, 0, xdr_opaque(fh) + b"\0" * 8)
+    w1 = nfs3_call(2, 7, xdr_opaque(fh) + struct.pack(">QII", 0, 5, 0) + xdr_opaque(b"hello"))
+    w2 = nfs3_call(3, 7, xdr_opaque(fh) + struct.pack(">QII", 5, 4, 0) + xdr_opaque(b" tcp"))
+    commit = nfs3_call(4, 21, xdr_opaque(fh) + struct.pack(">QI", 0, 0))
+    read = nfs3_call(5, 6, xdr_opaque(fh) + struct.pack(">QI", 0, 4096))
+    read_reply = nfs3_reply(5, 0, struct.pack(">I", 1) + b"\0" * 84 + struct.pack(">II", 3, 1)
+                            + xdr_opaque(b"MZ!"))
+    # TCP: the lookup, its reply, the writes (one in two fragments), a
+    # COMMIT, a READ and its reply; then the flow ends.
+    stream = rpc_record(w1) + rpc_record(w2[:20], last=False) + rpc_record(w2[20:]) + rpc_record(commit)
+    write("nfs", "v3_tcp", krb_op(2, rpc_record(lookup)) + krb_op(3, rpc_record(lookup_reply))
+          + krb_op(2, stream) + krb_op(2, rpc_record(read)) + krb_op(3, rpc_record(read_reply))
+          + bytes([4]))
+    # UDP: the same v3 exchange as datagrams, an unfinished write, a
+    # truncated call and an oversized TCP record mark.
+    write("nfs", "v3_udp_malformed", krb_op(0, lookup) + krb_op(1, lookup_reply) + krb_op(0, w1)
+          + krb_op(0, w2[:30]) + krb_op(2, struct.pack(">I", 0x80000000 | (1 << 22)) + w1)
+          + bytes([4]))
 
 
 def main():
@@ -850,6 +900,7 @@ def main():
     seeds_rfb()
     seeds_quic()
     seeds_http2()
+    seeds_nfs()
 
 
 if __name__ == "__main__":

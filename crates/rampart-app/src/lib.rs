@@ -67,6 +67,7 @@ pub mod http_file;
 pub mod ike;
 pub mod krb5;
 pub mod mime;
+pub mod nfs;
 pub mod protocol;
 pub mod quic;
 pub mod rfb;

@@ -60,6 +60,10 @@ pub enum AppProto {
     /// HTTP/2 over cleartext TCP: the client connection preface
     /// `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n` (prior knowledge, "h2c").
     Http2,
+    /// NFS (ONC RPC program 100003) over UDP or TCP port 2049 (never
+    /// returned by [`detect_protocol`]: the caller probes with
+    /// [`crate::nfs::probe_udp`] or [`crate::nfs::probe_tcp`]).
+    Nfs,
 }
 
 /// Request methods recognised at the start of a to-server direction. The

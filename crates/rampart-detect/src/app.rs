@@ -70,6 +70,10 @@ pub enum TxProto {
     /// side the client's headers, its response side the server's), and
     /// one per frame on stream 0.
     Http2,
+    /// NFS over UDP or TCP: one transaction per call and its reply, or
+    /// per file transfer (a file handle's WRITEs or READ replies), whose
+    /// file is inspected on its own direction's side.
+    Nfs,
 }
 
 /// Numeric transaction fields that keywords compare (not byte buffers).
@@ -116,6 +120,11 @@ pub enum TxValue {
     /// The error codes of an HTTP/2 transaction's inspected direction
     /// (RST_STREAM, GOAWAY; several).
     Http2ErrorCode,
+    /// An NFS transaction's procedure; instances after the first are the
+    /// later procedures of a file transfer (COMMIT).
+    NfsProcedure,
+    /// An NFS transaction's version.
+    NfsVersion,
 }
 
 /// The buffers of one application-layer transaction, by rule keyword.
@@ -178,6 +187,23 @@ pub trait TxBuffers {
     /// `None` when it carries no complete file.
     fn file_size(&self) -> Option<u64> {
         None
+    }
+
+    /// Instance `index` of a numeric field that may have several values
+    /// (an NFS file transfer's procedures); single values have instance
+    /// 0 only.
+    fn value_multi(&self, field: TxValue, index: usize) -> Option<u32> {
+        if index == 0 {
+            self.value(field)
+        } else {
+            None
+        }
+    }
+
+    /// Whether the inspected side carries a file (`filestore` makes a
+    /// rule match once per file, as in Suricata).
+    fn has_file(&self) -> bool {
+        false
     }
 
     /// Whether this inspection of the transaction is the one for a
@@ -343,6 +369,14 @@ pub const HTTP2_EVENTS: &[&str] = &[
     "invalid_http1_settings",
 ];
 
+/// The `app-layer-event:nfs.<name>` events the NFS parser reports (all of
+/// Suricata 7's but `unsupported_version`, which it never raises).
+pub const NFS_EVENTS: &[&str] = &[
+    "malformed_data",
+    "non_existing_version",
+    "too_many_transactions",
+];
+
 /// Which half of a transaction a signature inspects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TxSide {
@@ -421,6 +455,12 @@ pub enum AppCheck {
     /// `http2.frametype` / `http2.errorcode`: some value of the field
     /// ([`TxValue::Http2FrameType`], [`TxValue::Http2ErrorCode`]) compares.
     Http2Values(TxValue, rampart_rules::NumCmp<u32>),
+    /// `nfs_procedure`: one of the transaction's procedures compares so.
+    NfsProcedure(rampart_rules::NumCmp<u32>),
+    /// `nfs.version`.
+    NfsVersion(rampart_rules::NumCmp<u32>),
+    /// `filestore`: the inspected side carries a file.
+    HasFile,
 }
 
 /// Whether a Kerberos encryption type is weak: anything but the AES and
@@ -495,6 +535,13 @@ impl AppCheck {
                 .value(TxValue::SnmpPduType)
                 .is_some_and(|v| cmp.matches(v)),
             AppCheck::FtpBounce => tx.ftp_bounce(),
+            AppCheck::NfsProcedure(cmp) => (0..MAX_BUFFER_INSTANCES)
+                .map_while(|i| tx.value_multi(TxValue::NfsProcedure, i))
+                .any(|p| cmp.matches(p)),
+            AppCheck::NfsVersion(cmp) => tx
+                .value(TxValue::NfsVersion)
+                .is_some_and(|v| cmp.matches(v)),
+            AppCheck::HasFile => tx.has_file(),
             AppCheck::FtpReplyReceived(yes) => {
                 tx.value(TxValue::FtpReplyReceived) == Some(u32::from(*yes))
             }

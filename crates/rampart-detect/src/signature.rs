@@ -204,6 +204,7 @@ impl AppLayerProtocolCheck {
             Some(Protocol::Rfb) => Some(Some(TxProto::Rfb)),
             Some(Protocol::Quic) => Some(Some(TxProto::Quic)),
             Some(Protocol::Http2) => Some(Some(TxProto::Http2)),
+            Some(Protocol::Nfs) => Some(Some(TxProto::Nfs)),
             _ => Some(None),
         };
         AppLayerProtocolCheck { want, negated }
@@ -276,6 +277,8 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         Protocol::Quic => (ProtoClass::Udp, None),
         // HTTP/2 over cleartext TCP.
         Protocol::Http2 => (ProtoClass::Tcp, None),
+        // NFS over UDP and TCP.
+        Protocol::Nfs => (ProtoClass::Any, None),
         other => {
             mark(format!("app-layer protocol {}", other.name()));
             (ProtoClass::Tcp, None)
@@ -626,7 +629,10 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                         .is_some_and(|e| crate::app::QUIC_EVENTS.contains(&e))
                     || name
                         .strip_prefix("http2.")
-                        .is_some_and(|e| crate::app::HTTP2_EVENTS.contains(&e)) =>
+                        .is_some_and(|e| crate::app::HTTP2_EVENTS.contains(&e))
+                    || name
+                        .strip_prefix("nfs.")
+                        .is_some_and(|e| crate::app::NFS_EVENTS.contains(&e)) =>
             {
                 let (proto, event) = match name.split_once('.') {
                     Some(("ike" | "ikev2", e)) => (crate::app::TxProto::Ike, e),
@@ -636,6 +642,7 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                     Some(("ftp", e)) => (crate::app::TxProto::Ftp, e),
                     Some(("quic", e)) => (crate::app::TxProto::Quic, e),
                     Some(("http2", e)) => (crate::app::TxProto::Http2, e),
+                    Some(("nfs", e)) => (crate::app::TxProto::Nfs, e),
                     Some(("smtp", e)) => (crate::app::TxProto::Smtp, e),
                     Some(("smb", e)) => (crate::app::TxProto::Smb, e),
                     Some(("http", e)) => (crate::app::TxProto::Http, e),
@@ -645,16 +652,37 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
                 };
                 app_checks.push((crate::app::AppCheck::Event(event.to_string()), Some(proto)));
             }
-            // File sizes are known for SMB files only (HTTP bodies are
-            // not tracked as files with a final size yet).
+            // File sizes are known for SMB and NFS files only (HTTP bodies
+            // are not tracked as files with a final size yet).
             MatchKind::Filesize(cmp)
                 if !matches!(rule.protocol, Protocol::Http | Protocol::Http1) =>
             {
-                app_checks.push((
-                    crate::app::AppCheck::Filesize(*cmp),
-                    Some(crate::app::TxProto::Smb),
-                ))
+                let proto = if rule.protocol == Protocol::Nfs {
+                    crate::app::TxProto::Nfs
+                } else {
+                    crate::app::TxProto::Smb
+                };
+                app_checks.push((crate::app::AppCheck::Filesize(*cmp), Some(proto)))
             }
+            // `filestore` makes an NFS rule a file rule (once per file, as
+            // in Suricata); elsewhere nothing is stored and nothing
+            // changes.
+            MatchKind::Filestore => {
+                if rule.protocol == Protocol::Nfs {
+                    app_checks.push((
+                        crate::app::AppCheck::HasFile,
+                        Some(crate::app::TxProto::Nfs),
+                    ));
+                }
+            }
+            MatchKind::NfsProcedure(c) => app_checks.push((
+                crate::app::AppCheck::NfsProcedure(*c),
+                Some(crate::app::TxProto::Nfs),
+            )),
+            MatchKind::NfsVersion(c) => app_checks.push((
+                crate::app::AppCheck::NfsVersion(*c),
+                Some(crate::app::TxProto::Nfs),
+            )),
             MatchKind::IkeExchType(c) => app_checks.push((
                 crate::app::AppCheck::IkeValue(crate::app::TxValue::IkeExchType, widen_cmp8(*c)),
                 Some(crate::app::TxProto::Ike),
@@ -804,6 +832,9 @@ pub fn compile(rule: &Rule, index: u32, names: &mut Names) -> Result<Signature, 
         }
         Protocol::Http2 if app_buffers.is_empty() && app_checks.is_empty() => {
             Some(crate::app::TxProto::Http2)
+        }
+        Protocol::Nfs if app_buffers.is_empty() && app_checks.is_empty() => {
+            Some(crate::app::TxProto::Nfs)
         }
         // DCERPC rules with keywords inspect its transactions (below).
         Protocol::Dcerpc if app_buffers.is_empty() && app_checks.is_empty() => {
@@ -1003,6 +1034,7 @@ fn app_inspect(
         Protocol::Rfb => Some(TxProto::Rfb),
         Protocol::Quic => Some(TxProto::Quic),
         Protocol::Http2 => Some(TxProto::Http2),
+        Protocol::Nfs => Some(TxProto::Nfs),
         _ => None,
     };
     // File buffers belong to the rule's protocol when it has files:
@@ -1015,6 +1047,7 @@ fn app_inspect(
         Some(TxProto::Smb) if crate::app::is_file_buffer(b) => Some(TxProto::Smb),
         // HTTP keywords in an `alert http2` rule: HTTP/2's headers.
         Some(TxProto::Http2) if crate::app::is_http2_http_buffer(b) => Some(TxProto::Http2),
+        Some(TxProto::Nfs) if crate::app::is_file_buffer(b) => Some(TxProto::Nfs),
         // JA3/JA4 are computed for QUIC's hellos too.
         Some(TxProto::Quic)
             if matches!(
@@ -1094,6 +1127,10 @@ fn app_inspect(
         TxProto::Http2 => matches!(
             rule.protocol,
             Protocol::Http2 | Protocol::Tcp | Protocol::Ip
+        ),
+        TxProto::Nfs => matches!(
+            rule.protocol,
+            Protocol::Nfs | Protocol::Udp | Protocol::Tcp | Protocol::Ip
         ),
     };
     // JA4 is computed for QUIC's hellos only so far (TLS's differs from
@@ -1299,6 +1336,25 @@ fn app_inspect(
             .iter()
             .all(|(b, _)| matches!(b.buffer, Buffer::Http2Header | Buffer::Http2HeaderName));
     let both_sides = both_sides || http2_both;
+    // NFS files likewise (written files on requests, read files on
+    // responses); NFS events belong to the transaction, seen both ways.
+    let nfs_file = proto == TxProto::Nfs
+        && (buffers
+            .iter()
+            .any(|(b, _)| crate::app::is_file_buffer(b.buffer))
+            || checks.iter().any(|(c, _)| {
+                matches!(
+                    c,
+                    crate::app::AppCheck::Filesize(_) | crate::app::AppCheck::HasFile
+                )
+            }));
+    let nfs_events_only = proto == TxProto::Nfs
+        && buffers.is_empty()
+        && !checks.is_empty()
+        && checks
+            .iter()
+            .all(|(c, _)| matches!(c, crate::app::AppCheck::Event(_)));
+    let both_sides = both_sides || ((nfs_file || nfs_events_only) && !to_client && !to_server);
     // Kerberos and SNMP keywords are registered for both directions and
     // each message is its own transaction, inspected on its direction's
     // side: without a flow direction a rule looks at requests and
@@ -1357,6 +1413,7 @@ fn proto_name(p: crate::app::TxProto) -> &'static str {
         crate::app::TxProto::Rfb => "rfb",
         crate::app::TxProto::Quic => "quic",
         crate::app::TxProto::Http2 => "http2",
+        crate::app::TxProto::Nfs => "nfs",
     }
 }
 

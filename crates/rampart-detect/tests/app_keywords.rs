@@ -556,3 +556,112 @@ fn krb5_and_snmp_rule_checks() {
         assert!(parse_rule(r, &vars).is_err(), "{r}");
     }
 }
+
+/// An NFS transaction: procedures, version, a file on one side.
+struct NfsTx {
+    procedures: Vec<u32>,
+    version: u32,
+    file_side: Option<TxSide>,
+    side: TxSide,
+    events: Vec<&'static str>,
+}
+
+impl TxBuffers for NfsTx {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        match buffer {
+            Buffer::FileData if self.file_side == Some(self.side) => {
+                Some(Cow::Borrowed(b"the b file\n"))
+            }
+            _ => None,
+        }
+    }
+
+    fn proto(&self) -> TxProto {
+        TxProto::Nfs
+    }
+
+    fn ip_proto(&self) -> u8 {
+        17
+    }
+
+    fn value(&self, field: TxValue) -> Option<u32> {
+        self.value_multi(field, 0)
+    }
+
+    fn value_multi(&self, field: TxValue, index: usize) -> Option<u32> {
+        match field {
+            TxValue::NfsProcedure => self.procedures.get(index).copied(),
+            TxValue::NfsVersion if index == 0 => Some(self.version),
+            _ => None,
+        }
+    }
+
+    fn has_event(&self, name: &str) -> bool {
+        self.events.contains(&name)
+    }
+
+    fn file_size(&self) -> Option<u64> {
+        (self.file_side == Some(self.side)).then_some(11)
+    }
+
+    fn has_file(&self) -> bool {
+        self.file_side == Some(self.side)
+    }
+}
+
+#[test]
+fn nfs_procedures_versions_files_and_filestore() {
+    let e = engine(&[
+        r#"alert nfs any any -> any any (filestore; sid:1;)"#,
+        r#"alert nfs any any -> any any (nfs_procedure:21; sid:2;)"#,
+        r#"alert nfs any any -> any any (nfs_procedure:>5; nfs.version:3; sid:3;)"#,
+        r#"alert nfs any any -> any any (file.data; content:"b file"; sid:4;)"#,
+        r#"alert nfs any any -> any any (filesize:11; sid:5;)"#,
+        r#"alert nfs any any -> any any (app-layer-event:nfs.malformed_data; sid:6;)"#,
+        r#"alert udp any any -> any any (nfs.version:2; sid:7;)"#,
+        // filestore changes nothing on other protocols.
+        r#"alert http any any -> any any (filestore; file.data; content:"b file"; sid:8;)"#,
+    ]);
+    // A v3 write closed by COMMIT: procedures WRITE then COMMIT.
+    let write = NfsTx {
+        procedures: vec![7, 21],
+        version: 3,
+        file_side: Some(TxSide::Request),
+        side: TxSide::Request,
+        events: vec!["malformed_data"],
+    };
+    assert_eq!(sids(&e, &write, TxSide::Request), vec![1, 2, 3, 4, 5, 6]);
+    // Its response side has no file; procedure keywords are request-only.
+    let resp = NfsTx {
+        side: TxSide::Response,
+        ..write
+    };
+    assert_eq!(sids(&e, &resp, TxSide::Response), vec![6]);
+    // A v2 read: the file on the response side.
+    let read = NfsTx {
+        procedures: vec![6],
+        version: 2,
+        file_side: Some(TxSide::Response),
+        side: TxSide::Response,
+        events: vec![],
+    };
+    assert_eq!(sids(&e, &read, TxSide::Response), vec![1, 4, 5]);
+    let read_req = NfsTx {
+        side: TxSide::Request,
+        ..read
+    };
+    assert_eq!(sids(&e, &read_req, TxSide::Request), vec![7]);
+}
+
+#[test]
+fn unsupported_nfs_rules_stay_inactive() {
+    let vars = Variables::default();
+    for r in [
+        r#"alert nfs any any -> any any (app-layer-event:nfs.unsupported_version; sid:1;)"#,
+        r#"alert nfs any any -> any any (app-layer-event:nfs.bogus_event; sid:2;)"#,
+    ] {
+        let build = DetectEngine::build(&[parse_rule(r, &vars).unwrap()]);
+        let sig = build.engine.signatures().first().unwrap();
+        assert!(sig.inactive.is_some(), "{r}");
+    }
+}

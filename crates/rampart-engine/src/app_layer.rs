@@ -21,6 +21,7 @@ use rampart_app::http::{
 use rampart_app::http2::{Http2Ready, Http2Session, Http2Transaction};
 use rampart_app::ike::{self, IkeConfig, IkeDirection, IkeState, IkeTransaction};
 use rampart_app::krb5::{self, Krb5Direction, Krb5State, Krb5Transaction, KRB5_PORT};
+use rampart_app::nfs::{self, NfsDirection, NfsReady, NfsState, NfsTx, NFS_PORT};
 use rampart_app::protocol::{detect_protocol, AppProto};
 use rampart_app::quic::{self, QuicDirection, QuicState, QuicTransaction, QUIC_PORTS};
 use rampart_app::rfb::RfbSession;
@@ -59,6 +60,11 @@ const MAX_DEFERRED_DCERPC: usize = 128;
 /// at most (below the parser's transaction cap, so that none is dropped
 /// before its inspection): beyond, the oldest are inspected at once.
 const MAX_DEFERRED_KRB5: usize = 128;
+
+/// NFS-over-TCP transaction sides waiting for their data to be
+/// acknowledged, at most (below the parser's transaction cap): beyond,
+/// the oldest are inspected at once.
+const MAX_DEFERRED_NFS: usize = 128;
 
 /// Per-flow application-layer state.
 #[derive(Debug, Default)]
@@ -192,6 +198,11 @@ pub struct AppState {
     /// `Upgrade: h2c` request whose `HTTP2-Settings` is invalid (checked
     /// when the tunnel starts, while the HTTP transaction is held).
     tunnel_bad_settings: Option<bool>,
+    /// The NFS state of an NFS flow (UDP or TCP).
+    nfs: Option<Box<NfsState>>,
+    /// NFS-over-TCP transaction sides parsed but not yet inspected, with
+    /// the stream offset their data must be acknowledged to (as HTTP's).
+    nfs_queue: Vec<(ReadyTx, u64)>,
 }
 
 /// Marks the [`ReadyTx::id`] of an HTTP/2 transaction, so that it is not
@@ -378,6 +389,8 @@ pub enum AppTxView<'a> {
     Quic(QuicTxView<'a>),
     /// An HTTP/2 stream (or connection frame).
     Http2(Http2TxView<'a>),
+    /// An NFS call and its reply, or a file transfer.
+    Nfs(NfsTxView<'a>),
 }
 
 impl AppTxView<'_> {
@@ -403,6 +416,7 @@ impl AppTxView<'_> {
             AppTxView::Rfb(_) => 0,
             AppTxView::Quic(v) => v.tx.id,
             AppTxView::Http2(v) => v.tx.id,
+            AppTxView::Nfs(v) => v.tx.id,
         }
     }
 }
@@ -425,6 +439,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Rfb(v) => v.get(buffer),
             AppTxView::Quic(v) => v.get(buffer),
             AppTxView::Http2(v) => v.get(buffer),
+            AppTxView::Nfs(v) => v.get(buffer),
         }
     }
     fn get_multi(&self, buffer: Buffer, index: usize) -> Option<Cow<'_, [u8]>> {
@@ -444,6 +459,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Rfb(v) => v.get_multi(buffer, index),
             AppTxView::Quic(v) => v.get_multi(buffer, index),
             AppTxView::Http2(v) => v.get_multi(buffer, index),
+            AppTxView::Nfs(v) => v.get_multi(buffer, index),
         }
     }
     fn proto(&self) -> TxProto {
@@ -463,6 +479,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Rfb(v) => v.proto(),
             AppTxView::Quic(v) => v.proto(),
             AppTxView::Http2(v) => v.proto(),
+            AppTxView::Nfs(v) => v.proto(),
         }
     }
     fn ip_proto(&self) -> u8 {
@@ -482,6 +499,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Rfb(v) => v.ip_proto(),
             AppTxView::Quic(v) => v.ip_proto(),
             AppTxView::Http2(v) => v.ip_proto(),
+            AppTxView::Nfs(v) => v.ip_proto(),
         }
     }
     fn value(&self, field: TxValue) -> Option<u32> {
@@ -501,6 +519,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Rfb(v) => v.value(field),
             AppTxView::Quic(v) => v.value(field),
             AppTxView::Http2(v) => v.value(field),
+            AppTxView::Nfs(v) => v.value(field),
         }
     }
     fn has_event(&self, name: &str) -> bool {
@@ -520,6 +539,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Rfb(v) => v.has_event(name),
             AppTxView::Quic(v) => v.has_event(name),
             AppTxView::Http2(v) => v.has_event(name),
+            AppTxView::Nfs(v) => v.has_event(name),
         }
     }
     fn has_late_event(&self, name: &str) -> bool {
@@ -538,6 +558,7 @@ impl TxBuffers for AppTxView<'_> {
             AppTxView::Sip(v) => v.has_late_event(name),
             AppTxView::Rfb(v) => v.has_late_event(name),
             AppTxView::Quic(v) => v.has_late_event(name),
+            AppTxView::Nfs(v) => v.has_late_event(name),
             AppTxView::Http2(v) => v.has_late_event(name),
         }
     }
@@ -550,7 +571,21 @@ impl TxBuffers for AppTxView<'_> {
     fn file_size(&self) -> Option<u64> {
         match self {
             AppTxView::Smb(v) => v.file_size(),
+            AppTxView::Nfs(v) => v.file_size(),
             _ => None,
+        }
+    }
+    fn value_multi(&self, field: TxValue, index: usize) -> Option<u32> {
+        match self {
+            AppTxView::Nfs(v) => v.value_multi(field, index),
+            _ if index == 0 => self.value(field),
+            _ => None,
+        }
+    }
+    fn has_file(&self) -> bool {
+        match self {
+            AppTxView::Nfs(v) => v.has_file(),
+            _ => false,
         }
     }
     fn wants(&self, app: &AppInspect) -> bool {
@@ -646,6 +681,13 @@ impl AppState {
                 // Kerberos over TCP: a record mark and a Kerberos message.
                 self.proto = Some(AppProto::Krb5);
             }
+            if self.proto.is_none()
+                && (ports.0 == NFS_PORT || ports.1 == NFS_PORT)
+                && nfs::probe_tcp(data)
+            {
+                // NFS over TCP: a record mark and an NFS call.
+                self.proto = Some(AppProto::Nfs);
+            }
             if self.proto.is_some() {
                 self.proto_dir = Some(dir);
             } else {
@@ -674,6 +716,7 @@ impl AppState {
                     self.smtp = Some(Box::new(SmtpSession::new(SmtpConfig::default())));
                 }
                 Some(AppProto::Krb5) => self.krb5 = Some(Box::default()),
+                Some(AppProto::Nfs) => self.nfs = Some(Box::default()),
                 Some(AppProto::Ftp) => {
                     let mut ftp = Box::new(FtpSession::new(FtpConfig::default()));
                     // The other direction's bytes from before the decision
@@ -830,6 +873,11 @@ impl AppState {
                 self.tls_upgrade = true;
             }
             collect_ftp(&events, ftp, ready);
+        }
+        if let Some(n) = self.nfs.as_mut() {
+            let mut events = Vec::new();
+            n.feed_tcp(nfs_dir(dir), data, &mut events);
+            collect_nfs(&events, ready);
         }
         if let Some(smb) = self.smb.as_mut() {
             let mut events = Vec::new();
@@ -995,6 +1043,7 @@ impl AppState {
                 match ports.1 {
                     DNS_PORT if dns::probe(payload) => Some(AppProto::Dns),
                     KRB5_PORT if krb5::probe(payload) => Some(AppProto::Krb5),
+                    NFS_PORT if nfs::probe_udp(payload, true) => Some(AppProto::Nfs),
                     SNMP_PORT | SNMP_TRAP_PORT if snmp::probe(payload) => Some(AppProto::Snmp),
                     _ if (ports.0 == IKE_PORT || ports.1 == IKE_PORT) && ike::probe(payload) => {
                         Some(AppProto::Ike)
@@ -1027,6 +1076,7 @@ impl AppState {
                 AppProto::Ike => self.ike = Some(Box::new(IkeState::new(IkeConfig::default()))),
                 AppProto::Sip => self.sip = Some(self.new_sip()),
                 AppProto::Quic => self.quic = Some(Box::default()),
+                AppProto::Nfs => self.nfs = Some(Box::default()),
                 _ => self.snmp = Some(Box::default()),
             }
         }
@@ -1081,6 +1131,11 @@ impl AppState {
             let mut ids = Vec::new();
             q.parse(d, payload, &mut ids);
             collect_messages(&ids, dir, ready);
+        }
+        if let Some(n) = self.nfs.as_mut() {
+            let mut events = Vec::new();
+            n.parse_datagram(nfs_dir(dir), payload, &mut events);
+            collect_nfs(&events, ready);
         }
     }
 
@@ -1218,6 +1273,7 @@ impl AppState {
             AppProto::Rfb => Some(TxProto::Rfb),
             AppProto::Quic => Some(TxProto::Quic),
             AppProto::Http2 => Some(TxProto::Http2),
+            AppProto::Nfs => Some(TxProto::Nfs),
         }
     }
 
@@ -1256,6 +1312,7 @@ impl AppState {
             Some(AppProto::FtpData) => Some("ftp-data"),
             Some(AppProto::Quic) => Some("quic"),
             Some(AppProto::Http2) => Some("http2"),
+            Some(AppProto::Nfs) => Some("nfs"),
             None => {
                 let [ts, tc] = self.tried;
                 let udp_done =
@@ -1317,6 +1374,12 @@ impl AppState {
         }
         self.release_smb([u64::MAX; 2], None, ready);
         self.release_ftp([u64::MAX; 2], None, ready);
+        release_acked_sides(&mut self.nfs_queue, [u64::MAX; 2], None, ready);
+        if let Some(n) = self.nfs.as_mut() {
+            let mut events = Vec::new();
+            n.finish(&mut events);
+            collect_nfs(&events, ready);
+        }
         if let Some(ftp) = self.ftp.as_mut() {
             let mut events = Vec::new();
             ftp.finish(&mut events);
@@ -1556,6 +1619,19 @@ impl AppState {
         ready.extend(self.krb5_queue.drain(..over).map(|(r, _)| r));
     }
 
+    /// Moves the NFS-over-TCP transaction sides of `ready` into the queue
+    /// waiting for their data to be acknowledged (as Kerberos'); beyond
+    /// [`MAX_DEFERRED_NFS`] the oldest go back to `ready` for inspection
+    /// now.
+    pub fn defer_nfs(&mut self, ready: &mut Vec<ReadyTx>, end: u64) {
+        if self.nfs.is_none() {
+            return;
+        }
+        self.nfs_queue.extend(ready.drain(..).map(|r| (r, end)));
+        let over = self.nfs_queue.len().saturating_sub(MAX_DEFERRED_NFS);
+        ready.extend(self.nfs_queue.drain(..over).map(|(r, _)| r));
+    }
+
     /// Whether Kerberos messages wait in the queue.
     pub fn krb5_pending(&self) -> bool {
         !self.krb5_queue.is_empty()
@@ -1663,6 +1739,7 @@ impl AppState {
             || self.smtp_pending()
             || self.krb5_pending()
             || self.ftp_pending()
+            || !self.nfs_queue.is_empty()
             || !self.tx_queue.is_empty()
     }
 
@@ -1694,6 +1771,9 @@ impl AppState {
         if self.ftp_pending() {
             self.release_ftp(acked, dir, out);
         }
+        if !self.nfs_queue.is_empty() {
+            release_acked_sides(&mut self.nfs_queue, acked, dir, out);
+        }
         if !self.tx_queue.is_empty() {
             self.tx_queue.retain(|&(ready, data_dir, end)| {
                 let side_dir = match ready.side {
@@ -1720,6 +1800,7 @@ impl AppState {
         self.defer_smb(ready, end);
         self.defer_krb5(ready, end);
         self.defer_ftp(ready, end);
+        self.defer_nfs(ready, end);
         // RFB, SIP over TCP and HTTP/2, as HTTP.
         if self.rfb.is_some() || self.sip.is_some() || self.http2.is_some() {
             let data_dir = self.fed_dir.unwrap_or(Direction::ToServer);
@@ -1900,6 +1981,15 @@ impl AppState {
                 .transaction(r.id)
                 .map(|tx| AppTxView::Quic(QuicTxView { tx }));
         }
+        if let Some(n) = self.nfs.as_ref() {
+            return n.transaction(r.id).map(|tx| {
+                AppTxView::Nfs(NfsTxView {
+                    tx,
+                    side: r.side,
+                    ip_proto: self.ip_proto,
+                })
+            });
+        }
         if let Some(dns) = self.dns.as_ref() {
             return dns.transaction(r.id).map(|tx| {
                 AppTxView::Dns(DnsTxView {
@@ -1997,6 +2087,11 @@ impl AppState {
         }
         if let Some(q) = self.quic.as_mut() {
             q.remove_before(u64::MAX);
+        }
+        if let Some(n) = self.nfs.as_mut() {
+            // Transactions with a side still queued stay.
+            let first_queued = self.nfs_queue.iter().map(|(r, _)| r.id).min();
+            n.remove_before(first_queued.unwrap_or(u64::MAX));
         }
         let queue = &self.ssh_queue;
         let dce = match (self.dcerpc.as_deref_mut(), self.smb_pipes.as_deref_mut()) {
@@ -2248,6 +2343,95 @@ impl TxBuffers for SmtpTxView<'_> {
 
     fn has_event(&self, name: &str) -> bool {
         self.tx.has_event(name)
+    }
+}
+
+fn nfs_dir(dir: Direction) -> NfsDirection {
+    match dir {
+        Direction::ToServer => NfsDirection::ToServer,
+        Direction::ToClient => NfsDirection::ToClient,
+    }
+}
+
+fn collect_nfs(events: &[NfsReady], ready: &mut Vec<ReadyTx>) {
+    ready.extend(events.iter().map(|e| ReadyTx {
+        id: e.id,
+        side: match e.dir {
+            NfsDirection::ToServer => TxSide::Request,
+            NfsDirection::ToClient => TxSide::Response,
+        },
+    }));
+}
+
+/// An NFS transaction, as the rule engine's buffers: its procedure and
+/// version (`nfs_procedure`, `nfs.version`, inspected on requests as
+/// Suricata registers them), the file of a file transfer on its own
+/// direction's side (`file.data`, `file.name`, `file.magic`, `filesize`,
+/// `filestore`), and the events raised while it was the latest.
+pub struct NfsTxView<'a> {
+    /// The transaction.
+    pub tx: &'a NfsTx,
+    /// The side inspected.
+    pub side: TxSide,
+    /// 17 over UDP, 6 over TCP.
+    pub ip_proto: u8,
+}
+
+impl NfsTxView<'_> {
+    /// The transaction's file when the inspected side is its direction's
+    /// (requests for written files, responses for read ones).
+    fn file(&self) -> Option<&rampart_app::nfs::NfsFile> {
+        let side = match self.tx.file_direction? {
+            NfsDirection::ToServer => TxSide::Request,
+            NfsDirection::ToClient => TxSide::Response,
+        };
+        (side == self.side).then_some(self.tx.file.as_ref()?)
+    }
+}
+
+impl TxBuffers for NfsTxView<'_> {
+    fn get(&self, buffer: Buffer) -> Option<Cow<'_, [u8]>> {
+        let f = self.file()?;
+        match buffer {
+            Buffer::FileData => non_empty(&f.data),
+            Buffer::FileName => non_empty(&self.tx.file_name),
+            Buffer::FileMagic => {
+                rampart_app::file_magic::describe(&f.data).map(|d| Cow::Owned(d.into_bytes()))
+            }
+            _ => None,
+        }
+    }
+
+    fn proto(&self) -> TxProto {
+        TxProto::Nfs
+    }
+
+    fn ip_proto(&self) -> u8 {
+        self.ip_proto
+    }
+
+    fn value(&self, field: TxValue) -> Option<u32> {
+        self.value_multi(field, 0)
+    }
+
+    fn value_multi(&self, field: TxValue, index: usize) -> Option<u32> {
+        match field {
+            TxValue::NfsProcedure => self.tx.procedures().nth(index),
+            TxValue::NfsVersion if index == 0 => Some(self.tx.version),
+            _ => None,
+        }
+    }
+
+    fn has_event(&self, name: &str) -> bool {
+        self.tx.has_event(name)
+    }
+
+    fn file_size(&self) -> Option<u64> {
+        self.file().filter(|f| f.closed).map(|f| f.size)
+    }
+
+    fn has_file(&self) -> bool {
+        self.file().is_some()
     }
 }
 
@@ -3696,7 +3880,12 @@ mod tests {
     /// them the same.
     #[test]
     fn rule_event_lists_equal_the_parsers_event_lists() {
-        let pairs: [(&str, &[&str], &[&str]); 6] = [
+        let pairs: [(&str, &[&str], &[&str]); 7] = [
+            (
+                "nfs",
+                rampart_app::nfs::NFS_EVENTS,
+                rampart_detect::app::NFS_EVENTS,
+            ),
             (
                 "smb",
                 rampart_app::smb::SMB_EVENTS,

@@ -352,6 +352,16 @@ pub enum MatchKind {
     SnmpPduType(NumCmp<u32>),
     /// `filesize`.
     Filesize(NumCmp<u64>),
+    /// `filestore` (its direction and scope options ignored): nothing is
+    /// stored, but as in Suricata the keyword makes the rule inspect
+    /// files, matching once per file of its protocol's transactions (NFS
+    /// for now; elsewhere it changes nothing).
+    Filestore,
+    /// `nfs_procedure`: the NFS procedure of a transaction (or of a later
+    /// part of its file transfer).
+    NfsProcedure(NumCmp<u32>),
+    /// `nfs.version`: the NFS version of a transaction.
+    NfsVersion(NumCmp<u32>),
     /// `stream_size`.
     StreamSize(StreamSize),
     /// `app-layer-protocol`.
@@ -453,6 +463,9 @@ impl MatchKind {
             MatchKind::Http2ErrorCode(_) => "http2.errorcode",
             MatchKind::SnmpPduType(_) => "snmp.pdu_type",
             MatchKind::Filesize(_) => "filesize",
+            MatchKind::Filestore => "filestore",
+            MatchKind::NfsProcedure(_) => "nfs_procedure",
+            MatchKind::NfsVersion(_) => "nfs.version",
             MatchKind::StreamSize(_) => "stream_size",
             MatchKind::AppLayerProtocol(_) => "app-layer-protocol",
             MatchKind::AppLayerEvent(_) => "app-layer-event",

@@ -2375,3 +2375,168 @@ alert http2 any any -> any any (msg:"settings"; app-layer-event:http2.invalid_ht
     let (_, recs) = detect(&dir, &pcap, rules);
     assert_eq!(alert_counts(&recs).get(&4), Some(&1));
 }
+
+// NFSv2 over UDP: datagrams of suricata-verify's issue-3277-nfsv2-filestore
+// pcap (frames 9, 10, 89, 90, 101 and 102 as tshark numbers them).
+const NFS2_GETATTR_CALL: &str = "5e1d0b940000000000000002000186a300000002000000010000000100000034384775d000000009776572726d736368650000000000000000000001000000050000000100000000000000020000000300000011000000000000000000101085000003e7000a00000000b25a00000029000a00000000b25a00000029";
+const NFS2_WRITE_CALL: &str = "5e1d0bbc0000000000000002000186a300000002000000080000000100000034384775d000000009776572726d736368650000000000000000000001000000050000000100000000000000020000000300000011000000000000000000101085000003e7000a00000000a6510000001c000a00000000b25a000000290000000000000000000000060000000668616c6c6f0a0000";
+const NFS2_WRITE_REPLY: &str = "5e1d0bbc00000001000000000000000000000000000000000000000000000001000081a400000001000000000000000100000006000040000000000000000002001010850000a651384775ea000afc80384775ea000b2390384775ea000b2390";
+const NFS2_READ_CALL: &str = "5e1d0bc20000000000000002000186a300000002000000060000000100000034384775d000000009776572726d736368650000000000000000000001000000050000000100000000000000020000000300000011000000000000000000101085000003e7000a00000000b25d0000002a000a00000000b25a00000029000000000000200000002000";
+const NFS2_READ_REPLY: &str = "5e1d0bc200000001000000000000000000000000000000000000000000000001000081a40000000200000000000000010000000b000040000000000000000002001010850000b25d384775ea000b71b0384771c40008b290384775ea000900b00000000b74686520622066696c650a00";
+
+/// An NFSv3 call (AUTH_NULL) of `procedure` with XDR arguments `args`, as
+/// a TCP record (RFC 1813, RFC 5531 record marking).
+fn nfs3_record(xid: u32, procedure: u32, args: &[u8]) -> Vec<u8> {
+    let mut m = Vec::new();
+    for w in [xid, 0, 2, 100_003, 3, procedure, 0, 0, 0, 0] {
+        m.extend_from_slice(&w.to_be_bytes());
+    }
+    m.extend_from_slice(args);
+    let mut r = (0x8000_0000u32 | m.len() as u32).to_be_bytes().to_vec();
+    r.extend(m);
+    r
+}
+
+/// XDR opaque data: length, bytes, padding.
+fn xdr_opaque(v: &[u8]) -> Vec<u8> {
+    let mut o = (v.len() as u32).to_be_bytes().to_vec();
+    o.extend_from_slice(v);
+    while !o.len().is_multiple_of(4) {
+        o.push(0);
+    }
+    o
+}
+
+#[test]
+fn nfs_files_procedures_and_filestore() {
+    let dir = scratch("nfs");
+    let pcap = dir.join("nfs.pcap");
+    // NFSv3 over TCP: LOOKUP "secret.txt" (answered with a handle), two
+    // unstable WRITEs and a COMMIT.
+    let fh = b"nfs3-file-handle";
+    let mut lookup = xdr_opaque(b"dir-handle");
+    lookup.extend(xdr_opaque(b"secret.txt"));
+    let first = nfs3_record(1, 3, &lookup);
+    let mut client = Vec::new();
+    for (xid, off, data) in [(2u32, 0u64, &b"MZ top "[..]), (3, 7, b"secret")] {
+        let mut w = xdr_opaque(fh);
+        w.extend(off.to_be_bytes());
+        w.extend((data.len() as u32).to_be_bytes());
+        w.extend(0u32.to_be_bytes());
+        w.extend(xdr_opaque(data));
+        client.extend(nfs3_record(xid, 7, &w));
+    }
+    let mut commit = xdr_opaque(fh);
+    commit.extend([0u8; 12]);
+    client.extend(nfs3_record(4, 21, &commit));
+    let mut reply = Vec::new();
+    for w in [1u32, 1, 0, 0, 0, 0, 0] {
+        reply.extend_from_slice(&w.to_be_bytes());
+    }
+    reply.extend(xdr_opaque(fh));
+    reply.extend([0u8; 8]);
+    let mut server = (0x8000_0000u32 | reply.len() as u32).to_be_bytes().to_vec();
+    server.extend(reply);
+    let mut frames = TcpConversation::new(
+        "192.168.1.10:800".parse().unwrap(),
+        "192.168.1.2:2049".parse().unwrap(),
+    )
+    .client_sends(&first)
+    .server_sends(&server)
+    .client_sends(&client)
+    .mss(60)
+    .build()
+    .unwrap();
+    let ts = frames.last().unwrap().0;
+    let mut n = 0;
+    let mut udp = |to_server: bool, hex: &str| {
+        n += 1;
+        let (src, dst, sp, dp) = if to_server {
+            ([10, 0, 0, 1], [10, 0, 0, 2], 1023, 2049)
+        } else {
+            ([10, 0, 0, 2], [10, 0, 0, 1], 2049, 1023)
+        };
+        let frame = PacketBuilder::new()
+            .ipv4(src, dst)
+            .udp(sp, dp)
+            .payload(unhex(hex))
+            .build()
+            .unwrap();
+        (Timestamp::from_nanos(ts.as_nanos() + n * 1000), frame)
+    };
+    let udp_frames = [
+        udp(true, NFS2_GETATTR_CALL),
+        udp(true, NFS2_WRITE_CALL),
+        udp(false, NFS2_WRITE_REPLY),
+        udp(true, NFS2_READ_CALL),
+        udp(false, NFS2_READ_REPLY),
+    ];
+    frames.extend(udp_frames);
+    write_frames(&pcap, &frames);
+    let rules = r#"
+alert nfs any any -> any any (msg:"file"; filestore; sid:1;)
+alert nfs any any -> any any (msg:"v2 write"; nfs_procedure:8; sid:2;)
+alert nfs any any -> any any (msg:"v3 commit"; nfs.version:3; nfs_procedure:21; sid:3;)
+alert nfs any any -> any any (msg:"name"; file.name; content:"secret.txt"; sid:4;)
+alert nfs any any -> any any (msg:"read data"; file.data; content:"the b file"; sid:5;)
+alert nfs any any -> any any (msg:"size"; filesize:11; sid:6;)
+alert nfs any any -> any any (msg:"magic"; filemagic:"DOS"; sid:7;)
+alert nfs any any -> any any (msg:"procs >"; nfs_procedure:>20; sid:8;)
+alert udp any any -> any any (msg:"proto"; flow:to_server; app-layer-protocol:nfs; sid:9;)
+alert nfs any any -> any any (msg:"no such event"; app-layer-event:nfs.malformed_data; sid:10;)
+"#;
+    let (out, recs) = detect(&dir, &pcap, rules);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts = alert_counts(&recs);
+    // One file per direction and handle: the TCP written one, the UDP
+    // read one.
+    assert_eq!(counts.get(&1), Some(&2), "{counts:?}");
+    assert_eq!(counts.get(&2), Some(&1), "{counts:?}");
+    assert_eq!(counts.get(&3), Some(&1), "{counts:?}");
+    assert_eq!(counts.get(&4), Some(&1), "{counts:?}");
+    assert_eq!(counts.get(&5), Some(&1), "{counts:?}");
+    assert_eq!(counts.get(&6), Some(&1), "{counts:?}");
+    assert_eq!(counts.get(&7), Some(&1), "{counts:?}");
+    assert_eq!(counts.get(&8), Some(&1), "{counts:?}");
+    assert!(counts.get(&9).is_some_and(|&c| c >= 1), "{counts:?}");
+    assert_eq!(counts.get(&10), None, "{counts:?}");
+    let alerts: Vec<&Value> = recs
+        .iter()
+        .filter(|r| r["event_type"] == "alert" && r["alert"]["signature_id"] != 9)
+        .collect();
+    assert!(alerts.iter().all(|a| a["app_proto"] == "nfs"), "{alerts:?}");
+    let read = alerts
+        .iter()
+        .find(|a| a["alert"]["signature_id"] == 5)
+        .unwrap();
+    assert_eq!(read["nfs"]["procedure"], "READ");
+    assert_eq!(read["nfs"]["version"], 2);
+    assert_eq!(read["nfs"]["file_tx"], true);
+    let named = alerts
+        .iter()
+        .find(|a| a["alert"]["signature_id"] == 4)
+        .unwrap();
+    assert_eq!(named["nfs"]["filename"], "secret.txt");
+    assert_eq!(named["rpc"]["xid"], 2);
+    // EVE nfs records: one per complete transaction (the GETATTR call has
+    // no reply here).
+    let nfs: Vec<&Value> = recs.iter().filter(|r| r["event_type"] == "nfs").collect();
+    let procs: Vec<&str> = nfs
+        .iter()
+        .map(|r| r["nfs"]["procedure"].as_str().unwrap())
+        .collect();
+    assert_eq!(procs.len(), 4, "{nfs:?}");
+    for p in ["LOOKUP", "WRITE", "READ"] {
+        assert!(procs.contains(&p), "{procs:?}");
+    }
+    let lookup = nfs
+        .iter()
+        .find(|r| r["nfs"]["procedure"] == "LOOKUP")
+        .unwrap();
+    assert_eq!(lookup["nfs"]["status"], "OK");
+    assert_eq!(lookup["nfs"]["filename"], "secret.txt");
+}

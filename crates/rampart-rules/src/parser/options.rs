@@ -119,8 +119,6 @@ const UNSUPPORTED: &[&str] = &[
     "template2",
     "ssh.protoversion",
     "ssh.softwareversion",
-    "nfs_procedure",
-    "nfs.version",
     "rpc",
     "sip_method",
     "sip_stat_code",
@@ -554,9 +552,6 @@ impl<'t> Builder<'t> {
                 };
                 self.legacy_content(name, buffer, &pattern, full, true, ext)
             }
-            // Storing files is not done; the keyword does not change what
-            // a rule matches.
-            "filestore" => Ok(()),
             // The legacy certificate keywords: a case-sensitive substring
             // of the server certificate's subject or issuer (`!` negates),
             // which is a content on the new buffers.
@@ -1063,6 +1058,8 @@ impl<'t> Builder<'t> {
                 | MatchKind::Http2FrameType(_)
                 | MatchKind::Http2ErrorCode(_)
                 | MatchKind::Filesize(_)
+                | MatchKind::NfsProcedure(_)
+                | MatchKind::NfsVersion(_)
                 | MatchKind::FileMd5 { .. }
                 | MatchKind::Ftpbounce
                 | MatchKind::FtpMode { .. }

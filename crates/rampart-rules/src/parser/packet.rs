@@ -441,6 +441,13 @@ impl Builder<'_> {
                 MatchKind::Krb5ErrCode(parse_int(need(name, value)?, "krb5_err_code")?)
             }
             "filesize" => MatchKind::Filesize(parse_cmp(need(name, value)?, "filesize")?),
+            // Direction and scope (`filestore:to_server,file`) concern
+            // storing only, which Rampart does not do.
+            "filestore" => MatchKind::Filestore,
+            "nfs_procedure" => {
+                MatchKind::NfsProcedure(parse_cmp(need(name, value)?, "nfs_procedure")?)
+            }
+            "nfs.version" => MatchKind::NfsVersion(parse_cmp(need(name, value)?, "nfs.version")?),
             "filemd5" => {
                 let v = need(name, value)?.trim();
                 let (negated, file) = match v.strip_prefix('!') {

@@ -66,12 +66,13 @@ pub struct DetectArgs {
     pub no_progress: bool,
     /// EVE record types to write, comma-separated (Suricata's eve-log
     /// `types`): alert, http, dns, tls, ssh, dcerpc, smtp, ftp, ike,
-    /// files, krb5, snmp, sip, rfb, quic, anomaly. Fewer types, less output work.
+    /// files, krb5, snmp, sip, rfb, quic, nfs, anomaly. Fewer types, less
+    /// output work.
     #[arg(
         long = "eve-types",
         value_name = "LIST",
         value_delimiter = ',',
-        default_value = "alert,http,dns,tls,ssh,dcerpc,smtp,ftp,ike,files,krb5,snmp,sip,rfb,quic,anomaly"
+        default_value = "alert,http,dns,tls,ssh,dcerpc,smtp,ftp,ike,files,krb5,snmp,sip,rfb,quic,nfs,anomaly"
     )]
     pub eve_types: Vec<EveType>,
     #[command(flatten)]
@@ -114,6 +115,9 @@ pub enum EveType {
     Rfb,
     /// One record per QUIC packet read (long headers up to the hellos).
     Quic,
+    /// One record per NFS transaction (a call and its reply, or a file
+    /// transfer), once complete.
+    Nfs,
 }
 
 struct DetectSink<'a> {
@@ -279,6 +283,11 @@ impl PipelineSink for DetectSink<'_> {
             }
             AppTxView::Quic(v) if self.types.contains(&EveType::Quic) => {
                 let rec = eve::quic_record(ts, flow, v.tx, self.packets);
+                self.write(&rec);
+            }
+            // One record per transaction, with its reply (or file end).
+            AppTxView::Nfs(v) if side == TxSide::Response && self.types.contains(&EveType::Nfs) => {
+                let rec = eve::nfs_record(ts, flow, v.tx, self.packets);
                 self.write(&rec);
             }
             _ => {}

@@ -330,6 +330,12 @@ fn alert_app_object(tx: &AppTxView<'_>) -> Option<(&'static str, Value)> {
         AppTxView::Rfb(v) => Some(("rfb", rfb_object(v.session))),
         AppTxView::Quic(v) => Some(("quic", quic_object(v.tx))),
         AppTxView::Http2(v) => Some(("http", http2_object(v.tx))),
+        // Suricata's NFS alerts carry two objects: `rpc` and `nfs`.
+        AppTxView::Nfs(v) => {
+            let mut all = Map::new();
+            nfs_objects(v.tx, &mut all);
+            Some((MERGED_KEYS, Value::Object(all)))
+        }
         AppTxView::Dns(v) => {
             let m = v.message()?;
             let mut dns = Map::new();
@@ -344,6 +350,46 @@ fn alert_app_object(tx: &AppTxView<'_>) -> Option<(&'static str, Value)> {
             Some(("dns", Value::Object(dns)))
         }
     }
+}
+
+/// An NFS transaction's `rpc` and `nfs` objects (Suricata writes both at
+/// the top level of records and alerts): the RPC transaction id; the
+/// version, procedure, file name, transaction id, whether it is a file
+/// transfer, and the reply's status once known.
+fn nfs_objects(tx: &rampart_app::nfs::NfsTx, into: &mut Map<String, Value>) {
+    into.insert("rpc".into(), json!({ "xid": tx.xid }));
+    let mut o = Map::new();
+    o.insert("version".into(), json!(tx.version));
+    let procedure = rampart_app::nfs::procedure_name(tx.version, tx.procedure)
+        .map(|p| json!(p))
+        .unwrap_or_else(|| json!(tx.procedure));
+    o.insert("procedure".into(), procedure);
+    o.insert(
+        "filename".into(),
+        json!(String::from_utf8_lossy(&tx.file_name)),
+    );
+    o.insert("id".into(), json!(tx.id + 1));
+    o.insert("file_tx".into(), json!(tx.file.is_some()));
+    if let Some(status) = tx.status {
+        let s = rampart_app::nfs::status_name(status)
+            .map(|n| json!(n))
+            .unwrap_or_else(|| json!(status));
+        o.insert("status".into(), s);
+    }
+    into.insert("nfs".into(), Value::Object(o));
+}
+
+/// The EVE `nfs` record of a transaction, written once it is complete
+/// (its reply, or its file's end, was inspected).
+pub fn nfs_record(
+    ts: Timestamp,
+    flow: &Flow<FlowData>,
+    tx: &rampart_app::nfs::NfsTx,
+    pcap_cnt: u64,
+) -> Value {
+    let mut rec = app_head(ts, flow, "nfs", pcap_cnt, Some(tx.id));
+    nfs_objects(tx, &mut rec);
+    Value::Object(rec)
 }
 
 /// An alert's `flow` object: the counters so far (the alerting packet
