@@ -163,8 +163,8 @@ pub trait TxBuffers {
     }
 
     /// Every value of a field that has several (HTTP/2's frame types and
-    /// error codes): a keyword on it matches when any does. Defaults to
-    /// [`Self::value`]'s one.
+    /// error codes, an NFS file transfer's procedures): a keyword on it
+    /// matches when any does. Defaults to [`Self::value`]'s one.
     fn values(&self, field: TxValue) -> Vec<u32> {
         self.value(field).into_iter().collect()
     }
@@ -187,17 +187,6 @@ pub trait TxBuffers {
     /// `None` when it carries no complete file.
     fn file_size(&self) -> Option<u64> {
         None
-    }
-
-    /// Instance `index` of a numeric field that may have several values
-    /// (an NFS file transfer's procedures); single values have instance
-    /// 0 only.
-    fn value_multi(&self, field: TxValue, index: usize) -> Option<u32> {
-        if index == 0 {
-            self.value(field)
-        } else {
-            None
-        }
     }
 
     /// Whether the inspected side carries a file (`filestore` makes a
@@ -535,8 +524,9 @@ impl AppCheck {
                 .value(TxValue::SnmpPduType)
                 .is_some_and(|v| cmp.matches(v)),
             AppCheck::FtpBounce => tx.ftp_bounce(),
-            AppCheck::NfsProcedure(cmp) => (0..MAX_BUFFER_INSTANCES)
-                .map_while(|i| tx.value_multi(TxValue::NfsProcedure, i))
+            AppCheck::NfsProcedure(cmp) => tx
+                .values(TxValue::NfsProcedure)
+                .into_iter()
                 .any(|p| cmp.matches(p)),
             AppCheck::NfsVersion(cmp) => tx
                 .value(TxValue::NfsVersion)

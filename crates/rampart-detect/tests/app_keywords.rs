@@ -585,14 +585,14 @@ impl TxBuffers for NfsTx {
     }
 
     fn value(&self, field: TxValue) -> Option<u32> {
-        self.value_multi(field, 0)
+        self.values(field).first().copied()
     }
 
-    fn value_multi(&self, field: TxValue, index: usize) -> Option<u32> {
+    fn values(&self, field: TxValue) -> Vec<u32> {
         match field {
-            TxValue::NfsProcedure => self.procedures.get(index).copied(),
-            TxValue::NfsVersion if index == 0 => Some(self.version),
-            _ => None,
+            TxValue::NfsProcedure => self.procedures.clone(),
+            TxValue::NfsVersion => vec![self.version],
+            _ => Vec::new(),
         }
     }
 

@@ -565,6 +565,7 @@ impl TxBuffers for AppTxView<'_> {
     fn values(&self, field: TxValue) -> Vec<u32> {
         match self {
             AppTxView::Http2(v) => v.values(field),
+            AppTxView::Nfs(v) => v.values(field),
             other => other.value(field).into_iter().collect(),
         }
     }
@@ -572,13 +573,6 @@ impl TxBuffers for AppTxView<'_> {
         match self {
             AppTxView::Smb(v) => v.file_size(),
             AppTxView::Nfs(v) => v.file_size(),
-            _ => None,
-        }
-    }
-    fn value_multi(&self, field: TxValue, index: usize) -> Option<u32> {
-        match self {
-            AppTxView::Nfs(v) => v.value_multi(field, index),
-            _ if index == 0 => self.value(field),
             _ => None,
         }
     }
@@ -2411,14 +2405,14 @@ impl TxBuffers for NfsTxView<'_> {
     }
 
     fn value(&self, field: TxValue) -> Option<u32> {
-        self.value_multi(field, 0)
+        self.values(field).first().copied()
     }
 
-    fn value_multi(&self, field: TxValue, index: usize) -> Option<u32> {
+    fn values(&self, field: TxValue) -> Vec<u32> {
         match field {
-            TxValue::NfsProcedure => self.tx.procedures().nth(index),
-            TxValue::NfsVersion if index == 0 => Some(self.tx.version),
-            _ => None,
+            TxValue::NfsProcedure => self.tx.procedures().collect(),
+            TxValue::NfsVersion => vec![self.tx.version],
+            _ => Vec::new(),
         }
     }
 
