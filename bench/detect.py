@@ -7,7 +7,9 @@ side by side with Suricata 7 in the same run.
 Builds the default binary (Aho-Corasick prefilter) and, when libhyperscan is
 installed (pkg-config libhs), the `hyperscan` feature build. For each tool it
 prints medians of: rule load-and-compile time, engine time (packets only),
-packets/s over engine time, whole-process wall time, peak RSS, and alerts.
+packets/s over engine time, whole-process wall time, peak RSS, and alerts,
+with the engine time's spread. The tools take turns (one run of each per
+round), so that the machine's drift weighs on all alike.
 Nothing here is a test: figures are printed, never asserted.
 """
 
@@ -135,23 +137,32 @@ def main():
         [tools[-1][1], "inspect", "--no-progress", "--json", pcap],
         capture_output=True, text=True, check=True).stdout)["packets"]
 
-    results = {}
-    for name, binary in tools:
-        runs = [run_rampart(binary, pcap, args.rules, os.path.join(OUT, name + ".out"), args.eve_types)
-                for _ in range(args.runs)]
-        results[name] = median_of(runs)
-    if not args.no_suricata and shutil.which("suricata"):
-        runs = [run_suricata(pcap, args.rules, os.path.join(OUT, "suricata")) for _ in range(args.runs)]
-        results["suricata 7"] = median_of(runs)
-    elif not args.no_suricata:
+    # Rounds: each tool once per round, so that a drift of the machine's
+    # speed during the benchmark weighs on every tool alike.
+    with_suricata = not args.no_suricata and shutil.which("suricata") is not None
+    if not args.no_suricata and not with_suricata:
         print("suricata not installed: run ../shared/tools/install-reference-suricata.sh for the side-by-side figures")
+    all_runs = {name: [] for name, _ in tools}
+    if with_suricata:
+        all_runs["suricata 7"] = []
+    for _ in range(args.runs):
+        for name, binary in tools:
+            all_runs[name].append(run_rampart(binary, pcap, args.rules, os.path.join(OUT, name + ".out"),
+                                              args.eve_types))
+        if with_suricata:
+            all_runs["suricata 7"].append(run_suricata(pcap, args.rules, os.path.join(OUT, "suricata")))
+    results = {name: median_of(runs) for name, runs in all_runs.items()}
+    spread = {name: (min(r["engine"] for r in runs), max(r["engine"] for r in runs))
+              for name, runs in all_runs.items()}
 
     print(f"\nrules: {args.rules}\ncapture: {pcap} ({packets} packets); medians of {args.runs} runs; "
           f"Rampart EVE types: {args.eve_types}; cargo profile: {args.profile}")
-    print(f"{'tool':<22} {'load s':>8} {'engine s':>9} {'packets/s':>11} {'wall s':>8} {'peak MiB':>9} {'alerts':>7}")
+    print(f"{'tool':<22} {'load s':>8} {'engine s':>9} {'min-max s':>13} {'packets/s':>11} {'wall s':>8} "
+          f"{'peak MiB':>9} {'alerts':>7}")
     for name, r in results.items():
-        print(f"{name:<22} {r['load']:>8.2f} {r['engine']:>9.3f} {packets / r['engine']:>11.0f} "
-              f"{r['wall']:>8.2f} {r['rss'] / 1024:>9.0f} {r['alerts']:>7.0f}")
+        lo, hi = spread[name]
+        print(f"{name:<22} {r['load']:>8.2f} {r['engine']:>9.3f} {f'{lo:.2f}-{hi:.2f}':>13} "
+              f"{packets / r['engine']:>11.0f} {r['wall']:>8.2f} {r['rss'] / 1024:>9.0f} {r['alerts']:>7.0f}")
     if "suricata 7" in results:
         s = results["suricata 7"]
         for name, r in results.items():
