@@ -913,27 +913,7 @@ impl HttpParser {
     /// `data` may end anywhere; partial lines are kept (bounded) until the
     /// rest arrives. Events for whatever completed are appended to `out`.
     pub fn feed(&mut self, dir: Direction, data: &[u8], out: &mut Vec<HttpEvent>) {
-        let mut pos = 0;
-        let mut stalled = 0;
-        while pos < data.len() {
-            let before = pos;
-            match dir {
-                Direction::ToServer => self.step_request(data, &mut pos, out),
-                Direction::ToClient => self.step_response(data, &mut pos, out),
-            }
-            // A step either consumes input or changes state (a body whose
-            // transaction was dropped goes back to expecting a start line);
-            // two steps in a row without progress would be a bug, and must
-            // not hang.
-            if pos == before {
-                stalled += 1;
-                if stalled > 2 {
-                    break;
-                }
-            } else {
-                stalled = 0;
-            }
-        }
+        self.feed_steps(dir, data, out, false);
     }
 
     /// [`HttpParser::feed`], stopping where the connection stops being HTTP
@@ -950,14 +930,31 @@ impl HttpParser {
         if self.in_tunnel() {
             return 0;
         }
+        self.feed_steps(dir, data, out, true)
+    }
+
+    /// Parses `data` step by step (a line, a header, a piece of body);
+    /// with `stop_at_tunnel`, stops once the connection became a tunnel.
+    /// Returns how many bytes were consumed.
+    fn feed_steps(
+        &mut self,
+        dir: Direction,
+        data: &[u8],
+        out: &mut Vec<HttpEvent>,
+        stop_at_tunnel: bool,
+    ) -> usize {
         let mut pos = 0;
         let mut stalled = 0;
-        while pos < data.len() && !self.in_tunnel() {
+        while pos < data.len() && !(stop_at_tunnel && self.in_tunnel()) {
             let before = pos;
             match dir {
                 Direction::ToServer => self.step_request(data, &mut pos, out),
                 Direction::ToClient => self.step_response(data, &mut pos, out),
             }
+            // A step either consumes input or changes state (a body whose
+            // transaction was dropped goes back to expecting a start line);
+            // two steps in a row without progress would be a bug, and must
+            // not hang.
             if pos == before {
                 stalled += 1;
                 if stalled > 2 {
