@@ -85,39 +85,6 @@ pub mod frame_type {
     pub const CONTINUATION: u8 = 9;
 }
 
-/// Frame type names as Suricata's `http2.frametype` keyword spells them.
-pub const FRAME_TYPE_NAMES: &[(&str, u8)] = &[
-    ("DATA", 0),
-    ("HEADERS", 1),
-    ("PRIORITY", 2),
-    ("RST_STREAM", 3),
-    ("SETTINGS", 4),
-    ("PUSH_PROMISE", 5),
-    ("PING", 6),
-    ("GOAWAY", 7),
-    ("WINDOW_UPDATE", 8),
-    ("CONTINUATION", 9),
-];
-
-/// Error code names (RFC 9113 §7) as Suricata's `http2.errorcode`
-/// keyword spells them.
-pub const ERROR_CODE_NAMES: &[(&str, u32)] = &[
-    ("NO_ERROR", 0),
-    ("PROTOCOL_ERROR", 1),
-    ("INTERNAL_ERROR", 2),
-    ("FLOW_CONTROL_ERROR", 3),
-    ("SETTINGS_TIMEOUT", 4),
-    ("STREAM_CLOSED", 5),
-    ("FRAME_SIZE_ERROR", 6),
-    ("REFUSED_STREAM", 7),
-    ("CANCEL", 8),
-    ("COMPRESSION_ERROR", 9),
-    ("CONNECT_ERROR", 10),
-    ("ENHANCE_YOUR_CALM", 11),
-    ("INADEQUATE_SECURITY", 12),
-    ("HTTP_1_1_REQUIRED", 13),
-];
-
 const FLAG_END_STREAM: u8 = 0x1;
 const FLAG_END_HEADERS: u8 = 0x4;
 const FLAG_PADDED: u8 = 0x8;

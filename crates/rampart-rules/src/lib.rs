@@ -82,6 +82,6 @@ pub use error::{ErrorKind, RuleError};
 pub use header::{Action, Direction, Protocol};
 pub use net::{AddressExpr, AddressSet, IpCidr, PortExpr, PortSet};
 pub use num::{NumCmp, NumOrVar};
-pub use parser::{parse_rule, parse_rules, RuleSet, SURICATA_VERSION};
+pub use parser::{parse_rule, parse_rules, RuleSet, HTTP2_ERROR_CODE_NAMES, SURICATA_VERSION};
 pub use span::Span;
 pub use vars::Variables;

@@ -4,6 +4,7 @@ mod content;
 mod dataset;
 mod options;
 mod packet;
+pub use packet::HTTP2_ERROR_CODE_NAMES;
 mod payload;
 mod state;
 

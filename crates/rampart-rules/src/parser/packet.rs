@@ -229,7 +229,8 @@ const HTTP2_FRAME_TYPE_NAMES: &[(&str, u32)] = &[
 
 /// HTTP/2 error code names (RFC 9113 §7) as `http2.errorcode` takes them
 /// (Suricata 7's `HTTP_1_1_REQUIRED` and 8's `HTTP11_REQUIRED` both).
-const HTTP2_ERROR_CODE_NAMES: &[(&str, u32)] = &[
+/// EVE output names the codes from this table too.
+pub const HTTP2_ERROR_CODE_NAMES: &[(&str, u32)] = &[
     ("NO_ERROR", 0),
     ("PROTOCOL_ERROR", 1),
     ("INTERNAL_ERROR", 2),

@@ -779,7 +779,7 @@ pub fn http_record(
 /// An HTTP/2 error code as Suricata's EVE names it (`INTERNALERROR`:
 /// RFC 9113's name without underscores), unknown ones as numbers.
 fn http2_error_name(code: u32) -> Value {
-    match rampart_app::http2::ERROR_CODE_NAMES
+    match rampart_rules::HTTP2_ERROR_CODE_NAMES
         .iter()
         .find(|(_, c)| *c == code)
     {
